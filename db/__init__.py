@@ -1,0 +1,1 @@
+"""annops storage: SQLAlchemy models, engine and session factories, queries, migrations."""

@@ -1,0 +1,1 @@
+"""annops operations core: settings, auth, permissions, audit, workforce, metrics, jobs."""

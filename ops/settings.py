@@ -1,0 +1,30 @@
+"""One settings object for the CLI, dashboard, worker and Alembic."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """annops configuration, read from ``ANNOPS_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="ANNOPS_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///annops.db",
+        description="SQLAlchemy URL; postgresql+psycopg://... in production",
+    )
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    dashboard_port: int = Field(default=8501, ge=1, le=65535)
+    dashboard_address: str = "localhost"
+    worker_rollup_minutes: int = Field(default=15, ge=1)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
