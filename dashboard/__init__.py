@@ -1,0 +1,1 @@
+"""annops dashboard: Streamlit pages over the ops layer."""

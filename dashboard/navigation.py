@@ -1,0 +1,30 @@
+"""Which pages each role sees. Hiding a page is convenience; ops/ enforces permissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).parent / "pages"
+
+# role -> {section: [(file, title, icon)]}
+ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
+    "admin": {"": [("home.py", "Home", ":material/home:")]},
+    "ops": {"": [("home.py", "Home", ":material/home:")]},
+    "lead": {"": [("home.py", "Home", ":material/home:")]},
+    "finance": {"": [("home.py", "Home", ":material/home:")]},
+    "annotator": {"": [("home.py", "My scorecard", ":material/person:")]},
+}
+
+
+def pages_for(role: str) -> dict[str, list[st.Page]]:
+    """st.Page objects for ``role``; an unknown role gets none."""
+    sections = ROLE_PAGES.get(role, {})
+    return {
+        section: [
+            st.Page(PAGES_DIR / file, title=title, icon=icon, default=index == 0 and not section)
+            for index, (file, title, icon) in enumerate(entries)
+        ]
+        for section, entries in sections.items()
+    }

@@ -1,0 +1,311 @@
+"""The numbers on each role's home page, read from rollups and small tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db import queries
+from db.models import Annotator, FeedbackNote, JobRun, TrainingRecord, User, utcnow
+from ops.metrics.accuracy import compute_gold_accuracy
+from ops.money import format_money
+from ops.permissions import Principal
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline number with the words that explain it."""
+
+    label: str
+    value: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class HomeSummary:
+    """What a role sees first: headline figures and an optional table of rows."""
+
+    title: str
+    intro: str
+    figures: list[Figure]
+    table_title: str = ""
+    table: list[dict[str, object]] = field(default_factory=list)
+
+
+def _accuracy_text(correct: float, answered: float) -> str:
+    result = compute_gold_accuracy(int(correct), int(answered))
+    if result.accuracy is None or result.ci_low is None or result.ci_high is None:
+        return "no gold answers"
+    return f"{result.accuracy:.1%} ({result.ci_low:.1%}–{result.ci_high:.1%})"
+
+
+def summarise_home(
+    session: Session, principal: Principal, *, now: dt.datetime | None = None
+) -> HomeSummary:
+    """The home page of ``principal``'s role; each role sees only its own scope."""
+    now = now or utcnow()
+    today = now.date()
+    week_ago = today - dt.timedelta(days=7)
+    builders = {
+        "admin": _admin,
+        "ops": _ops,
+        "lead": _lead,
+        "finance": _finance,
+        "annotator": _annotator,
+    }
+    return builders[principal.role](session, principal, now, today, week_ago)
+
+
+def _admin(
+    session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
+) -> HomeSummary:
+    latest = queries.get_latest_import(session)
+    last_run = session.scalars(select(JobRun).order_by(JobRun.started_at.desc()).limit(1)).first()
+    users = queries.count_rows(session, model=User)
+    locked = int(session.scalar(select(func.count(User.id)).where(User.locked_until > now)) or 0)
+    return HomeSummary(
+        title="System overview",
+        intro="Health of annops: accounts, data coming in and scheduled jobs.",
+        figures=[
+            Figure("User accounts", f"{users:,}", f"{locked} locked right now"),
+            Figure(
+                "Annotation events", f"{queries.count_events(session):,}", "all time, all projects"
+            ),
+            Figure(
+                "Last import",
+                latest.started_at.strftime("%Y-%m-%d %H:%M UTC") if latest else "never",
+                f"{latest.source}: {latest.file_name}" if latest else "",
+            ),
+            Figure(
+                "Last job run",
+                f"{last_run.job} · {last_run.status}" if last_run else "none yet",
+                last_run.started_at.strftime("%Y-%m-%d %H:%M UTC")
+                if last_run
+                else "start `annops worker`",
+            ),
+        ],
+    )
+
+
+def _ops(
+    session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
+) -> HomeSummary:
+    week = queries.sum_rollups(session, since=week_ago)
+    return HomeSummary(
+        title="Operations",
+        intro="Staffing, throughput and quality across all projects over the last 7 days.",
+        figures=[
+            Figure(
+                "Active annotators",
+                f"{queries.count_annotators(session, status='active'):,}",
+                "status active",
+            ),
+            Figure(
+                "Annotations, last 7 days",
+                f"{int(week['annotations']):,}",
+                f"by {int(week['annotators'])} people",
+            ),
+            Figure(
+                "Gold accuracy, last 7 days",
+                _accuracy_text(week["gold_correct"], week["gold_answered"]),
+                "95% Wilson interval",
+            ),
+            Figure(
+                "Open alerts", f"{queries.count_open_alerts(session):,}", "open or acknowledged"
+            ),
+            Figure(
+                "Training expired",
+                f"{queries.count_expired_training(session, now=now):,}",
+                "active annotators",
+            ),
+        ],
+        table_title="Projects, last 7 days",
+        table=_project_rows(session, week_ago),
+    )
+
+
+def _project_rows(session: Session, since: dt.date) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for project in queries.list_projects(session):
+        totals = queries.sum_rollups(session, since=since, project_id=project.id)
+        hours = totals["active_seconds"] / 3600
+        rows.append(
+            {
+                "project": project.slug,
+                "annotations": int(totals["annotations"]),
+                "per active hour": round(totals["annotations"] / hours, 1) if hours else None,
+                "gold accuracy": _accuracy_text(totals["gold_correct"], totals["gold_answered"]),
+                "target": f"{project.quality_target:.0%}",
+            }
+        )
+    return rows
+
+
+def _lead(
+    session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
+) -> HomeSummary:
+    team_id = principal.team_id
+    if team_id is None:
+        return HomeSummary(
+            title="My team",
+            intro="Your login is not linked to a team yet; ask an admin.",
+            figures=[],
+        )
+    week = queries.sum_rollups(session, since=week_ago, team_id=team_id)
+    people = session.execute(
+        select(Annotator.id, Annotator.display_name, Annotator.tier, Annotator.status)
+        .where(Annotator.team_id == team_id, Annotator.archived_at.is_(None))
+        .order_by(Annotator.display_name)
+    ).all()
+    table = []
+    for annotator_id, name, tier, status in people:
+        totals = queries.sum_rollups(session, since=week_ago, annotator_ids=[annotator_id])
+        table.append(
+            {
+                "annotator": name,
+                "tier": tier,
+                "status": status,
+                "annotations (7d)": int(totals["annotations"]),
+                "gold accuracy (7d)": _accuracy_text(
+                    totals["gold_correct"], totals["gold_answered"]
+                ),
+            }
+        )
+    return HomeSummary(
+        title="My team",
+        intro="How each of your people did over the last 7 days.",
+        figures=[
+            Figure(
+                "Active in team",
+                f"{queries.count_annotators(session, status='active', team_id=team_id):,}",
+            ),
+            Figure("Annotations, last 7 days", f"{int(week['annotations']):,}"),
+            Figure(
+                "Team gold accuracy",
+                _accuracy_text(week["gold_correct"], week["gold_answered"]),
+                "95% Wilson interval",
+            ),
+            Figure("Open alerts", f"{queries.count_open_alerts(session, team_id=team_id):,}"),
+            Figure(
+                "Training expired",
+                f"{queries.count_expired_training(session, now=now, team_id=team_id):,}",
+            ),
+        ],
+        table_title="Team, last 7 days",
+        table=table,
+    )
+
+
+def _finance(
+    session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
+) -> HomeSummary:
+    month_start = today.replace(day=1)
+    last_month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
+    this_month = queries.sum_rollups(session, since=month_start)
+    last_month = queries.sum_rollups(
+        session, since=last_month_start, until=month_start - dt.timedelta(days=1)
+    )
+    table = []
+    currency = "USD"
+    for project in queries.list_projects(session):
+        currency = project.currency
+        total = queries.sum_rollups(session, since=dt.date.min, project_id=project.id)
+        spent = int(total["spend_minor"])
+        table.append(
+            {
+                "project": project.slug,
+                "spend": format_money(spent, project.currency),
+                "budget": format_money(project.budget_minor, project.currency),
+                "budget used": f"{spent / project.budget_minor:.0%}"
+                if project.budget_minor
+                else "—",
+                "cost per annotation": format_money(
+                    round(spent / total["annotations"]), project.currency
+                )
+                if total["annotations"]
+                else "—",
+            }
+        )
+    per_annotation = (
+        this_month["spend_minor"] / this_month["annotations"] if this_month["annotations"] else None
+    )
+    return HomeSummary(
+        title="Spend",
+        intro="Annotation spend (work and review time at the pay rate in effect) against budget.",
+        figures=[
+            Figure(
+                "Spend this month",
+                format_money(int(this_month["spend_minor"]), currency),
+                f"since {month_start:%d %b}",
+            ),
+            Figure("Spend last month", format_money(int(last_month["spend_minor"]), currency)),
+            Figure(
+                "Cost per annotation, this month",
+                format_money(round(per_annotation), currency)
+                if per_annotation is not None
+                else "—",
+            ),
+            Figure("Annotations this month", f"{int(this_month['annotations']):,}"),
+        ],
+        table_title="Projects, all time",
+        table=table,
+    )
+
+
+def _annotator(
+    session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
+) -> HomeSummary:
+    if principal.annotator_id is None:
+        return HomeSummary(
+            title="My scorecard",
+            intro="Your login is not linked to an annotator profile.",
+            figures=[],
+        )
+    me = [principal.annotator_id]
+    week = queries.sum_rollups(session, since=week_ago, annotator_ids=me)
+    month = queries.sum_rollups(session, since=today - dt.timedelta(days=30), annotator_ids=me)
+    unread = int(
+        session.scalar(
+            select(func.count(FeedbackNote.id)).where(
+                FeedbackNote.annotator_id == principal.annotator_id,
+                FeedbackNote.acknowledged_at.is_(None),
+            )
+        )
+        or 0
+    )
+    expiring = session.scalars(
+        select(TrainingRecord)
+        .where(
+            TrainingRecord.annotator_id == principal.annotator_id,
+            TrainingRecord.expires_at.is_not(None),
+        )
+        .order_by(TrainingRecord.expires_at)
+    ).all()
+    due = [
+        record
+        for record in expiring
+        if record.expires_at and record.expires_at < now + dt.timedelta(days=30)
+    ]
+    hours = week["active_seconds"] / 3600
+    return HomeSummary(
+        title="My scorecard",
+        intro="Your own work: how much, how accurate on hidden golden items, and what is due.",
+        figures=[
+            Figure("Annotations, last 7 days", f"{int(week['annotations']):,}"),
+            Figure(
+                "Per active hour",
+                f"{week['annotations'] / hours:.1f}" if hours else "—",
+                "last 7 days",
+            ),
+            Figure(
+                "Gold accuracy, last 30 days",
+                _accuracy_text(month["gold_correct"], month["gold_answered"]),
+                "95% Wilson interval",
+            ),
+            Figure("Feedback to read", f"{unread}"),
+            Figure("Training due within 30 days", f"{len(due)}", ", ".join(r.topic for r in due)),
+        ],
+    )

@@ -1,0 +1,56 @@
+"""Who may see and do what. Deny by default; every write in ops/ calls ``require``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ops.errors import PermissionDenied
+
+ROLES = ("admin", "ops", "lead", "finance", "annotator")
+
+# action -> roles allowed. Anything not listed is denied.
+ACTIONS: dict[str, frozenset[str]] = {
+    "user.create": frozenset({"admin"}),
+    "project.create": frozenset({"admin", "ops"}),
+    "project.edit": frozenset({"admin", "ops"}),
+    "project.view": frozenset({"admin", "ops", "lead", "finance"}),
+    "annotator.view": frozenset({"admin", "ops", "lead", "finance"}),
+    "annotator.edit": frozenset({"admin", "ops", "lead"}),
+    "pay.view": frozenset({"admin", "ops", "finance"}),
+    "pay.edit": frozenset({"admin", "ops", "finance"}),
+    "coaching.view": frozenset({"admin", "ops", "lead"}),
+    "coaching.edit": frozenset({"admin", "ops", "lead"}),
+    "spend.view": frozenset({"admin", "ops", "finance"}),
+    "import.run": frozenset({"admin", "ops"}),
+    "jobs.view": frozenset({"admin"}),
+    "jobs.run": frozenset({"admin"}),
+    "audit.view": frozenset({"admin"}),
+    "demo.load": frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The acting user as ops sees it: role plus the scope that role is limited to."""
+
+    username: str
+    role: str
+    user_id: int | None = None
+    annotator_id: int | None = None
+    team_id: int | None = None
+
+    def can(self, action: str) -> bool:
+        """True when this principal's role allows ``action``."""
+        return self.role in ACTIONS.get(action, frozenset())
+
+
+# The command line is run by whoever operates the server, with full rights.
+SYSTEM = Principal(username="system", role="admin")
+
+
+def require(principal: Principal, action: str) -> None:
+    """Raise PermissionDenied unless the principal's role allows ``action``."""
+    if not principal.can(action):
+        raise PermissionDenied(
+            f"{principal.username} ({principal.role}) may not {action.replace('.', ' ')}"
+        )

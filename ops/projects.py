@@ -1,0 +1,77 @@
+"""Projects: create and list, with validation, permission checks and audit."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from db import queries
+from db.models import COMPLEXITIES, Project
+from ops import audit
+from ops.errors import ValidationError
+from ops.money import parse_amount, validate_currency
+from ops.permissions import Principal, require
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
+
+
+def add_project(
+    session: Session,
+    actor: Principal,
+    *,
+    slug: str,
+    name: str,
+    task_type: str = "classification",
+    quality_target: float = 0.9,
+    budget: str | None = None,
+    currency: str = "USD",
+    complexity: str = "moderate",
+    domain: str | None = None,
+) -> Project:
+    """Create a project; the slug is how the CLI and imports name it."""
+    require(actor, "project.create")
+    if not SLUG_PATTERN.match(slug):
+        raise ValidationError(
+            f"Slug {slug!r} must be 3-60 lower-case letters, digits or dashes, "
+            "starting and ending with a letter or digit (e.g. defect-inspection).",
+            field="slug",
+        )
+    if not name.strip():
+        raise ValidationError("Project name must not be empty.", field="name")
+    if not 0 < quality_target <= 1:
+        raise ValidationError(
+            f"Quality target {quality_target} must be a fraction in (0, 1], e.g. 0.95.",
+            field="quality_target",
+        )
+    if complexity not in COMPLEXITIES:
+        raise ValidationError(
+            f"Complexity {complexity!r} must be one of {', '.join(COMPLEXITIES)}.",
+            field="complexity",
+        )
+    currency = validate_currency(currency)
+    budget_minor = None if budget is None else parse_amount(budget, currency, field="budget")
+    if queries.get_project(session, slug=slug) is not None:
+        raise ValidationError(f"A project with slug {slug!r} already exists.", field="slug")
+    project = Project(
+        slug=slug,
+        name=name.strip(),
+        task_type=task_type,
+        quality_target=quality_target,
+        budget_minor=budget_minor,
+        currency=currency,
+        complexity=complexity,
+        domain=domain,
+        required_skills=[],
+        alert_settings={},
+        updated_by=actor.username,
+    )
+    session.add(project)
+    audit.record(session, actor, "project.create", project)
+    return project
+
+
+def list_projects(session: Session, actor: Principal) -> list[Project]:
+    """Projects the actor may see."""
+    require(actor, "project.view")
+    return queries.list_projects(session)

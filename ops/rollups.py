@@ -1,0 +1,243 @@
+"""Daily rollups (annotator x project x UTC day): full rebuild and incremental refresh.
+
+Both are set-based INSERT ... SELECT statements. The incremental run recomputes
+only the (annotator, project, day) keys touched by events that arrived since the
+last run, so late events for past days are folded in and its cost follows new
+work rather than history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Float,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import AnnotationEvent, DailyRollup, JobState, PayRate, UTCDateTime, utcnow
+
+WATERMARK_JOB = "rollup"
+
+_keys_metadata = MetaData()
+ROLLUP_KEYS = Table(
+    "rollup_keys",
+    _keys_metadata,
+    Column("annotator_id", Integer, nullable=False),
+    Column("project_id", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("day_start", UTCDateTime, nullable=False),
+    Column("day_end", UTCDateTime, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+ROLLUP_COLUMNS = (
+    "annotator_id",
+    "project_id",
+    "day",
+    "annotations",
+    "skipped",
+    "active_seconds",
+    "gold_answered",
+    "gold_correct",
+    "escalations",
+    "reviewed",
+    "accepted",
+    "cost_minor",
+    "review_cost_minor",
+    "currency",
+)
+
+
+def utc_day(column: Any, dialect: str) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column, in SQL."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    # SQLite stores naive UTC text; date() takes its first ten characters' meaning.
+    return func.date(column)
+
+
+def _rate_periods(name: str) -> Any:
+    """Pay rates with the moment each stopped being in effect."""
+    return select(
+        PayRate.annotator_id,
+        PayRate.basis,
+        PayRate.amount_minor,
+        PayRate.currency,
+        PayRate.effective_from,
+        func.lead(PayRate.effective_from)
+        .over(partition_by=PayRate.annotator_id, order_by=PayRate.effective_from)
+        .label("effective_to"),
+    ).cte(name)
+
+
+def _in_period(rate: Any, person: Any, moment: Any) -> ColumnElement[bool]:
+    return and_(
+        rate.c.annotator_id == person,
+        moment >= rate.c.effective_from,
+        or_(rate.c.effective_to.is_(None), moment < rate.c.effective_to),
+    )
+
+
+def _cost(rate: Any, seconds: Any, counts: ColumnElement[bool]) -> ColumnElement[float]:
+    """Cost of one event at ``rate``: hours x hourly rate, or the item rate when it counts."""
+    return case(
+        (rate.c.basis == "hourly", func.coalesce(seconds, 0.0) * rate.c.amount_minor / 3600.0),
+        (and_(rate.c.basis == "per_item", counts), cast(rate.c.amount_minor, Float)),
+        else_=0.0,
+    )
+
+
+def _rounded_sum(expression: ColumnElement[float]) -> ColumnElement[int]:
+    """Sum of fractional minor units, rounded once per rollup row."""
+    return cast(func.round(func.coalesce(func.sum(expression), 0.0)), BigInteger)
+
+
+def aggregate_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
+    """SELECT of rollup rows from events, optionally limited to the keys in ``keys``."""
+    event = AnnotationEvent.__table__
+    work_rate = _rate_periods("work_rate")
+    review_rate = _rate_periods("review_rate")
+    day = utc_day(event.c.submitted_at, dialect)
+    answered = and_(event.c.skipped == False, event.c.label.is_not(None))  # noqa: E712
+    reviewed = event.c.review_outcome.is_not(None)
+    as_int = lambda expression: func.coalesce(func.sum(case((expression, 1), else_=0)), 0)  # noqa: E731
+    source = event.outerjoin(
+        work_rate, _in_period(work_rate, event.c.annotator_id, event.c.submitted_at)
+    ).outerjoin(review_rate, _in_period(review_rate, event.c.reviewer_id, event.c.reviewed_at))
+    if keys is not None:
+        source = source.join(
+            keys,
+            and_(
+                keys.c.annotator_id == event.c.annotator_id,
+                keys.c.project_id == event.c.project_id,
+                event.c.submitted_at >= keys.c.day_start,
+                event.c.submitted_at < keys.c.day_end,
+            ),
+        )
+    return (
+        select(
+            event.c.annotator_id,
+            event.c.project_id,
+            day.label("day"),
+            as_int(answered).label("annotations"),
+            as_int(event.c.skipped == True).label("skipped"),  # noqa: E712
+            func.coalesce(func.sum(event.c.active_seconds), 0.0).label("active_seconds"),
+            as_int(and_(event.c.is_gold == True, answered)).label("gold_answered"),  # noqa: E712
+            as_int(
+                and_(event.c.is_gold == True, answered, event.c.label == event.c.gold_label)  # noqa: E712
+            ).label("gold_correct"),
+            as_int(event.c.escalated == True).label("escalations"),  # noqa: E712
+            as_int(reviewed).label("reviewed"),
+            as_int(event.c.review_outcome == "accepted").label("accepted"),
+            _rounded_sum(_cost(work_rate, event.c.active_seconds, answered)).label("cost_minor"),
+            _rounded_sum(
+                case((reviewed, _cost(review_rate, event.c.review_seconds, reviewed)), else_=0.0)
+            ).label("review_cost_minor"),
+            func.max(work_rate.c.currency).label("currency"),
+        )
+        .select_from(source)
+        .group_by(event.c.annotator_id, event.c.project_id, day)
+    )
+
+
+def _max_event_id(session: Session) -> int:
+    return int(session.scalar(select(func.max(AnnotationEvent.id))) or 0)
+
+
+def _set_watermark(session: Session, event_id: int) -> None:
+    state = session.get(JobState, WATERMARK_JOB)
+    if state is None:
+        session.add(JobState(job=WATERMARK_JOB, state={"last_event_id": event_id}))
+    else:
+        state.state = {**state.state, "last_event_id": event_id}
+        state.updated_at = utcnow()
+
+
+def watermark(session: Session) -> int:
+    """Id of the last event folded into the rollups."""
+    state = session.get(JobState, WATERMARK_JOB)
+    return int(state.state.get("last_event_id", 0)) if state else 0
+
+
+def rebuild(session: Session) -> int:
+    """Recompute every rollup row from all events; returns rows written."""
+    dialect = session.get_bind().dialect.name
+    high = _max_event_id(session)
+    session.execute(delete(DailyRollup))
+    result = session.execute(
+        insert(DailyRollup).from_select(list(ROLLUP_COLUMNS), aggregate_select(dialect))
+    )
+    _set_watermark(session, high)
+    return int(result.rowcount or 0)
+
+
+def refresh(session: Session) -> int:
+    """Fold events newer than the watermark into the rollups; returns rows rewritten."""
+    dialect = session.get_bind().dialect.name
+    low = watermark(session)
+    high = _max_event_id(session)
+    if high <= low:
+        return 0
+    event = AnnotationEvent.__table__
+    day = utc_day(event.c.submitted_at, dialect)
+    touched = session.execute(
+        select(event.c.annotator_id, event.c.project_id, day)
+        .where(event.c.id > low, event.c.id <= high)
+        .distinct()
+    ).all()
+    keys = []
+    for annotator_id, project_id, value in touched:
+        day_value = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        start = dt.datetime.combine(day_value, dt.time(), tzinfo=dt.UTC)
+        keys.append(
+            {
+                "annotator_id": annotator_id,
+                "project_id": project_id,
+                "day": day_value,
+                "day_start": start,
+                "day_end": start + dt.timedelta(days=1),
+            }
+        )
+    connection = session.connection()
+    ROLLUP_KEYS.create(connection, checkfirst=True)
+    try:
+        session.execute(delete(ROLLUP_KEYS))
+        session.execute(insert(ROLLUP_KEYS), keys)
+        session.execute(
+            delete(DailyRollup).where(
+                tuple_(DailyRollup.annotator_id, DailyRollup.project_id, DailyRollup.day).in_(
+                    select(ROLLUP_KEYS.c.annotator_id, ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day)
+                )
+            )
+        )
+        result = session.execute(
+            insert(DailyRollup).from_select(
+                list(ROLLUP_COLUMNS), aggregate_select(dialect, keys=ROLLUP_KEYS)
+            )
+        )
+    finally:
+        ROLLUP_KEYS.drop(connection, checkfirst=True)
+    _set_watermark(session, high)
+    return int(result.rowcount or 0)
+
+
+__all__ = ["aggregate_select", "rebuild", "refresh", "watermark"]
