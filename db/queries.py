@@ -112,20 +112,18 @@ def count_open_alerts(session: Session, *, team_id: int | None = None) -> int:
     return int(session.scalar(query) or 0)
 
 
-def count_expired_training(
-    session: Session, *, now: dt.datetime, team_id: int | None = None
-) -> int:
-    """Active annotators whose latest training has expired."""
+def count_expired_training(session: Session, *, now: dt.datetime, team_id: int | None = None) -> int:
+    """Active annotators with a training whose latest record of its kind has expired."""
     latest = (
         select(
             TrainingRecord.annotator_id,
             func.max(TrainingRecord.expires_at).label("expires_at"),
         )
-        .group_by(TrainingRecord.annotator_id)
+        .group_by(TrainingRecord.annotator_id, TrainingRecord.kind, TrainingRecord.project_id)
         .subquery()
     )
     query = (
-        select(func.count())
+        select(func.count(func.distinct(latest.c.annotator_id)))
         .select_from(latest)
         .join(Annotator, Annotator.id == latest.c.annotator_id)
         .where(latest.c.expires_at < now, Annotator.status == "active")

@@ -913,9 +913,11 @@ def _event_chunk(
 
     if spec.slug == "retail-sentiment":
         # Guideline v2 (30 days ago) confused most of the team for about ten days.
-        affected = np.isin(who, np.arange(len(workers))[np.arange(len(workers)) % 4 != 0])
+        # Amara had read the draft of v2 and kept her accuracy.
+        steady = np.array([index % 4 == 0 or p.key == "amara" for index, p in enumerate(workers)])
+        affected = ~steady[who]
         window = (days_ago <= 30) & (days_ago > 20)
-        accuracy = np.where(affected & window, accuracy - 0.2, accuracy)
+        accuracy = np.where(affected & window, accuracy - 0.25, accuracy)
 
     items = rng.integers(0, len(item_truth), size=size)
     truth = item_truth[items]

@@ -183,11 +183,12 @@ def rebuild(session: Session) -> int:
     dialect = session.get_bind().dialect.name
     high = _max_event_id(session)
     session.execute(delete(DailyRollup))
-    result = session.execute(
+    session.execute(
         insert(DailyRollup).from_select(list(ROLLUP_COLUMNS), aggregate_select(dialect))
     )
     _set_watermark(session, high)
-    return int(result.rowcount or 0)
+    # INSERT ... SELECT reports no row count on SQLite; count what is there.
+    return int(session.scalar(select(func.count()).select_from(DailyRollup)) or 0)
 
 
 def refresh(session: Session) -> int:
@@ -229,7 +230,7 @@ def refresh(session: Session) -> int:
                 )
             )
         )
-        result = session.execute(
+        session.execute(
             insert(DailyRollup).from_select(
                 list(ROLLUP_COLUMNS), aggregate_select(dialect, keys=ROLLUP_KEYS)
             )
@@ -237,7 +238,7 @@ def refresh(session: Session) -> int:
     finally:
         ROLLUP_KEYS.drop(connection, checkfirst=True)
     _set_watermark(session, high)
-    return int(result.rowcount or 0)
+    return len(keys)
 
 
 __all__ = ["aggregate_select", "rebuild", "refresh", "watermark"]

@@ -1,0 +1,128 @@
+"""Incremental rollups equal a full rebuild, late events included; costs use the rate in effect."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import DailyRollup
+from ops import rollups
+from tests.factories import make_annotator, make_event, make_pay_rate, make_project
+
+DAY = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
+
+
+def table(session: Session) -> list[tuple[object, ...]]:
+    rows = session.execute(
+        select(DailyRollup).order_by(
+            DailyRollup.annotator_id, DailyRollup.project_id, DailyRollup.day
+        )
+    ).scalars()
+    return [
+        (
+            r.annotator_id,
+            r.project_id,
+            r.day,
+            r.annotations,
+            r.skipped,
+            round(r.active_seconds, 6),
+            r.gold_answered,
+            r.gold_correct,
+            r.escalations,
+            r.reviewed,
+            r.accepted,
+            r.cost_minor,
+            r.review_cost_minor,
+            r.currency,
+        )
+        for r in rows
+    ]
+
+
+def test_rollup_counts_and_costs_one_day(session: Session) -> None:
+    project = make_project(session)
+    worker = make_annotator(session)
+    reviewer = make_annotator(session)
+    make_pay_rate(session, worker, amount_minor=3600)  # 1 cent per second
+    make_pay_rate(session, worker, amount_minor=7200, effective_from=DAY + dt.timedelta(hours=1))
+    make_pay_rate(session, reviewer, basis="per_item", amount_minor=5)
+    make_event(session, project, worker, active_seconds=100)  # at 3600/h -> 100
+    make_event(
+        session, project, worker, active_seconds=50, submitted_at=DAY + dt.timedelta(hours=2)
+    )  # at 7200/h -> 100
+    make_event(session, project, worker, skipped=True, label=None, active_seconds=10)  # -> 10
+    make_event(session, project, worker, is_gold=True, gold_label="cat", escalated=True)  # -> 30
+    make_event(session, project, worker, is_gold=True, gold_label="dog")  # -> 30
+    make_event(
+        session,
+        project,
+        worker,
+        reviewer_id=reviewer.id,
+        review_outcome="accepted",
+        review_seconds=20,
+        reviewed_at=DAY + dt.timedelta(days=1),
+    )  # -> 30, review 5
+    rollups.rebuild(session)
+    [row] = table(session)
+    assert row[2] == DAY.date()
+    # annotations, skipped, seconds, gold answered/correct, escalations, reviewed, accepted
+    assert row[3:11] == (5, 1, 250.0, 2, 1, 1, 1, 1)
+    assert row[11:] == (300, 5, "USD")
+
+
+def test_events_on_other_days_and_projects_get_their_own_rows(session: Session) -> None:
+    first, second = make_project(session), make_project(session)
+    person = make_annotator(session)
+    make_event(session, first, person, submitted_at=DAY)
+    make_event(session, first, person, submitted_at=DAY.replace(hour=23, minute=59))
+    make_event(session, first, person, submitted_at=DAY + dt.timedelta(days=1))
+    make_event(session, second, person, submitted_at=DAY)
+    rollups.rebuild(session)
+    rows = table(session)
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        (first.id, DAY.date(), 2),
+        (first.id, DAY.date() + dt.timedelta(days=1), 1),
+        (second.id, DAY.date(), 1),
+    ]
+    # No pay rate in effect: no cost, and no currency claimed.
+    assert {(r[11], r[13]) for r in rows} == {(0, None)}
+
+
+@pytest.mark.parametrize("late_days_back", [0, 1, 5])
+def test_incremental_equals_full_including_late_events(
+    session: Session, late_days_back: int
+) -> None:
+    project = make_project(session)
+    people = [make_annotator(session) for _ in range(3)]
+    for person in people:
+        make_pay_rate(session, person)
+    for index in range(30):
+        make_event(
+            session,
+            project,
+            people[index % 3],
+            submitted_at=DAY + dt.timedelta(hours=index * 5),
+            is_gold=index % 4 == 0,
+            gold_label="cat" if index % 8 == 0 else "dog",
+        )
+    assert rollups.refresh(session) > 0
+    # New work arrives, some of it for days already rolled up.
+    for index in range(10):
+        make_event(
+            session,
+            project,
+            people[index % 3],
+            submitted_at=DAY + dt.timedelta(days=6 - late_days_back, hours=index),
+            skipped=index == 3,
+            label=None if index == 3 else "cat",
+        )
+    make_event(session, project, people[0], submitted_at=DAY - dt.timedelta(days=late_days_back))
+    rollups.refresh(session)
+    incremental = table(session)
+    assert rollups.refresh(session) == 0  # nothing new: nothing rewritten
+    rollups.rebuild(session)
+    assert table(session) == incremental
+    assert sum(row[3] for row in incremental) == 40
