@@ -1,0 +1,207 @@
+"""Cost of work at the pay rate in effect at the time, in integer minor units."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ops.metrics import price_events, summarise_cost
+
+
+def utc(text: str) -> pd.Timestamp:
+    return pd.Timestamp(text, tz="UTC")
+
+
+def make_rates() -> pd.DataFrame:
+    rows = [
+        ("a", utc("2024-01-01"), "hourly", 1200, "USD"),
+        # Midnight UTC, written in Paris winter time (+01:00).
+        ("a", pd.Timestamp("2024-02-01 01:00", tz="Europe/Paris"), "hourly", 1800, "USD"),
+        ("b", utc("2024-01-01"), "per_item", 25, "USD"),
+        ("r", utc("2024-01-01"), "hourly", 3600, "USD"),
+        ("q", utc("2024-01-01"), "per_item", 40, "USD"),
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["annotator_id", "effective_from", "basis", "amount_minor", "currency"]
+    )
+    frame["effective_from"] = pd.to_datetime(frame["effective_from"], utc=True)
+    return frame
+
+
+EVENTS = [
+    # annotator, submitted_at, seconds, skipped, reviewer, review seconds, outcome, annotation cost
+    ("a", "2024-01-15 12:00", 90, False, None, None, None, 30),
+    ("a", "2024-02-01 00:00", 90, False, None, None, None, 45),  # new rate from this instant
+    ("a", "2024-01-31 23:59:59", 1, False, None, None, None, 0),  # 0.33 cents
+    ("a", "2024-01-20 12:00", 1.5, False, None, None, None, 1),  # 0.5 cents rounds up
+    ("b", "2024-01-10 12:00", 600, False, "r", 30, "accepted", 25),
+    ("b", "2024-01-10 13:00", 20, True, None, None, None, 0),  # skipped: nothing delivered
+    ("c", "2024-01-10 12:00", 60, False, None, None, None, 0),  # no rate at all
+    ("a", "2023-12-31 12:00", 60, False, None, None, None, 0),  # before a's first rate
+    ("b", "2024-01-12 12:00", 60, False, "q", 60, "corrected", 25),  # q has no hourly rate
+    ("a", "2024-01-16 12:00", 45, False, "r", 45, "rejected", 15),
+]
+
+
+def make_events() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [row[:-1] for row in EVENTS],
+        columns=[
+            "annotator_id",
+            "submitted_at",
+            "active_seconds",
+            "skipped",
+            "reviewer_id",
+            "review_seconds",
+            "review_outcome",
+        ],
+    )
+    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], format="ISO8601", utc=True)
+    return frame
+
+
+def test_each_event_is_priced_at_the_rate_then_in_effect() -> None:
+    priced = price_events(make_events(), make_rates())
+    assert priced.events["annotation_cost_minor"].tolist() == [row[-1] for row in EVENTS]
+    assert priced.events["annotation_cost_minor"].dtype == "int64"
+    assert priced.events["review_cost_minor"].tolist() == [0, 0, 0, 0, 30, 0, 0, 0, 0, 45]
+
+
+def test_unpriced_events_cost_nothing_and_are_counted() -> None:
+    priced = price_events(make_events(), make_rates())
+    # c has no rate, a had none yet in 2023, q's per-item rate cannot price review time.
+    assert priced.n_unpriced == 3
+    assert priced.events["annotation_priced"].tolist() == [True] * 6 + [False, False, True, True]
+    assert priced.events["review_priced"].tolist()[8] is False
+
+
+@pytest.mark.parametrize(
+    ("seconds", "amount_per_hour", "cents"),
+    [
+        (1800, 1, 1),  # exactly 0.5: half-up
+        (1799, 1, 0),
+        (5400, 1, 2),  # exactly 1.5: half-up, not to even
+        (3600, 1999, 1999),
+        (0.9, 10_000, 3),  # 2.5 cents
+        (0, 5000, 0),
+    ],
+)
+def test_hourly_cost_rounds_half_up_per_event(
+    seconds: float, amount_per_hour: int, cents: int
+) -> None:
+    rates = pd.DataFrame(
+        {
+            "annotator_id": ["a"],
+            "effective_from": [utc("2024-01-01")],
+            "basis": ["hourly"],
+            "amount_minor": [amount_per_hour],
+            "currency": ["EUR"],
+        }
+    )
+    events = pd.DataFrame(
+        {"annotator_id": ["a"], "submitted_at": [utc("2024-03-01")], "active_seconds": [seconds]}
+    )
+    assert price_events(events, rates).events["annotation_cost_minor"].tolist() == [cents]
+
+
+def test_review_uses_the_reviewers_rate_at_review_time() -> None:
+    rates = pd.concat(
+        [
+            make_rates(),
+            pd.DataFrame(
+                {
+                    "annotator_id": ["r"],
+                    "effective_from": [utc("2024-03-01")],
+                    "basis": ["hourly"],
+                    "amount_minor": [7200],
+                    "currency": ["USD"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    events = make_events().iloc[[4]].assign(reviewed_at=[utc("2024-03-02")])
+    priced = price_events(events, rates)
+    assert priced.events["review_cost_minor"].tolist() == [60]
+    without_review_time = price_events(make_events().iloc[[4]], rates)
+    assert without_review_time.events["review_cost_minor"].tolist() == [30]
+
+
+def test_summary_divides_spend_by_submitted_and_accepted_annotations() -> None:
+    summary = summarise_cost(price_events(make_events(), make_rates()))
+    row = summary.iloc[0]
+    assert row["annotation_spend_minor"] == 141
+    assert row["review_spend_minor"] == 75
+    assert row["spend_minor"] == 216
+    assert row["submitted_annotations"] == 9
+    assert row["accepted_annotations"] == 1
+    assert row["cost_per_annotation_minor"] == pytest.approx(141 / 9)
+    assert row["cost_per_accepted_annotation_minor"] == pytest.approx(216)
+    assert row["unpriced_events"] == 3
+    assert row["currency"] == "USD"
+
+
+def test_summary_by_group() -> None:
+    summary = summarise_cost(price_events(make_events(), make_rates()), by=("annotator_id",))
+    assert summary.loc["b", "spend_minor"] == 25 + 30 + 25
+    assert pd.isna(summary.loc["c", "currency"])
+    assert summary.loc["c", "unpriced_events"] == 1
+    assert pd.isna(summary.loc["a", "cost_per_accepted_annotation_minor"])
+
+
+def test_summary_refuses_to_add_currencies() -> None:
+    rates = pd.concat(
+        [
+            make_rates(),
+            pd.DataFrame(
+                {
+                    "annotator_id": ["e"],
+                    "effective_from": [utc("2024-01-01")],
+                    "basis": ["per_item"],
+                    "amount_minor": [30],
+                    "currency": ["EUR"],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    events = pd.concat(
+        [make_events(), make_events().iloc[[0]].assign(annotator_id="e")], ignore_index=True
+    )
+    priced = price_events(events, rates)
+    with pytest.raises(ValueError, match="EUR, USD"):
+        summarise_cost(priced)
+    assert summarise_cost(priced, by=("annotator_id",)).loc["e", "currency"] == "EUR"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"amount_minor": [12.5]}, "integer minor units"),
+        ({"amount_minor": [-1]}, "negative"),
+        ({"basis": ["weekly"]}, "unknown basis weekly"),
+        ({"effective_from": [pd.Timestamp("2024-01-01")]}, "timezone-aware"),
+    ],
+)
+def test_bad_rates_are_rejected(change: dict[str, list[object]], message: str) -> None:
+    rates = pd.DataFrame(
+        {
+            "annotator_id": ["a"],
+            "effective_from": [utc("2024-01-01")],
+            "basis": ["hourly"],
+            "amount_minor": [100],
+            "currency": ["USD"],
+        }
+    ).assign(**change)
+    events = pd.DataFrame(
+        {"annotator_id": ["a"], "submitted_at": [utc("2024-03-01")], "active_seconds": [60]}
+    )
+    with pytest.raises(ValueError, match=message):
+        price_events(events, rates)
+
+
+def test_events_need_timezone_aware_times() -> None:
+    events = make_events()
+    events["submitted_at"] = events["submitted_at"].dt.tz_localize(None)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        price_events(events, make_rates())
