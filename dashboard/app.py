@@ -20,29 +20,33 @@ def login_page() -> None:
         username = st.text_input("User name", key="login_username")
         password = st.text_input("Password", type="password", key="login_password")
         submitted = st.form_submit_button("Log in", type="primary")
-    if submitted:
+    if not submitted:
+        return
+    refusal = None
+    # The transaction commits either way, so failed attempts count towards the lockout.
+    with db_session() as session:
         try:
-            with db_session() as session:
-                principal = authenticate(session, username.strip(), password)
+            principal = authenticate(session, username.strip(), password)
         except LoginError as error:
-            st.error(str(error))
-            return
-        st.session_state[PRINCIPAL_KEY] = principal
-        st.rerun()
+            refusal = str(error)
+    if refusal is not None:
+        st.error(refusal)
+        return
+    st.session_state[PRINCIPAL_KEY] = principal
+    st.rerun()
 
 
 def logout() -> None:
     st.session_state.pop(PRINCIPAL_KEY, None)
-    st.rerun()
 
 
 principal = current_principal()
 if principal is None:
-    navigation = st.navigation([st.Page(login_page, title="Log in", icon=":material/login:")])
-else:
-    with st.sidebar:
-        st.markdown(f"**{principal.username}** · {principal.role}")
-        if st.button("Log out", key="logout", icon=":material/logout:"):
-            logout()
-    navigation = st.navigation(pages_for(principal.role))
-navigation.run()
+    # Logged out: the login form is the whole app; no page of any role is registered.
+    st.navigation([st.Page(login_page, title="Log in", icon=":material/login:")], position="hidden")
+    login_page()
+    st.stop()
+with st.sidebar:
+    st.markdown(f"**{principal.username}** · {principal.role}")
+    st.button("Log out", key="logout", icon=":material/logout:", on_click=logout)
+st.navigation(pages_for(principal.role)).run()

@@ -112,7 +112,9 @@ def count_open_alerts(session: Session, *, team_id: int | None = None) -> int:
     return int(session.scalar(query) or 0)
 
 
-def count_expired_training(session: Session, *, now: dt.datetime, team_id: int | None = None) -> int:
+def count_expired_training(
+    session: Session, *, now: dt.datetime, team_id: int | None = None
+) -> int:
     """Active annotators with a training whose latest record of its kind has expired."""
     latest = (
         select(

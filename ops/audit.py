@@ -42,7 +42,8 @@ def record(
     else:
         session.flush()
         entity_type = type(entity).__tablename__
-        entity_id = inspect(entity).identity[0] if inspect(entity).identity else None
+        identity = inspect(entity).identity
+        entity_id = identity[0] if identity else None
         if after is None:
             after = snapshot(entity)
     entry = AuditEntry(

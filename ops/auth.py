@@ -26,12 +26,13 @@ def password_context() -> CryptContext:
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
-    return password_context().hash(password)
+    hashed: str = password_context().hash(password)
+    return hashed
 
 
 def verify_password(password: str, password_hash: str) -> bool:
     """True when ``password`` matches ``password_hash``."""
-    return password_context().verify(password, password_hash)
+    return bool(password_context().verify(password, password_hash))
 
 
 def principal_for(user: User) -> Principal:

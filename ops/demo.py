@@ -15,7 +15,7 @@ from typing import Any
 import krippendorff
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
@@ -50,9 +50,12 @@ from ops.errors import AnnopsError
 from ops.permissions import Principal
 
 DEMO_KEY = "demo"
+EVENTS_TABLE: Table = AnnotationEvent.__table__  # type: ignore[assignment]
 DEMO_ACTOR = Principal(username="demo", role="admin")
 HISTORY_DAYS = 120
 EVENT_CHUNK = 500_000
+# A missing value inside object arrays; written to the database as NULL.
+NO_VALUE = np.array(None, dtype=object)
 
 Progress = Callable[[str, int, int], None]
 
@@ -349,7 +352,7 @@ def cast_people(config: DemoConfig, rng: np.random.Generator) -> list[Person]:
 
     # Team leads, one per team.
     for team in TEAMS:
-        projects = {
+        lead_projects = {
             "Vision": ("defect-inspection", "street-scenes"),
             "Text": ("retail-sentiment", "support-intents"),
             "Mixed": ("retail-sentiment", "street-scenes"),
@@ -366,7 +369,7 @@ def cast_people(config: DemoConfig, rng: np.random.Generator) -> list[Person]:
             speed=1.1,
             productivity=0.3,
             skills=("defect-inspection",) if team == "Vision" else (),
-            projects=projects,
+            projects=lead_projects,
         )
     add(
         "amara",
@@ -518,7 +521,7 @@ def load_demo(
         session.flush()
         total = 0
         for frame in _event_frames(config, people, projects, versions, batches, rng):
-            total += insert_frames(session, AnnotationEvent.__table__, [frame])
+            total += insert_frames(session, EVENTS_TABLE, [frame])
             report("annotation events", total, config.events)
         for slug, batch in batches.items():
             batch.n_rows = batch.n_inserted = int(
@@ -939,10 +942,10 @@ def _event_chunk(
     if spec.slug == "retail-sentiment":
         escalation_rate = np.where((days_ago <= 30) & (days_ago > 20), 0.07, escalation_rate)
     escalated = (rng.random(size) < escalation_rate) & ~skipped
-    label = np.where(skipped, None, label)
+    label = np.where(skipped, NO_VALUE, label)
 
     is_gold = items < n_gold
-    gold_label = np.where(is_gold, labels[truth], None)
+    gold_label = np.where(is_gold, labels[truth], NO_VALUE)
 
     version_ids = np.full(size, versions[0].id)
     for version in sorted(versions, key=lambda v: v.effective_from)[1:]:
@@ -955,7 +958,7 @@ def _event_chunk(
         np.where(rng.random(size) < 0.96, "accepted", "corrected"),
         np.where(rng.random(size) < 0.7, "corrected", "rejected"),
     )
-    outcome = np.where(reviewed, outcome, None)
+    outcome = np.where(reviewed, outcome, NO_VALUE)
     reviewer_ids = np.array([p.id for p in reviewers] or [0])[
         rng.integers(0, max(1, len(reviewers)), size=size)
     ]

@@ -42,6 +42,18 @@ def _accuracy_text(correct: float, answered: float) -> str:
     return f"{result.accuracy:.1%} ({result.ci_low:.1%}–{result.ci_high:.1%})"
 
 
+def _accuracy_figure(label: str, correct: float, answered: float) -> Figure:
+    """Point estimate as the value; the interval and sample size underneath."""
+    result = compute_gold_accuracy(int(correct), int(answered))
+    if result.accuracy is None or result.ci_low is None or result.ci_high is None:
+        return Figure(label, "—", "no gold answers in this window")
+    return Figure(
+        label,
+        f"{result.accuracy:.1%}",
+        f"95% Wilson interval {result.ci_low:.1%}–{result.ci_high:.1%}, {int(answered):,} gold answers",
+    )
+
+
 def summarise_home(
     session: Session, principal: Principal, *, now: dt.datetime | None = None
 ) -> HomeSummary:
@@ -108,10 +120,8 @@ def _ops(
                 f"{int(week['annotations']):,}",
                 f"by {int(week['annotators'])} people",
             ),
-            Figure(
-                "Gold accuracy, last 7 days",
-                _accuracy_text(week["gold_correct"], week["gold_answered"]),
-                "95% Wilson interval",
+            _accuracy_figure(
+                "Gold accuracy, last 7 days", week["gold_correct"], week["gold_answered"]
             ),
             Figure(
                 "Open alerts", f"{queries.count_open_alerts(session):,}", "open or acknowledged"
@@ -183,11 +193,7 @@ def _lead(
                 f"{queries.count_annotators(session, status='active', team_id=team_id):,}",
             ),
             Figure("Annotations, last 7 days", f"{int(week['annotations']):,}"),
-            Figure(
-                "Team gold accuracy",
-                _accuracy_text(week["gold_correct"], week["gold_answered"]),
-                "95% Wilson interval",
-            ),
+            _accuracy_figure("Team gold accuracy", week["gold_correct"], week["gold_answered"]),
             Figure("Open alerts", f"{queries.count_open_alerts(session, team_id=team_id):,}"),
             Figure(
                 "Training expired",
@@ -208,7 +214,7 @@ def _finance(
     last_month = queries.sum_rollups(
         session, since=last_month_start, until=month_start - dt.timedelta(days=1)
     )
-    table = []
+    table: list[dict[str, object]] = []
     currency = "USD"
     for project in queries.list_projects(session):
         currency = project.currency
@@ -300,10 +306,8 @@ def _annotator(
                 f"{week['annotations'] / hours:.1f}" if hours else "—",
                 "last 7 days",
             ),
-            Figure(
-                "Gold accuracy, last 30 days",
-                _accuracy_text(month["gold_correct"], month["gold_answered"]),
-                "95% Wilson interval",
+            _accuracy_figure(
+                "Gold accuracy, last 30 days", month["gold_correct"], month["gold_answered"]
             ),
             Figure("Feedback to read", f"{unread}"),
             Figure("Training due within 30 days", f"{len(due)}", ", ".join(r.topic for r in due)),

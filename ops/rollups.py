@@ -106,6 +106,11 @@ def _cost(rate: Any, seconds: Any, counts: ColumnElement[bool]) -> ColumnElement
     )
 
 
+def as_int(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many rows of the group meet ``condition``."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
 def _rounded_sum(expression: ColumnElement[float]) -> ColumnElement[int]:
     """Sum of fractional minor units, rounded once per rollup row."""
     return cast(func.round(func.coalesce(func.sum(expression), 0.0)), BigInteger)
@@ -119,7 +124,6 @@ def aggregate_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
     day = utc_day(event.c.submitted_at, dialect)
     answered = and_(event.c.skipped == False, event.c.label.is_not(None))  # noqa: E712
     reviewed = event.c.review_outcome.is_not(None)
-    as_int = lambda expression: func.coalesce(func.sum(case((expression, 1), else_=0)), 0)  # noqa: E731
     source = event.outerjoin(
         work_rate, _in_period(work_rate, event.c.annotator_id, event.c.submitted_at)
     ).outerjoin(review_rate, _in_period(review_rate, event.c.reviewer_id, event.c.reviewed_at))

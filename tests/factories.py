@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.models import Annotator, AnnotationEvent, PayRate, Project, Team, User
+from db.models import AnnotationEvent, Annotator, PayRate, Project, Team, User
 from ops.auth import create_user
 from ops.permissions import SYSTEM
 from ops.projects import add_project

@@ -17,7 +17,7 @@ st.caption(summary.intro)
 if summary.figures:
     columns = st.columns(len(summary.figures))
     for column, figure in zip(columns, summary.figures, strict=True):
-        column.metric(figure.label, figure.value, help=figure.help or None)
+        column.metric(figure.label, figure.value)
         if figure.help:
             column.caption(figure.help)
 if summary.table:

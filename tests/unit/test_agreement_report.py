@@ -16,7 +16,7 @@ from ops.agreement_report import (
     read_agreement_csv,
 )
 
-REFDATA = Path(__file__).resolve().parents[3] / "shared" / "refdata"
+REFDATA = Path(__file__).resolve().parents[1] / "fixtures" / "refdata"
 
 PILOT_CSV = """\
 item_id,annotator_id,label,gold
@@ -243,7 +243,6 @@ def test_report_rejects_frames_without_rating_columns() -> None:
         build_agreement_report(pd.DataFrame({"item_id": ["1"], "label": ["x"]}))
 
 
-@pytest.mark.skipif(not REFDATA.is_dir(), reason="reference data not present")
 def test_report_on_reference_data_matches_published_values() -> None:
     kripp = build_agreement_report(
         read_agreement_csv(REFDATA / "krippendorff_wikipedia_3x15.csv"), alpha_level="interval"

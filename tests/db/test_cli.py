@@ -1,0 +1,97 @@
+"""The annops command line: clear errors and non-zero exits on bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ops.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str, password: str | None = "long enough pw", **env: str) -> tuple[int, str]:
+    environment = {"ANNOPS_PASSWORD": password} if password is not None else {}
+    result = runner.invoke(app, list(args), env=environment | env)
+    return result.exit_code, result.output
+
+
+def test_help_lists_the_built_commands() -> None:
+    code, output = invoke("--help")
+    assert code == 0
+    for command in ("init-db", "create-user", "project", "demo", "serve"):
+        assert command in output
+
+
+def test_create_user_and_its_errors(fresh_database_url: str) -> None:
+    assert invoke("create-user", "ada", "--role", "admin") == (
+        0,
+        "created user ada with role admin\n",
+    )
+    code, output = invoke("create-user", "ada", "--role", "admin")
+    assert code == 1 and "already exists" in output
+    code, output = invoke("create-user", "bob", "--role", "wizard")
+    assert code == 1 and "Unknown role 'wizard'" in output and "admin, ops, lead" in output
+    code, output = invoke("create-user", "cy", "--role", "annotator", "--annotator", "x@y.z")
+    assert code == 1 and "No annotator with email 'x@y.z'" in output
+    code, output = invoke("create-user", "dee", "--role", "ops", password=None)
+    assert code == 1 and "ANNOPS_PASSWORD" in output
+
+
+def test_project_add_and_list(fresh_database_url: str) -> None:
+    code, _ = invoke(
+        "project", "add", "weld-qa", "--name", "Weld QA", "--budget", "1500.50", "--currency", "eur"
+    )
+    assert code == 0
+    code, output = invoke("project", "list", "--format", "json")
+    assert code == 0
+    [row] = json.loads(output)
+    assert (row["slug"], row["budget"], row["quality_target"]) == ("weld-qa", "EUR 1,500.50", 0.9)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("weld_qa", "--name", "x"), "Slug 'weld_qa'"),
+        (("weld-qa", "--name", "x", "--quality-target", "1.5"), "Quality target 1.5"),
+        (("weld-qa", "--name", "x", "--budget", "-3"), "must be zero or more"),
+        (("weld-qa", "--name", "x", "--budget", "12.345"), "more than 2 decimal places"),
+        (("weld-qa", "--name", "x", "--currency", "euro"), "three-letter ISO code"),
+    ],
+)
+def test_project_add_errors(fresh_database_url: str, args: tuple[str, ...], message: str) -> None:
+    code, output = invoke("project", "add", *args)
+    assert code == 1
+    assert message in output
+
+
+def test_unusable_database_is_reported_clearly(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from ops.settings import get_settings
+
+    get_settings.cache_clear()
+    missing = tmp_path_factory.mktemp("x") / "no" / "such" / "dir" / "a.db"
+    code, output = invoke("init-db", ANNOPS_DATABASE_URL=f"sqlite:///{missing}")
+    get_settings.cache_clear()
+    assert code == 1
+    assert "cannot use the database" in output and "ANNOPS_DATABASE_URL" in output
+
+
+def test_demo_loads_once_and_refuses_to_reset_other_data(
+    fresh_database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+    args = ("demo", "--no-serve", "--annotators", "20", "--events", "6000")
+    code, output = invoke(*args)
+    assert code == 0, output
+    assert "Demo logins (one per role):" in output and "finance" in output
+    code, output = invoke(*args)
+    assert code == 0 and "already loaded; nothing added" in output
+    invoke("project", "add", "real-work", "--name", "Real")
+    code, output = invoke(*args, "--reset")
+    assert code == 1 and "refusing to reset" in output
+    code, output = invoke("project", "list", "--format", "json")
+    assert "real-work" in output and "street-scenes" in output

@@ -1,0 +1,107 @@
+"""Real-browser journeys: Debian's chromium driven by Playwright against `annops serve`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "browser-test-password"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def browser_path() -> str:
+    if not os.access(CHROMIUM, os.X_OK):
+        if os.environ.get("ANNOPS_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package")
+        pytest.skip(
+            f"{CHROMIUM} is not installed (apt-get install chromium); browser tests not run"
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def served_demo(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator[str]:
+    """`annops demo` on a fresh SQLite file, served on a free loopback port; its base URL."""
+    workdir = tmp_path_factory.mktemp("e2e")
+    port = _free_port()
+    env = os.environ | {
+        "ANNOPS_DATABASE_URL": f"sqlite:///{workdir / 'annops.db'}",
+        "ANNOPS_DEMO_PASSWORD": PASSWORD,
+        "ANNOPS_DASHBOARD_PORT": str(port),
+        "ANNOPS_DASHBOARD_ADDRESS": "127.0.0.1",
+    }
+    annops = [sys.executable, "-m", "ops.cli"]
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [*annops, "demo", "--no-serve", "--annotators", "30", "--events", "20000"],
+        check=True,
+        cwd=workdir,
+        env=env | {"PYTHONPATH": str(root)},
+        capture_output=True,
+    )
+    log = (workdir / "serve.log").open("w")
+    server = subprocess.Popen(
+        [*annops, "serve"], cwd=workdir, env=env | {"PYTHONPATH": str(root)}, stdout=log, stderr=log
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            pytest.fail(f"dashboard did not start: {(workdir / 'serve.log').read_text()}")
+        time.sleep(0.5)
+    yield base
+    server.terminate()
+    server.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(browser_path: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=browser_path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: object, tmp_path: Path) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+    opened = context.new_page()
+    opened.set_default_timeout(30_000)
+    yield opened
+    context.close()

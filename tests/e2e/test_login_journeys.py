@@ -1,0 +1,56 @@
+"""A person opens the dashboard, logs in as each role, sees real numbers, logs out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+HOME_TITLES = {
+    "admin": "System overview",
+    "ops": "Operations",
+    "lead": "My team",
+    "finance": "Spend",
+    "annotator": "My scorecard",
+}
+
+
+def log_in(page: Any, base: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(base)
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.mark.parametrize("role", list(HOME_TITLES))
+def test_each_demo_login_reaches_its_home(
+    page: Any, served_demo: str, role: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    log_in(page, served_demo, role)
+    page.get_by_role("heading", name=HOME_TITLES[role]).wait_for()
+    page.get_by_test_id("stMetric").first.wait_for()
+    body = page.get_by_test_id("stMain").inner_text()
+    assert "Traceback" not in body and "Error" not in body
+    if role == "finance":
+        assert "USD" in body
+    if role == "ops":
+        assert "Active annotators" in body
+    shots = Path(tmp_path_factory.getbasetemp()) / "screens"
+    shots.mkdir(exist_ok=True)
+    page.screenshot(path=str(shots / f"home-{role}.png"), full_page=True)
+
+
+def test_wrong_password_then_logout(page: Any, served_demo: str) -> None:
+    log_in(page, served_demo, "ops", "definitely-wrong")
+    page.get_by_text("attempts left before the account is locked").wait_for()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Operations").wait_for()
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log in").wait_for()
+    assert page.get_by_role("heading", name="Operations").count() == 0

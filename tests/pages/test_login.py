@@ -1,0 +1,94 @@
+"""Login, lockout, logout and per-role navigation in the real app script."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import log_in
+
+
+def texts(app: AppTest) -> str:
+    parts = [element.value for element in (*app.title, *app.markdown, *app.caption, *app.subheader)]
+    parts += [str(metric.label) + " " + str(metric.value) for metric in app.metric]
+    return "\n".join(str(part) for part in parts)
+
+
+def test_login_page_is_shown_first(app: AppTest) -> None:
+    app.run()
+    assert not app.exception
+    assert app.text_input(key="login_username") is not None
+    assert "annops" in texts(app)
+    assert not app.metric
+
+
+def test_wrong_password_is_refused_with_attempts_left(app: AppTest) -> None:
+    log_in(app, "ops", "not-the-password")
+    assert not app.exception
+    assert "4 attempts left" in app.error[0].value
+    assert not app.metric
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("admin", ["User accounts", "Annotation events", "Last import", "Last job run"]),
+        ("ops", ["Active annotators", "Annotations, last 7 days", "Gold accuracy, last 7 days"]),
+        ("lead", ["Active in team", "Team gold accuracy"]),
+        ("finance", ["Spend this month", "Spend last month", "Cost per annotation, this month"]),
+        (
+            "annotator",
+            ["Annotations, last 7 days", "Gold accuracy, last 30 days", "Feedback to read"],
+        ),
+    ],
+)
+def test_each_role_lands_on_its_home_with_real_numbers(
+    app: AppTest, role: str, expected: list[str]
+) -> None:
+    log_in(app, role)
+    assert not app.exception, app.exception
+    labels = [metric.label for metric in app.metric]
+    for label in expected:
+        assert label in labels
+    values = {metric.label: metric.value for metric in app.metric}
+    if role == "ops":
+        assert int(values["Active annotators"].replace(",", "")) > 10
+        assert int(values["Annotations, last 7 days"].replace(",", "")) > 0
+    if role == "finance":
+        assert values["Spend last month"].startswith("USD ")
+        assert values["Spend last month"] != "USD 0.00"
+    if role == "annotator":
+        assert "%" in values["Gold accuracy, last 30 days"]
+
+
+def test_annotator_sees_only_their_own_scorecard(app: AppTest) -> None:
+    log_in(app, "annotator")
+    assert "My scorecard" in texts(app)
+    # Nobody else's names appear and there is no team table.
+    assert not app.dataframe
+
+
+def test_lead_sees_only_their_team(app: AppTest) -> None:
+    log_in(app, "lead")
+    frame = app.dataframe[0].value
+    assert "Amara Okafor" in set(frame["annotator"])
+    # Rex Turner is in the Vision team, not the lead's Text team.
+    assert "Rex Turner" not in set(frame["annotator"])
+
+
+def test_logout_forgets_the_user_and_hides_the_data(app: AppTest) -> None:
+    log_in(app, "ops")
+    app.sidebar.button(key="logout").click()
+    app.run()
+    assert "principal" not in app.session_state
+    assert not app.metric
+    assert not app.exception
+
+
+def test_five_failures_lock_the_account_with_a_clear_message(app: AppTest) -> None:
+    for _ in range(5):
+        log_in(app, "finance", "wrong-password")
+    assert "locked for 15 minutes" in app.error[0].value
+    log_in(app, "finance")
+    assert "locked" in app.error[0].value
+    assert not app.metric
