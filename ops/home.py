@@ -50,7 +50,8 @@ def _accuracy_figure(label: str, correct: float, answered: float) -> Figure:
     return Figure(
         label,
         f"{result.accuracy:.1%}",
-        f"95% Wilson interval {result.ci_low:.1%}–{result.ci_high:.1%}, {int(answered):,} gold answers",
+        f"95% Wilson interval {result.ci_low:.1%}–{result.ci_high:.1%}, "
+        f"{int(answered):,} gold answers",
     )
 
 
