@@ -45,6 +45,7 @@ from db.models import (
     User,
 )
 from ops import audit, rollups
+from ops.alerts.engine import evaluate_alerts
 from ops.auth import hash_password
 from ops.errors import AnnopsError
 from ops.permissions import Principal
@@ -93,7 +94,6 @@ class ProjectSpec:
     base_seconds: float
     quality_target: float
     started_days_ago: int
-    deadline_in_days: int
     required_skills: tuple[str, ...] = ()
     # Budget and volume are set from the generated work so the story holds at any size:
     # (share of budget already spent, share of volume already done).
@@ -113,7 +113,6 @@ PROJECTS = (
         45.0,
         0.92,
         110,
-        50,
         ("defect-inspection",),
         (0.48, 0.55),
     ),
@@ -129,7 +128,6 @@ PROJECTS = (
         24.0,
         0.90,
         118,
-        60,
         (),
         (0.55, 0.6),
     ),
@@ -145,7 +143,6 @@ PROJECTS = (
         11.0,
         0.88,
         60,
-        20,
         (),
         (0.86, 0.42),
     ),
@@ -161,7 +158,6 @@ PROJECTS = (
         18.0,
         0.90,
         100,
-        75,
         (),
         (0.45, 0.5),
     ),
@@ -536,8 +532,11 @@ def load_demo(
         report("daily rollups", 0, 1)
         rollups.rebuild(session)
         report("daily rollups", 1, 1)
-        _set_budgets(session, projects)
+        _set_budgets(session, projects, config.end)
         _add_calibrations(session, config, people, projects, versions, rng)
+        report("alerts", 0, 1)
+        evaluate_alerts(session, now=_at(config.end, 0))
+        report("alerts", 1, 1)
         logins = _add_users(session, people, teams, passwords)
         session.add(
             AppSetting(
@@ -579,7 +578,6 @@ def _add_projects(
             quality_target=spec.quality_target,
             currency="USD",
             starts_on=config.end - dt.timedelta(days=spec.started_days_ago),
-            deadline=config.end + dt.timedelta(days=spec.deadline_in_days),
             alert_settings={},
             updated_by=DEMO_ACTOR.username,
         )
@@ -854,12 +852,12 @@ def _event_frames(
             continue
         remaining = int(count)
         # A fixed item pool per project: several people label the same items (agreement),
-        # and one item in twenty is a hidden golden item.
+        # and one item in ten is a hidden golden item.
         n_items = max(200, int(count) // 2)
         item_truth = rng.integers(0, len(spec.labels), size=n_items)
         if spec.slug == "defect-inspection":
             item_truth = rng.choice(3, size=n_items, p=[0.2, 0.35, 0.45])
-        n_gold = max(30, n_items // 20)
+        n_gold = max(30, n_items // 10)
         while remaining > 0:
             size = min(EVENT_CHUNK, remaining)
             frame = _event_chunk(
@@ -993,14 +991,24 @@ def _event_chunk(
     return frame
 
 
-def _set_budgets(session: Session, projects: dict[str, Project]) -> None:
-    """Budgets and volume targets chosen so each project's burn story holds at any size."""
+def _set_budgets(session: Session, projects: dict[str, Project], end: dt.date) -> None:
+    """Budgets, volume targets and deadlines chosen from the generated work, so each
+    project's story (on track, or burning budget and late) holds at any size."""
+    recent_days = 14
     for spec in PROJECTS:
         project = projects[spec.slug]
         totals = queries.sum_rollups(session, since=dt.date.min, project_id=project.id)
+        recent = queries.sum_rollups(
+            session, since=end - dt.timedelta(days=recent_days), project_id=project.id
+        )
         spent_share, done_share = spec.burn
         project.budget_minor = int(max(totals["spend_minor"], 1) / spent_share)
         project.volume_target = int(max(totals["annotations"], 1) / done_share)
+        per_day = max(recent["annotations"], 1) / recent_days
+        days_needed = (project.volume_target - totals["annotations"]) / per_day
+        # Healthy projects have slack; the one burning budget is also running late.
+        slack = 0.3 if spec.slug == "street-scenes" else 1.25
+        project.deadline = end + dt.timedelta(days=max(7, int(days_needed * slack)))
 
 
 def _add_calibrations(

@@ -1,0 +1,25 @@
+"""Alerts: rules over rollup windows, their storage, and triage by people."""
+
+from ops.alerts.engine import evaluate_alerts
+from ops.alerts.rules import RULES, AlertSettings, Finding
+from ops.alerts.triage import (
+    AlertFilter,
+    change_status,
+    get_alert,
+    give_feedback,
+    list_alerts,
+    propose_reassignment,
+)
+
+__all__ = [
+    "RULES",
+    "AlertFilter",
+    "AlertSettings",
+    "Finding",
+    "change_status",
+    "evaluate_alerts",
+    "get_alert",
+    "give_feedback",
+    "list_alerts",
+    "propose_reassignment",
+]

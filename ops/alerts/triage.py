@@ -1,0 +1,311 @@
+"""What people do with alerts: list, acknowledge, resolve, dismiss, with history and audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    SEVERITIES,
+    Alert,
+    AlertAction,
+    Annotator,
+    FeedbackNote,
+    Project,
+    ReassignmentDecision,
+    utcnow,
+)
+from ops import audit
+from ops.errors import NotFound, PermissionDenied, ValidationError
+from ops.permissions import Principal, require
+
+# status -> statuses it may move to
+TRANSITIONS = {
+    "open": ("acknowledged", "resolved", "dismissed"),
+    "acknowledged": ("resolved", "dismissed", "open"),
+    "resolved": ("open",),
+    "dismissed": ("open",),
+}
+ACTION_FOR_STATUS = {
+    "acknowledged": "acknowledge",
+    "resolved": "resolve",
+    "dismissed": "dismiss",
+    "open": "reopen",
+}
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """What to list: any field left None matches everything."""
+
+    project_slug: str | None = None
+    status: str | None = None
+    rule: str | None = None
+    severity: str | None = None
+    include_children: bool = False
+
+
+def _scoped(query: Any, principal: Principal) -> Any:
+    """Limit alerts to what the principal may see: a lead sees only their team's people."""
+    if principal.role == "lead":
+        if principal.team_id is None:
+            return query.where(Alert.id.is_(None))
+        return query.join(Annotator, Annotator.id == Alert.annotator_id).where(
+            Annotator.team_id == principal.team_id
+        )
+    return query
+
+
+def list_alerts(
+    session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
+) -> list[dict[str, Any]]:
+    """Alerts newest first, as plain rows with subject names, for pages, CLI and exports."""
+    require(principal, "alerts.view")
+    query = (
+        select(Alert, Project.slug)
+        .outerjoin(Project, Project.id == Alert.project_id)
+        .order_by(Alert.window_end.desc(), Alert.id.desc())
+    )
+    query = _scoped(query, principal)
+    if alert_filter.project_slug:
+        query = query.where(Project.slug == alert_filter.project_slug)
+    if alert_filter.status:
+        if alert_filter.status not in TRANSITIONS:
+            raise ValidationError(
+                f"Unknown status {alert_filter.status!r}; use one of {', '.join(TRANSITIONS)}.",
+                field="status",
+            )
+        query = query.where(Alert.status == alert_filter.status)
+    if alert_filter.rule:
+        query = query.where(Alert.rule == alert_filter.rule)
+    if alert_filter.severity:
+        if alert_filter.severity not in SEVERITIES:
+            raise ValidationError(
+                f"Unknown severity {alert_filter.severity!r}; use one of {', '.join(SEVERITIES)}.",
+                field="severity",
+            )
+        query = query.where(Alert.severity == alert_filter.severity)
+    if not alert_filter.include_children:
+        query = query.where(Alert.parent_alert_id.is_(None))
+    rows = session.execute(query).all()
+    names = _annotator_names(session, [alert.annotator_id for alert, _slug in rows])
+    return [_as_row(alert, slug, names) for alert, slug in rows]
+
+
+def _annotator_names(session: Session, ids: list[int | None]) -> dict[int, tuple[str, str | None]]:
+    wanted = sorted({i for i in ids if i is not None})
+    if not wanted:
+        return {}
+    return {
+        row.id: (row.display_name, row.email)
+        for row in session.execute(
+            select(Annotator.id, Annotator.display_name, Annotator.email).where(
+                Annotator.id.in_(wanted)
+            )
+        )
+    }
+
+
+def _as_row(
+    alert: Alert, slug: str | None, names: dict[int, tuple[str, str | None]]
+) -> dict[str, Any]:
+    if alert.annotator_id is not None:
+        name, email = names.get(alert.annotator_id, (f"annotator {alert.annotator_id}", None))
+        subject = email or name
+    else:
+        name, subject = slug or "", slug or ""
+    return {
+        "id": alert.id,
+        "rule": alert.rule,
+        "title": alert.title,
+        "severity": alert.severity,
+        "status": alert.status,
+        "project": slug,
+        "subject": subject,
+        "annotator": name if alert.annotator_id is not None else None,
+        "annotator_id": alert.annotator_id,
+        "window_start": alert.window_start.isoformat(),
+        "window_end": alert.window_end.isoformat(),
+        "parent_alert_id": alert.parent_alert_id,
+        "evidence": alert.evidence,
+        "assignee": alert.assignee,
+        "created_at": alert.created_at.isoformat(),
+    }
+
+
+def get_alert(session: Session, principal: Principal, alert_id: int) -> dict[str, Any]:
+    """One alert with its history and linked alerts, if the principal may see it."""
+    require(principal, "alerts.view")
+    alert = _load(session, principal, alert_id)
+    slug = session.scalar(select(Project.slug).where(Project.id == alert.project_id))
+    names = _annotator_names(session, [alert.annotator_id])
+    row = _as_row(alert, slug, names)
+    row["history"] = [
+        {
+            "action": action.action,
+            "from": action.from_status,
+            "to": action.to_status,
+            "note": action.note,
+            "by": action.actor,
+            "at": action.at.isoformat(),
+        }
+        for action in session.scalars(
+            select(AlertAction).where(AlertAction.alert_id == alert.id).order_by(AlertAction.id)
+        )
+    ]
+    children = session.scalars(select(Alert).where(Alert.parent_alert_id == alert.id)).all()
+    child_names = _annotator_names(session, [child.annotator_id for child in children])
+    row["linked"] = [_as_row(child, slug, child_names) for child in children]
+    return row
+
+
+def _load(session: Session, principal: Principal, alert_id: int) -> Alert:
+    alert: Alert | None = session.scalars(
+        _scoped(select(Alert), principal).where(Alert.id == alert_id)
+    ).first()
+    if alert is None:
+        raise NotFound(f"No alert {alert_id} that you may see.")
+    return alert
+
+
+def change_status(
+    session: Session,
+    principal: Principal,
+    alert_id: int,
+    to_status: str,
+    *,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Alert:
+    """Move an alert along its lifecycle; resolving or dismissing needs a note."""
+    require(principal, "alerts.triage")
+    alert = _load(session, principal, alert_id)
+    if to_status not in TRANSITIONS.get(alert.status, ()):
+        raise ValidationError(
+            f"An alert that is {alert.status} cannot become {to_status}; "
+            f"allowed: {', '.join(TRANSITIONS[alert.status])}.",
+            field="status",
+        )
+    if to_status in ("resolved", "dismissed") and not note.strip():
+        raise ValidationError(
+            f"Say why the alert is {to_status}: the note is kept with its history.", field="note"
+        )
+    before = {"status": alert.status, "assignee": alert.assignee}
+    from_status = alert.status
+    alert.status = to_status
+    if to_status == "acknowledged" and alert.assignee is None:
+        alert.assignee = principal.username
+    alert.updated_at = now or utcnow()
+    _record(session, principal, alert, ACTION_FOR_STATUS[to_status], from_status, note, now)
+    audit.record(
+        session,
+        principal,
+        f"alert.{ACTION_FOR_STATUS[to_status]}",
+        ("alerts", alert.id),
+        before=before,
+        after={"status": alert.status, "assignee": alert.assignee, "note": note},
+    )
+    return alert
+
+
+def _record(
+    session: Session,
+    principal: Principal,
+    alert: Alert,
+    action: str,
+    from_status: str | None,
+    note: str,
+    now: dt.datetime | None,
+) -> None:
+    session.add(
+        AlertAction(
+            alert_id=alert.id,
+            action=action,
+            from_status=from_status,
+            to_status=alert.status,
+            note=note,
+            actor=principal.username,
+            at=now or utcnow(),
+        )
+    )
+
+
+def give_feedback(
+    session: Session,
+    principal: Principal,
+    alert_id: int,
+    *,
+    category: str,
+    text: str,
+    follow_up_on: dt.date | None = None,
+) -> FeedbackNote:
+    """Feedback to the alert's annotator, with the alert's evidence attached."""
+    require(principal, "coaching.edit")
+    alert = _load(session, principal, alert_id)
+    if alert.annotator_id is None:
+        raise ValidationError("This alert is about a project, not a person.", field="alert")
+    if not text.strip():
+        raise ValidationError("Write the feedback the annotator will read.", field="text")
+    from db.models import FEEDBACK_CATEGORIES
+
+    if category not in FEEDBACK_CATEGORIES:
+        raise ValidationError(
+            f"Category must be one of {', '.join(FEEDBACK_CATEGORIES)}.", field="category"
+        )
+    note = FeedbackNote(
+        annotator_id=alert.annotator_id,
+        category=category,
+        text=text.strip(),
+        evidence={"alert_id": alert.id, "rule": alert.rule, **alert.evidence},
+        follow_up_on=follow_up_on,
+        alert_id=alert.id,
+        author=principal.username,
+    )
+    session.add(note)
+    session.flush()
+    _record(session, principal, alert, "feedback", alert.status, text.strip(), None)
+    audit.record(session, principal, "feedback.create", note)
+    return note
+
+
+def propose_reassignment(
+    session: Session,
+    principal: Principal,
+    alert_id: int,
+    *,
+    to_project_slug: str | None,
+    reason_category: str,
+    notes: str = "",
+) -> ReassignmentDecision:
+    """Record a reassignment decision for the alert's annotator, the alert as evidence."""
+    if principal.role not in ("ops", "admin"):
+        raise PermissionDenied(f"{principal.username} ({principal.role}) may not reassign people")
+    alert = _load(session, principal, alert_id)
+    if alert.annotator_id is None:
+        raise ValidationError("This alert is about a project, not a person.", field="alert")
+    if not reason_category.strip():
+        raise ValidationError("Choose a reason for the reassignment.", field="reason_category")
+    to_project_id = None
+    if to_project_slug:
+        to_project_id = session.scalar(select(Project.id).where(Project.slug == to_project_slug))
+        if to_project_id is None:
+            raise NotFound(f"No project {to_project_slug!r}.")
+    decision = ReassignmentDecision(
+        annotator_id=alert.annotator_id,
+        from_project_id=alert.project_id,
+        to_project_id=to_project_id,
+        reason_category=reason_category.strip(),
+        notes=notes.strip(),
+        evidence={"alert_id": alert.id, "rule": alert.rule, **alert.evidence},
+        alert_id=alert.id,
+        decided_by=principal.username,
+    )
+    session.add(decision)
+    session.flush()
+    _record(session, principal, alert, "reassignment", alert.status, notes.strip(), None)
+    audit.record(session, principal, "reassignment.create", decision)
+    return decision
