@@ -78,7 +78,8 @@ class AlertSettings:
                 values[key] = type(default)(value)
             except (TypeError, ValueError):
                 raise ValidationError(
-                    f"Alert setting {key} must be a {type(default).__name__}, got {value!r}.",
+                    f"Alert setting {key} must be a "
+                    f"{'whole number' if isinstance(default, int) else 'number'}, got {value!r}.",
                     field=key,
                 ) from None
             if values[key] < 0:

@@ -1,0 +1,176 @@
+"""Alerts from rollups: once per problem, linked under systematic issues, triaged with history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Alert, AlertAction, AuditEntry, FeedbackNote, ReassignmentDecision
+from ops import rollups
+from ops.alerts import (
+    AlertFilter,
+    change_status,
+    evaluate_alerts,
+    get_alert,
+    give_feedback,
+    list_alerts,
+    propose_reassignment,
+)
+from ops.errors import NotFound, PermissionDenied, ValidationError
+from ops.permissions import Principal
+from tests.factories import make_annotator, make_event, make_project, make_team
+
+NOW = dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC)
+OPS = Principal(username="olga", role="ops")
+FINANCE = Principal(username="fin", role="finance")
+
+
+def plant_work(
+    session: Session,
+    project,
+    annotator,
+    *,
+    days: int,
+    gold_per_day: int,
+    correct_share: float,
+    seconds: float = 20.0,
+) -> None:  # type: ignore[no-untyped-def]
+    """Gold answers spread over the last ``days`` days before NOW."""
+    for day in range(days):
+        when = NOW - dt.timedelta(days=day + 1)
+        correct = round(gold_per_day * correct_share)
+        for index in range(gold_per_day):
+            make_event(
+                session,
+                project,
+                annotator,
+                submitted_at=when + dt.timedelta(minutes=index),
+                is_gold=True,
+                gold_label="cat",
+                label="cat" if index < correct else "dog",
+                active_seconds=seconds,
+            )
+
+
+@pytest.fixture
+def careless(session: Session):  # type: ignore[no-untyped-def]
+    team = make_team(session)
+    project = make_project(session, quality_target=0.9)
+    person = make_annotator(session, team_id=team.id)
+    steady = make_annotator(session, team_id=team.id)
+    plant_work(session, project, person, days=10, gold_per_day=5, correct_share=0.6)
+    plant_work(session, project, steady, days=10, gold_per_day=5, correct_share=1.0)
+    rollups.rebuild(session)
+    return project, person, steady, team
+
+
+def test_evaluation_raises_once_and_is_idempotent(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+    project, person, steady, _team = careless
+    assert evaluate_alerts(session, now=NOW) == 1
+    [alert] = session.scalars(select(Alert)).all()
+    assert (alert.rule, alert.annotator_id, alert.project_id) == (
+        "gold_below_target",
+        person.id,
+        project.id,
+    )
+    assert alert.evidence["gold_answered"] == 50 and alert.evidence["gold_correct"] == 30
+    assert alert.evidence["ci_high"] < 0.9
+    assert evaluate_alerts(session, now=NOW) == 0
+    assert evaluate_alerts(session, now=NOW + dt.timedelta(days=1)) == 0
+    assert len(session.scalars(select(Alert)).all()) == 1
+
+
+def test_triage_lifecycle_is_recorded_and_audited(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+    evaluate_alerts(session, now=NOW)
+    alert = session.scalars(select(Alert)).one()
+    change_status(session, OPS, alert.id, "acknowledged")
+    assert alert.assignee == "olga"
+    with pytest.raises(ValidationError, match="Say why"):
+        change_status(session, OPS, alert.id, "resolved")
+    change_status(session, OPS, alert.id, "resolved", note="Retrained on the edge cases.")
+    with pytest.raises(ValidationError, match="cannot become acknowledged"):
+        change_status(session, OPS, alert.id, "acknowledged")
+    detail = get_alert(session, OPS, alert.id)
+    assert [h["action"] for h in detail["history"]] == ["raised", "acknowledge", "resolve"]
+    assert detail["history"][-1]["note"] == "Retrained on the edge cases."
+    audits = session.scalars(
+        select(AuditEntry.action).where(AuditEntry.entity_type == "alerts")
+    ).all()
+    assert audits == ["alert.acknowledge", "alert.resolve"]
+    # Resolved, the same problem in the same window does not fire again.
+    assert evaluate_alerts(session, now=NOW) == 0
+
+
+def test_feedback_and_reassignment_carry_the_alert_as_evidence(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+    project, person, _steady, _team = careless
+    evaluate_alerts(session, now=NOW)
+    alert = session.scalars(select(Alert)).one()
+    note = give_feedback(session, OPS, alert.id, category="accuracy", text="Re-read section 3.")
+    decision = propose_reassignment(
+        session, OPS, alert.id, to_project_slug=None, reason_category="quality"
+    )
+    assert note.annotator_id == person.id and note.evidence["alert_id"] == alert.id
+    assert decision.evidence["gold_correct"] == 30 and decision.from_project_id == project.id
+    assert session.scalars(select(FeedbackNote)).one().alert_id == alert.id
+    assert session.scalars(select(ReassignmentDecision)).one().alert_id == alert.id
+    actions = session.scalars(
+        select(AlertAction.action).where(AlertAction.alert_id == alert.id)
+    ).all()
+    assert actions == ["raised", "feedback", "reassignment"]
+
+
+def test_roles_and_team_scope(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+    _project, _person, _steady, team = careless
+    evaluate_alerts(session, now=NOW)
+    alert = session.scalars(select(Alert)).one()
+    with pytest.raises(PermissionDenied):
+        list_alerts(session, FINANCE)
+    with pytest.raises(PermissionDenied):
+        change_status(session, FINANCE, alert.id, "acknowledged")
+    own_lead = Principal(username="lee", role="lead", team_id=team.id)
+    other_lead = Principal(username="lou", role="lead", team_id=make_team(session).id)
+    assert [row["id"] for row in list_alerts(session, own_lead)] == [alert.id]
+    assert list_alerts(session, other_lead) == []
+    with pytest.raises(NotFound):
+        change_status(session, other_lead, alert.id, "acknowledged")
+    with pytest.raises(PermissionDenied):
+        propose_reassignment(session, own_lead, alert.id, to_project_slug=None, reason_category="q")
+
+
+def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
+    project = make_project(session, quality_target=0.8)
+    people = [make_annotator(session) for _ in range(5)]
+    for index, person in enumerate(people):
+        # A good baseline six weeks back, then four of five drop in the last ten days.
+        for day in range(15, 50):
+            when = NOW - dt.timedelta(days=day)
+            for minute in range(2):
+                make_event(
+                    session,
+                    project,
+                    person,
+                    submitted_at=when + dt.timedelta(minutes=minute),
+                    is_gold=True,
+                    gold_label="cat",
+                    label="cat" if (day + minute) % 20 else "dog",
+                )
+        plant_work(
+            session,
+            project,
+            person,
+            days=10,
+            gold_per_day=4,
+            correct_share=0.5 if index < 4 else 1.0,
+        )
+    rollups.rebuild(session)
+    evaluate_alerts(session, now=NOW)
+    top = list_alerts(session, OPS, AlertFilter(project_slug=project.slug))
+    assert [row["rule"] for row in top] == ["systematic_issue"]
+    detail = get_alert(session, OPS, top[0]["id"])
+    assert len(detail["linked"]) == 4
+    assert {row["annotator_id"] for row in detail["linked"]} == {p.id for p in people[:4]}
+    everything = list_alerts(session, OPS, AlertFilter(include_children=True))
+    assert len(everything) == 5
