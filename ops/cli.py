@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import getpass
+import io
 import json
 import os
 import subprocess
@@ -14,12 +16,13 @@ from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from db import migrate
 from ops import demo as demo_module
 from ops.auth import create_user as create_user_account
 from ops.database import session_factory
-from ops.errors import AnnopsError
+from ops.errors import AnnopsError, NotFound
 from ops.money import format_money
 from ops.permissions import SYSTEM
 from ops.projects import add_project, list_projects
@@ -180,6 +183,55 @@ def project_list(
         typer.echo("  ".join(str(row[key]).ljust(widths[key]) for key in widths))
 
 
+@app.command()
+def agreement(
+    file: Annotated[Path, typer.Argument(help="long CSV item_id,annotator_id,label[,gold]")],
+    format: Annotated[str, typer.Option(help="text or json")] = "text",
+    alpha_level: Annotated[
+        str, typer.Option(help="Krippendorff level: nominal, ordinal, interval or ratio")
+    ] = "nominal",
+    kappa_weights: Annotated[
+        str, typer.Option(help="Cohen's kappa weights: none, linear or quadratic")
+    ] = "none",
+    top_disputed: Annotated[int, typer.Option(help="disputed items to list")] = 10,
+) -> None:
+    """Pilot analysis: agreement, consensus and gold accuracy of a long ratings CSV."""
+    from ops.agreement_report import (
+        build_agreement_report,
+        format_agreement_report,
+        read_agreement_csv,
+    )
+    from ops.metrics.agreement import ALPHA_LEVELS, KAPPA_WEIGHTS
+
+    if format not in ("text", "json"):
+        raise fail(f"unknown format {format!r}; use text or json")
+    level = next((choice for choice in ALPHA_LEVELS if choice == alpha_level), None)
+    if level is None:
+        raise fail(f"unknown --alpha-level {alpha_level!r}; use {', '.join(ALPHA_LEVELS)}")
+    weights = next((choice for choice in KAPPA_WEIGHTS if choice == kappa_weights), None)
+    if weights is None:
+        raise fail(f"unknown --kappa-weights {kappa_weights!r}; use {', '.join(KAPPA_WEIGHTS)}")
+    if top_disputed < 0:
+        raise fail(f"--top-disputed must be 0 or more, got {top_disputed}")
+    try:
+        report = build_agreement_report(
+            read_agreement_csv(file),
+            alpha_level=level,
+            kappa_weights=weights,
+            top_disputed=top_disputed,
+        )
+    except FileNotFoundError:
+        raise fail(f"{file}: no such file; give the path of a CSV to analyse") from None
+    except OSError as error:
+        raise fail(f"{file}: cannot read it ({error.strerror or error})") from None
+    except ValueError as error:
+        raise fail(str(error)) from None
+    if format == "json":
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(format_agreement_report(report), nl=False)
+
+
 def _progress(step: str, done: int, total: int) -> None:
     share = f" ({done / total:.0%})" if total > 1 else ""
     typer.echo(f"  {step}: {done:,} / {total:,}{share}" if total > 1 else f"  {step}…", err=True)
@@ -298,6 +350,77 @@ def serve(
         raise typer.Exit(subprocess.call(command))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+@app.command("alerts")
+def alerts_command(
+    project: Annotated[str | None, typer.Option(help="project slug")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="open, acknowledged, resolved or dismissed")
+    ] = None,
+    rule: Annotated[str | None, typer.Option(help="one rule, e.g. quality_vs_speed")] = None,
+    format: Annotated[str, typer.Option(help="table, json or csv")] = "table",
+    linked: Annotated[
+        bool, typer.Option("--linked", help="also list alerts grouped under a systematic one")
+    ] = False,
+) -> None:
+    """List alerts with rule, subject, window, severity, status and evidence."""
+    from ops.alerts import RULES, AlertFilter, list_alerts
+
+    if format not in ("table", "json", "csv"):
+        raise fail(f"unknown format {format!r}; use table, json or csv")
+    if rule is not None and rule not in RULES:
+        raise fail(f"unknown rule {rule!r}; rules: {', '.join(RULES)}")
+    with user_errors():
+        if project is not None:
+            _in_transaction(lambda session: _require_project(session, project))
+        rows = _in_transaction(
+            lambda session: list_alerts(
+                session,
+                SYSTEM,
+                AlertFilter(
+                    project_slug=project, status=status, rule=rule, include_children=linked
+                ),
+            )
+        )
+    columns = [
+        "id",
+        "rule",
+        "severity",
+        "status",
+        "project",
+        "subject",
+        "window_start",
+        "window_end",
+        "parent_alert_id",
+        "evidence",
+    ]
+    records = [{key: row[key] for key in columns} for row in rows]
+    if format == "json":
+        typer.echo(json.dumps(records, indent=2))
+    elif format == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for record in records:
+            writer.writerow(record | {"evidence": json.dumps(record["evidence"], sort_keys=True)})
+        typer.echo(buffer.getvalue(), nl=False)
+    elif not records:
+        typer.echo("no alerts match")
+    else:
+        for record in records:
+            typer.echo(
+                f"#{record['id']:<5} {record['severity']:<8} {record['status']:<12} "
+                f"{record['rule']:<22} {record['project'] or '':<20} {record['subject']:<38} "
+                f"{record['window_start']}..{record['window_end']}"
+            )
+
+
+def _require_project(session: Session, slug: str) -> None:
+    from db.queries import get_project
+
+    if get_project(session, slug=slug) is None:
+        raise NotFound(f"No project {slug!r}; `annops project list` shows the projects.")
 
 
 if __name__ == "__main__":
