@@ -492,6 +492,10 @@ class ImportBatch(Base):
     n_inserted: Mapped[int] = mapped_column(Integer, default=0)
     n_duplicate: Mapped[int] = mapped_column(Integer, default=0)
     n_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    # Events replaced by a newer version of the same work (e.g. a label changed on the platform).
+    n_updated: Mapped[int] = mapped_column(Integer, default=0)
+    # What the import found: annotators matched and created, golden items, skipped work.
+    summary: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -532,6 +536,8 @@ class AnnotationEvent(Base):
         ForeignKey("import_batches.id", ondelete="SET NULL")
     )
     external_id: Mapped[str] = mapped_column(String(200))
+    # When the source platform last changed this work; a newer export replaces an older one.
+    source_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     gold_label: Mapped[str | None] = mapped_column(Text)
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id"))
@@ -542,6 +548,33 @@ class AnnotationEvent(Base):
     rereview_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("rereview_requests.id", ondelete="SET NULL")
     )
+
+
+class GoldItem(Base):
+    """A golden item and its expected label, as an import found it.
+
+    The reference annotation that set the gold (``external_id``) is not anyone's
+    regular work, so later imports of the same annotation leave it out.
+    """
+
+    __tablename__ = "gold_items"
+    __table_args__ = (
+        UniqueConstraint("project_id", "item_id"),
+        Index("ix_gold_items_project_external", "project_id", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(String(200))
+    gold_label: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    # Who set the gold on the source platform, e.g. "labelstudio:1".
+    set_by: Mapped[str | None] = mapped_column(String(254))
+    source_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    import_batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_batches.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RereviewRequest(Base):

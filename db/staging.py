@@ -1,0 +1,411 @@
+"""Staging of imported annotation events and their set-based merge into the events table.
+
+An import writes its validated rows into a temporary table (COPY on PostgreSQL,
+batched executemany on SQLite), then a handful of set-based statements merge
+them into ``annotation_events``: repeated keys within the file are found, gold
+from earlier imports is applied, replaced work is removed, and one
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` adds the rest. All of it runs in
+the caller's transaction, so a failure anywhere leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.models import AnnotationEvent, GoldItem, UTCDateTime
+
+STAGING_TABLE = "staged_events"
+
+# Columns copied from the staging table into annotation_events, in order.
+EVENT_COLUMNS: tuple[str, ...] = (
+    "project_id",
+    "item_id",
+    "annotator_id",
+    "label",
+    "submitted_at",
+    "active_seconds",
+    "skipped",
+    "escalated",
+    "guideline_version_id",
+    "external_id",
+    "source_updated_at",
+    "is_gold",
+    "gold_label",
+    "reviewer_id",
+    "review_outcome",
+    "review_seconds",
+    "reviewed_at",
+    "rereview_request_id",
+)
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+
+# The Arrow schema callers hand to ``stage``: ``seq`` orders rows as they were read,
+# ``row_number`` is where the row came from in the file (for messages and rejects).
+STAGED_SCHEMA = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("row_number", pa.int64()),
+        ("project_id", pa.int32()),
+        ("item_id", pa.string()),
+        ("annotator_id", pa.int32()),
+        ("label", pa.string()),
+        ("submitted_at", TIMESTAMP),
+        ("active_seconds", pa.float64()),
+        ("skipped", pa.bool_()),
+        ("escalated", pa.bool_()),
+        ("guideline_version_id", pa.int32()),
+        ("external_id", pa.string()),
+        ("source_updated_at", TIMESTAMP),
+        ("is_gold", pa.bool_()),
+        ("gold_label", pa.string()),
+        ("reviewer_id", pa.int32()),
+        ("review_outcome", pa.string()),
+        ("review_seconds", pa.float64()),
+        ("reviewed_at", TIMESTAMP),
+        ("rereview_request_id", pa.int32()),
+        ("replaces", pa.bool_()),
+    ]
+)
+
+_metadata = MetaData()
+STAGED = Table(
+    STAGING_TABLE,
+    _metadata,
+    Column("seq", BigInteger, nullable=False),
+    Column("row_number", BigInteger, nullable=False),
+    Column("project_id", Integer, nullable=False),
+    Column("item_id", String(200), nullable=False),
+    Column("annotator_id", Integer, nullable=False),
+    Column("label", Text),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("active_seconds", Float, nullable=False),
+    Column("skipped", Boolean, nullable=False),
+    Column("escalated", Boolean, nullable=False),
+    Column("guideline_version_id", Integer),
+    Column("external_id", String(200), nullable=False),
+    Column("source_updated_at", UTCDateTime),
+    Column("is_gold", Boolean, nullable=False),
+    Column("gold_label", Text),
+    Column("reviewer_id", Integer),
+    Column("review_outcome", String(20)),
+    Column("review_seconds", Float),
+    Column("reviewed_at", UTCDateTime),
+    Column("rereview_request_id", Integer),
+    Column("replaces", Boolean, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+SQLITE_BATCH = 20_000
+
+EVENTS: Table = AnnotationEvent.__table__  # type: ignore[assignment]
+GOLD: Table = GoldItem.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class RepeatedKey:
+    """A staged row whose natural key already appeared on an earlier row of the file."""
+
+    seq: int
+    row_number: int
+    first_row_number: int
+    external_id: str
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """What the merge did: new events, replaced events, rows already stored unchanged."""
+
+    inserted: int
+    updated: int
+    duplicate: int
+
+
+@contextmanager
+def staging_table(session: Session) -> Iterator[Table]:
+    """A fresh, empty staging table for the life of the block, in the caller's transaction.
+
+    On an error the caller's rollback removes it; on success it is dropped here.
+    """
+    connection = session.connection()
+    STAGED.drop(connection, checkfirst=True)
+    STAGED.create(connection)
+    yield STAGED
+    STAGED.drop(connection, checkfirst=True)
+
+
+def stage(session: Session, rows: pa.Table) -> int:
+    """Append validated rows (``STAGED_SCHEMA``) to the staging table; returns rows written."""
+    if rows.num_rows == 0:
+        return 0
+    rows = rows.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA)
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        _copy(driver, rows)
+    else:
+        _executemany(driver, rows)
+    return int(rows.num_rows)
+
+
+def _copy(driver: Any, rows: pa.Table) -> None:
+    sink = pa.BufferOutputStream()
+    # Arrow quotes every string and leaves NULL unquoted, which is what COPY's CSV expects.
+    pa_csv.write_csv(rows, sink, pa_csv.WriteOptions(include_header=False))
+    names = ", ".join(f'"{name}"' for name in rows.column_names)
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f'COPY "{STAGING_TABLE}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy,
+    ):
+        copy.write(memoryview(sink.getvalue()))
+
+
+def _sqlite_column(column: pa.ChunkedArray) -> list[Any]:
+    if pa.types.is_timestamp(column.type):
+        # The text form SQLAlchemy's DateTime stores on SQLite (naive UTC).
+        return pc.strftime(column, "%Y-%m-%d %H:%M:%S").to_pylist()  # type: ignore[no-any-return]
+    if pa.types.is_boolean(column.type):
+        return [None if value is None else int(value) for value in column.to_pylist()]
+    return column.to_pylist()  # type: ignore[no-any-return]
+
+
+def _executemany(driver: Any, rows: pa.Table) -> None:
+    names = ", ".join(f'"{name}"' for name in rows.column_names)
+    placeholders = ", ".join("?" for _ in rows.column_names)
+    statement = f'INSERT INTO "{STAGING_TABLE}" ({names}) VALUES ({placeholders})'
+    cursor = driver.cursor()
+    try:
+        for start in range(0, rows.num_rows, SQLITE_BATCH):
+            chunk = rows.slice(start, SQLITE_BATCH)
+            columns = [_sqlite_column(chunk.column(name)) for name in chunk.column_names]
+            cursor.executemany(statement, zip(*columns, strict=True))
+    finally:
+        cursor.close()
+
+
+def count_staged(session: Session) -> int:
+    """Rows in the staging table."""
+    return int(session.scalar(select(func.count()).select_from(STAGED)) or 0)
+
+
+def find_repeated_keys(session: Session, *, limit: int | None = None) -> list[RepeatedKey]:
+    """Staged rows whose (project, external id) repeats an earlier row, in file order."""
+    first = (
+        select(
+            STAGED.c.project_id,
+            STAGED.c.external_id,
+            func.min(STAGED.c.seq).label("first_seq"),
+        )
+        .group_by(STAGED.c.project_id, STAGED.c.external_id)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    first_row = STAGED.alias("first_row")
+    query = (
+        select(STAGED.c.seq, STAGED.c.row_number, first_row.c.row_number, STAGED.c.external_id)
+        .join(
+            first,
+            and_(
+                first.c.project_id == STAGED.c.project_id,
+                first.c.external_id == STAGED.c.external_id,
+            ),
+        )
+        .join(first_row, first_row.c.seq == first.c.first_seq)
+        .where(STAGED.c.seq != first.c.first_seq)
+        .order_by(STAGED.c.seq)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [RepeatedKey(*row) for row in session.execute(query)]
+
+
+def drop_staged(session: Session, *, seqs: list[int]) -> None:
+    """Remove staged rows by their ``seq``."""
+    for start in range(0, len(seqs), 10_000):
+        session.execute(delete(STAGED).where(STAGED.c.seq.in_(seqs[start : start + 10_000])))
+
+
+def apply_known_gold(session: Session) -> int:
+    """Mark staged rows on items already known to be golden; returns rows marked."""
+    gold = GOLD
+    match = and_(gold.c.project_id == STAGED.c.project_id, gold.c.item_id == STAGED.c.item_id)
+    result = session.execute(
+        update(STAGED)
+        .where(STAGED.c.is_gold == False, exists().where(match))  # noqa: E712
+        .values(
+            is_gold=True,
+            gold_label=select(gold.c.gold_label).where(match).scalar_subquery(),
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_gold_reference_events(session: Session, *, import_batch_id: int) -> int:
+    """Delete events that turned out to be the reference annotation of a golden item.
+
+    A JSON_MIN or CSV export carries no ground-truth flag, so such an annotation may
+    have been stored as regular work before a full export named it as the gold.
+    """
+    event = EVENTS
+    gold = GOLD
+    ids = (
+        select(event.c.id)
+        .select_from(gold)
+        .join(
+            event,
+            and_(
+                event.c.project_id == gold.c.project_id,
+                event.c.external_id == gold.c.external_id,
+            ),
+        )
+        .where(gold.c.import_batch_id == import_batch_id)
+    )
+    result = session.execute(delete(event).where(event.c.id.in_(ids)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def mark_replacements(session: Session) -> int:
+    """Flag staged rows that are a newer version of a stored event; returns their number.
+
+    Newer means a later ``source_updated_at``, or a changed gold. The stored event's
+    link to a re-review request carries over to its replacement.
+    """
+    event = EVENTS
+    same_key = and_(
+        event.c.project_id == STAGED.c.project_id,
+        event.c.external_id == STAGED.c.external_id,
+    )
+    changed = and_(
+        same_key,
+        (
+            (STAGED.c.source_updated_at > event.c.source_updated_at)
+            | (event.c.source_updated_at.is_(None) & STAGED.c.source_updated_at.is_not(None))
+            | (STAGED.c.is_gold != event.c.is_gold)
+            | STAGED.c.gold_label.is_distinct_from(event.c.gold_label)
+        ),
+    )
+    result = session.execute(
+        update(STAGED)
+        .where(exists().where(changed))
+        .values(
+            replaces=True,
+            rereview_request_id=select(event.c.rereview_request_id)
+            .where(same_key)
+            .scalar_subquery(),
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def delete_replaced_events(session: Session) -> int:
+    """Delete the stored events that flagged staged rows replace; returns events deleted."""
+    event = EVENTS
+    ids = (
+        select(event.c.id)
+        .select_from(STAGED)
+        .join(
+            event,
+            and_(
+                event.c.project_id == STAGED.c.project_id,
+                event.c.external_id == STAGED.c.external_id,
+            ),
+        )
+        .where(STAGED.c.replaces == True)  # noqa: E712
+    )
+    result = session.execute(delete(event).where(event.c.id.in_(ids)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def insert_staged(session: Session, *, import_batch_id: int) -> int:
+    """Add every staged row whose natural key is not stored yet; returns events inserted."""
+    event = EVENTS
+    source = (
+        select(*(STAGED.c[name] for name in EVENT_COLUMNS), literal(import_batch_id))
+        # SQLite needs a WHERE before ON CONFLICT to parse an INSERT ... SELECT upsert.
+        .where(true())
+        .order_by(STAGED.c.seq)
+    )
+    columns = [*EVENT_COLUMNS, "import_batch_id"]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(event)
+        .from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=["project_id", "external_id"])
+    )
+    session.execute(statement)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(event)
+            .where(event.c.import_batch_id == import_batch_id)
+        )
+        or 0
+    )
+
+
+def lock_imports(session: Session) -> None:
+    """Serialise imports on PostgreSQL for the rest of the transaction.
+
+    Two imports creating the same unknown identity at once would otherwise race on
+    its unique key; SQLite already allows one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('annops.import'))"))
+
+
+def merge(session: Session, *, import_batch_id: int, replace_newer: bool) -> MergeCounts:
+    """Move the staged rows into annotation_events; see the module docstring."""
+    staged = count_staged(session)
+    replaced = 0
+    if replace_newer:
+        replaced = mark_replacements(session)
+        if replaced:
+            delete_replaced_events(session)
+    inserted = insert_staged(session, import_batch_id=import_batch_id)
+    return MergeCounts(inserted=inserted - replaced, updated=replaced, duplicate=staged - inserted)
+
+
+def count_staged_by_annotator(session: Session) -> dict[int, int]:
+    """annotator id -> staged rows."""
+    rows = session.execute(
+        select(STAGED.c.annotator_id, func.count()).group_by(STAGED.c.annotator_id)
+    )
+    return {annotator_id: int(count) for annotator_id, count in rows}
+
+
+def count_staged_gold(session: Session) -> tuple[int, int]:
+    """(rows on golden items, distinct golden items) among the staged rows."""
+    golden = STAGED.c.is_gold == True  # noqa: E712
+    rows = int(session.scalar(select(func.count()).select_from(STAGED).where(golden)) or 0)
+    items = select(STAGED.c.project_id, STAGED.c.item_id).where(golden).distinct().subquery()
+    return rows, int(session.scalar(select(func.count()).select_from(items)) or 0)

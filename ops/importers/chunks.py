@@ -1,0 +1,102 @@
+"""The shape every importer reads a file into: columns of raw values, a chunk at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ops.importers.problems import Reject
+
+# Raw fields a reader fills; the pipeline checks and types them.
+RAW_FIELDS = (
+    "project",
+    "item_id",
+    "annotator",
+    "label",
+    "submitted_at",
+    "active_seconds",
+    "skipped",
+    "escalated",
+    "is_gold",
+    "gold_label",
+    "reviewer",
+    "review_outcome",
+    "review_seconds",
+    "reviewed_at",
+    "guideline_version",
+    "external_id",
+    "source_updated_at",
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    """What a file says about an identity besides its key."""
+
+    email: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class GoldReference:
+    """A reference annotation that makes its item golden; not anyone's regular work."""
+
+    item_id: str
+    gold_label: str | None
+    external_id: str
+    set_by: str | None
+    source_updated_at: str | None
+
+
+@dataclass
+class RawChunk:
+    """Up to a few ten thousand records, column by column, with their row numbers."""
+
+    columns: dict[str, Any]
+    rows: list[int]
+    people: dict[str, Person] = field(default_factory=dict)
+    gold: list[GoldReference] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+class ColumnBuilder:
+    """Collects records field by field into lists, then hands them out as a RawChunk."""
+
+    def __init__(self, fields: tuple[str, ...] = RAW_FIELDS) -> None:
+        self.fields = fields
+        self.reset()
+
+    def reset(self) -> None:
+        self.columns: dict[str, list[Any]] = {name: [] for name in self.fields}
+        self.rows: list[int] = []
+        self.people: dict[str, Person] = {}
+        self.gold: list[GoldReference] = []
+        self.rejects: list[Reject] = []
+        self.counts: dict[str, int] = {}
+
+    def add(self, row: int, values: dict[str, Any]) -> None:
+        self.rows.append(row)
+        for name in self.fields:
+            self.columns[name].append(values.get(name))
+
+    def count(self, name: str, amount: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + amount
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def take(self) -> RawChunk:
+        chunk = RawChunk(
+            columns=self.columns,
+            rows=self.rows,
+            people=self.people,
+            gold=self.gold,
+            rejects=self.rejects,
+            counts=self.counts,
+        )
+        self.reset()
+        return chunk

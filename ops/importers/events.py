@@ -1,0 +1,134 @@
+"""The canonical events file (CSV or Parquet), documented in docs/events-format.md."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ops.importers.chunks import RawChunk
+from ops.importers.csvfile import CsvReader
+from ops.importers.problems import ImportFailed, Reject
+
+REQUIRED_COLUMNS = ("project", "item_id", "annotator", "submitted_at", "external_id")
+OPTIONAL_COLUMNS = (
+    "label",
+    "active_seconds",
+    "skipped",
+    "escalated",
+    "gold_label",
+    "reviewer",
+    "review_outcome",
+    "review_seconds",
+    "reviewed_at",
+    "guideline_version",
+)
+COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+CHUNK_ROWS = 100_000
+PARQUET_MAGIC = b"PAR1"
+
+
+def check_columns(names: list[str], file_name: str) -> None:
+    """Refuse a header with required columns missing or with unknown columns."""
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    unknown = [name for name in names if name not in COLUMNS]
+    problems = []
+    if missing:
+        problems.append(f"missing required column(s) {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown column(s) {', '.join(unknown)}")
+    if problems:
+        raise ImportFailed(
+            file_name,
+            "; ".join(problems)
+            + f". Columns are: {', '.join(COLUMNS)} (see docs/events-format.md)",
+            row=1,
+        )
+
+
+class EventsReader:
+    """Reads the canonical events file into RawChunks; ``bytes_read`` tells progress."""
+
+    def __init__(self, stream: BinaryIO, file_name: str) -> None:
+        self.stream = stream
+        self.file_name = file_name
+        self.format: str | None = None
+        self._csv: CsvReader | None = None
+        self._parquet_rows = 0
+        self._parquet_total = 0
+        self._size = 0
+
+    @property
+    def bytes_read(self) -> int:
+        if self._csv is not None:
+            return self._csv.bytes_read
+        if self._parquet_total:
+            return int(self._size * self._parquet_rows / self._parquet_total)
+        return 0
+
+    def chunks(self) -> Iterator[RawChunk]:
+        head = self.stream.peek(4)[:4] if hasattr(self.stream, "peek") else b""
+        if head == PARQUET_MAGIC:
+            self.format = "parquet"
+            yield from self._parquet_chunks()
+        else:
+            self.format = "csv"
+            self._csv = CsvReader(self.stream, self.file_name)
+            yield from self._csv_chunks(self._csv)
+
+    def _csv_chunks(self, reader: CsvReader) -> Iterator[RawChunk]:
+        check_columns(reader.header, self.file_name)
+        header = reader.header
+        rows: list[int] = []
+        records: list[list[str]] = []
+        rejects: list[Reject] = []
+        for row, values in reader:
+            if isinstance(values, Reject):
+                rejects.append(values)
+                continue
+            rows.append(row)
+            records.append(values)
+            if len(rows) >= CHUNK_ROWS:
+                yield _chunk(header, rows, records, rejects)
+                rows, records, rejects = [], [], []
+        if rows or rejects:
+            yield _chunk(header, rows, records, rejects)
+        elif reader.header and not rows and not rejects:
+            return
+
+    def _parquet_chunks(self) -> Iterator[RawChunk]:
+        try:
+            parquet = pq.ParquetFile(self.stream)
+        except (pa.ArrowInvalid, OSError) as error:
+            raise ImportFailed(self.file_name, f"not a readable Parquet file: {error}") from None
+        names = list(parquet.schema_arrow.names)
+        check_columns(names, self.file_name)
+        self._parquet_total = max(parquet.metadata.num_rows, 1)
+        self.stream.seek(0, 2)
+        self._size = self.stream.tell()
+        first = 1
+        try:
+            for batch in parquet.iter_batches(batch_size=CHUNK_ROWS):
+                count = batch.num_rows
+                columns: dict[str, Any] = {name: batch.column(name) for name in names}
+                yield RawChunk(columns=columns, rows=list(range(first, first + count)))
+                first += count
+                self._parquet_rows += count
+        except (pa.ArrowInvalid, OSError) as error:
+            raise ImportFailed(
+                self.file_name, f"cannot read Parquet rows from row {first}: {error}"
+            ) from None
+
+
+def _chunk(
+    header: list[str], rows: list[int], records: list[list[str]], rejects: list[Reject]
+) -> RawChunk:
+    columns: dict[str, Any] = {}
+    if records:
+        for name, values in zip(header, zip(*records, strict=True), strict=True):
+            columns[name] = pa.array(values, pa.string())
+    else:
+        columns = {name: pa.array([], pa.string()) for name in header}
+    return RawChunk(columns=columns, rows=rows, rejects=rejects)

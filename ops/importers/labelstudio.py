@@ -1,0 +1,458 @@
+"""Label Studio exports (JSON, JSON_MIN, CSV) read into raw annotation records.
+
+Field shapes follow DESIGN.md "Label Studio export" and the real exports in
+tests/fixtures/labelstudio. Each annotation becomes one record keyed
+``ls:<annotation id>``; its item is the task id. A ``ground_truth`` annotation
+makes its task golden and is kept as the gold reference, not as work.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ops.importers.chunks import ColumnBuilder, GoldReference, Person, RawChunk
+from ops.importers.csvfile import CsvReader
+from ops.importers.fields import canonical_json
+from ops.importers.jsonstream import JsonArrayReader
+from ops.importers.problems import ImportFailed, Reject
+
+PLATFORM = "labelstudio"
+EXTERNAL_PREFIX = "ls:"
+CHUNK_RECORDS = 20_000
+FORMATS = ("json", "json_min", "csv")
+
+# JSON_MIN and CSV keys that describe the annotation rather than the task data or a control.
+MIN_META = ("id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time")
+# Enterprise review actions recorded on the annotation itself.
+LAST_ACTION_OUTCOMES = {
+    "accepted": "accepted",
+    "rejected": "rejected",
+    "fixed_and_accepted": "corrected",
+}
+
+
+def external_id(annotation_id: object) -> str:
+    """The natural key of a Label Studio annotation within a project."""
+    return f"{EXTERNAL_PREFIX}{annotation_id}"
+
+
+def load_users(path: Path) -> dict[str, Person]:
+    """Identity key -> email and name from Label Studio's ``/api/users`` list."""
+    file_name = path.name
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ImportFailed(file_name, "the users file is not UTF-8") from None
+    except json.JSONDecodeError as error:
+        raise ImportFailed(
+            file_name, f"line {error.lineno}: the users file is not valid JSON: {error.msg}"
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("results"), list):
+        data = data["results"]
+    if not isinstance(data, list):
+        raise ImportFailed(file_name, "expected a list of users as /api/users returns it")
+    people: dict[str, Person] = {}
+    for index, user in enumerate(data, start=1):
+        if not isinstance(user, dict) or not isinstance(user.get("id"), int):
+            raise ImportFailed(file_name, "each user needs an integer id", row=index, field="id")
+        name = " ".join(
+            part.strip()
+            for part in (str(user.get("first_name") or ""), str(user.get("last_name") or ""))
+            if part.strip()
+        )
+        email = user.get("email") if isinstance(user.get("email"), str) else None
+        people[f"{PLATFORM}:{user['id']}"] = Person(email=email or None, name=name or None)
+    return people
+
+
+def detect_format(path: Path) -> str:
+    """json (tasks), json_min (flat rows) or csv, from the first bytes and first element."""
+    with path.open("rb") as stream:
+        head = stream.read(1 << 16).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"["):
+        return "csv"
+    with path.open("rb") as stream:
+        for element in JsonArrayReader(stream, path.name):
+            if isinstance(element, dict) and "annotations" in element:
+                return "json"
+            return "json_min"
+    return "json"
+
+
+def person_from(value: object, users: dict[str, Person]) -> tuple[str | None, Person | None]:
+    """Identity key and what is known of the person for a ``completed_by``-like value."""
+    if isinstance(value, bool):
+        return None, None
+    if isinstance(value, int):
+        key = f"{PLATFORM}:{value}"
+        return key, users.get(key)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            key = f"{PLATFORM}:{int(text)}"
+            return key, users.get(key)
+        if "@" in text:
+            return "email:" + text.lower(), Person(email=text)
+        return None, None
+    if isinstance(value, dict):
+        email = value.get("email") if isinstance(value.get("email"), str) else None
+        name = " ".join(
+            str(value.get(part) or "").strip()
+            for part in ("first_name", "last_name")
+            if str(value.get(part) or "").strip()
+        )
+        user_id = value.get("id")
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            key = f"{PLATFORM}:{user_id}"
+            known = users.get(key)
+            return key, Person(
+                email=email or (known.email if known else None),
+                name=name or (known.name if known else None),
+            )
+        if email:
+            return "email:" + email.lower(), Person(email=email, name=name or None)
+    return None, None
+
+
+def _value_label(value: object) -> str | None:
+    """One control's value as a label: the choice text for one choice, else canonical JSON."""
+    if isinstance(value, dict):
+        choices = value.get("choices")
+        if isinstance(choices, list) and len(choices) == 1 and isinstance(choices[0], str):
+            return choices[0]
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        return value
+    return canonical_json(value)
+
+
+def label_from_result(result: object, label_field: str | None) -> str | None:
+    """The label of a full-JSON annotation ``result`` list.
+
+    With ``label_field``, that control's value. Otherwise the choice text when the
+    result holds exactly one choices control with one choice (comments and ratings
+    beside it do not change the label), else canonical JSON of all result values.
+    """
+    if not isinstance(result, list):
+        raise ValueError("result is not a list")
+    items = [item for item in result if isinstance(item, dict)]
+    if label_field is not None:
+        values = [item.get("value") for item in items if item.get("from_name") == label_field]
+        if not values:
+            return None
+        return _value_label(values[0]) if len(values) == 1 else canonical_json(values)
+    choices = [item for item in items if item.get("type") == "choices"]
+    if len(choices) == 1:
+        value = choices[0].get("value")
+        picked = value.get("choices") if isinstance(value, dict) else None
+        if isinstance(picked, list) and len(picked) == 1 and isinstance(picked[0], str):
+            return picked[0]
+    if not items:
+        return None
+    values = [{"from_name": item.get("from_name"), "value": item.get("value")} for item in items]
+    return canonical_json(sorted(values, key=canonical_json))
+
+
+def _review(annotation: dict[str, Any], users: dict[str, Person]) -> tuple[Any, ...]:
+    """(reviewer key, reviewer person, outcome, reviewed at) from reviews[] or last_action."""
+    reviews = annotation.get("reviews")
+    if isinstance(reviews, list):
+        done = [review for review in reviews if isinstance(review, dict)]
+        if done:
+            latest = max(done, key=lambda review: str(review.get("created_at") or ""))
+            key, person = person_from(latest.get("created_by"), users)
+            verdict = "rejected"
+            if latest.get("accepted") is True:
+                verdict = "corrected" if latest.get("fixed_annotation_history") else "accepted"
+            return key, person, verdict, latest.get("created_at")
+    outcome = LAST_ACTION_OUTCOMES.get(str(annotation.get("last_action") or ""))
+    if outcome is not None:
+        return None, None, outcome, annotation.get("updated_at")
+    return None, None, None, None
+
+
+class LabelStudioReader:
+    """Reads one Label Studio export file into RawChunks; ``bytes_read`` tells progress."""
+
+    def __init__(
+        self,
+        stream: BinaryIO,
+        file_name: str,
+        *,
+        users: dict[str, Person] | None = None,
+        label_field: str | None = None,
+    ) -> None:
+        self.stream = stream
+        self.file_name = file_name
+        self.users = users or {}
+        self.label_field = label_field
+        self.format: str | None = None
+        self._source: JsonArrayReader | CsvReader | None = None
+        self._builder = ColumnBuilder()
+
+    @property
+    def bytes_read(self) -> int:
+        return self._source.bytes_read if self._source is not None else 0
+
+    def chunks(self) -> Iterator[RawChunk]:
+        head = self.stream.peek(1 << 12) if hasattr(self.stream, "peek") else b""
+        if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+            reader: JsonArrayReader = JsonArrayReader(self.stream, self.file_name)
+            self._source = reader
+            yield from self._json_chunks(reader)
+        else:
+            self.format = "csv"
+            csv_reader = CsvReader(self.stream, self.file_name)
+            self._source = csv_reader
+            yield from self._csv_chunks(csv_reader)
+
+    # --- JSON and JSON_MIN -----------------------------------------------------------
+
+    def _json_chunks(self, reader: JsonArrayReader) -> Iterator[RawChunk]:
+        builder = self._builder
+        for row, element in enumerate(reader, start=1):
+            if not isinstance(element, dict):
+                raise ImportFailed(
+                    self.file_name,
+                    "expected an object (a task or a JSON_MIN row), "
+                    f"found {type(element).__name__}",
+                    row=row,
+                )
+            if self.format is None:
+                self.format = "json" if "annotations" in element else "json_min"
+            if self.format == "json":
+                self._add_task(row, element)
+            else:
+                self._add_min_row(row, element)
+            if len(builder) >= CHUNK_RECORDS:
+                yield builder.take()
+        if self.format is None:
+            raise ImportFailed(self.file_name, "the export holds no tasks")
+        if len(builder) or builder.rejects or builder.gold or builder.counts:
+            yield builder.take()
+
+    def _reject(self, row: int, field: str, value: object, reason: str) -> None:
+        self._builder.rejects.append(
+            Reject(row=row, field=field, value=str(value)[:80], reason=reason)
+        )
+
+    def _add_task(self, row: int, task: dict[str, Any]) -> None:
+        builder = self._builder
+        builder.count("tasks")
+        task_id = task.get("id")
+        annotations = task.get("annotations")
+        if not isinstance(task_id, int) or isinstance(task_id, bool):
+            self._reject(row, "id", task_id, "task id must be an integer")
+            return
+        if not isinstance(annotations, list):
+            self._reject(row, "annotations", annotations, "annotations must be a list")
+            return
+        item_id = str(task_id)
+        usable: list[tuple[dict[str, Any], str, str | None, Any]] = []
+        gold: tuple[dict[str, Any], str, str | None] | None = None
+        for position, annotation in enumerate(annotations):
+            where = f"annotations[{position}]"
+            if not isinstance(annotation, dict):
+                self._reject(row, where, annotation, "annotation must be an object")
+                continue
+            annotation_id = annotation.get("id")
+            if not isinstance(annotation_id, int) or isinstance(annotation_id, bool):
+                self._reject(row, f"{where}.id", annotation_id, "annotation id must be an integer")
+                continue
+            where = f"annotation {annotation_id}"
+            builder.count("annotations")
+            key, person = person_from(annotation.get("completed_by"), self.users)
+            if key is None:
+                self._reject(
+                    row,
+                    f"{where}: completed_by",
+                    annotation.get("completed_by"),
+                    "no user id or email for who completed the annotation",
+                )
+                continue
+            try:
+                label = label_from_result(annotation.get("result"), self.label_field)
+            except ValueError as error:
+                self._reject(row, f"{where}: result", annotation.get("result"), str(error))
+                continue
+            if person is not None:
+                builder.people.setdefault(key, person)
+            skipped = annotation.get("was_cancelled") is True
+            if annotation.get("ground_truth") is True and not skipped:
+                if gold is None or str(annotation.get("updated_at") or "") > str(
+                    gold[0].get("updated_at") or ""
+                ):
+                    gold = (annotation, key, label)
+                builder.count("gold_references")
+                continue
+            usable.append((annotation, key, label, skipped))
+        if gold is not None:
+            builder.gold.append(
+                GoldReference(
+                    item_id=item_id,
+                    gold_label=gold[2],
+                    external_id=external_id(gold[0]["id"]),
+                    set_by=gold[1],
+                    source_updated_at=gold[0].get("updated_at"),
+                )
+            )
+        gold_label = gold[2] if gold is not None else None
+        for annotation, key, label, skipped in usable:
+            reviewer, reviewer_person, outcome, reviewed_at = _review(annotation, self.users)
+            if reviewer is not None and reviewer_person is not None:
+                builder.people.setdefault(reviewer, reviewer_person)
+            if skipped:
+                builder.count("skipped")
+            builder.add(
+                row,
+                {
+                    "item_id": item_id,
+                    "annotator": key,
+                    "label": None if skipped else label,
+                    "submitted_at": annotation.get("created_at"),
+                    "active_seconds": annotation.get("lead_time"),
+                    "skipped": skipped,
+                    "escalated": False,
+                    "is_gold": gold is not None,
+                    "gold_label": gold_label,
+                    "reviewer": reviewer,
+                    "review_outcome": outcome,
+                    "reviewed_at": reviewed_at,
+                    "external_id": external_id(annotation["id"]),
+                    "source_updated_at": annotation.get("updated_at"),
+                },
+            )
+
+    def _min_label(self, row: int, record: dict[str, Any], controls: list[str]) -> Any:
+        if self.label_field is not None:
+            return _value_label(record.get(self.label_field))
+        if len(controls) > 1:
+            raise ImportFailed(
+                self.file_name,
+                f"several controls could hold the label ({', '.join(sorted(controls))}); "
+                "name the one to use with --label-field",
+                row=row,
+            )
+        return _value_label(record[controls[0]]) if controls else None
+
+    def _add_min_row(self, row: int, record: dict[str, Any]) -> None:
+        builder = self._builder
+        builder.count("annotations")
+        annotation_id = record.get("annotation_id")
+        task_id = record.get("id")
+        if not isinstance(annotation_id, int) or isinstance(annotation_id, bool):
+            self._reject(row, "annotation_id", annotation_id, "annotation id must be an integer")
+            return
+        if not isinstance(task_id, int) or isinstance(task_id, bool):
+            self._reject(row, "id", task_id, "task id must be an integer")
+            return
+        # JSON_MIN keeps key order: task data, then "id", then one key per control,
+        # then "annotator" and the annotation's own fields.
+        keys = list(record)
+        start = keys.index("id") + 1
+        end = keys.index("annotator") if "annotator" in keys else len(keys)
+        controls = [key for key in keys[start:end] if key not in MIN_META]
+        self._add_flat(row, record, annotation_id, task_id, self._min_label(row, record, controls))
+
+    def _add_flat(
+        self, row: int, record: dict[str, Any], annotation_id: int, task_id: int, label: Any
+    ) -> None:
+        builder = self._builder
+        key, person = person_from(record.get("annotator"), self.users)
+        if key is None:
+            self._reject(
+                row, "annotator", record.get("annotator"), "no user id or email for the annotator"
+            )
+            return
+        if person is not None:
+            builder.people.setdefault(key, person)
+        builder.add(
+            row,
+            {
+                "item_id": str(task_id),
+                "annotator": key,
+                "label": label,
+                "submitted_at": record.get("created_at"),
+                "active_seconds": record.get("lead_time"),
+                "skipped": False,
+                "escalated": False,
+                "is_gold": False,
+                "external_id": external_id(annotation_id),
+                "source_updated_at": record.get("updated_at"),
+            },
+        )
+
+    # --- CSV -------------------------------------------------------------------------
+
+    def _csv_chunks(self, reader: CsvReader) -> Iterator[RawChunk]:
+        builder = self._builder
+        header = reader.header
+        missing = [name for name in MIN_META if name not in header]
+        if missing:
+            raise ImportFailed(
+                self.file_name,
+                f"missing column(s) {', '.join(missing)}; is this a Label Studio CSV export?",
+                row=1,
+            )
+        candidates = [name for name in header if name not in MIN_META]
+        if self.label_field is not None and self.label_field not in header:
+            raise ImportFailed(
+                self.file_name,
+                f"no column {self.label_field!r} for --label-field; columns are "
+                f"{', '.join(candidates)}",
+                row=1,
+            )
+        if self.label_field is None and len(candidates) > 1:
+            raise ImportFailed(
+                self.file_name,
+                "a CSV export mixes task data and controls in its columns "
+                f"({', '.join(candidates)}); name the label's column with --label-field",
+                row=1,
+            )
+        label_column = self.label_field or (candidates[0] if candidates else None)
+        position = {name: index for index, name in enumerate(header)}
+        for row, values in reader:
+            if isinstance(values, Reject):
+                builder.rejects.append(values)
+                continue
+            builder.count("annotations")
+            record: dict[str, Any] = {name: values[position[name]] for name in MIN_META}
+            annotation_id = _integer(record["annotation_id"])
+            task_id = _integer(record["id"])
+            if annotation_id is None:
+                self._reject(
+                    row,
+                    "annotation_id",
+                    record["annotation_id"],
+                    "annotation id must be an integer",
+                )
+            elif task_id is None:
+                self._reject(row, "id", record["id"], "task id must be an integer")
+            else:
+                cell = values[position[label_column]] if label_column is not None else ""
+                self._add_flat(row, record, annotation_id, task_id, _cell_label(cell))
+            if len(builder) >= CHUNK_RECORDS:
+                yield builder.take()
+        yield builder.take()
+
+
+def _integer(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() else None
+
+
+def _cell_label(cell: str) -> str | None:
+    """A CSV cell as a label: JSON cells (multi-choice, ratings) made canonical."""
+    text = cell.strip()
+    if not text:
+        return None
+    if text[0] in "[{":
+        try:
+            return _value_label(json.loads(text))
+        except json.JSONDecodeError:
+            return text
+    return text

@@ -1,0 +1,782 @@
+"""One import, start to end: read, check, resolve people, stage, merge, record lineage.
+
+A whole file is one transaction (a savepoint inside the caller's): by default the
+first bad row stops the import and nothing stays stored; with ``skip_invalid`` bad
+rows go to a rejects CSV and the rest is imported. A dry run does all of it and
+then rolls back, leaving only a ``dry_run`` lineage row with the counts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import imports as import_queries
+from db import queries, staging
+from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, GoldItem, ImportBatch, utcnow
+from ops.importers.chunks import GoldReference, Person, RawChunk
+from ops.importers.events import EventsReader
+from ops.importers.fields import (
+    MAX_KEY_LENGTH,
+    TIMESTAMP,
+    Problems,
+    booleans,
+    person_key,
+    seconds,
+    split_key,
+    texts,
+    timestamps,
+)
+from ops.importers.labelstudio import LabelStudioReader, load_users
+from ops.importers.problems import ImportFailed, Reject, RejectWriter
+from ops.permissions import Principal, require
+
+SOURCES = ("labelstudio", "events")
+HASH_BLOCK = 1 << 20
+# How many names a summary lists before it only counts.
+SUMMARY_NAMES = 50
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """What to import and how; ``file_name`` is the name shown in lineage (default: the path's)."""
+
+    source: str
+    path: Path
+    file_name: str | None = None
+    project: str | None = None
+    users_path: Path | None = None
+    guideline_version: str | None = None
+    label_field: str | None = None
+    dry_run: bool = False
+    skip_invalid: bool = False
+    rejects_path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.file_name or self.path.name
+
+
+@dataclass
+class ImportResult:
+    """The counts and findings of one import (or dry run)."""
+
+    batch_id: int
+    status: str
+    source: str
+    file_name: str
+    sha256: str
+    rows: int
+    inserted: int
+    updated: int
+    duplicate: int
+    rejected: int
+    summary: dict[str, Any] = field(default_factory=dict)
+    rejects_path: Path | None = None
+
+    @property
+    def dry_run(self) -> bool:
+        return self.status == "dry_run"
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while block := stream.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _to_arrow(values: Any) -> pa.Array:
+    """A column of raw values as Arrow; mixed types fall back to text for the checks."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+        return pa.array([None if value is None else str(value) for value in values], pa.string())
+
+
+class IdentityResolver:
+    """Maps identity keys to annotators, creating unlinked annotators for unknown people."""
+
+    def __init__(self, session: Session, principal: Principal) -> None:
+        self.session = session
+        self.principal = principal
+        self.ids: dict[str, int] = {}
+        self.matched: set[str] = set()
+        self.created: set[str] = set()
+
+    def resolve(self, keys: list[str], people: dict[str, Person]) -> dict[str, int]:
+        missing = [key for key in keys if key not in self.ids]
+        if missing:
+            self._look_up(missing, people)
+        return {key: self.ids[key] for key in keys}
+
+    def _look_up(self, keys: list[str], people: dict[str, Person]) -> None:
+        by_platform: dict[str, list[str]] = {}
+        for key in keys:
+            platform, external_id = split_key(key)
+            by_platform.setdefault(platform, []).append(external_id)
+        for platform, external_ids in by_platform.items():
+            found = import_queries.list_identity_matches(
+                self.session, platform=platform, external_ids=external_ids
+            )
+            for external_id, annotator_id in found.items():
+                key = f"{platform}:{external_id}"
+                self.ids[key] = annotator_id
+                self.matched.add(key)
+        unknown = [key for key in keys if key not in self.ids]
+        emails = {key: self._email(key, people) for key in unknown}
+        by_email = import_queries.list_annotators_by_email(
+            self.session, emails=[email for email in emails.values() if email]
+        )
+        new_people: list[tuple[str, Annotator]] = []
+        for key in unknown:
+            email = emails[key]
+            match = by_email.get(email.lower()) if email else None
+            if match is None:
+                person = people.get(key, Person())
+                platform, external_id = split_key(key)
+                annotator = Annotator(
+                    display_name=(person.name or email or f"{platform} {external_id}")[:200],
+                    is_linked=False,
+                    status="candidate",
+                    updated_by=self.principal.username,
+                )
+                self.session.add(annotator)
+                new_people.append((key, annotator))
+            else:
+                self.ids[key] = match
+                self.matched.add(key)
+        if new_people:
+            self.session.flush()
+            for key, annotator in new_people:
+                self.ids[key] = annotator.id
+                self.created.add(key)
+        for key in unknown:
+            platform, external_id = split_key(key)
+            self.session.add(
+                AnnotatorIdentity(
+                    annotator_id=self.ids[key],
+                    platform=platform,
+                    external_id=external_id,
+                    email=emails[key],
+                )
+            )
+        self.session.flush()
+
+    @staticmethod
+    def _email(key: str, people: dict[str, Person]) -> str | None:
+        platform, external_id = split_key(key)
+        if platform == "email":
+            return external_id
+        person = people.get(key)
+        return person.email.strip().lower() if person and person.email else None
+
+
+@dataclass
+class _Context:
+    """Everything one import run carries from chunk to chunk."""
+
+    request: ImportRequest
+    project_id: int | None
+    guideline_version_id: int | None
+    resolver: IdentityResolver
+    rejects: RejectWriter
+    now: dt.datetime
+    projects: dict[str, int | None] = field(default_factory=dict)
+    versions: dict[int, tuple[np.ndarray, list[int], dict[str, int]]] = field(default_factory=dict)
+    # Reference annotations of golden items already known; JSON_MIN and CSV exports
+    # carry no ground-truth flag, so these are recognised by their key instead.
+    references: pa.Array = field(default_factory=lambda: pa.array([], pa.string()))
+    file_format: str | None = None
+    seq: int = 0
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    gold: dict[str, GoldReference] = field(default_factory=dict)
+
+
+def run_import(
+    session: Session,
+    principal: Principal,
+    request: ImportRequest,
+    *,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> ImportResult:
+    """Import one file in the caller's transaction; raises ImportFailed with nothing stored."""
+    require(principal, "import.run")
+    if request.source not in SOURCES:
+        raise ImportFailed(
+            request.name, f"unknown source {request.source!r}; use labelstudio or events"
+        )
+    if not request.path.is_file():
+        raise ImportFailed(request.name, "no such file")
+    project_id, version_id = _check_project(session, request)
+    users = load_users(request.users_path) if request.users_path is not None else {}
+    sha256 = file_sha256(request.path)
+    staging.lock_imports(session)
+    total = max(request.path.stat().st_size, 1)
+    context = _Context(
+        request=request,
+        project_id=project_id,
+        guideline_version_id=version_id,
+        resolver=IdentityResolver(session, principal),
+        rejects=RejectWriter(request.rejects_path if request.skip_invalid else None),
+        now=now or utcnow(),
+    )
+    savepoint = session.begin_nested()
+    try:
+        batch = ImportBatch(
+            source=request.source,
+            file_name=request.name[:500],
+            sha256=sha256,
+            project_id=project_id,
+            imported_by=principal.username,
+            status="running",
+            summary={},
+        )
+        session.add(batch)
+        session.flush()
+        with request.path.open("rb") as stream, context.rejects:
+            reader = _reader(stream, request, users)
+            with staging.staging_table(session):
+                if project_id is not None:
+                    context.references = pa.array(
+                        import_queries.list_gold_reference_ids(session, project_id=project_id),
+                        pa.string(),
+                    )
+                for chunk in reader.chunks():
+                    context.file_format = reader.format
+                    _stage_chunk(session, context, chunk)
+                    if progress is not None:
+                        progress(reader.bytes_read, total)
+                result = _finish(session, context, batch, reader.format)
+        if request.dry_run:
+            savepoint.rollback()
+            return _record_dry_run(session, principal, request, result, project_id)
+        savepoint.commit()
+        return result
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+
+
+def _check_project(session: Session, request: ImportRequest) -> tuple[int | None, int | None]:
+    if request.source == "events":
+        if request.project is not None or request.guideline_version is not None:
+            raise ImportFailed(
+                request.name,
+                "the events file names project and guideline_version per row; "
+                "--project and --guideline-version are for Label Studio",
+            )
+        return None, None
+    if not request.project:
+        raise ImportFailed(request.name, "a Label Studio import needs --project SLUG")
+    project = queries.get_project(session, slug=request.project)
+    if project is None:
+        raise ImportFailed(
+            request.name,
+            f"project {request.project!r} does not exist; create it with "
+            f"`annops project add {request.project} --name NAME`",
+            field="project",
+        )
+    if request.guideline_version is None:
+        return project.id, None
+    for version in import_queries.list_guideline_versions(session, project_id=project.id):
+        if version.version == request.guideline_version:
+            return project.id, version.id
+    raise ImportFailed(
+        request.name,
+        f"project {project.slug!r} has no guideline version {request.guideline_version!r}",
+        field="guideline_version",
+    )
+
+
+def _reader(
+    stream: BinaryIO, request: ImportRequest, users: dict[str, Person]
+) -> LabelStudioReader | EventsReader:
+    if request.source == "labelstudio":
+        return LabelStudioReader(stream, request.name, users=users, label_field=request.label_field)
+    return EventsReader(stream, request.name)
+
+
+def _stage_chunk(session: Session, context: _Context, chunk: RawChunk) -> None:
+    for name, amount in chunk.counts.items():
+        context.counts[name] = context.counts.get(name, 0) + amount
+    for reference in chunk.gold:
+        context.gold[reference.item_id] = reference
+    context.rows += len(chunk) + len(chunk.rejects)
+    rows, rejects = _check_chunk(session, context, chunk)
+    context.rejects.write(rejects)
+    staging.stage(session, rows)
+
+
+def _row(reject: Reject) -> int:
+    return reject.row
+
+
+def _column(chunk: RawChunk, name: str) -> pa.Array:
+    values = chunk.columns.get(name)
+    if values is None:
+        return pa.nulls(len(chunk), pa.string())
+    return _to_arrow(values)
+
+
+def _check_chunk(
+    session: Session, context: _Context, chunk: RawChunk
+) -> tuple[pa.Table, list[Reject]]:
+    """Typed, checked rows of a chunk ready to stage, and the rows refused."""
+    size = len(chunk)
+    if size == 0:
+        if chunk.rejects and not context.request.skip_invalid:
+            raise ImportFailed.from_reject(context.request.name, min(chunk.rejects, key=_row))
+        return staging.STAGED_SCHEMA.empty_table(), list(chunk.rejects)
+    row_numbers = pa.array(chunk.rows, pa.int64())
+    problems = Problems(rows=row_numbers)
+    now = context.now
+    project_ids = _project_ids(session, context, chunk, problems)
+    item_id = texts(
+        _column(chunk, "item_id"), "item_id", problems, required=True, max_length=MAX_KEY_LENGTH
+    )
+    external_id = texts(
+        _column(chunk, "external_id"),
+        "external_id",
+        problems,
+        required=True,
+        max_length=MAX_KEY_LENGTH,
+    )
+    submitted_at = timestamps(
+        _column(chunk, "submitted_at"), "submitted_at", problems, required=True, now=now
+    )
+    active_seconds = seconds(
+        _column(chunk, "active_seconds"), "active_seconds", problems, default=0.0
+    )
+    skipped = booleans(_column(chunk, "skipped"), "skipped", problems)
+    escalated = booleans(_column(chunk, "escalated"), "escalated", problems)
+    label = texts(_column(chunk, "label"), "label", problems)
+    gold_label = texts(_column(chunk, "gold_label"), "gold_label", problems)
+    if "is_gold" in chunk.columns:
+        is_gold = booleans(_column(chunk, "is_gold"), "is_gold", problems)
+    else:
+        is_gold = pc.is_valid(gold_label)
+    review_outcome = texts(
+        _column(chunk, "review_outcome"), "review_outcome", problems, choices=REVIEW_OUTCOMES
+    )
+    review_seconds = seconds(_column(chunk, "review_seconds"), "review_seconds", problems)
+    reviewed_at = timestamps(_column(chunk, "reviewed_at"), "reviewed_at", problems, now=now)
+    source_updated_at = timestamps(
+        _column(chunk, "source_updated_at"), "updated_at", problems, now=now
+    )
+    annotator_keys = _person_keys(_column(chunk, "annotator"), "annotator", problems, required=True)
+    reviewer_keys = _person_keys(_column(chunk, "reviewer"), "reviewer", problems, required=False)
+    version_ids = _guideline_versions(session, context, chunk, project_ids, submitted_at, problems)
+    rejects = sorted([*chunk.rejects, *problems.found.values()], key=_row)
+    if rejects and not context.request.skip_invalid:
+        # Stop before anyone unknown is created for a file that will not be imported.
+        raise ImportFailed.from_reject(context.request.name, rejects[0])
+    good = pc.invert(problems.bad_mask(size))
+    if context.file_format in ("json_min", "csv") and len(context.references):
+        reference = pc.and_(good, pc.is_in(external_id, value_set=context.references))
+        context.counts["gold_references"] = context.counts.get("gold_references", 0) + int(
+            pc.sum(reference).as_py() or 0
+        )
+        good = pc.and_(good, pc.invert(reference))
+    annotator_ids = _people_ids(context, chunk, pc.filter(annotator_keys, good))
+    reviewer_ids = _people_ids(context, chunk, pc.filter(reviewer_keys, good))
+    kept = int(pc.sum(good).as_py() or 0)
+    first = context.seq
+    context.seq += kept
+    table = pa.table(
+        {
+            "seq": pa.array(range(first, first + kept), pa.int64()),
+            "row_number": pc.filter(row_numbers, good),
+            "project_id": pc.filter(project_ids, good),
+            "item_id": pc.filter(item_id, good),
+            "annotator_id": annotator_ids,
+            "label": pc.filter(label, good),
+            "submitted_at": pc.filter(submitted_at, good),
+            "active_seconds": pc.filter(active_seconds, good),
+            "skipped": pc.filter(skipped, good),
+            "escalated": pc.filter(escalated, good),
+            "guideline_version_id": pc.filter(version_ids, good),
+            "external_id": pc.filter(external_id, good),
+            "source_updated_at": pc.filter(source_updated_at, good),
+            "is_gold": pc.filter(is_gold, good),
+            "gold_label": pc.filter(gold_label, good),
+            "reviewer_id": reviewer_ids,
+            "review_outcome": pc.filter(review_outcome, good),
+            "review_seconds": pc.filter(review_seconds, good),
+            "reviewed_at": pc.filter(reviewed_at, good),
+            "rereview_request_id": pa.nulls(kept, pa.int32()),
+            "replaces": pa.array([False] * kept, pa.bool_()),
+        },
+        schema=staging.STAGED_SCHEMA,
+    )
+    return table, rejects
+
+
+def _project_ids(
+    session: Session, context: _Context, chunk: RawChunk, problems: Problems
+) -> pa.Array:
+    size = len(chunk)
+    if context.project_id is not None:
+        return pa.array([context.project_id] * size, pa.int32())
+    slugs = texts(_column(chunk, "project"), "project", problems, required=True)
+    unseen = [
+        slug for slug in pc.unique(slugs).to_pylist() if slug and slug not in context.projects
+    ]
+    if unseen:
+        found = import_queries.list_projects_by_slug(session, slugs=unseen)
+        for slug in unseen:
+            context.projects[slug] = found.get(slug)
+    known = {slug: project_id for slug, project_id in context.projects.items() if project_id}
+    unknown = pc.and_(
+        pc.is_valid(slugs), pc.invert(pc.is_in(slugs, value_set=pa.array(list(known), pa.string())))
+    )
+    problems.add_mask(
+        unknown, slugs, "project", "no such project; create it with `annops project add`"
+    )
+    index = pc.index_in(slugs, value_set=pa.array(list(known), pa.string()))
+    return pc.take(pa.array(list(known.values()), pa.int32()), index)
+
+
+def _person_keys(values: pa.Array, name: str, problems: Problems, *, required: bool) -> pa.Array:
+    text = texts(values, name, problems, required=required, max_length=254)
+    unique = [value for value in pc.unique(text).to_pylist() if value is not None]
+    keys = {value: person_key(value) for value in unique}
+    bad = [value for value, key in keys.items() if key is None]
+    if bad:
+        problems.add_mask(
+            pc.is_in(text, value_set=pa.array(bad, pa.string())),
+            text,
+            name,
+            "must be an e-mail or platform:id (e.g. labelstudio:12)",
+        )
+    good = {value: key for value, key in keys.items() if key is not None}
+    index = pc.index_in(text, value_set=pa.array(list(good), pa.string()))
+    return pc.take(pa.array(list(good.values()), pa.string()), index)
+
+
+def _people_ids(context: _Context, chunk: RawChunk, keys: pa.Array) -> pa.Array:
+    unique = [key for key in pc.unique(keys).to_pylist() if key is not None]
+    if not unique:
+        return pa.nulls(len(keys), pa.int32())
+    ids = context.resolver.resolve(unique, chunk.people)
+    index = pc.index_in(keys, value_set=pa.array(unique, pa.string()))
+    return pc.take(pa.array([ids[key] for key in unique], pa.int32()), index)
+
+
+def _guideline_versions(
+    session: Session,
+    context: _Context,
+    chunk: RawChunk,
+    project_ids: pa.Array,
+    submitted_at: pa.Array,
+    problems: Problems,
+) -> pa.Array:
+    size = len(chunk)
+    if context.guideline_version_id is not None:
+        return pa.array([context.guideline_version_id] * size, pa.int32())
+    named = texts(_column(chunk, "guideline_version"), "guideline_version", problems)
+    result: list[int | None] = [None] * size
+    projects = project_ids.to_pylist()
+    names = named.to_pylist()
+    moments = pc.cast(submitted_at, pa.int64()).to_numpy(zero_copy_only=False)
+    valid_moment = pc.is_valid(submitted_at).to_numpy(zero_copy_only=False)
+    for project_id in {project for project in projects if project is not None}:
+        effective, ids, by_name = _versions_of(session, context, project_id)
+        rows = np.flatnonzero(np.array([project == project_id for project in projects]))
+        if len(ids) and rows.size:
+            positions = np.searchsorted(effective, moments[rows], side="right") - 1
+            for row, position in zip(rows.tolist(), positions.tolist(), strict=True):
+                if valid_moment[row] and position >= 0:
+                    result[row] = ids[position]
+        for row in rows.tolist():
+            name = names[row]
+            if name is None:
+                continue
+            if name in by_name:
+                result[row] = by_name[name]
+            else:
+                problems.add(
+                    row, "guideline_version", name, "the project has no such guideline version"
+                )
+    return pa.array(result, pa.int32())
+
+
+def _versions_of(
+    session: Session, context: _Context, project_id: int
+) -> tuple[np.ndarray, list[int], dict[str, int]]:
+    if project_id not in context.versions:
+        versions = import_queries.list_guideline_versions(session, project_id=project_id)
+        effective = np.array(
+            [int(version.effective_from.timestamp() * 1_000_000) for version in versions],
+            dtype=np.int64,
+        )
+        context.versions[project_id] = (
+            effective,
+            [version.id for version in versions],
+            {version.version: version.id for version in versions},
+        )
+    return context.versions[project_id]
+
+
+def _reject_repeated(session: Session, context: _Context) -> int:
+    repeated = staging.find_repeated_keys(
+        session, limit=None if context.request.skip_invalid else 1
+    )
+    if not repeated:
+        return 0
+    rejects = [
+        Reject(
+            row=key.row_number,
+            field="external_id",
+            value=key.external_id,
+            reason=f"repeats the work of row {key.first_row_number} (same external_id)",
+        )
+        for key in repeated
+    ]
+    if not context.request.skip_invalid:
+        raise ImportFailed.from_reject(context.request.name, rejects[0])
+    context.rejects.write(rejects)
+    staging.drop_staged(session, seqs=[key.seq for key in repeated])
+    return len(repeated)
+
+
+def _store_gold(session: Session, context: _Context, batch: ImportBatch) -> dict[str, int]:
+    """Add or update golden items found in the file; the newest reference wins."""
+    if not context.gold or context.project_id is None:
+        return {"new": 0, "changed": 0}
+    existing = import_queries.list_gold_items(
+        session, project_id=context.project_id, item_ids=list(context.gold)
+    )
+    new = changed = 0
+    for item_id, reference in context.gold.items():
+        updated_at = _parse_time(reference.source_updated_at)
+        gold = existing.get(item_id)
+        if gold is None:
+            session.add(
+                GoldItem(
+                    project_id=context.project_id,
+                    item_id=item_id,
+                    gold_label=reference.gold_label,
+                    external_id=reference.external_id,
+                    set_by=reference.set_by,
+                    source_updated_at=updated_at,
+                    import_batch_id=batch.id,
+                )
+            )
+            new += 1
+            continue
+        older = gold.source_updated_at is None or (
+            updated_at is not None and updated_at >= gold.source_updated_at
+        )
+        if older and (gold.gold_label, gold.external_id) != (
+            reference.gold_label,
+            reference.external_id,
+        ):
+            gold.gold_label = reference.gold_label
+            gold.external_id = reference.external_id
+            gold.set_by = reference.set_by
+            gold.source_updated_at = updated_at
+            gold.import_batch_id = batch.id
+            changed += 1
+        elif gold.external_id == reference.external_id:
+            gold.import_batch_id = gold.import_batch_id or batch.id
+    session.flush()
+    return {"new": new, "changed": changed}
+
+
+def _parse_time(text: str | None) -> dt.datetime | None:
+    if not text:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment.astimezone(dt.UTC) if moment.tzinfo else None
+
+
+def _finish(
+    session: Session, context: _Context, batch: ImportBatch, file_format: str | None
+) -> ImportResult:
+    request = context.request
+    repeated = _reject_repeated(session, context)
+    gold_stored = {"new": 0, "changed": 0}
+    removed_references = 0
+    if request.source == "labelstudio":
+        gold_stored = _store_gold(session, context, batch)
+        staging.apply_known_gold(session)
+        removed_references = staging.delete_gold_reference_events(session, import_batch_id=batch.id)
+    per_annotator = staging.count_staged_by_annotator(session)
+    gold_rows, gold_items = staging.count_staged_gold(session)
+    counts = staging.merge(
+        session, import_batch_id=batch.id, replace_newer=request.source == "labelstudio"
+    )
+    resolver = context.resolver
+    names = _display_names(session, per_annotator)
+    gold_references = context.counts.get("gold_references", 0)
+    summary: dict[str, Any] = {
+        "format": file_format,
+        "tasks": context.counts.get("tasks"),
+        "skipped": context.counts.get("skipped"),
+        "golden_items": max(gold_items, len(context.gold)),
+        "gold_events": gold_rows,
+        "gold_references": gold_references,
+        "gold_items_new": gold_stored["new"],
+        "gold_items_changed": gold_stored["changed"],
+        "gold_reference_events_removed": removed_references,
+        "repeated_rows": repeated,
+        "annotators_matched": len(resolver.matched),
+        "annotators_unlinked": len(resolver.created),
+        "per_annotator": [
+            {"annotator": names.get(annotator_id, str(annotator_id)), "events": count}
+            for annotator_id, count in sorted(
+                per_annotator.items(), key=lambda item: (-item[1], names.get(item[0], ""))
+            )
+        ][:SUMMARY_NAMES],
+        "unlinked_names": sorted(names.get(resolver.ids[key], key) for key in resolver.created)[
+            :SUMMARY_NAMES
+        ],
+        "label_field": request.label_field,
+        "guideline_version": request.guideline_version,
+    }
+    batch.status = "dry_run" if request.dry_run else "committed"
+    # JSON gold references never reach a chunk's rows; JSON_MIN/CSV ones are counted in it.
+    batch.n_rows = context.rows + (gold_references if context.file_format == "json" else 0)
+    batch.n_inserted = counts.inserted
+    batch.n_updated = counts.updated
+    batch.n_duplicate = counts.duplicate
+    batch.n_rejected = context.rejects.count
+    batch.summary = summary
+    batch.finished_at = utcnow()
+    session.flush()
+    return ImportResult(
+        batch_id=batch.id,
+        status=batch.status,
+        source=batch.source,
+        file_name=batch.file_name,
+        sha256=batch.sha256,
+        rows=batch.n_rows,
+        inserted=batch.n_inserted,
+        updated=batch.n_updated,
+        duplicate=batch.n_duplicate,
+        rejected=batch.n_rejected,
+        summary=summary,
+        rejects_path=request.rejects_path if context.rejects.count else None,
+    )
+
+
+def _display_names(session: Session, per_annotator: dict[int, int]) -> dict[int, str]:
+    if not per_annotator:
+        return {}
+    annotators = session.scalars(select(Annotator).where(Annotator.id.in_(list(per_annotator))))
+    return {
+        annotator.id: annotator.display_name + ("" if annotator.is_linked else " (unlinked)")
+        for annotator in annotators
+    }
+
+
+def _record_dry_run(
+    session: Session,
+    principal: Principal,
+    request: ImportRequest,
+    result: ImportResult,
+    project_id: int | None,
+) -> ImportResult:
+    batch = ImportBatch(
+        source=request.source,
+        file_name=request.name[:500],
+        sha256=result.sha256,
+        project_id=project_id,
+        imported_by=principal.username,
+        status="dry_run",
+        n_rows=result.rows,
+        n_inserted=result.inserted,
+        n_updated=result.updated,
+        n_duplicate=result.duplicate,
+        n_rejected=result.rejected,
+        summary=result.summary,
+        finished_at=utcnow(),
+    )
+    session.add(batch)
+    session.flush()
+    result.batch_id = batch.id
+    return result
+
+
+def record_failure(
+    session: Session, principal: Principal, request: ImportRequest, error: ImportFailed
+) -> ImportBatch:
+    """A ``failed`` lineage row saying why, written after the import was rolled back."""
+    try:
+        sha256 = file_sha256(request.path)
+    except OSError:
+        sha256 = ""
+    project = queries.get_project(session, slug=request.project) if request.project else None
+    batch = ImportBatch(
+        source=request.source[:40],
+        file_name=request.name[:500],
+        sha256=sha256,
+        project_id=project.id if project else None,
+        imported_by=principal.username,
+        status="failed",
+        error=str(error),
+        summary={},
+        finished_at=utcnow(),
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def import_file(
+    factory: sessionmaker[Session],
+    principal: Principal,
+    request: ImportRequest,
+    *,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import in a transaction of its own; a failure is rolled back and then recorded."""
+    try:
+        with factory() as session, session.begin():
+            return run_import(session, principal, request, progress=progress)
+    except ImportFailed as error:
+        with factory() as session, session.begin():
+            record_failure(session, principal, request, error)
+        raise
+
+
+def iter_rejects(path: Path) -> Iterator[str]:
+    """Lines of a rejects file, for showing or downloading."""
+    with path.open(encoding="utf-8") as handle:
+        yield from handle
+
+
+__all__ = [
+    "TIMESTAMP",
+    "ImportFailed",
+    "ImportRequest",
+    "ImportResult",
+    "import_file",
+    "record_failure",
+    "run_import",
+]

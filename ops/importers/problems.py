@@ -1,0 +1,107 @@
+"""What can be wrong with an import file, said so a person can find and fix it."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from ops.errors import ValidationError
+
+# Longest cell value quoted back in a message or a rejects file.
+MAX_QUOTED = 80
+
+
+def quote(value: object) -> str:
+    """A short printable form of a bad value."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= MAX_QUOTED else text[: MAX_QUOTED - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One row that cannot be imported: where, which field, what value, why."""
+
+    row: int
+    field: str
+    value: str
+    reason: str
+
+
+class ImportFailed(ValidationError):
+    """The file cannot be imported; nothing was stored. The message names file, row, field."""
+
+    def __init__(
+        self,
+        file_name: str,
+        reason: str,
+        *,
+        row: int | None = None,
+        field: str | None = None,
+        value: object = None,
+    ) -> None:
+        where = [file_name]
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field {field}")
+        shown = f" (value {quote(value)!r})" if value not in (None, "") else ""
+        super().__init__(f"{', '.join(where)}: {reason}{shown}", field=field)
+        self.file_name = file_name
+        self.row = row
+        self.reason = reason
+
+    @classmethod
+    def from_reject(cls, file_name: str, reject: Reject) -> ImportFailed:
+        return cls(file_name, reject.reason, row=reject.row, field=reject.field, value=reject.value)
+
+
+REJECT_COLUMNS = ("row", "field", "value", "reason")
+
+
+class RejectWriter:
+    """Writes rejected rows to a CSV file, opened on the first reject."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.count = 0
+        self._file: object | None = None
+        self._writer: csv.DictWriter[str] | None = None
+
+    def write(self, rejects: list[Reject]) -> None:
+        if not rejects:
+            return
+        self.count += len(rejects)
+        if self.path is None:
+            return
+        if self._writer is None:
+            handle = self.path.open("w", newline="", encoding="utf-8")
+            self._file = handle
+            self._writer = csv.DictWriter(handle, fieldnames=REJECT_COLUMNS)
+            self._writer.writeheader()
+        for reject in rejects:
+            self._writer.writerow(
+                {
+                    "row": reject.row,
+                    "field": reject.field,
+                    "value": quote(reject.value),
+                    "reason": reject.reason,
+                }
+            )
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()  # type: ignore[attr-defined]
+            self._file = None
+
+    def __enter__(self) -> RejectWriter:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
