@@ -8,13 +8,38 @@ import streamlit as st
 
 PAGES_DIR = Path(__file__).parent / "pages"
 
-# role -> {section: [(file, title, icon)]}
+# role -> {section: [(file, title, icon)]}; one line per page.
 ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
-    "admin": {"": [("home.py", "Home", ":material/home:")]},
-    "ops": {"": [("home.py", "Home", ":material/home:")]},
-    "lead": {"": [("home.py", "Home", ":material/home:")]},
-    "finance": {"": [("home.py", "Home", ":material/home:")]},
-    "annotator": {"": [("home.py", "My scorecard", ":material/person:")]},
+    "admin": {
+        "": [
+            ("home.py", "Home", ":material/home:"),
+            ("alerts.py", "Alerts", ":material/notifications:"),
+        ],
+    },
+    "ops": {
+        "": [
+            ("home.py", "Home", ":material/home:"),
+            ("alerts.py", "Alerts", ":material/notifications:"),
+            ("review.py", "Review & correction", ":material/fact_check:"),
+        ],
+    },
+    "lead": {
+        "": [
+            ("home.py", "Home", ":material/home:"),
+            ("alerts.py", "Alerts", ":material/notifications:"),
+            ("review.py", "Review & correction", ":material/fact_check:"),
+        ],
+    },
+    "finance": {
+        "": [
+            ("home.py", "Home", ":material/home:"),
+        ],
+    },
+    "annotator": {
+        "": [
+            ("home.py", "My scorecard", ":material/person:"),
+        ],
+    },
 }
 
 

@@ -291,3 +291,36 @@ def list_assignment_compliance(session: Session, *, now: dt.datetime) -> list[di
             }
         )
     return result
+
+
+def load_rollup_daily_frame(
+    session: Session,
+    *,
+    since: dt.date,
+    project_id: int | None = None,
+    annotator_id: int | None = None,
+) -> pd.DataFrame:
+    """One row per day: rollup sums for a project and/or an annotator since ``since``."""
+    query = (
+        select(
+            DailyRollup.day,
+            func.sum(DailyRollup.annotations),
+            func.sum(DailyRollup.gold_answered),
+            func.sum(DailyRollup.gold_correct),
+            func.sum(DailyRollup.cost_minor + DailyRollup.review_cost_minor),
+        )
+        .where(DailyRollup.day >= since)
+        .group_by(DailyRollup.day)
+        .order_by(DailyRollup.day)
+    )
+    if project_id is not None:
+        query = query.where(DailyRollup.project_id == project_id)
+    if annotator_id is not None:
+        query = query.where(DailyRollup.annotator_id == annotator_id)
+    frame = pd.DataFrame(
+        session.execute(query).all(),
+        columns=["day", "annotations", "gold_answered", "gold_correct", "spend_minor"],
+    )
+    for name in ("annotations", "gold_answered", "gold_correct", "spend_minor"):
+        frame[name] = frame[name].astype("int64")
+    return frame

@@ -23,6 +23,7 @@ from ops import demo as demo_module
 from ops.auth import create_user as create_user_account
 from ops.database import session_factory
 from ops.errors import AnnopsError, NotFound
+from ops.import_cli import import_app
 from ops.money import format_money
 from ops.permissions import SYSTEM
 from ops.projects import add_project, list_projects
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 project_app = typer.Typer(help="Create and list projects.", no_args_is_help=True)
 app.add_typer(project_app, name="project")
+app.add_typer(import_app, name="import")
 
 DEMO_LOGINS_FILE = Path("annops-demo-logins.txt")
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"

@@ -282,10 +282,16 @@ def find_systematic_findings(
             or share < settings.systematic_min_share
         ):
             continue
-        pooled_now = float(measured["gold_correct"].sum() / measured["gold_answered"].sum())
-        pooled_before = float(
-            measured["gold_correct_baseline"].sum() / measured["gold_answered_baseline"].sum()
-        )
+        counts = [int(measured["gold_correct"].sum()), int(measured["gold_correct_baseline"].sum())]
+        totals = [
+            int(measured["gold_answered"].sum()),
+            int(measured["gold_answered_baseline"].sum()),
+        ]
+        pooled_now, pooled_before = counts[0] / totals[0], counts[1] / totals[1]
+        # Small samples drop by chance; the project as a whole must have credibly dropped.
+        _stat, p_value = proportions_ztest(counts, totals, alternative="smaller")
+        if not p_value < settings.drift_p_value:
+            continue
         children = [
             finding
             for finding in individual
@@ -304,6 +310,7 @@ def find_systematic_findings(
                     "dropped_annotator_ids": sorted(int(a) for a in dropped["annotator_id"]),
                     "accuracy_before": _round(pooled_before),
                     "accuracy_now": _round(pooled_now),
+                    "p_value": float(f"{p_value:.3g}"),
                     "min_drop": settings.systematic_min_drop,
                     "likely_causes": [
                         "guidelines: a recent change or an ambiguous rule",

@@ -309,3 +309,56 @@ def propose_reassignment(
     _record(session, principal, alert, "reassignment", alert.status, notes.strip(), None)
     audit.record(session, principal, "reassignment.create", decision)
     return decision
+
+
+def alert_metric_series(session: Session, principal: Principal, alert_id: int) -> dict[str, Any]:
+    """The metric behind an alert over time, for its chart: one row per ISO week.
+
+    Quality alerts: gold accuracy with its Wilson interval (the annotator's, or the
+    project's for a systematic issue); budget: cumulative spend against budget;
+    deadline: cumulative annotations against the volume target.
+    """
+    from db.queries import load_rollup_daily_frame
+    from ops.metrics.accuracy import compute_gold_accuracy_table
+
+    alert = _load(session, principal, alert_id)
+    project = session.get(Project, alert.project_id) if alert.project_id else None
+    cumulative = alert.rule in ("budget_burn", "deadline_risk") and project is not None
+    frame = load_rollup_daily_frame(
+        session,
+        project_id=alert.project_id,
+        annotator_id=alert.annotator_id,
+        # Totals need all history; rates need a few months around the window.
+        since=dt.date.min if cumulative else alert.window_start - dt.timedelta(days=84),
+    )
+    if frame.empty:
+        return {"kind": "none", "frame": frame, "reference": None, "label": ""}
+    frame["week"] = [day - dt.timedelta(days=day.weekday()) for day in frame["day"]]
+    if cumulative and project is not None:
+        daily = frame.groupby("day", as_index=False)[["spend_minor", "annotations"]].sum()
+        daily = daily.sort_values("day")
+        if alert.rule == "budget_burn":
+            daily["value"] = daily["spend_minor"].cumsum() / 10**2
+            reference = (project.budget_minor or 0) / 10**2
+            label = f"cumulative spend ({project.currency})"
+        else:
+            daily["value"] = daily["annotations"].cumsum()
+            reference = float(project.volume_target or 0)
+            label = "cumulative annotations"
+        return {
+            "kind": "cumulative",
+            "frame": daily[["day", "value"]],
+            "reference": reference,
+            "label": label,
+        }
+    weekly = frame.groupby("week", as_index=False)[["gold_answered", "gold_correct"]].sum()
+    weekly = compute_gold_accuracy_table(
+        weekly, correct_column="gold_correct", answered_column="gold_answered"
+    )
+    target = project.quality_target if project is not None else None
+    return {
+        "kind": "accuracy",
+        "frame": weekly.rename(columns={"week": "day"}),
+        "reference": target,
+        "label": "gold accuracy per week (95% Wilson interval)",
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,18 +20,27 @@ PASSWORD = "page-test-password"
 ROLES = ("admin", "ops", "lead", "finance", "annotator")
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'demo.db'}"
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database built once per run; each module works on its own copy."""
+    path = tmp_path_factory.mktemp("pages") / "demo.db"
+    url = f"sqlite:///{path}"
     upgrade(url)
     engine = make_engine(url)
     load_demo(
         make_session_factory(engine),
-        DemoConfig(annotators=30, events=20_000, seed=3, end=dt.datetime.now(dt.UTC).date()),
+        DemoConfig(annotators=40, events=50_000, seed=11, end=dt.datetime.now(dt.UTC).date()),
         passwords=dict.fromkeys(ROLES, PASSWORD),
     )
     engine.dispose()
-    yield url
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_url(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    copy = tmp_path_factory.mktemp("pages") / "demo.db"
+    shutil.copyfile(demo_template, copy)
+    return f"sqlite:///{copy}"
 
 
 @pytest.fixture

@@ -1,0 +1,138 @@
+"""Review sampling and retroactive correction on a real database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import AnnotationEvent, AuditEntry, GuidelineVersion
+from ops import rollups
+from ops.errors import PermissionDenied, ValidationError
+from ops.metrics.sampling import compute_review_sample_size
+from ops.permissions import Principal
+from ops.review import (
+    Criteria,
+    find_affected_work,
+    plan_review_sample,
+    request_rereview,
+    rereview_progress,
+)
+from tests.factories import make_annotator, make_event, make_pay_rate, make_project
+
+OPS = Principal(username="olga", role="ops")
+DAY = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def work(session: Session):  # type: ignore[no-untyped-def]
+    project = make_project(session)
+    strong, weak = make_annotator(session), make_annotator(session)
+    make_pay_rate(session, strong, amount_minor=3600)
+    make_pay_rate(session, weak, basis="per_item", amount_minor=7)
+    version = GuidelineVersion(
+        project_id=project.id, version="v1", effective_from=DAY - dt.timedelta(days=30)
+    )
+    session.add(version)
+    session.flush()
+    for index in range(300):
+        person = strong if index % 2 else weak
+        make_event(
+            session,
+            project,
+            person,
+            submitted_at=DAY + dt.timedelta(minutes=index),
+            item_id=f"item-{index}",
+            label="cat",
+            guideline_version_id=version.id if index < 100 else None,
+            active_seconds=10,
+        )
+    for index in range(40):
+        for person, correct in ((strong, index < 39), (weak, index < 24)):
+            make_event(
+                session,
+                project,
+                person,
+                submitted_at=DAY,
+                is_gold=True,
+                gold_label="cat",
+                label="cat" if correct else "dog",
+            )
+    make_event(
+        session, project, strong, submitted_at=DAY, review_outcome="accepted", reviewer_id=weak.id
+    )
+    make_event(session, project, strong, submitted_at=DAY, skipped=True, label=None)
+    rollups.rebuild(session)
+    return project, strong, weak
+
+
+def test_sample_is_cochran_sized_and_leans_on_the_weak(session: Session, work) -> None:  # type: ignore[no-untyped-def]
+    project, strong, weak = work
+    plan = plan_review_sample(
+        session, OPS, project_slug=project.slug, since=DAY.date(), until=DAY.date()
+    )
+    assert plan.population == 300  # gold, reviewed and skipped work is not sampled
+    assert plan.sample_size == compute_review_sample_size(300) == 169
+    by_person = dict(zip(plan.allocation["annotator"], plan.allocation["sample"], strict=True))
+    assert by_person[weak.email] > by_person[strong.email] > 0
+    assert len(plan.items) == 169 and plan.items["external_id"].is_unique
+    again = plan_review_sample(
+        session, OPS, project_slug=project.slug, since=DAY.date(), until=DAY.date()
+    )
+    assert list(again.items["external_id"]) == list(plan.items["external_id"])
+
+
+def test_affected_work_costs_and_rereview_tracking(session: Session, work) -> None:  # type: ignore[no-untyped-def]
+    project, strong, weak = work
+    criteria = Criteria(project_slug=project.slug, guideline_version="v1")
+    affected = find_affected_work(session, OPS, criteria)
+    assert affected.n_events == 100
+    # 50 hourly events of 10 s at 36.00/h = 10 cents each; 50 per-item events at 7 cents.
+    assert affected.cost_minor == 50 * 10 + 50 * 7
+    request = request_rereview(session, OPS, criteria, reason="v1 rule 4 was wrong")
+    marked = session.scalar(
+        select(func.count()).where(AnnotationEvent.rereview_request_id == request.id)
+    )
+    assert marked == 100
+    assert session.scalars(select(AuditEntry).where(AuditEntry.action == "rereview.create")).one()
+    # Two items come back re-labeled, one of them with a different label.
+    later = request.created_at + dt.timedelta(hours=1)
+    make_event(session, project, strong, item_id="item-0", label="dog", submitted_at=later)
+    make_event(session, project, strong, item_id="item-1", label="cat", submitted_at=later)
+    [row] = rereview_progress(session, OPS, project_slug=project.slug).to_dict("records")
+    assert (row["annotations"], row["came back"], row["corrected"], row["pending"]) == (
+        100,
+        2,
+        1,
+        98,
+    )
+
+
+@pytest.mark.parametrize(
+    ("criteria", "message"),
+    [
+        ({}, "Narrow the selection"),
+        ({"annotator_emails": ("ghost@example.org",)}, "No annotator with email ghost@example.org"),
+        ({"guideline_version": "v9"}, "no guideline version 'v9'"),
+        ({"since": dt.date(2026, 3, 5), "until": dt.date(2026, 3, 1)}, "ends before it starts"),
+    ],
+)
+def test_bad_criteria_are_explained(
+    session: Session, work, criteria: dict[str, object], message: str
+) -> None:  # type: ignore[no-untyped-def]
+    project, _strong, _weak = work
+    with pytest.raises(ValidationError, match=message):
+        find_affected_work(session, OPS, Criteria(project_slug=project.slug, **criteria))  # type: ignore[arg-type]
+
+
+def test_roles(session: Session, work) -> None:  # type: ignore[no-untyped-def]
+    project, _strong, _weak = work
+    criteria = Criteria(project_slug=project.slug, guideline_version="v1")
+    with pytest.raises(PermissionDenied):
+        find_affected_work(session, Principal(username="f", role="finance"), criteria)
+    with pytest.raises(PermissionDenied):
+        request_rereview(session, Principal(username="l", role="lead"), criteria, reason="x")
+    with pytest.raises(ValidationError, match="Say what went wrong"):
+        request_rereview(session, OPS, criteria, reason=" ")

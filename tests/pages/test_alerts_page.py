@@ -1,0 +1,71 @@
+"""The Alerts and Review pages per role, on the demo's own alerts."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.pages.conftest import log_in
+
+
+def open_page(app: AppTest, role: str, page: str) -> AppTest:
+    log_in(app, role)
+    app.switch_page(f"pages/{page}")
+    return app.run()
+
+
+def test_ops_sees_the_demo_stories_and_their_evidence(app: AppTest) -> None:
+    open_page(app, "ops", "alerts.py")
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    titles = set(table["title"])
+    assert "Fast but inaccurate" in titles
+    assert "Several annotators dropped at once" in titles
+    assert "Budget burning ahead of progress" in titles
+    assert "Assigned with expired training" in titles
+    # The first alert's evidence and decision form are shown.
+    assert any(sub.value.startswith("#") for sub in app.subheader)
+    assert app.radio(key=f"triage_status_{int(table.iloc[0]['id'])}") is not None
+
+
+def test_ops_acknowledges_an_alert_and_it_leaves_the_open_list(app: AppTest) -> None:
+    open_page(app, "ops", "alerts.py")
+    first = int(app.dataframe[0].value.iloc[0]["id"])
+    app.radio(key=f"triage_status_{first}").set_value("acknowledged")
+    app.text_area(key=f"triage_note_{first}").input("Looking into it")
+    form_buttons = [b for b in app.button if b.label == "Save decision"]
+    form_buttons[0].click()
+    app.run()
+    assert not app.exception, app.exception
+    assert first not in set(app.dataframe[0].value["id"])
+    app.selectbox(key="alerts_status").set_value("acknowledged")
+    app.run()
+    assert first in set(app.dataframe[0].value["id"])
+
+
+def test_lead_sees_only_alerts_about_their_team(app: AppTest) -> None:
+    open_page(app, "lead", "alerts.py")
+    assert not app.exception, app.exception
+    subjects = set(app.dataframe[0].value["subject"]) if app.dataframe else set()
+    # Rex Turner is in the Vision team; the demo lead leads the Text team.
+    assert "rex.turner@annotators.example" not in subjects
+    assert "street-scenes" not in subjects
+
+
+@pytest.mark.parametrize("page", ["alerts.py", "review.py"])
+def test_finance_cannot_open_alerts_or_review(app: AppTest, page: str) -> None:
+    log_in(app, "finance")
+    # The page is not registered for finance at all, so it cannot be reached.
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(f"pages/{page}")
+
+
+def test_review_sample_is_sized_and_allocated(app: AppTest) -> None:
+    open_page(app, "ops", "review.py")
+    assert not app.exception, app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    population = int(metrics["Unreviewed annotations"].replace(",", ""))
+    sample = int(metrics["To review"].replace(",", ""))
+    assert 0 < sample < population
+    allocation = app.dataframe[0].value
+    assert int(allocation["sample"].sum()) == sample
