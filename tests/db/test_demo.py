@@ -271,3 +271,31 @@ def test_a_demo_someone_worked_in_is_no_longer_demo_only(
         add_project(session, SYSTEM, slug="real-work", name="Real work")
     with demo_factory() as session:
         assert database_state(session) == "other"
+
+
+def test_the_planted_stories_raise_the_alerts_a_manager_expects(
+    demo_factory: sessionmaker[Session],
+) -> None:
+    from ops.alerts import AlertFilter, list_alerts
+    from ops.permissions import SYSTEM
+
+    with demo_factory() as session:
+        rows = list_alerts(session, SYSTEM, AlertFilter(include_children=True))
+    by_rule: dict[str, set[tuple[str | None, str]]] = {}
+    for row in rows:
+        by_rule.setdefault(row["rule"], set()).add((row["project"], row["subject"]))
+    fast = {
+        "rex.turner@annotators.example",
+        "dana.voss@annotators.example",
+        "milo.park@annotators.example",
+    }
+    speed = {subject for _project, subject in by_rule["quality_vs_speed"]}
+    assert "rex.turner@annotators.example" in speed and speed <= fast
+    assert {project for project, _ in by_rule["systematic_issue"]} == {"retail-sentiment"}
+    assert ("defect-inspection", "priya.nair@annotators.example") in by_rule["training_expired"]
+    assert {project for project, _ in by_rule["budget_burn"]} == {"street-scenes"}
+    assert {project for project, _ in by_rule["deadline_risk"]} == {"street-scenes"}
+    # General-purpose annotators on the defect project fall below its target.
+    assert any(project == "defect-inspection" for project, _ in by_rule["gold_below_target"])
+    # The steady high performer raises nothing.
+    assert not any("amara.okafor" in subject for pairs in by_rule.values() for _p, subject in pairs)
