@@ -15,12 +15,22 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("home.py", "Home", ":material/home:"),
             ("alerts.py", "Alerts", ":material/notifications:"),
         ],
+        "Data": [
+            ("imports.py", "Import", ":material/upload_file:"),
+            ("import_history.py", "Import history", ":material/history:"),
+            ("unlinked_identities.py", "Unlinked identities", ":material/person_search:"),
+        ],
     },
     "ops": {
         "": [
             ("home.py", "Home", ":material/home:"),
             ("alerts.py", "Alerts", ":material/notifications:"),
             ("review.py", "Review & correction", ":material/fact_check:"),
+        ],
+        "Data": [
+            ("imports.py", "Import", ":material/upload_file:"),
+            ("import_history.py", "Import history", ":material/history:"),
+            ("unlinked_identities.py", "Unlinked identities", ":material/person_search:"),
         ],
     },
     "lead": {

@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, case, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from db.models import (
     AnnotationEvent,
     Annotator,
     AnnotatorIdentity,
+    DailyRollup,
     GoldItem,
     GuidelineVersion,
     ImportBatch,
@@ -43,16 +44,19 @@ def list_identity_matches(
     return found
 
 
-def list_annotators_by_email(session: Session, *, emails: list[str]) -> dict[str, int]:
-    """lower-cased email -> annotator id, for annotators not archived."""
+def list_annotators_by_email(
+    session: Session, *, emails: list[str], include_archived: bool = False
+) -> dict[str, int]:
+    """lower-cased email -> annotator id, for annotators not archived (unless asked)."""
     found: dict[str, int] = {}
     lowered = sorted({email.lower() for email in emails})
     for chunk in _batched(lowered):
-        rows = session.execute(
-            select(func.lower(Annotator.email), Annotator.id).where(
-                func.lower(Annotator.email).in_(chunk), Annotator.archived_at.is_(None)
-            )
+        query = select(func.lower(Annotator.email), Annotator.id).where(
+            func.lower(Annotator.email).in_(chunk)
         )
+        if not include_archived:
+            query = query.where(Annotator.archived_at.is_(None))
+        rows = session.execute(query)
         found.update({str(key): int(value) for key, value in rows})
     return found
 
@@ -201,3 +205,48 @@ def count_events_of(session: Session, *, annotator_id: int) -> int:
         )
         or 0
     )
+
+
+def reassign_events(session: Session, *, from_annotator_id: int, to_annotator_id: int) -> int:
+    """Move the work done or reviewed by one annotator to another; returns events moved.
+
+    The events are re-inserted with new ids rather than updated in place, so the
+    incremental rollup (which follows event ids) folds them in under their new
+    annotator; the old annotator's rollup rows are removed.
+    """
+    events: Table = AnnotationEvent.__table__  # type: ignore[assignment]
+    rollups: Table = DailyRollup.__table__  # type: ignore[assignment]
+    columns = [column.name for column in events.columns if column.name != "id"]
+    moved = select(
+        events.c.id,
+        *(
+            case(
+                (events.c[name] == from_annotator_id, to_annotator_id), else_=events.c[name]
+            ).label(name)
+            if name in ("annotator_id", "reviewer_id")
+            else events.c[name]
+            for name in columns
+        ),
+    ).where(
+        or_(
+            events.c.annotator_id == from_annotator_id,
+            events.c.reviewer_id == from_annotator_id,
+        )
+    )
+    dialect = session.get_bind().dialect
+    # Only integer ids are rendered inline; the natural key is unique, so the old rows
+    # must leave before their copies arrive.
+    body = moved.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+    session.execute(text("DROP TABLE IF EXISTS moved_events"))
+    session.execute(text(f"CREATE TEMPORARY TABLE moved_events AS {body}"))
+    count = int(session.scalar(text("SELECT count(*) FROM moved_events")) or 0)
+    names = ", ".join(f'"{name}"' for name in columns)
+    session.execute(text("DELETE FROM annotation_events WHERE id IN (SELECT id FROM moved_events)"))
+    session.execute(
+        text(
+            f"INSERT INTO annotation_events ({names}) SELECT {names} FROM moved_events ORDER BY id"
+        )
+    )
+    session.execute(text("DROP TABLE moved_events"))
+    session.execute(delete(rollups).where(rollups.c.annotator_id == from_annotator_id))
+    return count

@@ -22,6 +22,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "coaching.edit": frozenset({"admin", "ops", "lead"}),
     "spend.view": frozenset({"admin", "ops", "finance"}),
     "import.run": frozenset({"admin", "ops"}),
+    "identity.link": frozenset({"admin", "ops"}),
     "alerts.view": frozenset({"admin", "ops", "lead"}),
     "alerts.triage": frozenset({"admin", "ops", "lead"}),
     "review.plan": frozenset({"admin", "ops", "lead"}),
