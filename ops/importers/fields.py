@@ -111,6 +111,7 @@ def timestamps(
 ) -> pa.Array:
     """ISO 8601 timestamps with a zone (or Arrow timestamps with one), as UTC."""
     array = as_array(values)
+    shown = array
     if pa.types.is_timestamp(array.type):
         if array.type.tz is None:
             problems.add_mask(
@@ -120,6 +121,7 @@ def timestamps(
         parsed = pc.cast(array, TIMESTAMP)
     else:
         text = _blank_to_null(pc.cast(array, pa.string()))
+        shown = text
         if required:
             problems.add_mask(pc.is_null(text), text, name, f"{name} is required")
         shaped = pc.match_substring_regex(text, ISO_WITH_ZONE)
@@ -140,7 +142,7 @@ def timestamps(
     )
     problems.add_mask(
         out_of_range,
-        pc.cast(parsed, pa.string()),
+        shown,
         name,
         f"outside {EARLIEST:%Y-%m-%d} to {latest:%Y-%m-%d}; check the clock or the year",
     )
@@ -176,6 +178,7 @@ def seconds(
 ) -> pa.Array:
     """Durations in seconds: numbers from 0 to ``maximum``; blank is ``default``."""
     array = as_array(values)
+    shown = array
     if pa.types.is_integer(array.type) or pa.types.is_floating(array.type):
         numbers = pc.cast(array, pa.float64())
     elif pa.types.is_null(array.type):
@@ -183,17 +186,18 @@ def seconds(
     else:
         text = _blank_to_null(pc.cast(array, pa.string()))
         numeric = pc.match_substring_regex(text, NUMBER)
+        shown = text
         problems.add_mask(pc.invert(numeric), text, name, "not a number of seconds")
         numbers = pc.cast(
             pc.utf8_trim_whitespace(pc.if_else(numeric, text, pa.scalar(None, pa.string()))),
             pa.float64(),
         )
     not_finite = pc.invert(pc.is_finite(numbers))
-    problems.add_mask(not_finite, numbers, name, "not a finite number")
-    problems.add_mask(pc.less(numbers, 0), numbers, name, "negative duration")
+    problems.add_mask(not_finite, shown, name, "not a finite number")
+    problems.add_mask(pc.less(numbers, 0), shown, name, "negative duration")
     problems.add_mask(
         pc.greater(numbers, maximum),
-        numbers,
+        shown,
         name,
         f"more than {maximum / 3600:g} hours on one annotation",
     )
