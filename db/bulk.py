@@ -7,16 +7,18 @@ table columns, and rows go to the database in the caller's transaction.
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 SQLITE_BATCH = 20_000
 COPY_BATCH = 200_000
-NULL_TOKEN = "\\N"
 
 
 def insert_frames(session: Session, table: Table, frames: Iterable[pd.DataFrame]) -> int:
@@ -43,19 +45,19 @@ def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
 
 def _copy_frame(driver: object, table: Table, frame: pd.DataFrame) -> None:
     columns = ", ".join(f'"{name}"' for name in frame.columns)
-    statement = f"COPY \"{table.name}\" ({columns}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
+    # Arrow's CSV writer is several times faster than pandas'. Every value is quoted, so
+    # an unquoted empty field can only mean NULL and an empty string stays an empty string.
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN WITH (FORMAT csv)'
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
     cursor = driver.cursor()  # type: ignore[attr-defined]
     with cursor.copy(statement) as copy:
         for start in range(0, len(frame), COPY_BATCH):
-            chunk = frame.iloc[start : start + COPY_BATCH]
-            copy.write(
-                chunk.to_csv(
-                    index=False,
-                    header=False,
-                    na_rep=NULL_TOKEN,
-                    date_format="%Y-%m-%d %H:%M:%S.%f%z",
-                )
+            chunk = pa.Table.from_pandas(
+                frame.iloc[start : start + COPY_BATCH], preserve_index=False
             )
+            buffer = io.BytesIO()
+            pa_csv.write_csv(chunk, buffer, options)
+            copy.write(buffer.getbuffer())
     cursor.close()
 
 

@@ -968,7 +968,7 @@ def _event_chunk(
     frame = pd.DataFrame(
         {
             "project_id": project.id,
-            "item_id": pd.Series(items).map(lambda i: f"{spec.slug}-{i:06d}"),
+            "item_id": np.char.add(f"{spec.slug}-", np.char.zfill(items.astype(str), 6)),
             "annotator_id": annotator_ids,
             "label": label,
             "submitted_at": utc_submitted,
@@ -977,7 +977,9 @@ def _event_chunk(
             "escalated": escalated,
             "guideline_version_id": version_ids,
             "import_batch_id": batch.id,
-            "external_id": [f"demo-{first_external + i}" for i in range(size)],
+            "external_id": np.char.add(
+                "demo-", np.arange(first_external, first_external + size).astype(str)
+            ),
             "is_gold": is_gold,
             "gold_label": gold_label,
             "reviewer_id": pd.array(np.where(reviewed, reviewer_ids, 0), dtype="Int64"),
