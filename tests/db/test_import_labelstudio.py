@@ -51,7 +51,7 @@ def events_by_email(session: Session, project: Project) -> Counter[str]:
         .where(AnnotationEvent.project_id == project.id)
         .group_by(AnnotatorIdentity.email)
     )
-    return Counter({email: count for email, count in rows})
+    return Counter({str(email): int(count) for email, count in rows})
 
 
 def stored(session: Session, project: Project) -> dict[str, AnnotationEvent]:
