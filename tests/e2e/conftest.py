@@ -46,9 +46,21 @@ def browser_path() -> str:
 
 
 @pytest.fixture(scope="session")
-def served_demo(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> Iterator[str]:
+def served_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Working directory of the served demo; its database is annops.db there."""
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(served_demo: str, served_workdir: Path) -> str:
+    """The served demo's database, for checking what the browser journeys stored."""
+    return f"sqlite:///{served_workdir / 'annops.db'}"
+
+
+@pytest.fixture(scope="session")
+def served_demo(served_workdir: Path, browser_path: str) -> Iterator[str]:
     """`annops demo` on a fresh SQLite file, served on a free loopback port; its base URL."""
-    workdir = tmp_path_factory.mktemp("e2e")
+    workdir = served_workdir
     port = _free_port()
     env = os.environ | {
         "ANNOPS_DATABASE_URL": f"sqlite:///{workdir / 'annops.db'}",
@@ -59,7 +71,7 @@ def served_demo(tmp_path_factory: pytest.TempPathFactory, browser_path: str) -> 
     annops = [sys.executable, "-m", "ops.cli"]
     root = Path(__file__).resolve().parents[2]
     subprocess.run(
-        [*annops, "demo", "--no-serve", "--annotators", "30", "--events", "20000"],
+        [*annops, "demo", "--no-serve", "--annotators", "40", "--events", "50000"],
         check=True,
         cwd=workdir,
         env=env | {"PYTHONPATH": str(root)},
