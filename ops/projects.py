@@ -75,3 +75,46 @@ def list_projects(session: Session, actor: Principal) -> list[Project]:
     """Projects the actor may see."""
     require(actor, "project.view")
     return queries.list_projects(session)
+
+
+def set_alert_settings(
+    session: Session, actor: Principal, *, slug: str, overrides: dict[str, object]
+) -> Project:
+    """Replace a project's alert threshold overrides; values equal to a default are dropped."""
+    from dataclasses import asdict
+
+    from ops.alerts.rules import AlertSettings
+
+    require(actor, "project.edit")
+    project = queries.get_project(session, slug=slug)
+    if project is None:
+        raise ValidationError(f"No project {slug!r}.", field="project")
+    settings = AlertSettings.for_project(dict(overrides))
+    defaults = asdict(AlertSettings())
+    kept = {key: value for key, value in asdict(settings).items() if value != defaults[key]}
+    before = {"alert_settings": dict(project.alert_settings)}
+    project.alert_settings = kept
+    project.updated_by = actor.username
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "project.alert_settings",
+        project,
+        before=before,
+        after={"alert_settings": kept},
+    )
+    return project
+
+
+def alert_settings_for(session: Session, actor: Principal, *, slug: str) -> dict[str, int | float]:
+    """A project's effective alert thresholds: defaults with its overrides applied."""
+    from dataclasses import asdict
+
+    from ops.alerts.rules import AlertSettings
+
+    require(actor, "project.view")
+    project = queries.get_project(session, slug=slug)
+    if project is None:
+        raise ValidationError(f"No project {slug!r}.", field="project")
+    return dict(asdict(AlertSettings.for_project(project.alert_settings)))

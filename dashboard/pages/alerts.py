@@ -18,7 +18,7 @@ from ops.alerts import (
 )
 from ops.alerts.triage import TRANSITIONS, alert_metric_series
 from ops.errors import AnnopsError
-from ops.projects import list_projects
+from ops.projects import alert_settings_for, list_projects, set_alert_settings
 
 principal = require_principal()
 st.title("Alerts")
@@ -53,6 +53,24 @@ alert_filter = AlertFilter(
 )
 with db_session() as session:
     rows = list_alerts(session, principal, alert_filter)
+
+if principal.can("project.edit") and project != "any":
+    with st.expander(f"Alert thresholds for {project}"):
+        with db_session() as session:
+            current = alert_settings_for(session, principal, slug=project)
+        with st.form("thresholds"):
+            values = {
+                key: st.number_input(key.replace("_", " "), value=value, key=f"threshold_{key}")
+                for key, value in current.items()
+            }
+            if st.form_submit_button("Save thresholds"):
+                try:
+                    with db_session() as session:
+                        set_alert_settings(session, principal, slug=project, overrides=values)
+                except AnnopsError as error:
+                    st.error(str(error))
+                else:
+                    st.success("Saved; the next evaluation uses them.")
 
 if not rows:
     st.info("No alerts match these filters.")

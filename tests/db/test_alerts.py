@@ -174,3 +174,26 @@ def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
     assert {row["annotator_id"] for row in detail["linked"]} == {p.id for p in people[:4]}
     everything = list_alerts(session, OPS, AlertFilter(include_children=True))
     assert len(everything) == 5
+
+
+def test_project_thresholds_are_validated_audited_and_used(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+    from ops.projects import alert_settings_for, set_alert_settings
+
+    project, _person, _steady, _team = careless
+    set_alert_settings(
+        session, OPS, slug=project.slug, overrides={"min_gold": 60, "window_days": 14}
+    )
+    assert project.alert_settings == {"min_gold": 60}
+    assert alert_settings_for(session, OPS, slug=project.slug)["min_gold"] == 60
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "project.alert_settings")
+    ).one()
+    assert entry.before == {"alert_settings": {}} and entry.after == {
+        "alert_settings": {"min_gold": 60}
+    }
+    # 50 gold answers are now too few to judge anyone.
+    assert evaluate_alerts(session, now=NOW) == 0
+    with pytest.raises(ValidationError, match="Unknown alert setting"):
+        set_alert_settings(session, OPS, slug=project.slug, overrides={"min_golds": 1})
+    with pytest.raises(PermissionDenied):
+        set_alert_settings(session, FINANCE, slug=project.slug, overrides={"min_gold": 1})
