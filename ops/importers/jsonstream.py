@@ -19,6 +19,7 @@ READ_BLOCK = 4 << 20
 MAX_ELEMENT_CHARS = 64 << 20
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
 _DECODER = json.JSONDecoder()
 
 
@@ -33,7 +34,8 @@ class JsonArrayReader:
         self.stream = stream
         self.file_name = file_name
         self.bytes_read = 0
-        self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        # utf-8-sig drops the byte order mark Windows tools write, even split across blocks.
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")("strict")
         self._buffer = ""
         self._position = 0
         # Lines fully consumed and dropped from the buffer, for line numbers in messages.
@@ -78,9 +80,6 @@ class JsonArrayReader:
         return bool(block) or bool(text)
 
     def _check_start(self, block: bytes) -> bytes:
-        if block.startswith(codecs.BOM_UTF8):
-            # Windows tools write a UTF-8 byte order mark; it carries no data.
-            return block[len(codecs.BOM_UTF8) :]
         if block.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise ImportFailed(self.file_name, "the file is UTF-16; save it as UTF-8")
         return block
@@ -138,11 +137,19 @@ class JsonArrayReader:
                 if self._need_more(element):
                     continue
                 raise self._fail(f"malformed JSON: {error.msg}", error.pos, element) from None
-            if end == len(self._buffer) and self._need_more(element):
+            if self._may_continue(value, end) and self._need_more(element):
                 # A number at the very end of the window may continue in the next block.
                 continue
             self._position = end
             return value
+
+    def _may_continue(self, value: Any, end: int) -> bool:
+        if self._eof:
+            return False
+        if end == len(self._buffer):
+            return True
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        return is_number and _NUMBER_TAIL.fullmatch(self._buffer, end) is not None
 
     def _need_more(self, element: int) -> bool:
         if len(self._buffer) - self._position > MAX_ELEMENT_CHARS:

@@ -1,0 +1,267 @@
+"""Import throughput on PostgreSQL against raw COPY.
+
+    ANNOPS_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python benchmarks/import_benchmark.py [--events 1000000] [--annotations 200000]
+
+Makes a scratch database next to the one named, and reports rows per second for:
+raw COPY of the canonical CSV into a bare table, raw COPY of the same rows into a
+table shaped, indexed and constrained like annotation_events, ``annops import
+events`` of that CSV, reading a Label Studio JSON export, and ``annops import
+labelstudio`` of it. Targets: import >= 0.5 x bare COPY; Label Studio >= 100k/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from db.engine import make_engine, make_session_factory
+from db.migrate import upgrade
+from ops.importers.labelstudio import LabelStudioReader
+from ops.importers.pipeline import ImportRequest, import_file
+from ops.permissions import SYSTEM
+from ops.projects import add_project
+
+BARE = """CREATE TABLE bare_events (project text, item_id text, annotator text, label text,
+    submitted_at timestamptz, active_seconds double precision, skipped boolean,
+    escalated boolean, gold_label text, reviewer text, review_outcome text,
+    review_seconds double precision, reviewed_at timestamptz, guideline_version text,
+    external_id text)"""
+
+
+def canonical_csv(path: Path, rows: int, rng: np.random.Generator) -> None:
+    start = np.datetime64("2026-01-05T08:00:00", "ms")
+    submitted = start + rng.integers(0, 60 * 86_400_000, rows).astype("timedelta64[ms]")
+    labels = np.array(["cat", "dog", "bird"], dtype=object)
+    table = pa.table(
+        {
+            "project": pa.array(np.full(rows, "bench", dtype=object), pa.string()),
+            "item_id": pa.array([f"item-{i % (rows // 3 + 1)}" for i in range(rows)]),
+            "annotator": pa.array([f"person{i}@example.org" for i in rng.integers(0, 300, rows)]),
+            "label": pa.array(labels[rng.integers(0, 3, rows)], pa.string()),
+            "submitted_at": pc.binary_join_element_wise(
+                pa.array(np.datetime_as_string(submitted, unit="ms")), "Z", ""
+            ),
+            "active_seconds": pa.array(np.round(rng.gamma(2.0, 10.0, rows), 3)),
+            "skipped": pa.array(rng.random(rows) < 0.02),
+            "escalated": pa.array(rng.random(rows) < 0.01),
+            "gold_label": pa.nulls(rows, pa.string()),
+            "reviewer": pa.nulls(rows, pa.string()),
+            "review_outcome": pa.nulls(rows, pa.string()),
+            "review_seconds": pa.nulls(rows, pa.float64()),
+            "reviewed_at": pa.nulls(rows, pa.string()),
+            "guideline_version": pa.nulls(rows, pa.string()),
+            "external_id": pa.array([f"ev-{i}" for i in range(rows)]),
+        }
+    )
+    pa_csv.write_csv(table, path)
+
+
+def labelstudio_json(path: Path, annotations: int, rng: np.random.Generator) -> None:
+    """A JSON export shaped like Label Studio 1.23's, two annotations per task."""
+    choices = ["critical_defect", "cosmetic_blemish", "no_defect"]
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("[")
+        annotation_id = 0
+        for task_id in range(1, annotations // 2 + 1):
+            entries = []
+            for _ in range(2):
+                annotation_id += 1
+                stamp = (
+                    f"2026-11-{1 + annotation_id % 27:02d}T10:{annotation_id % 60:02d}:00.123456Z"
+                )
+                entries.append(
+                    {
+                        "id": annotation_id,
+                        "completed_by": int(rng.integers(2, 40)),
+                        "result": [
+                            {
+                                "id": uuid.uuid4().hex[:10],
+                                "type": "choices",
+                                "value": {"choices": [choices[annotation_id % 3]]},
+                                "origin": "manual",
+                                "to_name": "text",
+                                "from_name": "defect",
+                            }
+                        ],
+                        "was_cancelled": annotation_id % 50 == 0,
+                        "ground_truth": task_id % 40 == 0 and annotation_id % 2 == 0,
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                        "draft_created_at": None,
+                        "lead_time": round(float(rng.gamma(2.0, 6.0)), 3),
+                        "prediction": {},
+                        "result_count": 1,
+                        "unique_id": str(uuid.uuid4()),
+                        "import_id": None,
+                        "last_action": None,
+                        "bulk_created": False,
+                        "task": task_id,
+                        "project": 1,
+                        "updated_by": 2,
+                        "parent_prediction": None,
+                        "parent_annotation": None,
+                        "last_created_by": None,
+                    }
+                )
+            task = {
+                "id": task_id,
+                "annotations": entries,
+                "drafts": [],
+                "predictions": [],
+                "data": {"text": f"Inspection note {task_id}", "item_ref": f"INSP-{task_id:07d}"},
+                "meta": {},
+                "created_at": "2026-11-01T09:00:00.000000Z",
+                "updated_at": "2026-11-01T09:00:00.000000Z",
+                "inner_id": task_id,
+                "total_annotations": 2,
+                "cancelled_annotations": 0,
+                "total_predictions": 0,
+                "project": 1,
+                "updated_by": 2,
+            }
+            handle.write(("," if task_id > 1 else "") + json.dumps(task))
+        handle.write("]")
+
+
+def scratch_database(base_url: str) -> str:
+    name = f"annops_bench_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(base_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(base_url: str, url: str) -> None:
+    admin = make_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def timed_copy(engine: object, statement: str, data: io.BufferedIOBase) -> float:
+    raw = engine.raw_connection()  # type: ignore[attr-defined]
+    try:
+        started = time.perf_counter()
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            while block := data.read(1 << 20):
+                copy.write(block)
+        raw.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--annotations", type=int, default=200_000)
+    parser.add_argument("--url", default=os.environ.get("ANNOPS_TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    if not args.url or not args.url.startswith("postgresql"):
+        parser.error("give a PostgreSQL URL with --url or ANNOPS_TEST_DATABASE_URL")
+    rng = np.random.default_rng(20261128)
+    url = scratch_database(args.url)
+    try:
+        upgrade(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        with factory() as session, session.begin():
+            add_project(session, SYSTEM, slug="bench", name="Benchmark")
+            add_project(session, SYSTEM, slug="bench-ls", name="Benchmark LS")
+        with tempfile.TemporaryDirectory() as folder:
+            events = Path(folder) / "events.csv"
+            canonical_csv(events, args.events, rng)
+            with engine.begin() as connection:
+                connection.execute(text(BARE))
+            with events.open("rb") as data:
+                bare = timed_copy(
+                    engine, "COPY bare_events FROM STDIN WITH (FORMAT csv, HEADER true)", data
+                )
+            started = time.perf_counter()
+            result = import_file(factory, SYSTEM, ImportRequest(source="events", path=events))
+            imported = time.perf_counter() - started
+            assert result.inserted == args.events, result
+            # The same rows, copied raw into a table indexed and constrained like the real one.
+            dump = io.BytesIO()
+            raw = engine.raw_connection()
+            with (
+                raw.cursor() as cursor,
+                cursor.copy("COPY annotation_events TO STDOUT WITH (FORMAT csv)") as copy,
+            ):
+                for block in copy:
+                    dump.write(block)
+            raw.close()
+            dump.seek(0)
+            with engine.begin() as connection:
+                connection.execute(
+                    text("CREATE TABLE shaped_events (LIKE annotation_events INCLUDING ALL)")
+                )
+                for column, table in (
+                    ("project_id", "projects"),
+                    ("annotator_id", "annotators"),
+                    ("import_batch_id", "import_batches"),
+                    ("guideline_version_id", "guideline_versions"),
+                    ("reviewer_id", "annotators"),
+                ):
+                    connection.execute(
+                        text(
+                            f"ALTER TABLE shaped_events ADD FOREIGN KEY ({column}) "
+                            f"REFERENCES {table} (id)"
+                        )
+                    )
+            shaped = timed_copy(engine, "COPY shaped_events FROM STDIN WITH (FORMAT csv)", dump)
+
+            export = Path(folder) / "labelstudio.json"
+            labelstudio_json(export, args.annotations, rng)
+            started = time.perf_counter()
+            with export.open("rb") as stream:
+                reader = LabelStudioReader(stream, export.name)
+                read = sum(len(chunk) for chunk in reader.chunks())
+            parsed = time.perf_counter() - started
+            started = time.perf_counter()
+            ls_result = import_file(
+                factory,
+                SYSTEM,
+                ImportRequest(source="labelstudio", path=export, project="bench-ls"),
+            )
+            ls_time = time.perf_counter() - started
+            size_mb = export.stat().st_size / 1e6
+        engine.dispose()
+    finally:
+        drop_database(args.url, url)
+    n = args.events
+    print(f"canonical events: {n:,} rows")
+    print(f"  raw COPY, bare table:            {n / bare:>10,.0f} rows/s  ({bare:.1f} s)")
+    print(f"  raw COPY, annotation_events-like: {n / shaped:>9,.0f} rows/s  ({shaped:.1f} s)")
+    print(f"  annops import events:            {n / imported:>10,.0f} rows/s  ({imported:.1f} s)")
+    print(f"  ratio import / bare COPY:        {bare / imported:>10.2f}  (target >= 0.5)")
+    print(f"  ratio import / shaped COPY:      {shaped / imported:>10.2f}")
+    total = args.annotations
+    print(f"Label Studio JSON: {total:,} annotations, {size_mb:.0f} MB")
+    print(
+        f"  reading only:                    {total / parsed:>10,.0f} annotations/s "
+        f"({read:,} records)"
+    )
+    print(
+        f"  annops import labelstudio:       {total / ls_time:>10,.0f} annotations/s  "
+        f"({ls_time:.1f} s; {ls_result.inserted:,} events)  (target >= 100,000)"
+    )
+
+
+if __name__ == "__main__":
+    main()
