@@ -304,7 +304,7 @@ class TrainingRecord(Base):
     recorded_by: Mapped[str | None] = mapped_column(String(120))
 
 
-class CalibrationSession(Base):
+class CalibrationSession(Versioned, Base):
     __tablename__ = "calibration_sessions"
     __table_args__ = (
         CheckConstraint("group_agreement IS NULL OR group_agreement <= 1", name="group_agreement"),
@@ -323,6 +323,7 @@ class CalibrationSession(Base):
     discussion_notes: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class CalibrationItem(Base):
@@ -391,6 +392,25 @@ class PayRate(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PayRateCorrection(Base):
+    """A correction of a recorded pay rate: the values before and after, and why.
+
+    The rate row holds the corrected values so every cost computation reads one
+    truth; what it said before is kept here, never lost.
+    """
+
+    __tablename__ = "pay_rate_corrections"
+    __table_args__ = (Index("ix_pay_rate_corrections_rate", "pay_rate_id", "corrected_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pay_rate_id: Mapped[int] = mapped_column(ForeignKey("pay_rates.id", ondelete="CASCADE"))
+    before: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    after: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    reason: Mapped[str] = mapped_column(Text)
+    corrected_by: Mapped[str | None] = mapped_column(String(120))
+    corrected_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class TierChange(Base):
@@ -518,6 +538,8 @@ class AnnotationEvent(Base):
         Index("ix_annotation_events_annotator_submitted", "annotator_id", "submitted_at"),
         Index("ix_annotation_events_batch", "import_batch_id"),
         Index("ix_annotation_events_project_item", "project_id", "item_id"),
+        # Counting and flagging work per guideline version without scanning the project.
+        Index("ix_annotation_events_project_guideline", "project_id", "guideline_version_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
