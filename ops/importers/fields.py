@@ -91,6 +91,8 @@ def texts(
     array = _blank_to_null(pc.cast(array, pa.string()))
     if required:
         problems.add_mask(pc.is_null(array), array, name, f"{name} is required")
+    # PostgreSQL text cannot hold NUL; such a byte is damage, not data.
+    problems.add_mask(pc.match_substring(array, "\x00"), array, name, "contains a NUL character")
     if max_length is not None:
         too_long = pc.greater(pc.utf8_length(array), max_length)
         problems.add_mask(too_long, array, name, f"longer than {max_length} characters")

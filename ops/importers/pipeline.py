@@ -153,8 +153,9 @@ class IdentityResolver:
             if match is None:
                 person = people.get(key, Person())
                 platform, external_id = split_key(key)
+                name = person.name or email or f"{platform} {external_id}"
                 annotator = Annotator(
-                    display_name=(person.name or email or f"{platform} {external_id}")[:200],
+                    display_name=_printable(name)[:200],
                     is_linked=False,
                     status="candidate",
                     updated_by=self.principal.username,
@@ -176,7 +177,7 @@ class IdentityResolver:
                     annotator_id=self.ids[key],
                     platform=platform,
                     external_id=external_id,
-                    email=emails[key],
+                    email=_printable(emails[key] or "")[:254] or None,
                 )
             )
         self.session.flush()
@@ -188,6 +189,11 @@ class IdentityResolver:
             return external_id
         person = people.get(key)
         return person.email.strip().lower() if person and person.email else None
+
+
+def _printable(text: str) -> str:
+    """``text`` without NUL characters, which PostgreSQL cannot store."""
+    return text.replace("\x00", "")
 
 
 @dataclass
@@ -440,8 +446,11 @@ def _project_ids(
     if context.project_id is not None:
         return pa.array([context.project_id] * size, pa.int32())
     slugs = texts(_column(chunk, "project"), "project", problems, required=True)
+    # Slugs with a NUL are already refused and cannot even be looked up on PostgreSQL.
     unseen = [
-        slug for slug in pc.unique(slugs).to_pylist() if slug and slug not in context.projects
+        slug
+        for slug in pc.unique(slugs).to_pylist()
+        if slug and "\x00" not in slug and slug not in context.projects
     ]
     if unseen:
         found = import_queries.list_projects_by_slug(session, slugs=unseen)
@@ -459,7 +468,7 @@ def _project_ids(
 
 
 def _person_keys(values: pa.Array, name: str, problems: Problems, *, required: bool) -> pa.Array:
-    text = texts(values, name, problems, required=required, max_length=254)
+    text = texts(values, name, problems, required=required, max_length=MAX_KEY_LENGTH)
     unique = [value for value in pc.unique(text).to_pylist() if value is not None]
     keys = {value: person_key(value) for value in unique}
     bad = [value for value, key in keys.items() if key is None]
@@ -577,9 +586,9 @@ def _store_gold(session: Session, context: _Context, batch: ImportBatch) -> dict
                 GoldItem(
                     project_id=context.project_id,
                     item_id=item_id,
-                    gold_label=reference.gold_label,
+                    gold_label=_printable(reference.gold_label or "") or None,
                     external_id=reference.external_id,
-                    set_by=reference.set_by,
+                    set_by=_printable(reference.set_by or "")[:254] or None,
                     source_updated_at=updated_at,
                     import_batch_id=batch.id,
                 )
@@ -593,9 +602,9 @@ def _store_gold(session: Session, context: _Context, batch: ImportBatch) -> dict
             reference.gold_label,
             reference.external_id,
         ):
-            gold.gold_label = reference.gold_label
+            gold.gold_label = _printable(reference.gold_label or "") or None
             gold.external_id = reference.external_id
-            gold.set_by = reference.set_by
+            gold.set_by = _printable(reference.set_by or "")[:254] or None
             gold.source_updated_at = updated_at
             gold.import_batch_id = batch.id
             changed += 1

@@ -209,6 +209,8 @@ BAD_ROWS = [
     ({"review_outcome": "fine"}, "review_outcome", "must be one of"),
     ({"guideline_version": "v404"}, "guideline_version", "no such guideline version"),
     ({"review_seconds": "-1"}, "review_seconds", "negative"),
+    ({"label": "c\x00t"}, "label", "NUL character"),
+    ({"annotator": "a" * 190 + "@example.org"}, "annotator", "longer than 200"),
 ]
 
 
