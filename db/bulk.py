@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Table
+from sqlalchemy import Table, UniqueConstraint, literal, select
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 SQLITE_BATCH = 20_000
 COPY_BATCH = 200_000
@@ -101,3 +103,26 @@ def _executemany_frame(driver: object, table: Table, frame: pd.DataFrame) -> Non
         values = [_sqlite_values(chunk[name]) for name in columns]
         cursor.executemany(statement, zip(*values, strict=True))
     cursor.close()
+
+
+@contextmanager
+def indexes_deferred(session: Session, table: Table) -> Iterator[None]:
+    """On PostgreSQL, drop ``table``'s secondary indexes and unique constraints for a bulk
+    load into an empty table and rebuild them once at the end: one sort per index instead
+    of ten million inserts into each. Elsewhere, and for a table with rows, does nothing."""
+    connection = session.connection()
+    empty = connection.execute(select(literal(1)).select_from(table).limit(1)).first() is None
+    if connection.dialect.name != "postgresql" or not empty:
+        yield
+        return
+    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    for index in table.indexes:
+        index.drop(connection)
+    for constraint in uniques:
+        connection.execute(DropConstraint(constraint))
+    yield
+    for constraint in uniques:
+        connection.execute(AddConstraint(constraint))
+    for index in table.indexes:
+        index.create(connection)
+    connection.exec_driver_sql(f'ANALYZE "{table.name}"')
