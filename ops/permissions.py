@@ -30,6 +30,17 @@ ACTIONS: dict[str, frozenset[str]] = {
     "jobs.view": frozenset({"admin"}),
     "jobs.run": frozenset({"admin"}),
     "audit.view": frozenset({"admin"}),
+    "annotator.create": frozenset({"admin", "ops"}),
+    "annotator.archive": frozenset({"admin", "ops"}),
+    "contact.view": frozenset({"admin", "ops", "finance"}),
+    "tier.change": frozenset({"admin", "ops"}),
+    "staffing.edit": frozenset({"admin", "ops"}),
+    "calibration.view": frozenset({"admin", "ops", "lead"}),
+    "calibration.edit": frozenset({"admin", "ops", "lead"}),
+    "guideline.view": frozenset({"admin", "ops", "lead"}),
+    "guideline.edit": frozenset({"admin", "ops"}),
+    "workforce.settings": frozenset({"admin", "ops"}),
+    "feedback.acknowledge": frozenset({"annotator"}),
     "demo.load": frozenset({"admin"}),
 }
 

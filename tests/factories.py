@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, Annotator, PayRate, Project, Team, User
+from db.models import AnnotationEvent, Annotator, DailyRollup, PayRate, Project, Team, User
 from ops.auth import create_user
 from ops.permissions import SYSTEM
 from ops.projects import add_project
@@ -88,3 +88,14 @@ def make_event(
     session.add(event)
     session.flush()
     return event
+
+
+def make_rollup(
+    session: Session, project: Project, annotator: Annotator, **overrides: Any
+) -> DailyRollup:
+    values: dict[str, Any] = {"day": dt.date(2026, 3, 2), "annotations": 100}
+    values.update(overrides)
+    rollup = DailyRollup(project_id=project.id, annotator_id=annotator.id, **values)
+    session.add(rollup)
+    session.flush()
+    return rollup

@@ -1,0 +1,547 @@
+"""The pool: a filtered, sorted roster with recent gold accuracy, CSV export, and the
+annotator record itself (create, edit, archive, restore, link platform identities)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from db import queries
+from db import workforce as wq
+from db.models import (
+    ANNOTATOR_STATUSES,
+    EMPLOYMENT_TYPES,
+    TIERS,
+    Annotator,
+    AnnotatorIdentity,
+    AnnotatorSkill,
+    utcnow,
+)
+from ops import audit
+from ops.errors import PermissionDenied, ValidationError
+from ops.permissions import Principal, require
+from ops.workforce.common import (
+    EMAIL_PATTERN,
+    check_version,
+    flush_or_conflict,
+    lead_team,
+    load_annotator,
+    require_text,
+)
+from ops.workforce.evidence import measure_people
+from ops.workforce.training import training_rows
+
+# Recent gold accuracy on the roster covers this many days, today included.
+ROSTER_WINDOW_DAYS = 30
+SORTS = ("name", "team", "tier", "status", "accuracy", "accuracy lower bound", "annotations")
+SKILL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 _.+-]{0,79}$")
+PLATFORM_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
+PHONE_PATTERN = re.compile(r"^[0-9 +()./-]{3,40}$")
+TRAINING_STATUS_ORDER = {"expired": 0, "missing": 1, "due": 2}
+
+
+@dataclass(frozen=True)
+class PoolFilter:
+    """What to show: every field left empty matches everyone."""
+
+    search: str = ""
+    team_id: int | None = None
+    tiers: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    skill: str | None = None
+    domain: str | None = None
+    language: str | None = None
+    qualified_task_type: str | None = None
+    project_id: int | None = None
+    include_archived: bool = False
+    sort_by: str = "name"
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """The values the roster's filters offer."""
+
+    teams: list[tuple[int, str]]
+    skills: list[str]
+    domains: list[str]
+    languages: list[str]
+    task_types: list[str]
+    projects: list[tuple[int, str]]
+
+
+@dataclass(frozen=True)
+class AnnotatorDetails:
+    """The editable fields of an annotator. Contact fields left None stay as they are."""
+
+    display_name: str
+    team_id: int | None
+    status: str = "candidate"
+    employment_type: str = "contractor"
+    tier: str = "annotator"
+    email: str | None = None
+    phone: str | None = None
+    country: str | None = None
+    skills: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+
+
+def scoped_annotators(
+    session: Session,
+    principal: Principal,
+    pool_filter: PoolFilter,
+    *,
+    today: dt.date | None = None,
+) -> list[Annotator]:
+    """Annotators in the principal's scope that match the filter."""
+    require(principal, "annotator.view")
+    team = lead_team(principal)
+    if team is not None and pool_filter.team_id not in (None, team):
+        return []
+    return wq.list_pool_annotators(
+        session,
+        today=today or utcnow().date(),
+        team_id=team if team is not None else pool_filter.team_id,
+        include_archived=pool_filter.include_archived,
+        search=pool_filter.search or None,
+        search_email=principal.can("contact.view"),
+        tiers=pool_filter.tiers,
+        statuses=pool_filter.statuses,
+        skill=pool_filter.skill,
+        domain=pool_filter.domain,
+        language=pool_filter.language,
+        qualified_task_type=pool_filter.qualified_task_type,
+        project_id=pool_filter.project_id,
+    )
+
+
+def pool_options(session: Session, principal: Principal) -> PoolOptions:
+    """Teams (only the lead's own for a lead), skills, domains, task types and projects."""
+    require(principal, "annotator.view")
+    team = lead_team(principal)
+    teams = [(t.id, t.name) for t in wq.list_teams(session) if team is None or t.id == team]
+    return PoolOptions(
+        teams=teams,
+        skills=wq.list_skill_names(session, kind="skill"),
+        domains=wq.list_skill_names(session, kind="domain"),
+        languages=wq.list_skill_names(session, kind="language"),
+        task_types=wq.list_task_types(session),
+        projects=[(p.id, p.slug) for p in queries.list_projects(session)],
+    )
+
+
+def list_pool(
+    session: Session,
+    principal: Principal,
+    pool_filter: PoolFilter = PoolFilter(),
+    *,
+    now: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """The roster: one row per person, with recent gold accuracy and its Wilson interval.
+
+    Contact details appear only for roles allowed to see them.
+    """
+    if pool_filter.sort_by not in SORTS:
+        raise ValidationError(
+            f"Sort by {pool_filter.sort_by!r} is not offered; use one of {', '.join(SORTS)}.",
+            field="sort_by",
+        )
+    now = now or utcnow()
+    people = scoped_annotators(session, principal, pool_filter, today=now.date())
+    contact = principal.can("contact.view")
+    columns = _roster_columns(contact)
+    if not people:
+        return pd.DataFrame(columns=columns)
+    ids = [person.id for person in people]
+    metrics = measure_people(session, ids, now=now, window_days=ROSTER_WINDOW_DAYS)
+    skills = wq.load_skill_frame(session, annotator_ids=ids)
+    assignments = wq.load_current_assignment_frame(session, annotator_ids=ids, today=now.date())
+    qualifications = wq.load_qualification_frame(session, annotator_ids=ids)
+    passed = qualifications[qualifications["score"] >= qualifications["pass_mark"]]
+    identities = wq.list_identities(session, annotator_ids=ids)
+    teams = {team.id: team.name for team in wq.list_teams(session)}
+    rows = []
+    for person in people:
+        measured = metrics[person.id]
+        mine = skills[skills["annotator_id"] == person.id]
+        row: dict[str, Any] = {
+            "id": person.id,
+            "name": person.display_name,
+            "team": teams.get(person.team_id or -1, ""),
+            "tier": person.tier,
+            "status": person.status,
+            "employment": person.employment_type,
+            "domains": _names(mine, "domain"),
+            "skills": _names(mine, "skill"),
+            "languages": _names(mine, "language"),
+            "qualified for": ", ".join(
+                sorted(set(passed.loc[passed["annotator_id"] == person.id, "task_type"]))
+            ),
+            "current projects": ", ".join(
+                assignments.loc[assignments["annotator_id"] == person.id, "project"]
+            ),
+            "annotations (30d)": measured.annotations,
+            "gold answers (30d)": measured.gold_answered,
+            "gold accuracy (30d)": measured.accuracy,
+            "lower bound": measured.accuracy_ci_low,
+            "upper bound": measured.accuracy_ci_high,
+            "training": measured.training.summary,
+            "identities": ", ".join(
+                f"{i.platform}:{i.external_id}" for i in identities if i.annotator_id == person.id
+            ),
+            "archived": person.archived_at is not None,
+        }
+        if contact:
+            row["email"] = person.email or ""
+            row["phone"] = person.phone or ""
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=columns)
+    return _sorted(frame, pool_filter.sort_by, pool_filter.descending)
+
+
+def _roster_columns(contact: bool) -> list[str]:
+    columns = [
+        "id",
+        "name",
+        "team",
+        "tier",
+        "status",
+        "employment",
+        "domains",
+        "skills",
+        "languages",
+        "qualified for",
+        "current projects",
+        "annotations (30d)",
+        "gold answers (30d)",
+        "gold accuracy (30d)",
+        "lower bound",
+        "upper bound",
+        "training",
+        "identities",
+        "archived",
+    ]
+    return [*columns[:2], "email", "phone", *columns[2:]] if contact else columns
+
+
+def _names(skills: pd.DataFrame, kind: str) -> str:
+    return ", ".join(skills.loc[skills["kind"] == kind, "name"])
+
+
+def _sorted(frame: pd.DataFrame, sort_by: str, descending: bool) -> pd.DataFrame:
+    column = {
+        "accuracy": "gold accuracy (30d)",
+        "accuracy lower bound": "lower bound",
+        "annotations": "annotations (30d)",
+    }.get(sort_by, sort_by)
+    key = None
+    if sort_by == "tier":
+        rank = {tier: index for index, tier in enumerate(TIERS)}
+        key = lambda values: values.map(rank)  # noqa: E731 - a one-off sort key
+    elif column in ("name", "team", "status"):
+        key = lambda values: values.str.lower()  # noqa: E731
+    ordered = frame.sort_values(
+        [column, "name"] if column != "name" else ["name"],
+        ascending=not descending,
+        na_position="last",
+        kind="stable",
+        key=key,
+    )
+    return ordered.reset_index(drop=True)
+
+
+def pool_csv(
+    session: Session,
+    principal: Principal,
+    pool_filter: PoolFilter = PoolFilter(),
+    *,
+    now: dt.datetime | None = None,
+) -> str:
+    """The roster as CSV text, exactly the rows and columns the principal may see."""
+    return list_pool(session, principal, pool_filter, now=now).to_csv(index=False)
+
+
+def list_training_due(
+    session: Session, principal: Principal, *, now: dt.datetime | None = None
+) -> pd.DataFrame:
+    """Across the pool in scope: trainings expired, due within 30 days, or missing."""
+    now = now or utcnow()
+    people = scoped_annotators(
+        session, principal, PoolFilter(statuses=("active", "probation")), today=now.date()
+    )
+    names = {person.id: person.display_name for person in people}
+    columns = ["annotator", "annotator_id", "status", "kind", "topic", "project", "expires"]
+    rows = training_rows(session, list(names), now) if names else pd.DataFrame()
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = rows[rows["status"].isin(tuple(TRAINING_STATUS_ORDER))].copy()
+    rows["annotator"] = rows["annotator_id"].map(names)
+    rows["expires"] = [
+        value.date().isoformat() if isinstance(value, dt.datetime) else "—"
+        for value in rows["expires_at"]
+    ]
+    rows["_order"] = rows["status"].map(TRAINING_STATUS_ORDER)
+    rows = rows.sort_values(["_order", "expires", "annotator"], kind="stable")
+    return rows[columns].reset_index(drop=True)
+
+
+# --- the annotator record ----------------------------------------------------------------
+
+
+def _clean_details(session: Session, details: AnnotatorDetails, own_id: int | None) -> None:
+    require_text(details.display_name, "display_name", "Enter the person's name.")
+    if len(details.display_name.strip()) > 200:
+        raise ValidationError("Keep the name under 200 characters.", field="display_name")
+    if details.status not in ANNOTATOR_STATUSES:
+        raise ValidationError(
+            f"Status must be one of {', '.join(ANNOTATOR_STATUSES)}.", field="status"
+        )
+    if details.employment_type not in EMPLOYMENT_TYPES:
+        raise ValidationError(
+            f"Employment type must be one of {', '.join(EMPLOYMENT_TYPES)}.",
+            field="employment_type",
+        )
+    if details.tier not in TIERS:
+        raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.", field="tier")
+    if details.team_id is not None and wq.get_team(session, team_id=details.team_id) is None:
+        raise ValidationError(f"No team {details.team_id}.", field="team_id")
+    if details.email:
+        email = details.email.strip().lower()
+        if not EMAIL_PATTERN.match(email) or len(email) > 254:
+            raise ValidationError(
+                f"{details.email!r} is not an email address (name@example.org).", field="email"
+            )
+        holder = wq.get_annotator_by_email(session, email=email)
+        if holder is not None and holder.id != own_id:
+            raise ValidationError(
+                f"{email} already belongs to {holder.display_name}.", field="email"
+            )
+    if details.phone and not PHONE_PATTERN.match(details.phone.strip()):
+        raise ValidationError(
+            "A phone number has digits, spaces and + ( ) - . / only, e.g. +49 30 1234567.",
+            field="phone",
+        )
+    if details.country and not re.fullmatch(r"[A-Za-z]{2}", details.country.strip()):
+        raise ValidationError("Country is a two-letter ISO code such as DE or KE.", field="country")
+    for kind, values in (
+        ("skills", details.skills),
+        ("domains", details.domains),
+        ("languages", details.languages),
+    ):
+        for value in values:
+            if not SKILL_PATTERN.match(value.strip().lower()):
+                raise ValidationError(
+                    f"{value!r} is not a valid name; use letters, digits, spaces, . _ + -.",
+                    field=kind,
+                )
+
+
+def _skill_names(details: AnnotatorDetails) -> dict[str, list[str]]:
+    return {
+        kind: sorted({value.strip().lower() for value in values if value.strip()})
+        for kind, values in (
+            ("skill", details.skills),
+            ("domain", details.domains),
+            ("language", details.languages),
+        )
+    }
+
+
+def _current_skills(session: Session, annotator_id: int) -> dict[str, list[str]]:
+    current: dict[str, list[str]] = {"skill": [], "domain": [], "language": []}
+    for skill in wq.list_skills(session, annotator_id=annotator_id):
+        current.setdefault(skill.kind, []).append(skill.name)
+    return current
+
+
+def _set_skills(session: Session, annotator: Annotator, wanted: dict[str, list[str]]) -> None:
+    existing = {(s.kind, s.name): s for s in wq.list_skills(session, annotator_id=annotator.id)}
+    desired = {(kind, name) for kind, names in wanted.items() for name in names}
+    for key, skill in existing.items():
+        if key not in desired:
+            session.delete(skill)
+    for kind, name in sorted(desired - set(existing)):
+        session.add(AnnotatorSkill(annotator_id=annotator.id, kind=kind, name=name, level=3))
+
+
+def _record_of(annotator: Annotator, skills: dict[str, list[str]]) -> dict[str, Any]:
+    return {**audit.snapshot(annotator), "skills": skills}
+
+
+def create_annotator(session: Session, actor: Principal, details: AnnotatorDetails) -> Annotator:
+    """Add a person to the pool."""
+    require(actor, "annotator.create")
+    _clean_details(session, details, None)
+    annotator = Annotator(
+        display_name=details.display_name.strip(),
+        email=(details.email or "").strip().lower() or None,
+        phone=(details.phone or "").strip() or None,
+        country=(details.country or "").strip().upper() or None,
+        team_id=details.team_id,
+        status=details.status,
+        tier=details.tier,
+        employment_type=details.employment_type,
+        is_linked=True,
+        updated_by=actor.username,
+    )
+    session.add(annotator)
+    session.flush()
+    skills = _skill_names(details)
+    _set_skills(session, annotator, skills)
+    audit.record(session, actor, "annotator.create", annotator, after=_record_of(annotator, skills))
+    return annotator
+
+
+def update_annotator(
+    session: Session,
+    actor: Principal,
+    annotator_id: int,
+    details: AnnotatorDetails,
+    *,
+    expected_version: int,
+) -> Annotator:
+    """Save an edited record; a record changed by someone else since it was read is refused.
+
+    The tier changes only through a recorded tier change with a justification.
+    """
+    annotator = load_annotator(session, actor, annotator_id, action="annotator.edit", fresh=True)
+    check_version(annotator, expected_version, annotator.display_name)
+    if details.tier != annotator.tier:
+        raise ValidationError(
+            "Change the tier on the Tier history tab, where the change is justified.",
+            field="tier",
+        )
+    if details.team_id != annotator.team_id and actor.role == "lead":
+        raise PermissionDenied(f"{actor.username} (lead) may not move people to another team")
+    contact = actor.can("contact.view")
+    if not contact and (details.email is not None or details.phone is not None):
+        raise PermissionDenied(f"{actor.username} ({actor.role}) may not edit contact details")
+    _clean_details(session, details, annotator.id)
+    before = _record_of(annotator, _current_skills(session, annotator.id))
+    skills = _skill_names(details)
+    # One flush at the end: one version step, and a lost race surfaces as a conflict.
+    with session.no_autoflush:
+        _set_skills(session, annotator, skills)
+        annotator.display_name = details.display_name.strip()
+        annotator.team_id = details.team_id
+        annotator.status = details.status
+        annotator.employment_type = details.employment_type
+        annotator.country = (details.country or "").strip().upper() or None
+        if details.email is not None:
+            annotator.email = details.email.strip().lower() or None
+        if details.phone is not None:
+            annotator.phone = details.phone.strip() or None
+        # Always touch the row, so a skills-only edit also moves the version on.
+        annotator.updated_by = actor.username
+        annotator.updated_at = utcnow()
+    flush_or_conflict(session, annotator.display_name)
+    audit.record(
+        session,
+        actor,
+        "annotator.update",
+        annotator,
+        before=before,
+        after=_record_of(annotator, skills),
+    )
+    return annotator
+
+
+def archive_annotator(
+    session: Session, actor: Principal, annotator_id: int, *, expected_version: int, reason: str
+) -> Annotator:
+    """Take a person out of the pool; their records and history stay."""
+    return _set_archived(session, actor, annotator_id, expected_version, reason, archive=True)
+
+
+def restore_annotator(
+    session: Session, actor: Principal, annotator_id: int, *, expected_version: int, reason: str
+) -> Annotator:
+    """Bring an archived person back into the pool."""
+    return _set_archived(session, actor, annotator_id, expected_version, reason, archive=False)
+
+
+def _set_archived(
+    session: Session,
+    actor: Principal,
+    annotator_id: int,
+    expected_version: int,
+    reason: str,
+    *,
+    archive: bool,
+) -> Annotator:
+    annotator = load_annotator(session, actor, annotator_id, action="annotator.archive", fresh=True)
+    check_version(annotator, expected_version, annotator.display_name)
+    reason = require_text(
+        reason, "reason", "Say why, e.g. 'contract ended'; the reason is kept in the audit log."
+    )
+    if archive == (annotator.archived_at is not None):
+        raise ValidationError(
+            f"{annotator.display_name} is {'already' if archive else 'not'} archived.",
+            field="annotator",
+        )
+    before = audit.snapshot(annotator)
+    annotator.archived_at = utcnow() if archive else None
+    annotator.updated_by = actor.username
+    flush_or_conflict(session, annotator.display_name)
+    audit.record(
+        session,
+        actor,
+        "annotator.archive" if archive else "annotator.restore",
+        annotator,
+        before=before,
+        after={**audit.snapshot(annotator), "reason": reason},
+    )
+    return annotator
+
+
+def link_identity(
+    session: Session,
+    actor: Principal,
+    annotator_id: int,
+    *,
+    platform: str,
+    external_id: str,
+    email: str | None = None,
+) -> AnnotatorIdentity:
+    """Record that the person is ``external_id`` on ``platform``, so imports find them."""
+    annotator = load_annotator(session, actor, annotator_id, action="identity.link")
+    platform = platform.strip().lower()
+    if not PLATFORM_PATTERN.match(platform):
+        raise ValidationError(
+            "Platform is a short lower-case name such as labelstudio, cvat or vendor-x.",
+            field="platform",
+        )
+    external_id = require_text(
+        external_id, "external_id", "Enter the person's user id or name on that platform."
+    )
+    if len(external_id) > 200:
+        raise ValidationError("Keep the platform id under 200 characters.", field="external_id")
+    email = (email or "").strip().lower() or None
+    if email is not None and not EMAIL_PATTERN.match(email):
+        raise ValidationError(f"{email!r} is not an email address.", field="identity_email")
+    holder = wq.get_identity(session, platform=platform, external_id=external_id)
+    if holder is not None:
+        owner = session.get(Annotator, holder.annotator_id)
+        if holder.annotator_id == annotator.id:
+            message = f"{platform}:{external_id} is already linked to {annotator.display_name}."
+        elif owner is not None and not owner.is_linked:
+            message = (
+                f"{platform}:{external_id} came in with an import and is not linked to anyone "
+                "yet; link it on the Unlinked identities page so its work moves with it."
+            )
+        else:
+            name = owner.display_name if owner is not None else "someone else"
+            message = f"{platform}:{external_id} is already linked to {name}."
+        raise ValidationError(message, field="external_id")
+    identity = AnnotatorIdentity(
+        annotator_id=annotator.id, platform=platform, external_id=external_id, email=email
+    )
+    session.add(identity)
+    audit.record(session, actor, "identity.link", identity)
+    return identity
