@@ -67,9 +67,7 @@ def test_calibration_rows_survive_upgrade_and_downgrade(fresh_database_url: str)
     engine = make_engine(url)
     with engine.connect() as connection:
         version, updated_by, same = connection.execute(
-            text(
-                "SELECT version_id, updated_by, updated_at = created_at FROM calibration_sessions"
-            )
+            text("SELECT version_id, updated_by, updated_at = created_at FROM calibration_sessions")
         ).one()
     engine.dispose()
     # An existing session was last changed when it was created, by whoever created it.
