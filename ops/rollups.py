@@ -9,6 +9,7 @@ work rather than history.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -33,9 +34,20 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import AnnotationEvent, DailyRollup, JobState, PayRate, UTCDateTime, utcnow
+from db.models import (
+    AnnotationEvent,
+    DailyRollup,
+    JobState,
+    PayRate,
+    PayRateCorrection,
+    UTCDateTime,
+    utcnow,
+)
 
 WATERMARK_JOB = "rollup"
+# Pay rates and rate corrections already reflected in the rollup costs (ids).
+PAY_RATE_MARK = "last_pay_rate_id"
+CORRECTION_MARK = "last_correction_id"
 
 _keys_metadata = MetaData()
 ROLLUP_KEYS = Table(
@@ -167,13 +179,29 @@ def _max_event_id(session: Session) -> int:
     return int(session.scalar(select(func.max(AnnotationEvent.id))) or 0)
 
 
-def _set_watermark(session: Session, event_id: int) -> None:
+def _max_pay_marks(session: Session) -> tuple[int, int]:
+    return (
+        int(session.scalar(select(func.max(PayRate.id))) or 0),
+        int(session.scalar(select(func.max(PayRateCorrection.id))) or 0),
+    )
+
+
+def _state(session: Session) -> dict[str, int]:
+    state = session.get(JobState, WATERMARK_JOB)
+    return {key: int(value) for key, value in state.state.items()} if state else {}
+
+
+def _set_state(session: Session, values: dict[str, int]) -> None:
     state = session.get(JobState, WATERMARK_JOB)
     if state is None:
-        session.add(JobState(job=WATERMARK_JOB, state={"last_event_id": event_id}))
+        session.add(JobState(job=WATERMARK_JOB, state=values))
     else:
-        state.state = {**state.state, "last_event_id": event_id}
+        state.state = {**state.state, **values}
         state.updated_at = utcnow()
+
+
+def _set_watermark(session: Session, event_id: int) -> None:
+    _set_state(session, {"last_event_id": event_id})
 
 
 def watermark(session: Session) -> int:
@@ -186,11 +214,15 @@ def rebuild(session: Session) -> int:
     """Recompute every rollup row from all events; returns rows written."""
     dialect = session.get_bind().dialect.name
     high = _max_event_id(session)
+    high_rate, high_fix = _max_pay_marks(session)
     session.execute(delete(DailyRollup))
     session.execute(
         insert(DailyRollup).from_select(list(ROLLUP_COLUMNS), aggregate_select(dialect))
     )
-    _set_watermark(session, high)
+    # Every row now has the rates as they are, so no rate change is pending either.
+    _set_state(
+        session, {"last_event_id": high, PAY_RATE_MARK: high_rate, CORRECTION_MARK: high_fix}
+    )
     # INSERT ... SELECT reports no row count on SQLite; count what is there.
     return int(session.scalar(select(func.count()).select_from(DailyRollup)) or 0)
 
@@ -209,6 +241,63 @@ def refresh(session: Session) -> int:
         .where(event.c.id > low, event.c.id <= high)
         .distinct()
     ).all()
+    rewritten = _rewrite(session, touched)
+    _set_watermark(session, high)
+    return rewritten
+
+
+def reprice(session: Session) -> int:
+    """Re-cost the rollup rows that pay rates added or corrected since the last run change.
+
+    A rate entered late or corrected changes the cost of work already rolled up; each
+    such rate's person has their work (and their reviews) from the rate's effective
+    moment on recomputed. Returns rows rewritten.
+    """
+    dialect = session.get_bind().dialect.name
+    state = _state(session)
+    low_rate, low_fix = state.get(PAY_RATE_MARK, 0), state.get(CORRECTION_MARK, 0)
+    high_rate, high_fix = _max_pay_marks(session)
+    changes = session.execute(
+        select(PayRate.annotator_id, PayRate.effective_from).where(
+            PayRate.id > low_rate, PayRate.id <= high_rate
+        )
+    ).all()
+    corrections = session.execute(
+        select(PayRate.annotator_id, PayRate.effective_from, PayRateCorrection.before)
+        .join(PayRate, PayRate.id == PayRateCorrection.pay_rate_id)
+        .where(PayRateCorrection.id > low_fix, PayRateCorrection.id <= high_fix)
+    ).all()
+    since: dict[int, dt.datetime] = {}
+    for annotator_id, effective_from in changes:
+        since[annotator_id] = min(since.get(annotator_id, effective_from), effective_from)
+    for annotator_id, effective_from, before in corrections:
+        # A corrected start moves cost between this rate and the one before it.
+        earliest = min(effective_from, _moment(before.get("effective_from")) or effective_from)
+        since[annotator_id] = min(since.get(annotator_id, earliest), earliest)
+    touched: set[tuple[Any, Any, Any]] = set()
+    event = AnnotationEvent.__table__
+    day = utc_day(event.c.submitted_at, dialect)
+    for annotator_id, moment in since.items():
+        touched.update(
+            session.execute(
+                select(event.c.annotator_id, event.c.project_id, day)
+                .where(
+                    or_(
+                        and_(event.c.annotator_id == annotator_id, event.c.submitted_at >= moment),
+                        and_(event.c.reviewer_id == annotator_id, event.c.reviewed_at >= moment),
+                    )
+                )
+                .distinct()
+            ).all()
+        )
+    rewritten = _rewrite(session, sorted(touched, key=str)) if touched else 0
+    _set_state(session, {PAY_RATE_MARK: high_rate, CORRECTION_MARK: high_fix})
+    return rewritten
+
+
+def _rewrite(session: Session, touched: Sequence[Any]) -> int:
+    """Recompute the rollup rows of the given (annotator, project, day) keys from events."""
+    dialect = session.get_bind().dialect.name
     keys = []
     for annotator_id, project_id, value in touched:
         day_value = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
@@ -241,8 +330,17 @@ def refresh(session: Session) -> int:
         )
     finally:
         ROLLUP_KEYS.drop(connection, checkfirst=True)
-    _set_watermark(session, high)
     return len(keys)
 
 
-__all__ = ["aggregate_select", "rebuild", "refresh", "watermark"]
+def _moment(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+__all__ = ["aggregate_select", "rebuild", "refresh", "reprice", "watermark"]
