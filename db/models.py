@@ -719,6 +719,39 @@ class JobState(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class ProjectAgreement(Base):
+    """Inter-annotator agreement of one project over a window of days, computed nightly.
+
+    Pages read these stored figures; the per-pair Cohen's kappa, each annotator's agreement
+    with the others' majority and the most disputed items are kept as JSON documents.
+    """
+
+    __tablename__ = "project_agreements"
+    __table_args__ = (
+        # One row per project and window end: a re-run the same day replaces its figures.
+        UniqueConstraint("project_id", "window_end"),
+        CheckConstraint("window_end >= window_start", name="window"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # Inclusive UTC days.
+    window_start: Mapped[dt.date] = mapped_column(Date)
+    window_end: Mapped[dt.date] = mapped_column(Date)
+    n_items: Mapped[int] = mapped_column(Integer)
+    n_labels: Mapped[int] = mapped_column(Integer)
+    n_annotators: Mapped[int] = mapped_column(Integer)
+    percent_agreement: Mapped[float | None] = mapped_column(Float)
+    # Nominal Krippendorff's alpha and Fleiss' kappa; None when undefined (see the note).
+    alpha: Mapped[float | None] = mapped_column(Float)
+    fleiss_kappa: Mapped[float | None] = mapped_column(Float)
+    fleiss_kappa_note: Mapped[str | None] = mapped_column(Text)
+    cohen_pairs: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    annotators: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    disputed_items: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    computed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class AppSetting(Base):
     """Admin-editable settings such as promotion criteria, one JSON document per key."""
 

@@ -27,6 +27,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "alerts.triage": frozenset({"admin", "ops", "lead"}),
     "review.plan": frozenset({"admin", "ops", "lead"}),
     "rereview.create": frozenset({"admin", "ops"}),
+    "quality.view": frozenset({"ops", "lead"}),
     "jobs.view": frozenset({"admin"}),
     "jobs.run": frozenset({"admin"}),
     "audit.view": frozenset({"admin"}),

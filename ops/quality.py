@@ -1,0 +1,420 @@
+"""Quality: per-project agreement computed nightly from events, and the Quality page's view.
+
+The nightly job stores each project's figures in project_agreements; the page reads
+those stored figures and the daily rollups, never raw events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from db import queries
+from db import reports as report_queries
+from db.models import Project, ProjectAgreement, utcnow
+from ops.errors import NotFound
+from ops.metrics.accuracy import compute_gold_accuracy_table
+from ops.metrics.agreement import (
+    compute_agreement_with_majority,
+    compute_fleiss_kappa,
+    compute_krippendorff_alpha,
+    compute_pairwise_cohen_kappa,
+    compute_percent_agreement,
+    rank_disputed_items,
+)
+from ops.permissions import Principal, require
+
+DISPUTED_ITEMS_KEPT = 20
+# A pair's kappa on a handful of shared items is noise; the heatmap leaves such pairs out.
+KAPPA_MIN_SHARED = 10
+WINDOW_CHOICES = (7, 30, 90)
+
+
+# --- the nightly computation ---------------------------------------------------------------
+
+
+def agreement_window(now: dt.datetime, window_days: int) -> tuple[dt.date, dt.date]:
+    """The inclusive UTC days the nightly figures cover: the last ``window_days`` full days."""
+    if window_days < 1:
+        raise ValueError(f"window_days must be at least 1, got {window_days}")
+    end = now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+    return end - dt.timedelta(days=window_days - 1), end
+
+
+def measure_agreement(frame: pd.DataFrame) -> dict[str, Any]:
+    """Agreement figures of one rating frame, JSON-ready: counts, alpha, kappas, disputes."""
+    if frame.empty:
+        return {
+            "n_items": 0,
+            "n_labels": 0,
+            "n_annotators": 0,
+            "percent_agreement": None,
+            "alpha": None,
+            "fleiss_kappa": None,
+            "fleiss_kappa_note": "no labels in the window",
+            "cohen_pairs": [],
+            "annotators": [],
+            "disputed_items": [],
+        }
+    fleiss = compute_fleiss_kappa(frame)
+    pairs: list[dict[Hashable, Any]] = compute_pairwise_cohen_kappa(frame).to_dict(orient="records")
+    per_annotator = (
+        frame.groupby("annotator_id", sort=True)
+        .size()
+        .rename("n")
+        .to_frame()
+        .join(compute_agreement_with_majority(frame)[["n_compared", "agreement"]])
+        .reset_index()
+    )
+    annotators: list[dict[Hashable, Any]] = per_annotator.to_dict(orient="records")
+    disputed: list[dict[Hashable, Any]] = (
+        rank_disputed_items(frame, top=DISPUTED_ITEMS_KEPT)
+        .rename_axis("item_id")
+        .reset_index()
+        .to_dict(orient="records")
+    )
+    gold = _latest_gold(frame)
+    return {
+        "n_items": int(frame["item_id"].nunique()),
+        "n_labels": len(frame),
+        "n_annotators": int(frame["annotator_id"].nunique()),
+        "percent_agreement": compute_percent_agreement(frame),
+        "alpha": compute_krippendorff_alpha(frame, level="nominal"),
+        "fleiss_kappa": fleiss.kappa,
+        "fleiss_kappa_note": fleiss.note,
+        "cohen_pairs": [
+            {
+                "annotator_a": _plain(pair["annotator_a"]),
+                "annotator_b": _plain(pair["annotator_b"]),
+                "n_shared": int(pair["n_shared"]),
+                "kappa": _number(pair["kappa"]),
+            }
+            for pair in pairs
+        ],
+        "annotators": [
+            {
+                "annotator_id": _plain(row["annotator_id"]),
+                "n": int(row["n"]),
+                "n_compared": 0 if pd.isna(row["n_compared"]) else int(row["n_compared"]),
+                "agreement_with_majority": _number(row["agreement"]),
+            }
+            for row in annotators
+        ],
+        "disputed_items": [
+            {
+                "item_id": str(row["item_id"]),
+                "n_ratings": int(row["n_ratings"]),
+                "agreement": _number(row["agreement"]),
+                "gold": None if gold.get(row["item_id"]) is None else str(gold[row["item_id"]]),
+                "label_counts": {
+                    str(label): int(count) for label, count in row["label_counts"].items()
+                },
+            }
+            for row in disputed
+        ],
+    }
+
+
+def compute_project_agreements(
+    session: Session,
+    *,
+    now: dt.datetime,
+    window_days: int,
+    progress: Callable[[str, float], None] | None = None,
+) -> int:
+    """Store every active project's agreement over the last full days; projects stored.
+
+    Idempotent: a second run for the same window replaces the first one's figures.
+    """
+    start, end = agreement_window(now, window_days)
+    projects = [p for p in queries.list_projects(session) if p.status != "archived"]
+    for index, project in enumerate(projects):
+        if progress is not None:
+            progress(f"agreement of {project.slug}", index / max(len(projects), 1))
+        frame = report_queries.load_label_frame(
+            session,
+            project_id=project.id,
+            start=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
+            end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
+        )
+        figures = measure_agreement(frame)
+        session.execute(
+            delete(ProjectAgreement).where(
+                ProjectAgreement.project_id == project.id, ProjectAgreement.window_end == end
+            )
+        )
+        session.add(
+            ProjectAgreement(
+                project_id=project.id,
+                window_start=start,
+                window_end=end,
+                computed_at=utcnow(),
+                **figures,
+            )
+        )
+    session.flush()
+    return len(projects)
+
+
+# --- the Quality page ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementFigures:
+    """A project's stored agreement over one window."""
+
+    window_start: dt.date
+    window_end: dt.date
+    computed_at: dt.datetime
+    n_items: int
+    n_labels: int
+    n_annotators: int
+    percent_agreement: float | None
+    alpha: float | None
+    fleiss_kappa: float | None
+    fleiss_kappa_note: str | None
+
+
+@dataclass(frozen=True)
+class QualitySummary:
+    """What the Quality page shows for one project; people limited to the viewer's scope."""
+
+    projects: list[tuple[str, str]]
+    project_slug: str | None
+    project_name: str
+    quality_target: float | None
+    days: int
+    scope_note: str
+    agreement: AgreementFigures | None
+    agreement_history: pd.DataFrame
+    kappa_pairs: pd.DataFrame
+    majority: pd.DataFrame
+    gold: pd.DataFrame
+    disputed: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def summarise_quality(
+    session: Session,
+    principal: Principal,
+    *,
+    project_slug: str | None = None,
+    days: int = 30,
+    now: dt.datetime | None = None,
+) -> QualitySummary:
+    """Agreement and gold accuracy of one project; a lead sees only their team's people."""
+    require(principal, "quality.view")
+    if days not in WINDOW_CHOICES:
+        raise ValueError(f"days must be one of {', '.join(map(str, WINDOW_CHOICES))}")
+    now = now or utcnow()
+    projects = queries.list_projects(session)
+    choices = [(project.slug, project.name) for project in projects]
+    project = _choose_project(projects, project_slug)
+    names = _visible_people(session, principal)
+    scope_note = (
+        "Your team's annotators only."
+        if principal.role == "lead"
+        else "All annotators of the project."
+    )
+    if project is None:
+        return _empty_summary(choices, days, scope_note, "There are no projects yet.")
+    if principal.role == "lead" and principal.team_id is None:
+        return _empty_summary(
+            choices, days, scope_note, "Your login is not linked to a team yet; ask an admin."
+        )
+    stored = report_queries.get_latest_project_agreement(session, project_id=project.id)
+    history = report_queries.list_project_agreements(session, project_id=project.id)
+    visible = set(names.index)
+    notes = []
+    if stored is None:
+        notes.append(
+            "Agreement has not been computed for this project yet: the nightly agreement job "
+            "stores it (an admin can run it now from the Jobs page)."
+        )
+    since = now.date() - dt.timedelta(days=days - 1)
+    totals = report_queries.load_annotator_totals_frame(
+        session, project_id=project.id, since=since, annotator_ids=sorted(visible)
+    )
+    return QualitySummary(
+        projects=choices,
+        project_slug=project.slug,
+        project_name=project.name,
+        quality_target=project.quality_target,
+        days=days,
+        scope_note=scope_note,
+        agreement=None if stored is None else _figures(stored),
+        agreement_history=pd.DataFrame(
+            [
+                {"window_end": row.window_end, "alpha": row.alpha, "fleiss_kappa": row.fleiss_kappa}
+                for row in history
+            ],
+            columns=["window_end", "alpha", "fleiss_kappa"],
+        ),
+        kappa_pairs=_kappa_pairs(stored, names),
+        majority=_majority(stored, names),
+        gold=_gold(totals, names),
+        disputed=_disputed(stored),
+        notes=notes,
+    )
+
+
+def _choose_project(projects: list[Project], slug: str | None) -> Project | None:
+    if slug is None:
+        return projects[0] if projects else None
+    for project in projects:
+        if project.slug == slug:
+            return project
+    raise NotFound(f"No project {slug!r}.")
+
+
+def _visible_people(session: Session, principal: Principal) -> pd.DataFrame:
+    if principal.role == "lead":
+        if principal.team_id is None:
+            return report_queries.list_annotator_names(session, annotator_ids=[])
+        return report_queries.list_annotator_names(session, team_id=principal.team_id)
+    return report_queries.list_annotator_names(session)
+
+
+def _figures(row: ProjectAgreement) -> AgreementFigures:
+    return AgreementFigures(
+        window_start=row.window_start,
+        window_end=row.window_end,
+        computed_at=row.computed_at,
+        n_items=row.n_items,
+        n_labels=row.n_labels,
+        n_annotators=row.n_annotators,
+        percent_agreement=row.percent_agreement,
+        alpha=row.alpha,
+        fleiss_kappa=row.fleiss_kappa,
+        fleiss_kappa_note=row.fleiss_kappa_note,
+    )
+
+
+def _kappa_pairs(stored: ProjectAgreement | None, names: pd.DataFrame) -> pd.DataFrame:
+    """Both orientations of every visible pair, so a heatmap is symmetric."""
+    columns = ["annotator_a", "annotator_b", "kappa", "n_shared"]
+    if stored is None:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for pair in stored.cohen_pairs:
+        a, b = pair["annotator_a"], pair["annotator_b"]
+        if a not in names.index or b not in names.index or pair["kappa"] is None:
+            continue
+        if pair["n_shared"] < KAPPA_MIN_SHARED:
+            continue
+        name_a, name_b = names.at[a, "display_name"], names.at[b, "display_name"]
+        rows.append((name_a, name_b, pair["kappa"], pair["n_shared"]))
+        rows.append((name_b, name_a, pair["kappa"], pair["n_shared"]))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _majority(stored: ProjectAgreement | None, names: pd.DataFrame) -> pd.DataFrame:
+    columns = ["annotator", "labels", "compared", "agreement_with_majority"]
+    if stored is None:
+        return pd.DataFrame(columns=columns)
+    rows = [
+        (
+            names.at[row["annotator_id"], "display_name"],
+            row["n"],
+            row["n_compared"],
+            row["agreement_with_majority"],
+        )
+        for row in stored.annotators
+        if row["annotator_id"] in names.index
+    ]
+    return pd.DataFrame(rows, columns=columns).sort_values("annotator", ignore_index=True)
+
+
+def _gold(totals: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
+    """One row per visible annotator with gold answers: accuracy and its Wilson interval."""
+    per_person = totals.groupby("annotator_id")[["gold_answered", "gold_correct"]].sum()
+    per_person = per_person[per_person["gold_answered"] > 0]
+    table = compute_gold_accuracy_table(
+        per_person, correct_column="gold_correct", answered_column="gold_answered"
+    )
+    table = table.assign(annotator=names["display_name"].reindex(table.index).to_numpy())
+    columns = [
+        "annotator",
+        "gold_answered",
+        "gold_correct",
+        "accuracy",
+        "accuracy_ci_low",
+        "accuracy_ci_high",
+    ]
+    return table[columns].sort_values("accuracy", ascending=False, ignore_index=True)
+
+
+def _disputed(stored: ProjectAgreement | None) -> pd.DataFrame:
+    columns = ["item", "ratings", "agreement", "gold", "labels"]
+    if stored is None:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(
+        [
+            (
+                row["item_id"],
+                row["n_ratings"],
+                row["agreement"],
+                row["gold"] or "",
+                ", ".join(f"{label}: {count}" for label, count in row["label_counts"].items()),
+            )
+            for row in stored.disputed_items
+        ],
+        columns=columns,
+    )
+
+
+def _empty_summary(
+    choices: list[tuple[str, str]], days: int, scope_note: str, note: str
+) -> QualitySummary:
+    return QualitySummary(
+        projects=choices,
+        project_slug=None,
+        project_name="",
+        quality_target=None,
+        days=days,
+        scope_note=scope_note,
+        agreement=None,
+        agreement_history=pd.DataFrame(columns=["window_end", "alpha", "fleiss_kappa"]),
+        kappa_pairs=pd.DataFrame(columns=["annotator_a", "annotator_b", "kappa", "n_shared"]),
+        majority=pd.DataFrame(
+            columns=["annotator", "labels", "compared", "agreement_with_majority"]
+        ),
+        gold=pd.DataFrame(
+            columns=[
+                "annotator",
+                "gold_answered",
+                "gold_correct",
+                "accuracy",
+                "accuracy_ci_low",
+                "accuracy_ci_high",
+            ]
+        ),
+        disputed=pd.DataFrame(columns=["item", "ratings", "agreement", "gold", "labels"]),
+        notes=[note],
+    )
+
+
+def _latest_gold(frame: pd.DataFrame) -> dict[Any, Any]:
+    # Gold can be corrected over time; the last golden row seen stands for the item.
+    if "gold" not in frame.columns:
+        return {}
+    golden = frame.loc[frame["gold"].notna(), ["item_id", "gold"]]
+    return dict(zip(golden["item_id"], golden["gold"], strict=True))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if np.isfinite(number) else None
