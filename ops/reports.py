@@ -1,0 +1,241 @@
+"""`annops report`: per-annotator metrics of a project, and spend per project and month.
+
+Both read the daily rollups; only the median seconds per annotation needs the events.
+Money leaves here in major units (12.34 USD), computed from integer minor units.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from db import queries
+from db import reports as report_queries
+from db.models import Project
+from ops.errors import NotFound
+from ops.metrics.accuracy import compute_gold_accuracy
+from ops.metrics.throughput import compute_median_seconds
+from ops.money import minor_digits, to_major
+from ops.permissions import Principal, require
+
+ANNOTATOR_COLUMNS: tuple[str, ...] = (
+    "annotator",
+    "annotations",
+    "skipped",
+    "active_hours",
+    "annotations_per_hour",
+    "median_seconds",
+    "gold_answered",
+    "gold_correct",
+    "gold_accuracy",
+    "gold_ci_low",
+    "gold_ci_high",
+    "escalation_rate",
+    "review_acceptance_rate",
+    "cost",
+    "cost_per_annotation",
+    "currency",
+)
+SPEND_COLUMNS: tuple[str, ...] = (
+    "project",
+    "month",
+    "currency",
+    "spend",
+    "annotation_spend",
+    "review_spend",
+    "annotations",
+    "accepted",
+    "unpriced_annotations",
+    "cost_per_annotation",
+    "cost_per_accepted_annotation",
+    "spend_to_date",
+    "budget",
+    "budget_used",
+)
+# Averages of money keep two digits more than the currency's minor unit.
+EXTRA_DIGITS = 2
+
+
+def annotator_report(
+    session: Session, principal: Principal, *, project_slug: str, since: dt.date | None = None
+) -> list[dict[str, Any]]:
+    """One row per annotator who worked on the project (since ``since``, a UTC day)."""
+    require(principal, "annotator.view")
+    project = _project(session, project_slug)
+    people = None
+    if principal.role == "lead":
+        team = report_queries.list_annotator_names(session, team_id=principal.team_id or -1)
+        people = [int(annotator_id) for annotator_id in team.index]
+    totals = report_queries.load_annotator_totals_frame(
+        session, project_id=project.id, since=since, annotator_ids=people
+    )
+    if totals.empty:
+        return []
+    events = report_queries.load_active_seconds_frame(
+        session,
+        project_id=project.id,
+        since=None if since is None else dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC),
+        annotator_ids=people,
+    )
+    medians = compute_median_seconds(events) if not events.empty else pd.Series(dtype=float)
+    names = report_queries.list_annotator_names(
+        session, annotator_ids=sorted(int(value) for value in totals["annotator_id"].unique())
+    )
+    see_pay = principal.can("pay.view")
+    rows = []
+    for annotator_id in sorted(set(totals["annotator_id"].tolist())):
+        rows.append(
+            _annotator_row(
+                totals[totals["annotator_id"] == annotator_id],
+                name=_person(names, annotator_id),
+                median=medians.get(annotator_id),
+                see_pay=see_pay,
+            )
+        )
+    return sorted(rows, key=lambda row: str(row["annotator"]).lower())
+
+
+def _annotator_row(group: pd.DataFrame, *, name: str, median: Any, see_pay: bool) -> dict[str, Any]:
+    sums = {column: group[column].sum() for column in group.columns if column != "currency"}
+    annotations = int(sums["annotations"])
+    skipped = int(sums["skipped"])
+    hours = float(sums["active_seconds"]) / 3600.0
+    gold = compute_gold_accuracy(int(sums["gold_correct"]), int(sums["gold_answered"]))
+    reviewed = int(sums["reviewed"])
+    currencies = sorted(str(code) for code in group["currency"].dropna().unique())
+    cost = currency = cost_per_annotation = None
+    if see_pay and len(currencies) == 1:
+        currency = currencies[0]
+        cost_minor = int(sums["cost_minor"])
+        cost = _major(cost_minor, currency)
+        priced = int(group.loc[group["currency"].notna(), "annotations"].sum())
+        cost_per_annotation = _major_average(cost_minor, priced, currency)
+    elif see_pay and len(currencies) > 1:
+        currency = "+".join(currencies)
+    return {
+        "annotator": name,
+        "annotations": annotations,
+        "skipped": skipped,
+        "active_hours": hours,
+        "annotations_per_hour": annotations / hours if hours > 0 else None,
+        "median_seconds": None if median is None or pd.isna(median) else float(median),
+        "gold_answered": gold.answered,
+        "gold_correct": gold.correct,
+        "gold_accuracy": gold.accuracy,
+        "gold_ci_low": gold.ci_low,
+        "gold_ci_high": gold.ci_high,
+        "escalation_rate": (
+            int(sums["escalations"]) / (annotations + skipped) if annotations + skipped else None
+        ),
+        "review_acceptance_rate": int(sums["accepted"]) / reviewed if reviewed else None,
+        "cost": cost,
+        "cost_per_annotation": cost_per_annotation,
+        "currency": currency,
+    }
+
+
+def spend_report(
+    session: Session, principal: Principal, *, project_slug: str | None = None
+) -> list[dict[str, Any]]:
+    """One row per project x month x pay currency: spend, costs per annotation, budget used."""
+    require(principal, "spend.view")
+    projects = (
+        [_project(session, project_slug)]
+        if project_slug is not None
+        else queries.list_projects(session, include_archived=True)
+    )
+    rows: list[dict[str, Any]] = []
+    for project in projects:
+        daily = report_queries.load_daily_spend_frame(session, project_id=project.id)
+        rows.extend(_project_spend(project, daily))
+    return rows
+
+
+def _project_spend(project: Project, daily: pd.DataFrame) -> list[dict[str, Any]]:
+    if daily.empty:
+        return []
+    frame = daily.assign(
+        month=[day.strftime("%Y-%m") for day in pd.to_datetime(daily["day"])],
+        # Work no pay rate covered is counted with the project's own currency, unpriced.
+        unpriced=daily["currency"].isna(),
+        currency=daily["currency"].fillna(project.currency),
+    )
+    frame["unpriced_annotations"] = np.where(frame["unpriced"], frame["annotations"], 0)
+    monthly = (
+        frame.groupby(["currency", "month"], sort=True)[
+            ["cost_minor", "review_cost_minor", "annotations", "accepted", "unpriced_annotations"]
+        ]
+        .sum()
+        .reset_index()
+    )
+    monthly["spend_minor"] = monthly["cost_minor"] + monthly["review_cost_minor"]
+    monthly["to_date_minor"] = monthly.groupby("currency")["spend_minor"].cumsum()
+    records: list[dict[Hashable, Any]] = monthly.sort_values(["month", "currency"]).to_dict(
+        orient="records"
+    )
+    rows = []
+    for record in records:
+        currency = str(record["currency"])
+        spend = int(record["spend_minor"])
+        priced = int(record["annotations"]) - int(record["unpriced_annotations"])
+        budget = project.budget_minor if currency == project.currency else None
+        to_date = int(record["to_date_minor"])
+        rows.append(
+            {
+                "project": project.slug,
+                "month": record["month"],
+                "currency": currency,
+                "spend": _major(spend, currency),
+                "annotation_spend": _major(int(record["cost_minor"]), currency),
+                "review_spend": _major(int(record["review_cost_minor"]), currency),
+                "annotations": int(record["annotations"]),
+                "accepted": int(record["accepted"]),
+                "unpriced_annotations": int(record["unpriced_annotations"]),
+                "cost_per_annotation": _major_average(int(record["cost_minor"]), priced, currency),
+                "cost_per_accepted_annotation": _major_average(
+                    spend, int(record["accepted"]), currency
+                ),
+                "spend_to_date": _major(to_date, currency),
+                "budget": None if budget is None else _major(budget, currency),
+                "budget_used": to_date / budget if budget else None,
+            }
+        )
+    return rows
+
+
+def _project(session: Session, slug: str) -> Project:
+    project = queries.get_project(session, slug=slug)
+    if project is None:
+        raise NotFound(f"No project {slug!r}; `annops project list` shows the projects.")
+    return project
+
+
+def _person(names: pd.DataFrame, annotator_id: int) -> str:
+    if annotator_id not in names.index:
+        return f"annotator {annotator_id}"
+    email = names.at[annotator_id, "email"]
+    return (
+        str(email)
+        if isinstance(email, str) and email
+        else str(names.at[annotator_id, "display_name"])
+    )
+
+
+def _major(amount_minor: int, currency: str) -> float:
+    """Minor units as a major-unit number; exact to the currency's minor unit."""
+    return float(to_major(amount_minor, currency))
+
+
+def _major_average(total_minor: int, count: int, currency: str) -> float | None:
+    """total / count in major units, rounded to two digits past the minor unit."""
+    if count <= 0:
+        return None
+    digits = minor_digits(currency) + EXTRA_DIGITS
+    average = Decimal(total_minor) / Decimal(count)
+    return float(average.scaleb(-minor_digits(currency)).quantize(Decimal(1).scaleb(-digits)))
