@@ -21,7 +21,21 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1)
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
     dashboard_address: str = "localhost"
-    worker_rollup_minutes: int = Field(default=15, ge=1)
+    worker_rollup_minutes: float = Field(
+        default=15, gt=0, description="minutes between rollup runs of `annops worker`"
+    )
+    worker_poll_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="how often a standby worker tries to take over, and "
+        "the leader checks its lock and writes its heartbeat",
+    )
+    worker_misfire_grace_seconds: int = Field(
+        default=3600, ge=1, description="a run this late still runs (once, coalesced)"
+    )
+    agreement_window_days: int = Field(
+        default=30, ge=1, description="days of events behind each project's agreement figures"
+    )
 
 
 @lru_cache(maxsize=1)
