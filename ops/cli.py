@@ -25,6 +25,7 @@ from ops.database import session_factory
 from ops.errors import AnnopsError, NotFound
 from ops.import_cli import import_app
 from ops.money import format_money
+from ops.operations_cli import jobs_app, report_app, worker
 from ops.permissions import SYSTEM
 from ops.projects import add_project, list_projects
 from ops.settings import get_settings
@@ -38,6 +39,8 @@ app = typer.Typer(
 )
 project_app = typer.Typer(help="Create and list projects.", no_args_is_help=True)
 app.add_typer(project_app, name="project")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 
 DEMO_LOGINS_FILE = Path("annops-demo-logins.txt")
@@ -352,6 +355,9 @@ def serve(
         raise typer.Exit(subprocess.call(command))
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
+
+
+app.command("worker")(worker)
 
 
 @app.command("alerts")
