@@ -50,3 +50,92 @@ def alert_metric_chart(series: dict[str, Any]) -> alt.LayerChart | alt.Chart | N
             .encode(y="reference:Q")
         )
     return alt.layer(*layers).properties(height=260)
+
+
+def kappa_heatmap(pairs: pd.DataFrame) -> alt.LayerChart | None:
+    """Cohen's kappa of every annotator pair as a symmetric heatmap, values written in."""
+    if pairs.empty:
+        return None
+    people = sorted(set(pairs["annotator_a"]))
+    base = alt.Chart(pairs).encode(
+        x=alt.X("annotator_a:N", title=None, sort=people),
+        y=alt.Y("annotator_b:N", title=None, sort=people),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "kappa:Q",
+            title="Cohen's kappa",
+            scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen", clamp=True),
+        ),
+        tooltip=[
+            alt.Tooltip("annotator_a:N", title="annotator"),
+            alt.Tooltip("annotator_b:N", title="with"),
+            alt.Tooltip("kappa:Q", format=".2f"),
+            alt.Tooltip("n_shared:Q", title="shared items"),
+        ],
+    )
+    layers = [cells]
+    if len(people) <= 15:
+        layers.append(base.mark_text(fontSize=10).encode(text=alt.Text("kappa:Q", format=".2f")))
+    side = max(240, 24 * len(people))
+    return alt.layer(*layers).properties(width=side, height=side)
+
+
+def gold_accuracy_intervals(gold: pd.DataFrame, target: float | None) -> alt.LayerChart | None:
+    """Gold accuracy per annotator with its 95% Wilson interval, and the target as a rule.
+
+    Intervals are drawn side by side on one axis, so whether two people really differ
+    (their intervals do not overlap) or not is visible at a glance.
+    """
+    if gold.empty:
+        return None
+    order = list(gold["annotator"])
+    base = alt.Chart(gold).encode(y=alt.Y("annotator:N", title=None, sort=order))
+    tooltip = [
+        alt.Tooltip("annotator:N"),
+        alt.Tooltip("accuracy:Q", format=".1%"),
+        alt.Tooltip("accuracy_ci_low:Q", format=".1%", title="95% low"),
+        alt.Tooltip("accuracy_ci_high:Q", format=".1%", title="95% high"),
+        alt.Tooltip("gold_answered:Q", title="gold answers"),
+    ]
+    layers: list[alt.Chart] = [
+        base.mark_rule(strokeWidth=2, color="#64748b").encode(
+            x=alt.X(
+                "accuracy_ci_low:Q",
+                title="gold accuracy (95% Wilson interval)",
+                scale=alt.Scale(zero=False, domainMax=1),
+                axis=alt.Axis(format="%"),
+            ),
+            x2="accuracy_ci_high:Q",
+            tooltip=tooltip,
+        ),
+        base.mark_point(filled=True, size=60, color="#1d4ed8").encode(
+            x="accuracy:Q", tooltip=tooltip
+        ),
+    ]
+    if target is not None:
+        layers.append(
+            alt.Chart(pd.DataFrame({"target": [target]}))
+            .mark_rule(color="#dc2626", strokeDash=[6, 4])
+            .encode(x="target:Q", tooltip=[alt.Tooltip("target:Q", format=".0%")])
+        )
+    return alt.layer(*layers).properties(height=max(160, 22 * len(order)))
+
+
+def agreement_history(history: pd.DataFrame) -> alt.Chart | None:
+    """Nightly Krippendorff's alpha and Fleiss' kappa of one project over time."""
+    if len(history) < 2:
+        return None
+    long = history.melt(
+        id_vars="window_end", value_vars=["alpha", "fleiss_kappa"], var_name="statistic"
+    ).dropna()
+    return (
+        alt.Chart(long)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("window_end:T", title="window ending"),
+            y=alt.Y("value:Q", title="agreement", scale=alt.Scale(zero=False)),
+            color=alt.Color("statistic:N", title=None),
+        )
+        .properties(height=200)
+    )

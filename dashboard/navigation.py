@@ -14,6 +14,7 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         "": [
             ("home.py", "Home", ":material/home:"),
             ("alerts.py", "Alerts", ":material/notifications:"),
+            ("jobs.py", "Jobs", ":material/schedule:"),
         ],
         "Data": [
             ("imports.py", "Import", ":material/upload_file:"),
@@ -26,6 +27,7 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("home.py", "Home", ":material/home:"),
             ("alerts.py", "Alerts", ":material/notifications:"),
             ("review.py", "Review & correction", ":material/fact_check:"),
+            ("quality.py", "Quality", ":material/verified:"),
         ],
         "Data": [
             ("imports.py", "Import", ":material/upload_file:"),
@@ -38,6 +40,7 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("home.py", "Home", ":material/home:"),
             ("alerts.py", "Alerts", ":material/notifications:"),
             ("review.py", "Review & correction", ":material/fact_check:"),
+            ("quality.py", "Quality", ":material/verified:"),
         ],
     },
     "finance": {

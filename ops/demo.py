@@ -49,6 +49,8 @@ from ops.alerts.engine import evaluate_alerts
 from ops.auth import hash_password
 from ops.errors import AnnopsError
 from ops.permissions import Principal
+from ops.quality import compute_project_agreements
+from ops.settings import get_settings
 
 DEMO_KEY = "demo"
 EVENTS_TABLE: Table = AnnotationEvent.__table__  # type: ignore[assignment]
@@ -537,6 +539,12 @@ def load_demo(
         report("alerts", 0, 1)
         evaluate_alerts(session, now=_at(config.end, 0))
         report("alerts", 1, 1)
+        # What the nightly agreement job would have stored, so the Quality page has figures.
+        report("project agreement", 0, 1)
+        compute_project_agreements(
+            session, now=_at(config.end, 0), window_days=get_settings().agreement_window_days
+        )
+        report("project agreement", 1, 1)
         logins = _add_users(session, people, teams, passwords)
         session.add(
             AppSetting(
