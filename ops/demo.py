@@ -19,7 +19,7 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
-from db.bulk import insert_frames
+from db.bulk import indexes_deferred, insert_frames
 from db.models import (
     AnnotationEvent,
     Annotator,
@@ -518,9 +518,12 @@ def load_demo(
         session.add_all(batches.values())
         session.flush()
         total = 0
-        for frame in _event_frames(config, people, projects, versions, batches, rng):
-            total += insert_frames(session, EVENTS_TABLE, [frame])
-            report("annotation events", total, config.events)
+        with indexes_deferred(session, EVENTS_TABLE):
+            for frame in _event_frames(config, people, projects, versions, batches, rng):
+                total += insert_frames(session, EVENTS_TABLE, [frame])
+                report("annotation events", total, config.events)
+            report("indexes", 0, 1)
+        report("indexes", 1, 1)
         for slug, batch in batches.items():
             batch.n_rows = batch.n_inserted = int(
                 session.scalar(

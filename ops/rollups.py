@@ -16,7 +16,6 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
-    Float,
     Integer,
     MetaData,
     Select,
@@ -109,12 +108,18 @@ def _in_period(rate: Any, person: Any, moment: Any) -> ColumnElement[bool]:
     )
 
 
-def _cost(rate: Any, seconds: Any, counts: ColumnElement[bool]) -> ColumnElement[float]:
-    """Cost of one event at ``rate``: hours x hourly rate, or the item rate when it counts."""
+# Costs are summed as exact integers in minor units x milliseconds per hour, so the
+# total does not depend on summation order (floats do, and round() then flips at .5).
+COST_SCALE = 3_600_000
+
+
+def _cost(rate: Any, seconds: Any, counts: ColumnElement[bool]) -> ColumnElement[int]:
+    """Cost of one event at ``rate`` in minor units x COST_SCALE: hourly or per item."""
+    milliseconds = cast(func.round(func.coalesce(seconds, 0.0) * 1000), BigInteger)
     return case(
-        (rate.c.basis == "hourly", func.coalesce(seconds, 0.0) * rate.c.amount_minor / 3600.0),
-        (and_(rate.c.basis == "per_item", counts), cast(rate.c.amount_minor, Float)),
-        else_=0.0,
+        (rate.c.basis == "hourly", milliseconds * rate.c.amount_minor),
+        (and_(rate.c.basis == "per_item", counts), rate.c.amount_minor * COST_SCALE),
+        else_=0,
     )
 
 
@@ -123,9 +128,11 @@ def as_int(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _rounded_sum(expression: ColumnElement[float]) -> ColumnElement[int]:
-    """Sum of fractional minor units, rounded once per rollup row."""
-    return cast(func.round(func.coalesce(func.sum(expression), 0.0)), BigInteger)
+def _rounded_sum(expression: ColumnElement[int]) -> ColumnElement[int]:
+    """Sum of scaled costs back in minor units, rounded half up once per rollup row."""
+    total = cast(func.coalesce(func.sum(expression), 0), BigInteger)
+    # Integer division on both databases: (total + half) / scale, truncated.
+    return cast((total + COST_SCALE // 2).self_group().op("/")(COST_SCALE), BigInteger)
 
 
 def aggregate_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
@@ -166,7 +173,7 @@ def aggregate_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
             as_int(event.c.review_outcome == "accepted").label("accepted"),
             _rounded_sum(_cost(work_rate, event.c.active_seconds, answered)).label("cost_minor"),
             _rounded_sum(
-                case((reviewed, _cost(review_rate, event.c.review_seconds, reviewed)), else_=0.0)
+                case((reviewed, _cost(review_rate, event.c.review_seconds, reviewed)), else_=0)
             ).label("review_cost_minor"),
             func.max(work_rate.c.currency).label("currency"),
         )
