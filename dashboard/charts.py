@@ -139,3 +139,56 @@ def agreement_history(history: pd.DataFrame) -> alt.Chart | None:
         )
         .properties(height=200)
     )
+
+
+def weekly_accuracy_chart(trend: pd.DataFrame) -> alt.LayerChart | alt.Chart | None:
+    """One person's weekly gold accuracy with its 95% Wilson interval."""
+    frame = trend.rename(columns={"week": "day"})
+    return alert_metric_chart(
+        {"kind": "accuracy", "frame": frame, "label": "gold accuracy", "reference": None}
+    )
+
+
+def weekly_work_chart(trend: pd.DataFrame) -> alt.Chart | None:
+    """Annotations per week as bars, annotations per active hour in the tooltip."""
+    if trend.empty:
+        return None
+    return (
+        alt.Chart(trend)
+        .mark_bar(color="#60a5fa")
+        .encode(
+            x=alt.X("week:T", title="week"),
+            y=alt.Y("annotations:Q", title="annotations"),
+            tooltip=[
+                alt.Tooltip("week:T", title="week of"),
+                alt.Tooltip("annotations:Q"),
+                alt.Tooltip("per_active_hour:Q", format=".1f", title="per active hour"),
+            ],
+        )
+        .properties(height=220)
+    )
+
+
+def calibration_trend_chart(history: pd.DataFrame) -> alt.LayerChart | None:
+    """Agreement with the reference per calibration session, and the group's alpha."""
+    if history.empty:
+        return None
+    base = alt.Chart(history).encode(x=alt.X("held:T", title="session"))
+    tooltip = [
+        alt.Tooltip("session:N"),
+        alt.Tooltip("agreement:Q", format=".0%", title="with reference"),
+        alt.Tooltip("group alpha:Q", format=".2f"),
+    ]
+    person = base.mark_line(point=True).encode(
+        y=alt.Y(
+            "agreement:Q",
+            title="agreement with reference",
+            scale=alt.Scale(domain=[0, 1]),
+            axis=alt.Axis(format="%"),
+        ),
+        tooltip=tooltip,
+    )
+    group = base.mark_line(strokeDash=[4, 4], color="#94a3b8").encode(
+        y="group alpha:Q", tooltip=tooltip
+    )
+    return alt.layer(person, group).properties(height=220)

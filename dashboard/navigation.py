@@ -21,6 +21,12 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("import_history.py", "Import history", ":material/history:"),
             ("unlinked_identities.py", "Unlinked identities", ":material/person_search:"),
         ],
+        "People": [
+            ("pool.py", "Pool", ":material/groups:"),
+            ("annotator.py", "Annotator profile", ":material/badge:"),
+            ("calibration.py", "Calibration", ":material/tune:"),
+            ("guidelines.py", "Guidelines", ":material/menu_book:"),
+        ],
     },
     "ops": {
         "": [
@@ -34,6 +40,12 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("import_history.py", "Import history", ":material/history:"),
             ("unlinked_identities.py", "Unlinked identities", ":material/person_search:"),
         ],
+        "People": [
+            ("pool.py", "Pool", ":material/groups:"),
+            ("annotator.py", "Annotator profile", ":material/badge:"),
+            ("calibration.py", "Calibration", ":material/tune:"),
+            ("guidelines.py", "Guidelines", ":material/menu_book:"),
+        ],
     },
     "lead": {
         "": [
@@ -42,10 +54,20 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("review.py", "Review & correction", ":material/fact_check:"),
             ("quality.py", "Quality", ":material/verified:"),
         ],
+        "People": [
+            ("pool.py", "Pool", ":material/groups:"),
+            ("annotator.py", "Annotator profile", ":material/badge:"),
+            ("calibration.py", "Calibration", ":material/tune:"),
+            ("guidelines.py", "Guidelines", ":material/menu_book:"),
+        ],
     },
     "finance": {
         "": [
             ("home.py", "Home", ":material/home:"),
+        ],
+        "People": [
+            ("pool.py", "Pool", ":material/groups:"),
+            ("annotator.py", "Annotator profile", ":material/badge:"),
         ],
     },
     "annotator": {

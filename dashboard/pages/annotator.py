@@ -1,0 +1,60 @@
+"""One annotator: key numbers and trends, qualifications, training, calibration, pay,
+tier history, feedback and assignments, each with the forms that change them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import profile_tabs
+from dashboard.forms import may, show_flash
+from dashboard.session import db_session, require_principal
+from ops.workforce import profile
+
+PERSON_KEY = "profile-person"
+
+
+def follow_selection() -> None:
+    """Keep the address in step with the person shown, so it can be shared."""
+    st.query_params["annotator"] = str(st.session_state[PERSON_KEY])
+
+
+principal = require_principal()
+st.title("Annotator profile")
+show_flash()
+with db_session() as session:
+    people = dict(profile.list_people(session, principal, include_archived=True))
+if not people:
+    st.info("Nobody in the pool that you may see.")
+    st.stop()
+wanted = st.query_params.get("annotator", "")
+if wanted.isdigit() and int(wanted) in people:
+    st.session_state[PERSON_KEY] = int(wanted)
+person_id = st.selectbox(
+    "Person", list(people), format_func=people.get, key=PERSON_KEY, on_change=follow_selection
+)
+with db_session() as session:
+    person = profile.get_profile(session, principal, person_id)
+badges = [person.tier, person.status, person.team or "no team"]
+if person.archived:
+    badges.append("archived")
+st.subheader(person.display_name)
+st.caption(" · ".join(badges))
+
+tabs = {
+    "Overview": profile_tabs.overview,
+    "Qualifications": profile_tabs.qualification_tab,
+    "Training": profile_tabs.training_tab,
+    "Calibration": profile_tabs.calibration_tab,
+    "Pay": profile_tabs.pay_tab,
+    "Tier history": profile_tabs.tier_tab,
+    "Feedback": profile_tabs.feedback_tab,
+    "Assignments": profile_tabs.assignment_tab,
+}
+# Pay is for ops, finance and admin; coaching notes are not for finance.
+if not may(principal, "pay.view"):
+    del tabs["Pay"]
+if not may(principal, "coaching.view"):
+    del tabs["Feedback"]
+for tab, render in zip(st.tabs(list(tabs)), tabs.values(), strict=True):
+    with tab:
+        render(principal, person)

@@ -1,0 +1,89 @@
+"""Guideline versions per project: what changed when, how much work each version carries,
+and work done under a superseded version sent back for review."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard.calibration_views import project_choices
+from dashboard.forms import FormErrors, form_key, may, show_flash, submit
+from dashboard.session import db_session, require_principal
+from ops.workforce import guidelines
+
+principal = require_principal()
+st.title("Guideline versions")
+st.caption(
+    "Every annotation records the guideline version it was made under; a big change "
+    "sends older work for review."
+)
+show_flash()
+projects = project_choices(principal)
+if not projects:
+    st.info("No projects yet.")
+    st.stop()
+project_id = st.selectbox("Project", list(projects), format_func=projects.get, key="gl-project")
+with db_session() as session:
+    versions = guidelines.list_versions(session, principal, project_id)
+st.dataframe(versions, hide_index=True, column_config={"id": None})
+
+if may(principal, "guideline.edit"):
+    key = form_key("gl-new")
+    errors = FormErrors("gl-new")
+    with st.expander("New version"), st.form(key):
+        version = st.text_input("Version", key=f"{key}-version", placeholder="v3")
+        errors.slot("version")
+        effective_on = st.date_input("Takes effect on", key=f"{key}-effective")
+        errors.slot("effective_on")
+        summary = st.text_area("What changed", key=f"{key}-summary")
+        errors.slot("change_summary")
+        major = st.checkbox("Major change: earlier work needs review", key=f"{key}-major")
+        if st.form_submit_button("Add version", type="primary"):
+            submit(
+                errors,
+                lambda session: guidelines.create_version(
+                    session,
+                    principal,
+                    project_id,
+                    version=version,
+                    effective_on=effective_on,
+                    change_summary=summary,
+                    is_major=major,
+                ),
+                f"Version {version.strip()} added to {projects[project_id]}.",
+            )
+
+superseded = versions[versions["status"] == "superseded"]
+st.subheader("Work under superseded versions")
+if superseded.empty:
+    st.caption("No version of this project has been superseded yet.")
+    st.stop()
+labels = dict(zip(superseded["id"].astype(int), superseded["version"], strict=True))
+version_id = st.selectbox("Version", list(labels), format_func=labels.get, key="gl-superseded")
+with db_session() as session:
+    work = guidelines.superseded_work(session, principal, project_id, version_id)
+columns = st.columns(3)
+columns[0].metric("Annotations", f"{work.annotations:,}")
+columns[1].metric(
+    f"Made after {work.superseded_by} applied",
+    f"{work.after_superseded:,}",
+    help=f"{work.superseded_by} took effect on {work.superseded_on}",
+)
+columns[2].metric("Flagged for review", f"{work.flagged:,}")
+st.dataframe(work.sample, hide_index=True)
+if may(principal, "rereview.create"):
+    key = form_key("gl-flag")
+    errors = FormErrors("gl-flag")
+    with st.form(key):
+        reason = st.text_input(
+            f"Why does work under {work.version} need review?", key=f"{key}-reason"
+        )
+        errors.slot("reason")
+        errors.slot("criteria")
+        if st.form_submit_button(f"Flag all {work.annotations:,} for re-review"):
+            submit(
+                errors,
+                lambda session: guidelines.flag_superseded_work(
+                    session, principal, project_id, version_id, reason=reason
+                ),
+                f"Work under {work.version} flagged for re-review.",
+            )

@@ -1,0 +1,206 @@
+"""The annotator profile for each role, its forms, and a role that must not see it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from db.models import (
+    Annotator,
+    Assignment,
+    AuditEntry,
+    FeedbackNote,
+    Project,
+    ReassignmentDecision,
+    TierChange,
+)
+from ops.permissions import Principal
+from ops.workforce import roster
+from tests.pages.conftest import log_in
+from tests.pages.workforce_helpers import (
+    annotator_id,
+    database,
+    frame_with,
+    labelled,
+    texts,
+)
+
+
+def open_profile(app: AppTest, role: str, url: str, name: str) -> AppTest:
+    log_in(app, role)
+    app.switch_page("pages/annotator.py")
+    app.query_params["annotator"] = str(annotator_id(url, name))
+    return app.run()
+
+
+@pytest.mark.parametrize(
+    ("role", "pay", "coaching"),
+    [("ops", True, True), ("admin", True, True), ("lead", False, True), ("finance", True, False)],
+)
+def test_each_role_sees_its_tabs(
+    app: AppTest, demo_url: str, role: str, pay: bool, coaching: bool
+) -> None:
+    open_profile(app, role, demo_url, "Amara Okafor")
+    assert not app.exception, app.exception
+    assert app.subheader[0].value == "Amara Okafor"
+    tabs = [tab.label for tab in app.tabs]
+    assert tabs[:4] == ["Overview", "Qualifications", "Training", "Calibration"]
+    assert ("Pay" in tabs) == pay
+    assert ("Feedback" in tabs) == coaching
+    labels = {metric.label: metric.value for metric in app.metric}
+    assert int(labels["Annotations"].replace(",", "")) > 0
+    assert labels["Gold accuracy"].endswith("%")
+    shown = texts(app)
+    assert ("amara.okafor@annotators.example" in str(app.table[0].value)) == (role != "lead")
+    assert "meets the criteria for reviewer" in shown
+
+
+def test_a_lead_cannot_open_someone_outside_their_team(app: AppTest, demo_url: str) -> None:
+    open_profile(app, "lead", demo_url, "Rex Turner")
+    assert not app.exception
+    assert app.subheader[0].value != "Rex Turner"
+    assert "Rex Turner" not in app.selectbox(key="profile-person").options
+
+
+def test_annotators_have_no_profile_page(app: AppTest) -> None:
+    log_in(app, "annotator")
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page("pages/annotator.py")
+
+
+def test_promotion_needs_a_justification_then_is_recorded(app: AppTest, demo_url: str) -> None:
+    open_profile(app, "ops", demo_url, "Amara Okafor")
+    labelled(app.selectbox, "New tier").set_value("reviewer")
+    labelled(app.text_area, "Justification").input("good")
+    labelled(app.button, "Record tier change").click().run()
+    assert not app.exception
+    assert any("at least 20 characters" in error.value for error in app.error)
+    labelled(app.text_area, "Justification").input(
+        "Gold accuracy lower bound 96% over 90 days and calibration above 95%."
+    )
+    labelled(app.button, "Record tier change").click().run()
+    assert not app.exception
+    assert "Amara Okafor is now a reviewer" in texts(app)
+    assert list(frame_with(app, "justification")["to"]) == ["reviewer"]
+    with database(demo_url) as session:
+        amara = session.scalars(select(Annotator).where(Annotator.display_name == "Amara Okafor"))
+        person = amara.one()
+        change = session.scalars(
+            select(TierChange).where(TierChange.annotator_id == person.id)
+        ).one()
+        entry = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "tier.change", AuditEntry.entity_id == str(person.id)
+            )
+        ).one()
+        assert person.tier == "reviewer"
+        assert change.evidence["meets_criteria"] is True
+        assert entry.actor == "ops" and entry.after is not None
+        assert entry.after["evidence"]["metrics"]["gold_answered"] > 100
+
+
+def test_a_stale_edit_gets_a_reload_message(app: AppTest, demo_url: str) -> None:
+    open_profile(app, "ops", demo_url, "Dana Voss")
+    person_id = annotator_id(demo_url, "Dana Voss")
+    # Someone else saves Dana's record after this page drew its form.
+    with database(demo_url) as session:
+        dana = session.get(Annotator, person_id)
+        assert dana is not None
+        roster.update_annotator(
+            session,
+            Principal("admin", "admin"),
+            person_id,
+            roster.AnnotatorDetails(
+                display_name="Dana Voss",
+                team_id=dana.team_id,
+                status="probation",
+                employment_type=dana.employment_type,
+                tier=dana.tier,
+            ),
+            expected_version=dana.version_id,
+        )
+    labelled(app.text_input, "Country").input("NL")
+    labelled(app.button, "Save details").click().run()
+    assert not app.exception
+    warning = app.warning[0].value
+    assert "Dana Voss was changed by admin at" in warning and "Reload" in warning
+    with database(demo_url) as session:
+        dana = session.get(Annotator, person_id)
+        assert dana is not None and dana.status == "probation" and dana.country != "NL"
+    app.button(key=f"annotator-{person_id}-reload").click().run()
+    assert labelled(app.selectbox, "Status").value == "probation"
+    labelled(app.text_input, "Country").input("NL")
+    labelled(app.button, "Save details").click().run()
+    assert "Saved Dana Voss." in texts(app)
+
+
+def test_feedback_with_evidence_reaches_the_scorecard(app: AppTest, demo_url: str) -> None:
+    open_profile(app, "lead", demo_url, "Amara Okafor")
+    labelled(app.selectbox, "Category").set_value("consistency")
+    labelled(app.text_area, "Feedback").input("Keep flagging the mixed reviews as you do.")
+    labelled(app.button, "Record feedback").click().run()
+    assert not app.exception
+    assert "Feedback recorded" in texts(app)
+    assert "Keep flagging the mixed reviews as you do." in set(
+        frame_with(app, "feedback")["feedback"]
+    )
+
+    scorecard = AppTest.from_file(app._script_path, default_timeout=30)
+    log_in(scorecard, "annotator")
+    assert "Keep flagging the mixed reviews as you do." in texts(scorecard)
+    with database(demo_url) as session:
+        note = session.scalars(
+            select(FeedbackNote).where(FeedbackNote.category == "consistency")
+        ).one()
+    scorecard.button(key=f"ack-{note.id}").click().run()
+    assert not scorecard.exception
+    assert "marked as read" in texts(scorecard)
+    with database(demo_url) as session:
+        acknowledged = session.get(FeedbackNote, note.id)
+        assert acknowledged is not None and acknowledged.acknowledged_at is not None
+
+
+def test_finance_records_a_pay_rate_with_field_errors_first(app: AppTest, demo_url: str) -> None:
+    open_profile(app, "finance", demo_url, "Rex Turner")
+    labelled(app.text_input, "Amount").input("lots")
+    labelled(app.text_input, "Reason").input("contract renewal")
+    labelled(app.button, "Add rate").click().run()
+    assert any("is not an amount of money" in error.value for error in app.error)
+    labelled(app.text_input, "Amount").input("21.50")
+    labelled(app.button, "Add rate").click().run()
+    assert not app.exception
+    assert "New pay rate recorded." in texts(app)
+    assert frame_with(app, "rate")["rate"].iloc[0] == "USD 21.50"
+
+
+def test_ops_records_a_reassignment_with_evidence(app: AppTest, demo_url: str) -> None:
+    person_id = annotator_id(demo_url, "Milo Park")
+    with database(demo_url) as session:
+        running = session.scalars(
+            select(Assignment.project_id).where(
+                Assignment.annotator_id == person_id, Assignment.ends_on.is_(None)
+            )
+        ).all()
+        target = session.scalars(
+            select(Project.id).where(Project.id.not_in(running)).order_by(Project.id)
+        ).first()
+    open_profile(app, "ops", demo_url, "Milo Park")
+    labelled(app.selectbox, "Reason").set_value("quality")
+    labelled(app.button, "Record decision").click().run()
+    assert any("Choose the project they leave" in error.value for error in app.error)
+    labelled(app.selectbox, "Leaves project").set_value(running[0])
+    labelled(app.selectbox, "Joins project").set_value(target)
+    labelled(app.text_area, "Notes").input("Gold accuracy credibly under target.")
+    labelled(app.button, "Record decision").click().run()
+    assert not app.exception
+    assert "Reassignment recorded with the evidence." in texts(app)
+    decisions = frame_with(app, "notes")
+    assert list(decisions["reason"]) == ["quality"]
+    assert "annotations in 30 days, gold" in decisions["evidence"].iloc[0]
+    with database(demo_url) as session:
+        decision = session.scalars(
+            select(ReassignmentDecision).where(ReassignmentDecision.annotator_id == person_id)
+        ).one()
+        assert decision.evidence["from_project"]["gold_answered"] > 0
+        assert decision.decided_by == "ops"

@@ -1,0 +1,78 @@
+"""The Guidelines page for ops and leads, its forms, and roles that must not see it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from db.models import AnnotationEvent, GuidelineVersion, Project
+from tests.pages.conftest import log_in
+from tests.pages.workforce_helpers import database, frame_with, labelled, open_page, texts
+
+
+def choose_project(app: AppTest, url: str, slug: str) -> None:
+    with database(url) as session:
+        project_id = session.scalar(select(Project.id).where(Project.slug == slug))
+    app.selectbox(key="gl-project").set_value(project_id).run()
+
+
+@pytest.mark.parametrize("role", ["ops", "lead"])
+def test_versions_with_the_work_under_each(app: AppTest, demo_url: str, role: str) -> None:
+    open_page(app, role, "guidelines")
+    choose_project(app, demo_url, "retail-sentiment")
+    assert not app.exception, app.exception
+    versions = frame_with(app, "change summary").set_index("version")
+    assert versions.loc["v2", "status"] == "current" and bool(versions.loc["v2", "major"])
+    assert versions.loc["v1", "status"] == "superseded"
+    with database(demo_url) as session:
+        under_v1 = session.scalar(
+            select(func.count(AnnotationEvent.id))
+            .join(GuidelineVersion, GuidelineVersion.id == AnnotationEvent.guideline_version_id)
+            .join(Project, Project.id == GuidelineVersion.project_id)
+            .where(
+                Project.slug == "retail-sentiment",
+                GuidelineVersion.version == "v1",
+                AnnotationEvent.skipped.is_(False),
+            )
+        )
+    assert versions.loc["v1", "annotations"] == under_v1
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Annotations"] == f"{under_v1:,}"
+    buttons = [button.label for button in app.button]
+    assert any(label.startswith("Flag all") for label in buttons) == (role == "ops")
+    assert ("Add version" in buttons) == (role == "ops")
+
+
+@pytest.mark.parametrize("role", ["finance", "annotator"])
+def test_finance_and_annotators_have_no_guidelines_page(app: AppTest, role: str) -> None:
+    log_in(app, role)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page("pages/guidelines.py")
+
+
+def test_a_new_version_is_checked_then_added(app: AppTest, demo_url: str) -> None:
+    open_page(app, "ops", "guidelines")
+    choose_project(app, demo_url, "support-intents")
+    labelled(app.text_input, "Version").input("v1")
+    labelled(app.text_area, "What changed").input("Refund requests are billing, not account.")
+    labelled(app.button, "Add version").click().run()
+    assert [error.value for error in app.error] == ["support-intents already has a version v1."]
+    labelled(app.text_input, "Version").input("v2")
+    labelled(app.button, "Add version").click().run()
+    assert not app.exception
+    assert "Version v2 added to support-intents." in texts(app)
+    assert "v2" in set(frame_with(app, "change summary")["version"])
+
+
+def test_superseded_work_is_flagged_for_review(app: AppTest, demo_url: str) -> None:
+    open_page(app, "ops", "guidelines")
+    choose_project(app, demo_url, "retail-sentiment")
+    labelled(app.text_input, "Why does work under v1").input("Sarcasm was labelled positive.")
+    flag = next(button for button in app.button if button.label.startswith("Flag all"))
+    flag.click().run()
+    assert not app.exception
+    assert "Work under v1 flagged for re-review." in texts(app)
+    versions = frame_with(app, "change summary").set_index("version")
+    assert versions.loc["v1", "flagged for review"] == versions.loc["v1", "annotations"]
+    assert versions.loc["v2", "flagged for review"] == 0
