@@ -748,3 +748,25 @@ def load_calibration_labels_of(session: Session, *, session_ids: Sequence[int]) 
         ).where(CalibrationLabel.session_id.in_(list(session_ids)))
     ).all()
     return pd.DataFrame(rows, columns=["session_id", "item_id", "annotator_id", "label"])
+
+
+def load_tier_since(session: Session, *, annotator_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """Since when each person holds their current tier: the last change into it, or the
+    moment they joined the pool when it never changed."""
+    ids = list(annotator_ids)
+    changed = dict(
+        session.execute(
+            select(TierChange.annotator_id, func.max(TierChange.effective_at))
+            .join(Annotator, Annotator.id == TierChange.annotator_id)
+            .where(TierChange.annotator_id.in_(ids), TierChange.to_tier == Annotator.tier)
+            .group_by(TierChange.annotator_id)
+        ).all()
+    )
+    joined = dict(
+        session.execute(
+            select(Annotator.id, Annotator.created_at).where(Annotator.id.in_(ids))
+        ).all()
+    )
+    return {
+        int(person): changed.get(person) or joined[person] for person in ids if person in joined
+    }

@@ -40,6 +40,8 @@ class PersonMetrics:
     calibration_sessions: int
     training: TrainingState
     open_alerts: int
+    # Whole days in the current tier, from the last change into it (or joining the pool).
+    days_at_tier: int = 0
 
     @property
     def per_active_hour(self) -> float | None:
@@ -93,6 +95,7 @@ def measure_people(
     calibration = wq.load_calibration_result_frame(session, annotator_ids=ids)
     states = training_states(session, ids, now)
     alerts = wq.count_open_alerts_of(session, annotator_ids=ids)
+    tier_since = wq.load_tier_since(session, annotator_ids=ids)
     result: dict[int, PersonMetrics] = {}
     for annotator_id in ids:
         row = by_person[annotator_id]
@@ -115,6 +118,7 @@ def measure_people(
             calibration_sessions=len(recent),
             training=states[annotator_id],
             open_alerts=alerts.get(annotator_id, 0),
+            days_at_tier=(now - tier_since[annotator_id]).days if annotator_id in tier_since else 0,
         )
     return result
 

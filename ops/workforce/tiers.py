@@ -43,6 +43,7 @@ class PromotionCriteria:
     min_calibration_agreement: float
     min_calibration_sessions: int
     require_training_current: bool
+    min_days_at_tier: int = 0
 
 
 DEFAULT_CRITERIA = {
@@ -63,6 +64,8 @@ DEFAULT_CRITERIA = {
         min_calibration_agreement=0.92,
         min_calibration_sessions=2,
         require_training_current=True,
+        # A lead has reviewed for half a year first.
+        min_days_at_tier=180,
     ),
 }
 
@@ -125,6 +128,15 @@ def evaluate_promotion(metrics: PersonMetrics, criteria: PromotionCriteria) -> l
             bool(calibration_met),
         ),
     ]
+    if criteria.min_days_at_tier:
+        checks.append(
+            CriterionCheck(
+                "time in current tier",
+                f"≥ {criteria.min_days_at_tier} days",
+                f"{metrics.days_at_tier} days",
+                metrics.days_at_tier >= criteria.min_days_at_tier,
+            )
+        )
     if criteria.require_training_current:
         checks.append(
             CriterionCheck(
@@ -200,7 +212,12 @@ def set_promotion_criteria(
 def _check_criteria(criteria: PromotionCriteria) -> None:
     if not 7 <= criteria.window_days <= 365:
         raise ValidationError("The window is 7 to 365 days.", field="window_days")
-    for name in ("min_annotations", "min_gold_answers", "min_calibration_sessions"):
+    for name in (
+        "min_annotations",
+        "min_gold_answers",
+        "min_calibration_sessions",
+        "min_days_at_tier",
+    ):
         if getattr(criteria, name) < 0:
             raise ValidationError("Enter zero or more.", field=name)
     for name in ("min_accuracy_ci_low", "min_calibration_agreement"):

@@ -258,3 +258,39 @@ def test_leads_and_finance_do_not_change_tiers(session: Session) -> None:
             )
     with pytest.raises(NotFound):
         tiers.check_promotion(session, lead_of(team.id + 1000), person.id, "reviewer", now=NOW)
+
+
+def test_time_in_tier_runs_from_the_last_change_into_it(session: Session) -> None:
+    person = _qualifying(session, tier="reviewer")
+    for days_ago, before, after in (
+        (400, "annotator", "reviewer"),
+        (300, "reviewer", "annotator"),
+        (200, "annotator", "reviewer"),
+    ):
+        session.add(
+            TierChange(
+                annotator_id=person.id,
+                from_tier=before,
+                to_tier=after,
+                effective_at=NOW - dt.timedelta(days=days_ago),
+                justification="history",
+            )
+        )
+    session.flush()
+    check = tiers.check_promotion(session, OPS, person.id, "lead", now=NOW)
+    assert check.metrics.days_at_tier == 200
+    assert {item.name: item.met for item in check.checks}["time in current tier"] is True
+    # Someone just made reviewer is not yet ready to lead.
+    newcomer = _qualifying(session)
+    tiers.change_tier(
+        session,
+        OPS,
+        newcomer.id,
+        to_tier="reviewer",
+        justification="Met every criterion for reviewer.",
+        expected_version=newcomer.version_id,
+        now=NOW,
+    )
+    fresh = tiers.check_promotion(session, OPS, newcomer.id, "lead", now=NOW)
+    assert fresh.metrics.days_at_tier == 0
+    assert {item.name: item.met for item in fresh.checks}["time in current tier"] is False

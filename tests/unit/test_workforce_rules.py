@@ -145,6 +145,13 @@ def test_a_high_point_estimate_with_a_low_bound_does_not_qualify() -> None:
     ]
 
 
+@pytest.mark.parametrize(("days", "meets"), [(179, False), (180, True), (400, True)])
+def test_time_in_the_current_tier_counts_whole_days(days: int, meets: bool) -> None:
+    seasoned = PromotionCriteria(**{**CRITERIA.__dict__, "min_days_at_tier": 180})
+    assert met(metrics(days_at_tier=days), seasoned)["time in current tier"] is meets
+    assert "time in current tier" not in met(metrics(days_at_tier=days))
+
+
 def test_waived_criteria_are_met_without_evidence() -> None:
     lenient = PromotionCriteria(**{**CRITERIA.__dict__, "min_calibration_sessions": 0})
     lenient = PromotionCriteria(**{**lenient.__dict__, "require_training_current": False})
@@ -170,9 +177,10 @@ def test_criteria_from_form_values_take_each_fields_type() -> None:
             "min_calibration_agreement": 0.85,
             "min_calibration_sessions": 2,
             "require_training_current": 0,
+            "min_days_at_tier": "0",
         }
     )
-    assert criteria == PromotionCriteria(60, 500, 50, 0.9, 0.85, 2, False)
+    assert criteria == PromotionCriteria(60, 500, 50, 0.9, 0.85, 2, False, 0)
 
 
 def test_reference_agreement_counts_only_items_with_a_reference() -> None:
