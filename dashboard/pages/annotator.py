@@ -55,6 +55,6 @@ if not may(principal, "pay.view"):
     del tabs["Pay"]
 if not may(principal, "coaching.view"):
     del tabs["Feedback"]
-for tab, render in zip(st.tabs(list(tabs)), tabs.values(), strict=True):
+for tab, render in zip(st.tabs(list(tabs), key="profile-tabs"), tabs.values(), strict=True):
     with tab:
         render(principal, person)

@@ -42,7 +42,7 @@ session_id = st.selectbox("Session", list(names), format_func=names.get, key="ca
 with db_session() as session:
     detail = calibration.session_detail(session, principal, session_id)
 render_detail(principal, detail)
-tabs = st.tabs(["Discussion notes", "Record labels", "Archive"])
+tabs = st.tabs(["Discussion notes", "Record labels", "Archive"], key="cal-tabs")
 with tabs[0]:
     render_notes(principal, detail)
 with tabs[1]:

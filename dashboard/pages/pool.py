@@ -21,7 +21,7 @@ show_flash()
 names = ["Roster", "Training due", "Promotion"]
 if may(principal, "annotator.create"):
     names.append("Add annotator")
-tabs = dict(zip(names, st.tabs(names), strict=True))
+tabs = dict(zip(names, st.tabs(names, key="pool-tabs"), strict=True))
 with tabs["Roster"]:
     render_roster(principal)
 with tabs["Training due"]:
