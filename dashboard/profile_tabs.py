@@ -552,11 +552,8 @@ def assignment_tab(principal: Principal, person: Profile) -> None:
     _table(decisions, "No reassignment decisions.")
     if not may(principal, "staffing.edit") or person.archived:
         return
-    projects = _projects(principal)
-    running = assignments[assignments["running"]]
-    current = {
-        project_id: slug for project_id, slug in projects.items() if slug in set(running["project"])
-    }
+    with db_session() as session:
+        current, joinable = staffing.reassignment_choices(session, principal, person.id)
     name = f"reassign-{person.id}"
     key = form_key(name)
     errors = FormErrors(name)
@@ -571,8 +568,8 @@ def assignment_tab(principal: Principal, person: Profile) -> None:
         errors.slot("from_project_id")
         target = st.selectbox(
             "Joins project",
-            [None, *projects],
-            format_func=lambda p: projects.get(p, "none"),
+            [None, *joinable],
+            format_func=lambda p: joinable.get(p, "none"),
             key=f"{key}-to",
         )
         errors.slot("to_project_id")

@@ -770,3 +770,15 @@ def load_tier_since(session: Session, *, annotator_ids: Sequence[int]) -> dict[i
     return {
         int(person): changed.get(person) or joined[person] for person in ids if person in joined
     }
+
+
+def list_active_projects(session: Session) -> list[tuple[int, str]]:
+    """(id, slug) of active projects, by slug."""
+    return [
+        (int(row[0]), str(row[1]))
+        for row in session.execute(
+            select(Project.id, Project.slug)
+            .where(Project.status == "active")
+            .order_by(Project.slug)
+        )
+    ]

@@ -372,6 +372,10 @@ def record_labels(
             f"Labels are at most {MAX_LABEL} characters (item {too_long[0]}).", field="labels"
         )
     before = {item: row.label for item, row in current.items()}
+    wanted = {**before, **{item: label for item, label in cleaned.items() if label}}
+    wanted = {item: label for item, label in wanted.items() if cleaned.get(item, label)}
+    if wanted == before:
+        raise ValidationError("Nothing changed: edit a label first.", field="labels")
     for item, label in cleaned.items():
         row = current.get(item)
         if not label:

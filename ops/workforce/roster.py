@@ -206,28 +206,28 @@ def list_pool(
 
 
 def _roster_columns(contact: bool) -> list[str]:
+    """The person, then the numbers decisions use, then what they can do, then the rest."""
     columns = [
         "id",
         "name",
         "team",
         "tier",
         "status",
-        "employment",
-        "domains",
-        "skills",
-        "languages",
-        "qualified for",
-        "current projects",
         "annotations (30d)",
-        "gold answers (30d)",
         "gold accuracy (30d)",
         "lower bound",
         "upper bound",
+        "gold answers (30d)",
         "training",
+        "current projects",
+        "qualified for",
+        "domains",
+        "skills",
+        "languages",
+        "employment",
         "identities",
-        "archived",
     ]
-    return [*columns[:2], "email", "phone", *columns[2:]] if contact else columns
+    return [*columns, *(("email", "phone") if contact else ()), "archived"]
 
 
 def _names(skills: pd.DataFrame, kind: str) -> str:

@@ -56,7 +56,24 @@ def list_assignments(
         for assignment, slug in wq.list_assignments(session, annotator_id=annotator_id)
     ]
     frame = pd.DataFrame(rows, columns=["id", "project", "role", "from", "until", "running", "by"])
+    frame["running"] = frame["running"].astype(bool)
     return frame.sort_values("running", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def reassignment_choices(
+    session: Session, principal: Principal, annotator_id: int, *, today: dt.date | None = None
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Projects the person is on today, and active projects they could join (id -> slug)."""
+    load_annotator(session, principal, annotator_id)
+    today = today or utcnow().date()
+    current = wq.load_current_assignment_frame(session, annotator_ids=[annotator_id], today=today)
+    on = dict(zip(current["project_id"].astype(int), current["project"], strict=True))
+    others = {
+        project_id: slug
+        for project_id, slug in wq.list_active_projects(session)
+        if project_id not in on
+    }
+    return on, others
 
 
 def _check_fit(annotator_tier: str, project_min_tier: str, role: str, slug: str) -> None:

@@ -110,6 +110,11 @@ def test_saving_labels_over_someone_elses_is_refused(session: Session) -> None:
         session, OPS, session_id, ann, {"i1": "", "i2": "neg"}, expected_labels={"i1": "pos"}
     )
     assert calibration.participant_labels(session, OPS, session_id, ann) == {"i2": "neg"}
+    with pytest.raises(ValidationError, match="Nothing changed") as unchanged:
+        calibration.record_labels(
+            session, OPS, session_id, ann, {"i2": "neg", "i3": ""}, expected_labels={"i2": "neg"}
+        )
+    assert unchanged.value.field == "labels"
     with pytest.raises(ValidationError, match="not in this session") as caught:
         calibration.record_labels(
             session, OPS, session_id, ann, {"zz": "neg"}, expected_labels={"i2": "neg"}

@@ -668,3 +668,19 @@ def test_assign_and_end_an_assignment(session: Session) -> None:
     candidate = make_annotator(session, status="candidate")
     with pytest.raises(ValidationError, match="candidate"):
         staffing.assign_to_project(session, OPS, candidate.id, project_id=project.id)
+
+
+def test_reassignment_offers_current_projects_to_leave_and_others_to_join(
+    session: Session,
+) -> None:
+    person = make_annotator(session)
+    on, off = make_project(session), make_project(session)
+    paused = make_project(session)
+    paused.status = "paused"
+    assert staffing.reassignment_choices(session, OPS, person.id, today=TODAY)[0] == {}
+    assert staffing.list_assignments(session, OPS, person.id, today=TODAY).empty
+    session.add(Assignment(annotator_id=person.id, project_id=on.id, starts_on=TODAY))
+    session.flush()
+    current, joinable = staffing.reassignment_choices(session, OPS, person.id, today=TODAY)
+    assert current == {on.id: on.slug}
+    assert off.id in joinable and on.id not in joinable and paused.id not in joinable

@@ -56,6 +56,19 @@ def test_each_role_sees_its_tabs(
     assert "meets the criteria for reviewer" in shown
 
 
+def test_someone_without_any_work_or_assignment_renders(app: AppTest, demo_url: str) -> None:
+    with database(demo_url) as session:
+        name = session.scalars(
+            select(Annotator.display_name).where(Annotator.status == "candidate")
+        ).first()
+    assert name is not None
+    open_profile(app, "ops", demo_url, name)
+    assert not app.exception, app.exception
+    assert app.subheader[0].value == name
+    assert {metric.label: metric.value for metric in app.metric}["Gold accuracy"] == "—"
+    assert "Never assigned." in texts(app)
+
+
 def test_a_lead_cannot_open_someone_outside_their_team(app: AppTest, demo_url: str) -> None:
     open_profile(app, "lead", demo_url, "Rex Turner")
     assert not app.exception
