@@ -10,6 +10,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from ops.metrics.accuracy import (
     compute_consistency,
@@ -41,6 +44,11 @@ TEXT_PAIR_LIMIT = 10
 
 def read_agreement_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read and validate a long ratings CSV: one row per rating, all values as text."""
+    # A well-formed file is read by Arrow's CSV reader; anything it or its checks find
+    # unusual is read again row by row, which names the line and field that is wrong.
+    frame = _read_well_formed(path)
+    if frame is not None:
+        return frame
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             return _read_ratings(csv.reader(handle), os.fspath(path))
@@ -48,6 +56,56 @@ def read_agreement_csv(path: str | os.PathLike[str]) -> pd.DataFrame:
         raise ValueError(
             f"{os.fspath(path)}: not UTF-8 text (byte {error.start}); save the CSV as UTF-8"
         ) from error
+
+
+def _read_well_formed(path: str | os.PathLike[str]) -> pd.DataFrame | None:
+    """The ratings of a file with nothing to report, read in bulk; None if in doubt."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
+    if header is None:
+        return None
+    names = [cell.strip() for cell in header]
+    if any(column not in names for column in REQUIRED_COLUMNS):
+        return None
+    if any(names.count(name) > 1 for name in names if name):
+        return None
+    wanted = [name for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if name in names]
+    generated = [f"column_{index}" for index in range(len(names))]
+    try:
+        table = pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=generated),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(generated, pa.string()),
+                include_columns=[generated[names.index(name)] for name in wanted],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, OSError):
+        # Rows of another width, invalid UTF-8, broken quoting: the careful reader says which.
+        return None
+    if table.num_rows == 0:
+        return None
+    columns = {
+        name: pc.utf8_trim_whitespace(table.column(generated[names.index(name)])) for name in wanted
+    }
+    if any(pc.any(pc.equal(columns[name], "")).as_py() for name in REQUIRED_COLUMNS):
+        return None
+    # Arrow-backed text, as pandas itself reads a CSV; a blank gold cell is None (not golden).
+    frame = pd.DataFrame(
+        {name: pd.Series(columns[name].to_pandas(), dtype="str") for name in REQUIRED_COLUMNS}
+    )
+    if "gold" in wanted:
+        gold = columns["gold"].to_numpy(zero_copy_only=False)
+        frame["gold"] = pd.Series(np.where(gold == "", None, gold), dtype=object)
+        golden = frame.loc[frame["gold"].notna(), ["item_id", "gold"]]
+        if (golden.groupby("item_id", sort=False)["gold"].nunique() > 1).any():
+            return None
+    return frame
 
 
 def build_agreement_report(
@@ -67,7 +125,7 @@ def build_agreement_report(
     check_rating_frame(frame)
     if frame.empty:
         raise ValueError("no ratings to analyse")
-    frame = frame.reset_index(drop=True)
+    frame = _with_text_columns(frame.reset_index(drop=True))
     gold = collect_gold_labels(frame)
     annotator_ids = sorted(frame["annotator_id"].unique(), key=str)
 
@@ -257,7 +315,21 @@ def _read_ratings(reader: Any, path: str) -> pd.DataFrame:
         raise ValueError(f"{path}: line {reader.line_num}: not valid CSV ({error})") from error
     if not rows:
         raise ValueError(f"{path}: no ratings after the header row")
-    return pd.DataFrame(rows, columns=wanted, dtype=object)
+    frame = pd.DataFrame(rows, columns=wanted, dtype=object)
+    return frame.astype(dict.fromkeys(REQUIRED_COLUMNS, "str"))
+
+
+def _with_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Columns holding only text as Arrow-backed strings: the many groupings over a large
+    file factorize them in C instead of comparing Python objects."""
+    converted = {
+        column: frame[column].astype("str")
+        for column in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+        if column in frame.columns
+        and frame[column].dtype == object
+        and pd.api.types.infer_dtype(frame[column], skipna=True) == "string"
+    }
+    return frame.assign(**converted) if converted else frame
 
 
 def _describe_annotators(frame: pd.DataFrame, annotator_ids: list[Hashable]) -> list[Any]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
 import krippendorff
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from statsmodels.stats.inter_rater import cohens_kappa, fleiss_kappa
+from statsmodels.stats.inter_rater import fleiss_kappa
 
 from ops.metrics.ratings import (
     check_rating_frame,
@@ -178,38 +178,50 @@ def compute_pairwise_cohen_kappa(
     )
     if annotators is None:
         ordered = sorted(first["annotator_id"].unique(), key=str)
-        candidates = list(itertools.combinations(range(len(ordered)), 2))
     else:
         if annotators[0] == annotators[1]:
             raise ValueError(f"a kappa pair needs two different annotators, got {annotators!r}")
         ordered = list(annotators)
-        candidates = [(0, 1)]
     rank = {annotator: position for position, annotator in enumerate(ordered)}
     first = first.assign(_rank=first["annotator_id"].map(rank)).dropna(subset=["_rank"])
-    # One self-join on item finds every pair's shared items at once.
-    joined = first.merge(first, on="item_id", suffixes=("_a", "_b"))
-    joined = joined[joined["_rank_a"] < joined["_rank_b"]]
-    shared_by_pair: dict[tuple[int, int], pd.DataFrame] = {}
-    for ranks, group in joined.groupby(["_rank_a", "_rank_b"], sort=False):
-        rank_a, rank_b = (int(rank) for rank in cast(tuple[float, float], ranks))
-        shared_by_pair[(rank_a, rank_b)] = group
-    disagreement = _disagreement_weights(len(labels), weights)
-    rows = []
-    for rank_a, rank_b in candidates:
-        shared = shared_by_pair.get((rank_a, rank_b))
-        if shared is None and not include_unshared:
-            continue
-        table = np.zeros((len(labels), len(labels)), dtype=np.float64)
-        if shared is not None:
-            np.add.at(table, (shared["_code_a"].to_numpy(), shared["_code_b"].to_numpy()), 1)
-        rows.append(
-            {
-                "annotator_a": ordered[rank_a],
-                "annotator_b": ordered[rank_b],
-                "n_shared": 0 if shared is None else len(shared),
-                **_kappa_from_table(table, weights, disagreement),
-            }
+    n_labels, n_ranked = len(labels), len(ordered)
+    # Every pair of ratings on one item, found at once: order by item, then pair each
+    # rating with the later ones of its item (items hold a handful of ratings).
+    item_codes = pd.factorize(first["item_id"], sort=False)[0]
+    ranks = first["_rank"].to_numpy(dtype=np.int64)
+    order = np.lexsort((ranks, item_codes))
+    item_codes, ranks = item_codes[order], ranks[order]
+    codes = first["_code"].to_numpy(dtype=np.int64)[order]
+    left_parts, right_parts = [], []
+    for offset in range(1, max(int(np.bincount(item_codes).max()) if len(item_codes) else 0, 1)):
+        same = item_codes[offset:] == item_codes[:-offset]
+        left_parts.append(np.flatnonzero(same))
+        right_parts.append(np.flatnonzero(same) + offset)
+    left = np.concatenate(left_parts) if left_parts else np.zeros(0, dtype=np.int64)
+    right = np.concatenate(right_parts) if right_parts else np.zeros(0, dtype=np.int64)
+    pair_keys = ranks[left] * n_ranked + ranks[right]
+    present, pair_index = np.unique(pair_keys, return_inverse=True)
+    cells = (pair_index * n_labels + codes[left]) * n_labels + codes[right]
+    tables = np.bincount(cells, minlength=len(present) * n_labels * n_labels).astype(np.float64)
+    tables = tables.reshape(len(present), n_labels, n_labels)
+    # Only candidate annotators have a rank, always in pair order: every pair present is
+    # a candidate, and only ``include_unshared`` adds the candidates with no shared item.
+    wanted = (
+        np.asarray(
+            [a * n_ranked + b for a, b in itertools.combinations(range(n_ranked), 2)],
+            dtype=np.int64,
         )
+        if include_unshared
+        else present
+    )
+    position = np.searchsorted(present, wanted)
+    chosen = np.zeros((len(wanted), n_labels, n_labels), dtype=np.float64)
+    if len(present):
+        found = (position < len(present)) & (
+            present[np.minimum(position, len(present) - 1)] == wanted
+        )
+        chosen[found] = tables[position[found]]
+    figures = _kappas_from_tables(chosen, weights, _disagreement_weights(n_labels, weights))
     columns = [
         "annotator_a",
         "annotator_b",
@@ -219,7 +231,15 @@ def compute_pairwise_cohen_kappa(
         "observed_agreement",
         "expected_agreement",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(
+        {
+            "annotator_a": [ordered[int(key) // n_ranked] for key in wanted],
+            "annotator_b": [ordered[int(key) % n_ranked] for key in wanted],
+            "n_shared": chosen.sum(axis=(1, 2)).astype(np.int64),
+            **figures,
+        },
+        columns=columns,
+    )
 
 
 def compute_majority_vote(frame: pd.DataFrame) -> pd.DataFrame:
@@ -229,15 +249,22 @@ def compute_majority_vote(frame: pd.DataFrame) -> pd.DataFrame:
     labels = list(counts.columns)
     top = matrix.max(axis=1)
     winners = matrix == top[:, None]
-    tied_labels = [
-        tuple(label for label, won in zip(labels, row, strict=True) if won) for row in winners
+    # Items share few winner patterns: build each pattern's tuple once, then index.
+    patterns, pattern_codes = np.unique(winners, axis=0, return_inverse=True)
+    pattern_labels = np.empty(len(patterns), dtype=object)
+    pattern_labels[:] = [
+        tuple(label for label, won in zip(labels, row, strict=True) if won) for row in patterns
     ]
+    n_winners = winners.sum(axis=1)
+    tied_labels = pattern_labels[pattern_codes.reshape(-1)]
+    single = np.empty(len(patterns), dtype=object)
+    single[:] = [group[0] if len(group) == 1 else None for group in pattern_labels]
     return pd.DataFrame(
         {
-            "label": [group[0] if len(group) == 1 else None for group in tied_labels],
+            "label": single[pattern_codes.reshape(-1)],
             "n_ratings": matrix.sum(axis=1),
             "n_votes": top,
-            "is_tie": [len(group) > 1 for group in tied_labels],
+            "is_tie": n_winners > 1,
             "tied_labels": tied_labels,
         },
         index=counts.index,
@@ -264,11 +291,18 @@ def compute_agreement_with_majority(frame: pd.DataFrame) -> pd.DataFrame:
     counts = count_labels_per_item(frame)
     label_codes, _ = encode_labels(frame)
     item_position = pd.Index(counts.index).get_indexer(frame["item_id"])
-    group_codes, groups = pd.factorize(
-        pd.MultiIndex.from_arrays([frame["item_id"], frame["annotator_id"]]), sort=False
+    annotator_codes, _ = pd.factorize(frame["annotator_id"], sort=False)
+    n_annotators = int(annotator_codes.max()) + 1 if len(annotator_codes) else 1
+    pair_codes = item_position.astype(np.int64) * n_annotators + annotator_codes
+    group_codes, groups = pd.factorize(pair_codes, sort=False)
+    own = (
+        np.bincount(
+            group_codes.astype(np.int64) * counts.shape[1] + label_codes,
+            minlength=len(groups) * counts.shape[1],
+        )
+        .reshape(len(groups), counts.shape[1])
+        .astype(np.int64)
     )
-    own = np.zeros((len(groups), counts.shape[1]), dtype=np.int64)
-    np.add.at(own, (group_codes, label_codes), 1)
     group_item = np.zeros(len(groups), dtype=np.intp)
     group_item[group_codes] = item_position
     # Leave-one-out: every rating this annotator gave the item is removed, so an annotator
@@ -346,39 +380,67 @@ def _disagreement_weights(n_labels: int, weights: KappaWeights) -> npt.NDArray[n
     return (distance > 0).astype(np.float64)
 
 
-def _kappa_from_table(
-    table: npt.NDArray[np.float64],
+def _kappas_from_tables(
+    tables: npt.NDArray[np.float64],
     weights: KappaWeights,
     disagreement: npt.NDArray[np.float64],
-) -> dict[str, float | None]:
-    undefined: dict[str, float | None] = {
-        "kappa": None,
-        "std_error": None,
-        "observed_agreement": None,
-        "expected_agreement": None,
-    }
-    total = table.sum()
-    if total == 0:
-        return undefined
-    observed = table / total
-    expected = observed.sum(axis=1)[:, None] * observed.sum(axis=0)[None, :]
-    observed_agreement = 1.0 - float((disagreement * observed).sum())
-    expected_agreement = 1.0 - float((disagreement * expected).sum())
-    if expected_agreement >= 1.0 - 1e-12:
-        # Both annotators used one and the same label throughout: chance agreement is
-        # already perfect, so kappa is 0/0.
-        return {**undefined, "observed_agreement": observed_agreement, "expected_agreement": 1.0}
-    wt = None if weights == "none" else weights
-    # statsmodels also derives a z-test with std under H0, which divides by zero when
-    # agreement is perfect; only kappa and its variance are used here.
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Kappa, its standard error, observed and expected agreement of each (pair) table.
+
+    NaN where undefined: no shared items, or chance agreement already perfect (both
+    annotators used one and the same label throughout, so kappa is 0/0).
+    """
+    # These are statsmodels' cohens_kappa formulas (Fleiss, Cohen & Everitt 1969 for the
+    # variance; the SAS weighted form), evaluated for every pair at once: cohens_kappa
+    # builds a results object with frozen scipy distributions per call (milliseconds
+    # each), which dominated the run time with hundreds of pairs. The unit tests compare
+    # both on random tables.
+    n_shared = tables.sum(axis=(1, 2))
     with np.errstate(divide="ignore", invalid="ignore"):
-        result = cohens_kappa(table, wt=wt)
-    variance = float(result["var_kappa"])
+        probs = tables / n_shared[:, None, None]
+        freq_row = probs.sum(axis=2)
+        freq_col = probs.sum(axis=1)
+        expected = freq_row[:, :, None] * freq_col[:, None, :]
+        observed_agreement = 1.0 - (disagreement * probs).sum(axis=(1, 2))
+        expected_agreement = 1.0 - (disagreement * expected).sum(axis=(1, 2))
+        if weights == "none":
+            agree = np.diagonal(probs, axis1=1, axis2=2)
+            agree_exp = np.diagonal(expected, axis1=1, axis2=2).sum(axis=1)
+            kappa = (agree.sum(axis=1) - agree_exp) / (1.0 - agree_exp)
+            slack = (1.0 - kappa)[:, None]
+            term_a = (agree * (1.0 - (freq_row + freq_col) * slack) ** 2).sum(axis=1)
+            off_diagonal = 1.0 - np.eye(tables.shape[1])
+            term_b = probs * (freq_col[:, :, None] + freq_row[:, None, :]) ** 2
+            term_b = (1.0 - kappa) ** 2 * (term_b * off_diagonal).sum(axis=(1, 2))
+            term_c = (kappa - agree_exp * (1.0 - kappa)) ** 2
+            variance = (term_a + term_b - term_c) / (1.0 - agree_exp) ** 2 / n_shared
+        else:
+            kappa = 1.0 - (disagreement * probs).sum(axis=(1, 2)) / (disagreement * expected).sum(
+                axis=(1, 2)
+            )
+            agreement_weights = 1.0 - disagreement
+            w_row = (freq_col[:, None, :] * agreement_weights).sum(axis=2)
+            w_col = (freq_row[:, :, None] * agreement_weights).sum(axis=1)
+            agree_wexp = (agreement_weights * expected).sum(axis=(1, 2))
+            slack3 = (1.0 - kappa)[:, None, None]
+            term_a = (
+                probs * (agreement_weights - (w_col[:, None, :] + w_row[:, :, None]) * slack3) ** 2
+            )
+            variance = term_a.sum(axis=(1, 2)) - (kappa - agree_wexp * (1.0 - kappa)) ** 2
+            variance /= (1.0 - agree_wexp) ** 2 * n_shared
+    empty = n_shared == 0
+    degenerate = ~empty & (expected_agreement >= 1.0 - 1e-12)
+    kappa = np.where(empty | degenerate, np.nan, kappa)
+    std_error = np.where(
+        empty | degenerate | ~np.isfinite(variance), np.nan, np.sqrt(np.maximum(variance, 0.0))
+    )
     return {
-        "kappa": float(result["kappa"]),
-        "std_error": float(np.sqrt(max(variance, 0.0))) if np.isfinite(variance) else None,
-        "observed_agreement": observed_agreement,
-        "expected_agreement": expected_agreement,
+        "kappa": kappa,
+        "std_error": std_error,
+        "observed_agreement": np.where(empty, np.nan, observed_agreement),
+        "expected_agreement": np.where(
+            empty, np.nan, np.where(degenerate, 1.0, expected_agreement)
+        ),
     }
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy import sparse
 
 from ops.metrics.ratings import check_rating_frame, encode_labels
 
@@ -62,6 +63,15 @@ def fit_dawid_skene(
     annotator_codes, annotators = pd.factorize(frame["annotator_id"], sort=False)
     n_items, n_annotators, n_labels = len(items), len(annotators), len(labels)
 
+    # ratings[i, a * L + l]: how often annotator a gave item i label l. Both EM steps are
+    # products with this sparse matrix, so an iteration costs one pass over the ratings.
+    ratings = sparse.csr_matrix(
+        (
+            np.ones(len(item_codes)),
+            (item_codes, annotator_codes.astype(np.int64) * n_labels + label_codes),
+        ),
+        shape=(n_items, n_annotators * n_labels),
+    )
     # Start from the soft majority vote: each item's share of votes per label.
     posterior = _accumulate(item_codes, np.eye(n_labels)[label_codes], n_items)
     posterior /= posterior.sum(axis=1, keepdims=True)
@@ -72,21 +82,15 @@ def fit_dawid_skene(
     confusion = np.full((n_annotators, n_labels, n_labels), 1.0 / n_labels)
     while n_iterations < max_iterations:
         n_iterations += 1
-        priors, confusion = _estimate_parameters(
-            posterior, item_codes, annotator_codes, label_codes, n_annotators, smoothing
-        )
-        updated = _estimate_posterior(
-            priors, confusion, item_codes, annotator_codes, label_codes, n_items
-        )
+        priors, confusion = _estimate_parameters(posterior, ratings, n_annotators, smoothing)
+        updated = _estimate_posterior(priors, confusion, ratings)
         change = float(np.abs(updated - posterior).max())
         posterior = updated
         if change < tolerance:
             converged = True
             break
     # Parameters consistent with the final posterior, so accuracy and posterior agree.
-    priors, confusion = _estimate_parameters(
-        posterior, item_codes, annotator_codes, label_codes, n_annotators, smoothing
-    )
+    priors, confusion = _estimate_parameters(posterior, ratings, n_annotators, smoothing)
     accuracy = np.einsum("k,akk->a", priors, confusion)
     return DawidSkeneResult(
         labels=labels,
@@ -108,9 +112,7 @@ def fit_dawid_skene(
 
 def _estimate_parameters(
     posterior: FloatArray,
-    item_codes: npt.NDArray[np.intp],
-    annotator_codes: npt.NDArray[np.intp],
-    label_codes: npt.NDArray[np.intp],
+    ratings: sparse.csr_matrix,
     n_annotators: int,
     smoothing: float,
 ) -> tuple[FloatArray, FloatArray]:
@@ -118,8 +120,7 @@ def _estimate_parameters(
     priors = (posterior.sum(axis=0) + smoothing) / (posterior.shape[0] + n_labels * smoothing)
     # Soft counts: cell (a, l) collects, per true class k, the posterior mass of every item
     # that annotator a labelled l.
-    cells = annotator_codes * n_labels + label_codes
-    soft = _accumulate(cells, posterior[item_codes], n_annotators * n_labels)
+    soft: FloatArray = np.asarray(ratings.T @ posterior)
     counts = soft.reshape(n_annotators, n_labels, n_labels).transpose(0, 2, 1)
     # The pseudo-count keeps an annotator with few ratings from getting a confusion row of
     # exact zeros (log of zero) for a class they never met.
@@ -132,18 +133,13 @@ def _estimate_parameters(
 
 
 def _estimate_posterior(
-    priors: FloatArray,
-    confusion: FloatArray,
-    item_codes: npt.NDArray[np.intp],
-    annotator_codes: npt.NDArray[np.intp],
-    label_codes: npt.NDArray[np.intp],
-    n_items: int,
+    priors: FloatArray, confusion: FloatArray, ratings: sparse.csr_matrix
 ) -> FloatArray:
-    log_confusion = np.log(confusion)
-    log_priors = np.log(priors)
-    # Row r contributes log P(label_r | truth k) for every k, summed per item.
-    evidence = _accumulate(item_codes, log_confusion[annotator_codes, :, label_codes], n_items)
-    log_posterior = evidence + log_priors
+    n_annotators, n_labels, _ = confusion.shape
+    # Each rating (a, l) adds log P(l | truth k) for every k, summed per item.
+    log_confusion = np.log(confusion).transpose(0, 2, 1).reshape(n_annotators * n_labels, n_labels)
+    evidence: FloatArray = np.asarray(ratings @ log_confusion)
+    log_posterior = evidence + np.log(priors)
     log_posterior -= log_posterior.max(axis=1, keepdims=True)
     posterior = np.exp(log_posterior)
     posterior /= posterior.sum(axis=1, keepdims=True)
@@ -151,6 +147,13 @@ def _estimate_posterior(
 
 
 def _accumulate(groups: npt.NDArray[np.intp], values: FloatArray, n_groups: int) -> FloatArray:
-    totals = np.zeros((n_groups, values.shape[1]), dtype=np.float64)
-    np.add.at(totals, groups, values)
-    return totals
+    """Row sums of ``values`` per group; one bincount per column (np.add.at is far slower)."""
+    if values.shape[1] == 0:
+        return np.zeros((n_groups, 0), dtype=np.float64)
+    return np.stack(
+        [
+            np.bincount(groups, weights=values[:, column], minlength=n_groups)
+            for column in range(values.shape[1])
+        ],
+        axis=1,
+    )

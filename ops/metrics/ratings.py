@@ -32,7 +32,9 @@ def check_rating_frame(frame: pd.DataFrame) -> None:
 
 def order_labels(labels: Iterable[Hashable]) -> list[Hashable]:
     """Distinct labels in scale order: numeric when every label reads as a number, else text."""
-    distinct = list(dict.fromkeys(labels))
+    # A Series finds its distinct values in first-seen order in C; iterating it is slow.
+    values = labels.unique() if isinstance(labels, pd.Series | pd.Index) else labels
+    distinct = list(dict.fromkeys(values))
     numbers = [_read_number(label) for label in distinct]
     if all(number is not None for number in numbers):
         # Labels read from CSV are text; "10" must come after "9" on an ordinal scale.
@@ -56,12 +58,11 @@ def read_label_values(labels: Iterable[Hashable]) -> npt.NDArray[np.float64]:
 
 def encode_labels(frame: pd.DataFrame) -> tuple[npt.NDArray[np.intp], list[Hashable]]:
     """Label code per rating row (index into the returned scale-ordered label list)."""
-    labels = order_labels(frame["label"])
+    first_seen_codes, distinct = pd.factorize(frame["label"], sort=False)
+    labels = order_labels(list(distinct))
     position = {label: index for index, label in enumerate(labels)}
-    codes = np.fromiter(
-        (position[label] for label in frame["label"]), dtype=np.intp, count=len(frame)
-    )
-    return codes, labels
+    scale_code = np.asarray([position[label] for label in distinct], dtype=np.intp)
+    return scale_code[first_seen_codes], labels
 
 
 def count_labels_per_item(frame: pd.DataFrame) -> pd.DataFrame:
@@ -69,10 +70,10 @@ def count_labels_per_item(frame: pd.DataFrame) -> pd.DataFrame:
     check_rating_frame(frame)
     label_codes, labels = encode_labels(frame)
     item_codes, items = pd.factorize(frame["item_id"], sort=False)
-    counts = np.zeros((len(items), len(labels)), dtype=np.int64)
-    np.add.at(counts, (item_codes, label_codes), 1)
+    cells = item_codes.astype(np.int64) * len(labels) + label_codes
+    counts = np.bincount(cells, minlength=len(items) * len(labels)).reshape(len(items), len(labels))
     return pd.DataFrame(
-        counts,
+        counts.astype(np.int64),
         index=pd.Index(items, name="item_id"),
         columns=pd.Index(labels, name="label"),
     )
