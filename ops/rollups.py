@@ -16,18 +16,22 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    DateTime,
     Integer,
     MetaData,
     Select,
     Table,
+    Time,
     and_,
     case,
     cast,
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    text,
     tuple_,
 )
 from sqlalchemy.orm import Session
@@ -47,6 +51,10 @@ WATERMARK_JOB = "rollup"
 # Pay rates and rate corrections already reflected in the rollup costs (ids).
 PAY_RATE_MARK = "last_pay_rate_id"
 CORRECTION_MARK = "last_correction_id"
+# A refresh touching more than this share of the rollup rows (and more than a few
+# hundred of them) rebuilds them all instead.
+REBUILD_SHARE = 0.25
+REBUILD_MIN_KEYS = 500
 
 _keys_metadata = MetaData()
 ROLLUP_KEYS = Table(
@@ -113,19 +121,69 @@ def _in_period(rate: Any, person: Any, moment: Any) -> ColumnElement[bool]:
 COST_SCALE = 3_600_000
 
 
-def _cost(rate: Any, seconds: Any, counts: ColumnElement[bool]) -> ColumnElement[int]:
-    """Cost of one event at ``rate`` in minor units x COST_SCALE: hourly or per item."""
-    milliseconds = cast(func.round(func.coalesce(seconds, 0.0) * 1000), BigInteger)
+def rate_boundaries(session: Session) -> list[dt.time]:
+    """Times of day (UTC), other than midnight, at which some pay rate starts; sorted."""
+    starts = session.scalars(select(PayRate.effective_from).distinct()).all()
+    return sorted({start.time() for start in starts} - {dt.time()})
+
+
+def _time_of_day(column: Any, dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Time)
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff'; the time is the text after the date.
+    return func.substr(column, 12)
+
+
+def _bucket(column: Any, dialect: str, boundaries: Sequence[dt.time]) -> ColumnElement[Any]:
+    """Which part of its day ``column`` falls in, the day cut at every rate boundary."""
+    if not boundaries:
+        return literal_column("0")
+    time_of_day = _time_of_day(column, dialect)
+    cuts = [
+        boundary if dialect == "postgresql" else boundary.strftime("%H:%M:%S.%f")
+        for boundary in boundaries
+    ]
     return case(
-        (rate.c.basis == "hourly", milliseconds * rate.c.amount_minor),
-        (and_(rate.c.basis == "per_item", counts), rate.c.amount_minor * COST_SCALE),
+        *[(time_of_day >= cut, len(cuts) - index) for index, cut in enumerate(reversed(cuts))],
         else_=0,
     )
 
 
-def as_int(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """How many rows of the group meet ``condition``."""
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+def _bucket_start(
+    day: Any, bucket: Any, dialect: str, boundaries: Sequence[dt.time]
+) -> ColumnElement[Any]:
+    """The moment a part of a day begins, comparable with rate start times."""
+    offsets = [dt.timedelta()] + [
+        dt.timedelta(hours=b.hour, minutes=b.minute, seconds=b.second, microseconds=b.microsecond)
+        for b in boundaries
+    ]
+    if dialect == "postgresql":
+        start = cast(day, DateTime())
+        shifted = (
+            start
+            if not boundaries
+            else start + case(*[(bucket == index, offset) for index, offset in enumerate(offsets)])
+        )
+        return func.timezone("UTC", shifted)
+
+    def moment(offset: dt.timedelta) -> ColumnElement[Any]:
+        whole = int(offset.total_seconds())
+        text = func.strftime("%Y-%m-%d %H:%M:%S", day, f"+{whole} seconds")
+        return text + f".{offset.microseconds:06d}"
+
+    if not boundaries:
+        return moment(offsets[0])
+    return case(*[(bucket == index, moment(offset)) for index, offset in enumerate(offsets)])
+
+
+def _milliseconds(seconds: Any) -> ColumnElement[int]:
+    return cast(func.round(func.coalesce(seconds, 0.0) * 1000), BigInteger)
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many events of the group meet ``condition`` (an aggregate FILTER, cheaper than
+    summing a CASE)."""
+    return func.count().filter(condition)
 
 
 def _rounded_sum(expression: ColumnElement[int]) -> ColumnElement[int]:
@@ -135,50 +193,121 @@ def _rounded_sum(expression: ColumnElement[int]) -> ColumnElement[int]:
     return cast((total + COST_SCALE // 2).self_group().op("/")(COST_SCALE), BigInteger)
 
 
-def aggregate_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
-    """SELECT of rollup rows from events, optionally limited to the keys in ``keys``."""
+def aggregate_select(
+    dialect: str, *, keys: Table | None = None, boundaries: Sequence[dt.time] = ()
+) -> Select[Any]:
+    """SELECT of rollup rows from events, optionally limited to the keys in ``keys``.
+
+    ``boundaries`` must hold every time of day at which a pay rate starts (other than
+    midnight): see rate_boundaries.
+    """
+    # Events are first summed per person, project, day and reviewer, and per part of
+    # the day between rate boundaries; within one such part nobody's rate changes, so
+    # each part is priced once at the rate in effect when it begins. The rate lookups
+    # then join a few thousand sums instead of every event, and the costs are the same
+    # exact integers a price per event would give (rate x the sum of milliseconds).
     event = AnnotationEvent.__table__
-    work_rate = _rate_periods("work_rate")
-    review_rate = _rate_periods("review_rate")
     day = utc_day(event.c.submitted_at, dialect)
     answered = and_(event.c.skipped == False, event.c.label.is_not(None))  # noqa: E712
     reviewed = event.c.review_outcome.is_not(None)
-    source = event.outerjoin(
-        work_rate, _in_period(work_rate, event.c.annotator_id, event.c.submitted_at)
-    ).outerjoin(review_rate, _in_period(review_rate, event.c.reviewer_id, event.c.reviewed_at))
+    work_bucket = _bucket(event.c.submitted_at, dialect, boundaries)
+    # Grouped by reviewer and review day as recorded; only reviewed events add review
+    # time and counts, so an unreviewed event that names a reviewer costs nothing.
+    reviewer = event.c.reviewer_id
+    review_day = utc_day(event.c.reviewed_at, dialect)
+    review_bucket = _bucket(event.c.reviewed_at, dialect, boundaries)
+    buckets = [work_bucket, review_bucket] if boundaries else []
+    source: Any = event
     if keys is not None:
-        source = source.join(
+        source = event.join(
             keys,
             and_(
                 keys.c.annotator_id == event.c.annotator_id,
                 keys.c.project_id == event.c.project_id,
+                # The day as an equality lets many keys hash-join; the range lets a few
+                # keys use the (annotator, submitted_at) index.
+                keys.c.day == day,
                 event.c.submitted_at >= keys.c.day_start,
                 event.c.submitted_at < keys.c.day_end,
             ),
         )
-    return (
+    parts = (
         select(
             event.c.annotator_id,
             event.c.project_id,
             day.label("day"),
-            as_int(answered).label("annotations"),
-            as_int(event.c.skipped == True).label("skipped"),  # noqa: E712
+            work_bucket.label("work_bucket"),
+            reviewer.label("reviewer_id"),
+            review_day.label("review_day"),
+            review_bucket.label("review_bucket"),
+            _count(answered).label("annotations"),
+            _count(event.c.skipped == True).label("skipped"),  # noqa: E712
             func.coalesce(func.sum(event.c.active_seconds), 0.0).label("active_seconds"),
-            as_int(and_(event.c.is_gold == True, answered)).label("gold_answered"),  # noqa: E712
-            as_int(
+            _count(and_(event.c.is_gold == True, answered)).label("gold_answered"),  # noqa: E712
+            _count(
                 and_(event.c.is_gold == True, answered, event.c.label == event.c.gold_label)  # noqa: E712
             ).label("gold_correct"),
-            as_int(event.c.escalated == True).label("escalations"),  # noqa: E712
-            as_int(reviewed).label("reviewed"),
-            as_int(event.c.review_outcome == "accepted").label("accepted"),
-            _rounded_sum(_cost(work_rate, event.c.active_seconds, answered)).label("cost_minor"),
-            _rounded_sum(
-                case((reviewed, _cost(review_rate, event.c.review_seconds, reviewed)), else_=0)
-            ).label("review_cost_minor"),
-            func.max(work_rate.c.currency).label("currency"),
+            _count(event.c.escalated == True).label("escalations"),  # noqa: E712
+            _count(reviewed).label("reviewed"),
+            _count(event.c.review_outcome == "accepted").label("accepted"),
+            # Hourly pay covers all active time, skipped items included.
+            func.coalesce(func.sum(_milliseconds(event.c.active_seconds)), 0).label("work_ms"),
+            func.coalesce(
+                func.sum(_milliseconds(event.c.review_seconds)).filter(reviewed), 0
+            ).label("review_ms"),
         )
         .select_from(source)
-        .group_by(event.c.annotator_id, event.c.project_id, day)
+        .group_by(event.c.annotator_id, event.c.project_id, day, reviewer, review_day, *buckets)
+        .subquery("parts")
+    )
+    work_rate = _rate_periods("work_rate")
+    review_rate = _rate_periods("review_rate")
+    work_start = _bucket_start(parts.c.day, parts.c.work_bucket, dialect, boundaries)
+    review_start = _bucket_start(parts.c.review_day, parts.c.review_bucket, dialect, boundaries)
+    priced = parts.outerjoin(
+        work_rate, _in_period(work_rate, parts.c.annotator_id, work_start)
+    ).outerjoin(review_rate, _in_period(review_rate, parts.c.reviewer_id, review_start))
+    work_cost = case(
+        (work_rate.c.basis == "hourly", parts.c.work_ms * work_rate.c.amount_minor),
+        (
+            work_rate.c.basis == "per_item",
+            parts.c.annotations * work_rate.c.amount_minor * COST_SCALE,
+        ),
+        else_=0,
+    )
+    review_cost = case(
+        (review_rate.c.basis == "hourly", parts.c.review_ms * review_rate.c.amount_minor),
+        (
+            review_rate.c.basis == "per_item",
+            parts.c.reviewed * review_rate.c.amount_minor * COST_SCALE,
+        ),
+        else_=0,
+    )
+    totals = [
+        func.coalesce(func.sum(parts.c[name]), 0).label(name)
+        for name in (
+            "annotations",
+            "skipped",
+            "active_seconds",
+            "gold_answered",
+            "gold_correct",
+            "escalations",
+            "reviewed",
+            "accepted",
+        )
+    ]
+    return (
+        select(
+            parts.c.annotator_id,
+            parts.c.project_id,
+            parts.c.day,
+            *totals,
+            _rounded_sum(work_cost).label("cost_minor"),
+            _rounded_sum(review_cost).label("review_cost_minor"),
+            func.max(work_rate.c.currency).label("currency"),
+        )
+        .select_from(priced)
+        .group_by(parts.c.annotator_id, parts.c.project_id, parts.c.day)
     )
 
 
@@ -217,14 +346,33 @@ def watermark(session: Session) -> int:
     return int(state.state.get("last_event_id", 0)) if state else 0
 
 
+def prepare_aggregation(session: Session) -> None:
+    """PostgreSQL settings for the rollup queries, for this transaction only."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # The planner overestimates the groups of the first GROUP BY by two orders of
+    # magnitude (several expressions, no joint statistics). That switches on JIT
+    # optimisation, which then costs more than the aggregation itself, and makes a hash
+    # aggregate look too big for work_mem, so it sorts a million rows instead. The real
+    # hash table holds a few thousand groups.
+    session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
+    # A refresh touches a few (annotator, day) ranges: read them through the index.
+    session.execute(text("SET LOCAL random_page_cost = 1.1"))
+
+
 def rebuild(session: Session) -> int:
     """Recompute every rollup row from all events; returns rows written."""
     dialect = session.get_bind().dialect.name
+    prepare_aggregation(session)
     high = _max_event_id(session)
     high_rate, high_fix = _max_pay_marks(session)
     session.execute(delete(DailyRollup))
     session.execute(
-        insert(DailyRollup).from_select(list(ROLLUP_COLUMNS), aggregate_select(dialect))
+        insert(DailyRollup).from_select(
+            list(ROLLUP_COLUMNS),
+            aggregate_select(dialect, boundaries=rate_boundaries(session)),
+        )
     )
     # Every row now has the rates as they are, so no rate change is pending either.
     _set_state(
@@ -248,6 +396,11 @@ def refresh(session: Session) -> int:
         .where(event.c.id > low, event.c.id <= high)
         .distinct()
     ).all()
+    existing = int(session.scalar(select(func.count()).select_from(DailyRollup)) or 0)
+    if len(touched) > max(REBUILD_MIN_KEYS, REBUILD_SHARE * existing):
+        # Late work spread over most of history: recomputing everything is cheaper
+        # than finding the events of each touched key.
+        return rebuild(session)
     rewritten = _rewrite(session, touched)
     _set_watermark(session, high)
     return rewritten
@@ -318,11 +471,15 @@ def _rewrite(session: Session, touched: Sequence[Any]) -> int:
                 "day_end": start + dt.timedelta(days=1),
             }
         )
+    prepare_aggregation(session)
     connection = session.connection()
     ROLLUP_KEYS.create(connection, checkfirst=True)
     try:
         session.execute(delete(ROLLUP_KEYS))
         session.execute(insert(ROLLUP_KEYS), keys)
+        if dialect == "postgresql":
+            # Without statistics the planner guesses the key count and picks loops.
+            session.execute(text("ANALYZE rollup_keys"))
         session.execute(
             delete(DailyRollup).where(
                 tuple_(DailyRollup.annotator_id, DailyRollup.project_id, DailyRollup.day).in_(
@@ -332,7 +489,8 @@ def _rewrite(session: Session, touched: Sequence[Any]) -> int:
         )
         session.execute(
             insert(DailyRollup).from_select(
-                list(ROLLUP_COLUMNS), aggregate_select(dialect, keys=ROLLUP_KEYS)
+                list(ROLLUP_COLUMNS),
+                aggregate_select(dialect, keys=ROLLUP_KEYS, boundaries=rate_boundaries(session)),
             )
         )
     finally:
