@@ -157,6 +157,18 @@ def test_notes_are_kept_and_a_stale_edit_is_refused(session: Session) -> None:
     assert entry.after == {"discussion_notes": "i3 is ambiguous"}
 
 
+def test_archiving_from_a_stale_view_is_refused(session: Session) -> None:
+    session_id, _people, _team = _session_with_people(session)
+    seen = calibration.session_detail(session, OPS, session_id).version_id
+    calibration.save_notes(session, OPS, session_id, "keep this", expected_version=seen)
+    with pytest.raises(ConflictError, match="changed by olga"):
+        calibration.archive_session(
+            session, OPS, session_id, expected_version=seen, reason="created by mistake"
+        )
+    assert calibration.session_detail(session, OPS, session_id).discussion_notes == "keep this"
+    assert not audit_entries(session, "calibration.archive")
+
+
 def test_archiving_a_session_hides_it_and_keeps_it(session: Session) -> None:
     session_id, (ann, _bo, _cas), _team = _session_with_people(session)
     calibration.record_labels(session, OPS, session_id, ann, {"i1": "pos"}, expected_labels={})
@@ -168,6 +180,10 @@ def test_archiving_a_session_hides_it_and_keeps_it(session: Session) -> None:
     assert calibration.calibration_history(session, OPS, ann).empty
     with pytest.raises(NotFound):
         calibration.session_detail(session, OPS, session_id)
+    with pytest.raises(NotFound):
+        calibration.archive_session(
+            session, OPS, session_id, expected_version=version, reason="archived twice"
+        )
     kept = session.scalars(
         select(CalibrationResult).where(CalibrationResult.session_id == session_id)
     ).all()
@@ -360,6 +376,8 @@ def test_work_under_a_superseded_version_is_flagged_for_review(session: Session)
     )
     assert request.n_events == 3
     assert "v1 superseded by v2" in request.reason
+    entry = audit_entries(session, "rereview.create")[-1]
+    assert entry.actor == "olga" and entry.entity_id == str(request.id)
     flagged = session.scalar(
         select(func.count(AnnotationEvent.id)).where(
             AnnotationEvent.rereview_request_id == request.id

@@ -271,6 +271,24 @@ def test_archiving_keeps_the_person_and_needs_a_reason(session: Session) -> None
     assert len(audit_entries(session, "annotator.restore")) == 1
 
 
+def test_archiving_from_a_stale_profile_is_refused(session: Session) -> None:
+    annotator = make_annotator(session)
+    seen = annotator.version_id
+    roster.update_annotator(
+        session,
+        ADMIN,
+        annotator.id,
+        details(display_name=annotator.display_name, email=annotator.email),
+        expected_version=seen,
+    )
+    with pytest.raises(ConflictError, match="changed by ada"):
+        roster.archive_annotator(
+            session, OPS, annotator.id, expected_version=seen, reason="contract ended"
+        )
+    assert annotator.archived_at is None
+    assert not audit_entries(session, "annotator.archive")
+
+
 def test_leads_cannot_archive(session: Session) -> None:
     team = make_team(session)
     annotator = make_annotator(session, team_id=team.id)

@@ -684,3 +684,45 @@ def test_reassignment_offers_current_projects_to_leave_and_others_to_join(
     current, joinable = staffing.reassignment_choices(session, OPS, person.id, today=TODAY)
     assert current == {on.id: on.slug}
     assert off.id in joinable and on.id not in joinable and paused.id not in joinable
+
+
+def test_finance_records_no_training_and_leads_correct_no_pay(session: Session) -> None:
+    team = make_team(session)
+    person = make_annotator(session, team_id=team.id)
+    with pytest.raises(PermissionDenied):
+        training.record_training(
+            session, FINANCE, person.id, kind="initial", topic="x", completed_on=TODAY
+        )
+    rate = make_pay_rate(session, person)
+    with pytest.raises(PermissionDenied):
+        pay.correct_pay_rate(
+            session,
+            lead_of(team.id),
+            rate.id,
+            basis="hourly",
+            amount="20",
+            currency="USD",
+            effective_on=dt.date(2026, 1, 1),
+            reason="not theirs to fix",
+            expected_corrections=0,
+        )
+    assert not audit_entries(session, "training.record")
+    assert not audit_entries(session, "pay_rate.correct")
+
+
+def test_an_assignment_is_audited_and_only_ops_assign(session: Session) -> None:
+    team = make_team(session)
+    person = make_annotator(session, team_id=team.id)
+    project = make_project(session)
+    with pytest.raises(PermissionDenied):
+        staffing.assign_to_project(session, lead_of(team.id), person.id, project_id=project.id)
+    assignment = staffing.assign_to_project(
+        session, OPS, person.id, project_id=project.id, role="annotator", starts_on=TODAY
+    )
+    entry = audit_entries(session, "assignment.create")[-1]
+    assert entry.entity_id == str(assignment.id) and entry.actor == "olga"
+    with pytest.raises(ValidationError, match="promote first") as caught:
+        staffing.assign_to_project(
+            session, OPS, person.id, project_id=make_project(session).id, role="reviewer"
+        )
+    assert caught.value.field == "role"
