@@ -134,7 +134,7 @@ def compute_project_agreements(
     Idempotent: a second run for the same window replaces the first one's figures.
     """
     start, end = agreement_window(now, window_days)
-    projects = [p for p in queries.list_projects(session) if p.status != "archived"]
+    projects = queries.list_projects(session)  # archived projects are left out
     for index, project in enumerate(projects):
         if progress is not None:
             progress(f"agreement of {project.slug}", index / max(len(projects), 1))

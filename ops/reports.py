@@ -70,7 +70,9 @@ def annotator_report(
     project = _project(session, project_slug)
     people = None
     if principal.role == "lead":
-        team = report_queries.list_annotator_names(session, team_id=principal.team_id or -1)
+        if principal.team_id is None:
+            return []  # a lead not linked to a team sees nobody
+        team = report_queries.list_annotator_names(session, team_id=principal.team_id)
         people = [int(annotator_id) for annotator_id in team.index]
     totals = report_queries.load_annotator_totals_frame(
         session, project_id=project.id, since=since, annotator_ids=people

@@ -189,6 +189,11 @@ def test_who_may_see_which_annotators(session: Session) -> None:
     assert [row["annotator"] for row in rows] == ["ana@planted.example", "ben@planted.example"]
     # A lead sees no pay.
     assert {row["cost"] for row in rows} == {None} and {row["currency"] for row in rows} == {None}
+    # A lead whose login is not linked to a team sees nobody.
+    assert (
+        annotator_report(session, Principal(username="l2", role="lead"), project_slug="planted")
+        == []
+    )
     with pytest.raises(PermissionDenied):
         annotator_report(session, Principal(username="a", role="annotator"), project_slug="planted")
     with pytest.raises(NotFound, match="No project 'nope'"):
