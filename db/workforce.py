@@ -495,17 +495,6 @@ def get_latest_audit(
     ).first()
 
 
-def list_audit_entries(session: Session, *, entity_type: str, entity_id: str) -> list[AuditEntry]:
-    """Audit entries of one entity, oldest first."""
-    return list(
-        session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id)
-            .order_by(AuditEntry.at, AuditEntry.id)
-        )
-    )
-
-
 def list_pay_rates(session: Session, *, annotator_id: int) -> list[PayRate]:
     """One person's pay rates, oldest first."""
     return list(
@@ -717,19 +706,6 @@ def list_events_under_version(
 def get_setting(session: Session, *, key: str) -> AppSetting | None:
     """The app setting ``key``, or None."""
     return session.get(AppSetting, key)
-
-
-def annotator_names(session: Session, *, annotator_ids: Sequence[int]) -> dict[int, str]:
-    """Annotator id -> display name."""
-    ids = sorted(set(annotator_ids))
-    if not ids:
-        return {}
-    return {
-        int(row[0]): str(row[1])
-        for row in session.execute(
-            select(Annotator.id, Annotator.display_name).where(Annotator.id.in_(ids))
-        )
-    }
 
 
 def list_annotators_by_id(session: Session, *, annotator_ids: Sequence[int]) -> list[Annotator]:

@@ -9,9 +9,8 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from db import queries
 from db.models import Annotator, Project
-from ops.errors import ConflictError, NotFound, PermissionDenied, ValidationError
+from ops.errors import ConflictError, NotFound, ValidationError
 from ops.permissions import Principal, require
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -111,17 +110,3 @@ def require_text(value: str | None, field: str, message: str, *, minimum: int = 
 def start_of_day(day: dt.date) -> dt.datetime:
     """00:00 UTC of ``day``."""
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-
-
-def deny_unless(condition: bool, principal: Principal, what: str) -> None:
-    """PermissionDenied with a readable message unless ``condition``."""
-    if not condition:
-        raise PermissionDenied(f"{principal.username} ({principal.role}) may not {what}")
-
-
-def project_by_slug(session: Session, slug: str, *, field: str = "project") -> Project:
-    """The project named ``slug`` or a ValidationError on ``field``."""
-    project = queries.get_project(session, slug=slug)
-    if project is None:
-        raise ValidationError(f"No project {slug!r}.", field=field)
-    return project
