@@ -7,7 +7,6 @@ import getpass
 import io
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -351,10 +350,9 @@ def serve(
         "--client.toolbarMode",
         "viewer",
     ]
-    try:
-        raise typer.Exit(subprocess.call(command))
-    except KeyboardInterrupt:
-        raise typer.Exit(0) from None
+    sys.stdout.flush()
+    # Become the dashboard process, so stopping `annops serve` stops the dashboard too.
+    os.execv(sys.executable, command)
 
 
 app.command("worker")(worker)

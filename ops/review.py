@@ -300,10 +300,12 @@ def find_affected_work(session: Session, principal: Principal, criteria: Criteri
             ).all(),
             columns=["annotator_id", "effective_from", "basis", "amount_minor", "currency"],
         )
-        events["submitted_at"] = pd.to_datetime(events["submitted_at"], utc=True)
-        rates["effective_from"] = pd.to_datetime(rates["effective_from"], utc=True)
-        priced = price_events(events, rates)
-        cost = int(priced.events["annotation_cost_minor"].sum())
+        if not rates.empty:
+            # Without any pay rate the work cost nothing that annops knows of.
+            events["submitted_at"] = pd.to_datetime(events["submitted_at"], utc=True)
+            rates["effective_from"] = pd.to_datetime(rates["effective_from"], utc=True)
+            priced = price_events(events, rates)
+            cost = int(priced.events["annotation_cost_minor"].sum())
     names = _names(session, events["annotator_id"].unique().tolist() if not events.empty else [])
     by_annotator = (
         events.assign(annotator=events["annotator_id"].map(names))

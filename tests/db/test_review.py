@@ -136,3 +136,14 @@ def test_roles(session: Session, work) -> None:  # type: ignore[no-untyped-def]
         request_rereview(session, Principal(username="l", role="lead"), criteria, reason="x")
     with pytest.raises(ValidationError, match="Say what went wrong"):
         request_rereview(session, OPS, criteria, reason=" ")
+
+
+def test_work_without_pay_rates_costs_nothing_and_can_be_sent_back(session: Session) -> None:
+    project = make_project(session)
+    person = make_annotator(session)
+    for index in range(3):
+        make_event(session, project, person, submitted_at=DAY + dt.timedelta(minutes=index))
+    criteria = Criteria(project_slug=project.slug, annotator_emails=(person.email or "",))
+    affected = find_affected_work(session, OPS, criteria)
+    assert (affected.n_events, affected.cost_minor) == (3, 0)
+    assert request_rereview(session, OPS, criteria, reason="wrong tool config").n_events == 3
