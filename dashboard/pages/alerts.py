@@ -19,6 +19,8 @@ from ops.alerts import (
 from ops.alerts.triage import TRANSITIONS, alert_metric_series
 from ops.errors import AnnopsError
 from ops.projects import alert_settings_for, list_projects, set_alert_settings
+from ops.workforce.choices import FEEDBACK_CATEGORIES
+from ops.workforce.staffing import REASSIGNMENT_REASONS
 
 principal = require_principal()
 st.title("Alerts")
@@ -139,9 +141,7 @@ if detail["annotator_id"] is not None:
     feedback, reassign = st.columns(2)
     with feedback.form(f"feedback_{alert_id}"):
         st.markdown("**Give feedback**")
-        category = st.selectbox(
-            "Category", ["accuracy", "consistency", "speed", "guidelines"], key=f"fb_cat_{alert_id}"
-        )
+        category = st.selectbox("Category", list(FEEDBACK_CATEGORIES), key=f"fb_cat_{alert_id}")
         text = st.text_area("What should change", key=f"fb_text_{alert_id}")
         follow_up = st.date_input("Follow up on", value=None, key=f"fb_date_{alert_id}")
         if st.form_submit_button("Send feedback"):
@@ -164,7 +164,7 @@ if detail["annotator_id"] is not None:
         target = st.selectbox("To project", ["(off the project)", *slugs], key=f"ra_to_{alert_id}")
         reason = st.selectbox(
             "Reason",
-            ["quality", "speed", "skills mismatch", "training"],
+            list(REASSIGNMENT_REASONS),
             key=f"ra_reason_{alert_id}",
         )
         notes = st.text_area("Notes", key=f"ra_notes_{alert_id}")

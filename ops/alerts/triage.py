@@ -20,7 +20,7 @@ from db.models import (
     utcnow,
 )
 from ops import audit
-from ops.errors import NotFound, PermissionDenied, ValidationError
+from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, require
 
 # status -> statuses it may move to
@@ -243,32 +243,24 @@ def give_feedback(
     text: str,
     follow_up_on: dt.date | None = None,
 ) -> FeedbackNote:
-    """Feedback to the alert's annotator, with the alert's evidence attached."""
-    require(principal, "coaching.edit")
+    """Feedback to the alert's annotator through the coaching service, the alert attached."""
+    from ops.workforce.feedback import give_feedback as record_feedback
+
     alert = _load(session, principal, alert_id)
     if alert.annotator_id is None:
         raise ValidationError("This alert is about a project, not a person.", field="alert")
-    if not text.strip():
-        raise ValidationError("Write the feedback the annotator will read.", field="text")
-    from db.models import FEEDBACK_CATEGORIES
-
-    if category not in FEEDBACK_CATEGORIES:
-        raise ValidationError(
-            f"Category must be one of {', '.join(FEEDBACK_CATEGORIES)}.", field="category"
-        )
-    note = FeedbackNote(
-        annotator_id=alert.annotator_id,
+    note = record_feedback(
+        session,
+        principal,
+        alert.annotator_id,
         category=category,
-        text=text.strip(),
-        evidence={"alert_id": alert.id, "rule": alert.rule, **alert.evidence},
+        text=text,
         follow_up_on=follow_up_on,
-        alert_id=alert.id,
-        author=principal.username,
     )
-    session.add(note)
+    note.alert_id = alert.id
+    note.evidence = {**note.evidence, "alert_id": alert.id, "rule": alert.rule, **alert.evidence}
     session.flush()
-    _record(session, principal, alert, "feedback", alert.status, text.strip(), None)
-    audit.record(session, principal, "feedback.create", note)
+    _record(session, principal, alert, "feedback", alert.status, note.text, None)
     return note
 
 
@@ -281,33 +273,34 @@ def propose_reassignment(
     reason_category: str,
     notes: str = "",
 ) -> ReassignmentDecision:
-    """Record a reassignment decision for the alert's annotator, the alert as evidence."""
-    if principal.role not in ("ops", "admin"):
-        raise PermissionDenied(f"{principal.username} ({principal.role}) may not reassign people")
+    """Reassign the alert's annotator off its project through the staffing service; the
+    alert's evidence is stored with the decision's own snapshot of the person's metrics."""
+    from ops.workforce.staffing import record_reassignment
+
     alert = _load(session, principal, alert_id)
     if alert.annotator_id is None:
         raise ValidationError("This alert is about a project, not a person.", field="alert")
-    if not reason_category.strip():
-        raise ValidationError("Choose a reason for the reassignment.", field="reason_category")
     to_project_id = None
     if to_project_slug:
         to_project_id = session.scalar(select(Project.id).where(Project.slug == to_project_slug))
         if to_project_id is None:
             raise NotFound(f"No project {to_project_slug!r}.")
-    decision = ReassignmentDecision(
-        annotator_id=alert.annotator_id,
+    decision = record_reassignment(
+        session,
+        principal,
+        alert.annotator_id,
         from_project_id=alert.project_id,
         to_project_id=to_project_id,
-        reason_category=reason_category.strip(),
-        notes=notes.strip(),
-        evidence={"alert_id": alert.id, "rule": alert.rule, **alert.evidence},
-        alert_id=alert.id,
-        decided_by=principal.username,
+        reason_category=reason_category,
+        notes=notes,
     )
-    session.add(decision)
+    decision.alert_id = alert.id
+    decision.evidence = {
+        **decision.evidence,
+        "alert": {"id": alert.id, "rule": alert.rule, **alert.evidence},
+    }
     session.flush()
-    _record(session, principal, alert, "reassignment", alert.status, notes.strip(), None)
-    audit.record(session, principal, "reassignment.create", decision)
+    _record(session, principal, alert, "reassignment", alert.status, decision.notes, None)
     return decision
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Alert, AlertAction, AuditEntry, FeedbackNote, ReassignmentDecision
+from db.models import Alert, AlertAction, Assignment, AuditEntry, FeedbackNote, ReassignmentDecision
 from ops import rollups
 from ops.alerts import (
     AlertFilter,
@@ -106,14 +106,20 @@ def test_triage_lifecycle_is_recorded_and_audited(session: Session, careless) ->
 
 def test_feedback_and_reassignment_carry_the_alert_as_evidence(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
     project, person, _steady, _team = careless
+    session.add(
+        Assignment(annotator_id=person.id, project_id=project.id, starts_on=dt.date(2026, 1, 1))
+    )
     evaluate_alerts(session, now=NOW)
-    alert = session.scalars(select(Alert)).one()
+    alert = session.scalars(select(Alert).where(Alert.rule == "gold_below_target")).one()
     note = give_feedback(session, OPS, alert.id, category="accuracy", text="Re-read section 3.")
     decision = propose_reassignment(
         session, OPS, alert.id, to_project_slug=None, reason_category="quality"
     )
     assert note.annotator_id == person.id and note.evidence["alert_id"] == alert.id
-    assert decision.evidence["gold_correct"] == 30 and decision.from_project_id == project.id
+    assert (
+        decision.evidence["alert"]["gold_correct"] == 30 and decision.from_project_id == project.id
+    )
+    assert "overall" in decision.evidence  # the staffing service's own snapshot
     assert session.scalars(select(FeedbackNote)).one().alert_id == alert.id
     assert session.scalars(select(ReassignmentDecision)).one().alert_id == alert.id
     actions = session.scalars(
