@@ -72,8 +72,13 @@ def fit_dawid_skene(
         ),
         shape=(n_items, n_annotators * n_labels),
     )
+    # Items rated alike (the same labels from the same people) get the same posterior, so
+    # EM runs once per distinct pattern, weighted by how many items share it: the same
+    # sums, over thousands of patterns instead of up to millions of items.
+    pattern_of_item, first_item, weights = _rating_patterns(ratings)
+    patterns = ratings[first_item]
     # Start from the soft majority vote: each item's share of votes per label.
-    posterior = _accumulate(item_codes, np.eye(n_labels)[label_codes], n_items)
+    posterior = np.asarray(patterns @ np.tile(np.eye(n_labels), (n_annotators, 1)))
     posterior /= posterior.sum(axis=1, keepdims=True)
 
     converged = False
@@ -82,16 +87,19 @@ def fit_dawid_skene(
     confusion = np.full((n_annotators, n_labels, n_labels), 1.0 / n_labels)
     while n_iterations < max_iterations:
         n_iterations += 1
-        priors, confusion = _estimate_parameters(posterior, ratings, n_annotators, smoothing)
-        updated = _estimate_posterior(priors, confusion, ratings)
+        priors, confusion = _estimate_parameters(
+            posterior, weights, patterns, n_annotators, smoothing
+        )
+        updated = _estimate_posterior(priors, confusion, patterns)
         change = float(np.abs(updated - posterior).max())
         posterior = updated
         if change < tolerance:
             converged = True
             break
     # Parameters consistent with the final posterior, so accuracy and posterior agree.
-    priors, confusion = _estimate_parameters(posterior, ratings, n_annotators, smoothing)
+    priors, confusion = _estimate_parameters(posterior, weights, patterns, n_annotators, smoothing)
     accuracy = np.einsum("k,akk->a", priors, confusion)
+    posterior = posterior[pattern_of_item]
     return DawidSkeneResult(
         labels=labels,
         priors=priors,
@@ -110,17 +118,60 @@ def fit_dawid_skene(
     )
 
 
+def _rating_patterns(
+    ratings: sparse.csr_matrix,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], FloatArray]:
+    """Per item its pattern; per pattern one item that has it and how many items do."""
+    # A row's pattern is identified by two independent 64-bit hashes of its cells and
+    # counts (a wrapping sum, so the order of the ratings does not matter); two different
+    # patterns colliding in both is as likely as guessing 128 random bits.
+    generator = np.random.default_rng(20261128)
+    row_starts = ratings.indptr[:-1]
+    keys = []
+    for _ in range(2):
+        cell_weights = generator.integers(1, 2**63, size=ratings.shape[1], dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            cell_hash = cell_weights[ratings.indices] * ratings.data.astype(np.uint64)
+            # Every item has at least one rating, so no row is empty.
+            keys.append(np.add.reduceat(cell_hash, row_starts))
+    return _group_rows(keys[0], keys[1])
+
+
+def _group_rows(
+    first_key: npt.NDArray[np.uint64], second_key: npt.NDArray[np.uint64]
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], FloatArray]:
+    """Rows with equal key pairs grouped: per row its group, per group its first row, sizes."""
+    group_of_row, distinct = pd.factorize(first_key, sort=False)
+    first_row = np.empty(len(distinct), dtype=np.intp)
+    # Written last to first, so each group keeps its first row.
+    first_row[group_of_row[::-1]] = np.arange(len(group_of_row), dtype=np.intp)[::-1]
+    if not np.array_equal(second_key, second_key[first_row][group_of_row]):
+        # The first key alone merged rows the second tells apart: group by both.
+        _, first_row, group_of_row = np.unique(
+            np.stack([first_key, second_key], axis=1),
+            axis=0,
+            return_index=True,
+            return_inverse=True,
+        )
+        group_of_row = group_of_row.reshape(-1)
+    sizes = np.bincount(group_of_row, minlength=len(first_row))
+    return group_of_row.astype(np.intp), first_row.astype(np.intp), sizes.astype(np.float64)
+
+
 def _estimate_parameters(
     posterior: FloatArray,
-    ratings: sparse.csr_matrix,
+    weights: FloatArray,
+    patterns: sparse.csr_matrix,
     n_annotators: int,
     smoothing: float,
 ) -> tuple[FloatArray, FloatArray]:
     n_labels = posterior.shape[1]
-    priors = (posterior.sum(axis=0) + smoothing) / (posterior.shape[0] + n_labels * smoothing)
+    n_items = weights.sum()
+    weighted = posterior * weights[:, None]
+    priors = (weighted.sum(axis=0) + smoothing) / (n_items + n_labels * smoothing)
     # Soft counts: cell (a, l) collects, per true class k, the posterior mass of every item
     # that annotator a labelled l.
-    soft: FloatArray = np.asarray(ratings.T @ posterior)
+    soft: FloatArray = np.asarray(patterns.T @ weighted)
     counts = soft.reshape(n_annotators, n_labels, n_labels).transpose(0, 2, 1)
     # The pseudo-count keeps an annotator with few ratings from getting a confusion row of
     # exact zeros (log of zero) for a class they never met.
@@ -144,16 +195,3 @@ def _estimate_posterior(
     posterior = np.exp(log_posterior)
     posterior /= posterior.sum(axis=1, keepdims=True)
     return posterior
-
-
-def _accumulate(groups: npt.NDArray[np.intp], values: FloatArray, n_groups: int) -> FloatArray:
-    """Row sums of ``values`` per group; one bincount per column (np.add.at is far slower)."""
-    if values.shape[1] == 0:
-        return np.zeros((n_groups, 0), dtype=np.float64)
-    return np.stack(
-        [
-            np.bincount(groups, weights=values[:, column], minlength=n_groups)
-            for column in range(values.shape[1])
-        ],
-        axis=1,
-    )
