@@ -46,6 +46,7 @@ from db.models import (
     UTCDateTime,
     utcnow,
 )
+from db.staging import lock_imports
 
 WATERMARK_JOB = "rollup"
 # Pay rates and rate corrections already reflected in the rollup costs (ids).
@@ -385,6 +386,9 @@ def rebuild(session: Session) -> int:
 def refresh(session: Session) -> int:
     """Fold events newer than the watermark into the rollups; returns rows rewritten."""
     dialect = session.get_bind().dialect.name
+    # Imports hold this lock until they commit. Waiting for it means no import is half
+    # way, so no event id below the new watermark can still appear later.
+    lock_imports(session)
     low = watermark(session)
     high = _max_event_id(session)
     if high <= low:
