@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import jobs as job_queries
 from db.locks import try_transaction_lock
 from db.models import JobRun, JobState, utcnow
-from ops import rollups
+from ops import audit, rollups
 from ops.alerts import evaluate_alerts
 from ops.database import session_factory
 from ops.errors import AnnopsError, NotFound
@@ -278,7 +278,7 @@ def run_job_now(
 ) -> JobOutcome:
     """A person's "run now": checks ``jobs.run`` and records who asked for it."""
     require(principal, "jobs.run")
-    return run_job(
+    outcome = run_job(
         name,
         trigger="manual",
         full=full,
@@ -286,6 +286,15 @@ def run_job_now(
         factory=factory,
         runner=f"{principal.username}@{worker_identity()}",
     )
+    with (factory or session_factory())() as session, session.begin():
+        audit.record(
+            session,
+            principal,
+            "job.run",
+            ("job_runs", outcome.run_id),
+            after={"job": name, "full": full, "status": outcome.status, "rows": outcome.rows},
+        )
+    return outcome
 
 
 def scheduled_rollup() -> None:

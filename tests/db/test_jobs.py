@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import jobs as job_queries
 from db.engine import make_engine
 from db.locks import JOB_LOCKS, lock_key
-from db.models import DailyRollup, JobRun, JobState, ProjectAgreement
+from db.models import AuditEntry, DailyRollup, JobRun, JobState, ProjectAgreement
 from ops import jobs
 from ops.errors import NotFound, PermissionDenied
 from ops.jobs import JOBS, Job, JobBusy, JobContext, run_job, run_job_now, summarise_jobs
@@ -170,6 +170,15 @@ def test_run_now_checks_the_permission_and_records_who(
     assert run.trigger == "manual"
     assert run.worker == f"ada@{socket.gethostname()}:{os.getpid()}"
     assert steps[-1] == ("done", 1.0)
+    with fresh_factory() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "job.run")).one()
+    assert (entry.actor, entry.entity_id) == ("ada", str(run.id))
+    assert entry.after == {
+        "job": "agreement",
+        "full": False,
+        "status": "succeeded",
+        "rows": run.rows,
+    }
 
 
 def test_scheduled_rollup_runs_the_alerts_after_it(
