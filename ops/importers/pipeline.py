@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db import imports as import_queries
 from db import queries, staging
 from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, GoldItem, ImportBatch, utcnow
+from ops import audit
 from ops.importers.chunks import GoldReference, Person, RawChunk
 from ops.importers.events import EventsReader
 from ops.importers.fields import (
@@ -277,6 +278,20 @@ def run_import(
         if request.dry_run:
             savepoint.rollback()
             return _record_dry_run(session, principal, request, result, project_id)
+        audit.record(
+            session,
+            principal,
+            "import.commit",
+            batch,
+            after={
+                "source": request.source,
+                "file_name": batch.file_name,
+                "sha256": sha256,
+                "inserted": batch.n_inserted,
+                "duplicate": batch.n_duplicate,
+                "rejected": batch.n_rejected,
+            },
+        )
         savepoint.commit()
         return result
     except BaseException:

@@ -16,6 +16,7 @@ from db.models import (
     AnnotationEvent,
     Annotator,
     AnnotatorIdentity,
+    AuditEntry,
     GoldItem,
     GuidelineVersion,
     ImportBatch,
@@ -169,6 +170,10 @@ def test_reimport_adds_nothing(session: Session) -> None:
     assert (again.inserted, again.updated, again.duplicate) == (0, 0, 73)
     assert again.summary["annotators_unlinked"] == 0
     assert len(stored(session, project)) == 73
+    entries = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "import.commit").order_by(AuditEntry.id)
+    ).all()
+    assert [(e.after or {}).get("inserted") for e in entries] == [73, 0]
 
 
 @pytest.mark.parametrize("name", ["export_min.json", "export.csv"])
