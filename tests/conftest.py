@@ -31,6 +31,15 @@ BACKENDS = [
 ]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Where PostgreSQL is required (CI), a missing database URL is an error, not a skip."""
+    if os.environ.get("ANNOPS_REQUIRE_POSTGRES") and not POSTGRES_URL:
+        raise pytest.UsageError(
+            "ANNOPS_REQUIRE_POSTGRES is set but ANNOPS_TEST_DATABASE_URL is not: "
+            "the PostgreSQL tests would be skipped"
+        )
+
+
 def create_scratch_database(tmp_path_factory: pytest.TempPathFactory, backend: str) -> str:
     """A new, empty database of ``backend``; its URL."""
     if backend == "sqlite":
