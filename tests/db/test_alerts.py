@@ -94,8 +94,8 @@ def test_triage_lifecycle_is_recorded_and_audited(session: Session, careless) ->
     with pytest.raises(ValidationError, match="cannot become acknowledged"):
         change_status(session, OPS, alert.id, "acknowledged")
     detail = get_alert(session, OPS, alert.id)
-    assert [h["action"] for h in detail["history"]] == ["raised", "acknowledge", "resolve"]
-    assert detail["history"][-1]["note"] == "Retrained on the edge cases."
+    assert [entry.action for entry in detail.history] == ["raised", "acknowledge", "resolve"]
+    assert detail.history[-1].note == "Retrained on the edge cases."
     audits = session.scalars(
         select(AuditEntry.action).where(AuditEntry.entity_type == "alerts")
     ).all()
@@ -138,7 +138,7 @@ def test_roles_and_team_scope(session: Session, careless) -> None:  # type: igno
         change_status(session, FINANCE, alert.id, "acknowledged")
     own_lead = Principal(username="lee", role="lead", team_id=team.id)
     other_lead = Principal(username="lou", role="lead", team_id=make_team(session).id)
-    assert [row["id"] for row in list_alerts(session, own_lead)] == [alert.id]
+    assert [row.id for row in list_alerts(session, own_lead)] == [alert.id]
     assert list_alerts(session, other_lead) == []
     with pytest.raises(NotFound):
         change_status(session, other_lead, alert.id, "acknowledged")
@@ -174,10 +174,10 @@ def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
     rollups.rebuild(session)
     evaluate_alerts(session, now=NOW)
     top = list_alerts(session, OPS, AlertFilter(project_slug=project.slug))
-    assert [row["rule"] for row in top] == ["systematic_issue"]
-    detail = get_alert(session, OPS, top[0]["id"])
-    assert len(detail["linked"]) == 4
-    assert {row["annotator_id"] for row in detail["linked"]} == {p.id for p in people[:4]}
+    assert [row.rule for row in top] == ["systematic_issue"]
+    detail = get_alert(session, OPS, top[0].id)
+    assert len(detail.linked) == 4
+    assert {row.annotator_id for row in detail.linked} == {p.id for p in people[:4]}
     everything = list_alerts(session, OPS, AlertFilter(include_children=True))
     assert len(everything) == 5
 

@@ -283,7 +283,7 @@ def test_the_planted_stories_raise_the_alerts_a_manager_expects(
         rows = list_alerts(session, SYSTEM, AlertFilter(include_children=True))
     by_rule: dict[str, set[tuple[str | None, str]]] = {}
     for row in rows:
-        by_rule.setdefault(row["rule"], set()).add((row["project"], row["subject"]))
+        by_rule.setdefault(row.rule, set()).add((row.project, row.subject))
     fast = {
         "rex.turner@annotators.example",
         "dana.voss@annotators.example",
