@@ -98,6 +98,5 @@ def test_alerts_print_exact_json_and_csv(fresh_factory: sessionmaker[Session]) -
     )
     result = runner.invoke(app, ["alerts", "--status", "resolved", "--format", "csv"])
     assert result.stdout == (
-        "id,rule,severity,status,project,subject,window_start,window_end,parent_alert_id,"
-        "evidence\n"
+        "id,rule,severity,status,project,subject,window_start,window_end,parent_alert_id,evidence\n"
     )

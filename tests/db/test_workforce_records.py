@@ -528,7 +528,7 @@ def test_the_annotator_acknowledges_their_own_feedback_once(session: Session) ->
         session, OPS, person.id, category="praise", text="Great consistency this week!"
     )
     me = annotator_principal(person.id)
-    assert list(feedback.list_my_feedback(session, me)["id"]) == [note.id]
+    assert [item.id for item in feedback.list_my_feedback(session, me)] == [note.id]
     with pytest.raises(NotFound):
         feedback.acknowledge_feedback(session, annotator_principal(other.id), note.id)
     with pytest.raises(PermissionDenied):
