@@ -69,10 +69,10 @@ elif dry_run_clicked or import_clicked:
         else:
             st.success(f"Imported {result.file_name} as batch {result.batch_id}.")
         st.dataframe(pd.DataFrame(summary_rows(result)), hide_index=True, key="import_summary")
-        if result.summary.get("per_annotator"):
+        if result.summary.per_annotator:
             st.subheader("Work per annotator")
             st.dataframe(
-                pd.DataFrame(result.summary["per_annotator"]),
+                pd.DataFrame(result.summary.per_annotator),
                 hide_index=True,
                 key="import_per_annotator",
             )
