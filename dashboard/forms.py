@@ -6,7 +6,7 @@ first) appears with a reload button; anything else the user may read appears on 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -16,6 +16,7 @@ from dashboard.session import db_session
 from ops.errors import AnnopsError, ConflictError, ValidationError
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 FLASH_KEY = "_flash"
 
 
@@ -66,6 +67,19 @@ def submit(errors: FormErrors, action: Callable[[Session], T], done: str) -> T |
     st.session_state[FLASH_KEY] = done
     st.rerun()
     return result
+
+
+def option_label(labels: Mapping[K, str]) -> Callable[[K], str]:
+    """A select widget's format_func showing each option by its label in ``labels``.
+
+    A value that is no longer an option (a widget's state from before the options
+    changed) is shown as itself rather than failing.
+    """
+
+    def label(value: K) -> str:
+        return labels.get(value, str(value))
+
+    return label
 
 
 def show_flash() -> None:

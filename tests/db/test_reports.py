@@ -124,11 +124,13 @@ def test_wilson_intervals_contain_the_planted_accuracy(session: Session) -> None
         correct = sum(e["label"] == e["gold_label"] for e in gold)
         assert (row.gold_answered, row.gold_correct) == (GOLD_PER_PERSON, correct)
         assert row.gold_accuracy == pytest.approx(correct / GOLD_PER_PERSON)
+        assert row.gold_ci_low is not None and row.gold_ci_high is not None
         assert row.gold_ci_low < accuracy < row.gold_ci_high, email
         # 400 answers: the interval is narrow enough to tell 0.55 from 0.70 from 0.82 ...
         assert row.gold_ci_high - row.gold_ci_low < 0.11
     ordered = [rows[email] for email in PLANTED]
     for lower, higher in zip(ordered, ordered[1:], strict=False):
+        assert lower.gold_ci_high is not None and higher.gold_ci_low is not None
         assert lower.gold_ci_high < higher.gold_ci_low
 
 

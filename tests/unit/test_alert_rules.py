@@ -111,7 +111,8 @@ def test_planted_bad_and_fast_sloppy_annotators_are_caught(seed: int) -> None:
     speed = np.concatenate([np.ones(good + bad), np.full(sloppy, 0.4)])
     window, baseline = simulate(rng, accuracy, project_of=project_of, speed=speed)
     findings = find_quality_findings(window, baseline, contexts(4))
-    rules = {f.annotator_id: f.rule for f in findings}
+    assert all(f.annotator_id is not None for f in findings)
+    rules = {f.annotator_id: f.rule for f in findings if f.annotator_id is not None}
     caught_bad = [rules.get(i) for i in range(good, good + bad)]
     caught_sloppy = [rules.get(i) for i in range(good + bad, n)]
     assert sum(rule == "gold_below_target" for rule in caught_bad) >= 0.9 * bad

@@ -193,8 +193,8 @@ def test_reference_agreement_counts_only_items_with_a_reference() -> None:
     )
     reference = pd.Series({"a": "x", "b": "y", "c": None}, dtype=object)
     result = compute_reference_agreement(labels, reference)
-    assert result.loc[1].tolist() == [2, 2, 1.0]
-    assert result.loc[2].tolist() == [2, 1, 0.5]
+    assert result.loc[1].to_numpy().tolist() == [2, 2, 1.0]
+    assert result.loc[2].to_numpy().tolist() == [2, 1, 0.5]
     empty = compute_reference_agreement(labels, pd.Series({"q": "x"}, dtype=object))
     assert empty.empty
 
