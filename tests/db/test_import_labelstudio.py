@@ -141,7 +141,8 @@ def test_unknown_people_become_unlinked_annotators_with_identities(session: Sess
         assert identity.email == EMAIL_BY_USER[external_id]
         annotator = session.get(Annotator, identity.annotator_id)
         assert annotator is not None and annotator.is_linked is False
-    names = {session.get(Annotator, i.annotator_id).display_name for i in identities.values()}  # type: ignore[union-attr]
+    people = [session.get(Annotator, i.annotator_id) for i in identities.values()]
+    names = {person.display_name for person in people if person is not None}
     assert names == {"Alice Nguyen", "Bob Okafor", "Carla Mendes", "Dmitri Volkov"}
 
 

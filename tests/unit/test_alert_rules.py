@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -237,20 +239,20 @@ def test_low_consistency_needs_enough_repeats() -> None:
     assert [f.annotator_id for f in find_consistency_findings(frame, contexts(1))] == [1]
 
 
-def progress(**overrides: object) -> ProjectProgress:
-    values: dict[str, object] = {
-        "project_id": 1,
-        "budget_minor": 1_000_000,
-        "spent_minor": 800_000,
-        "currency": "USD",
-        "volume_target": 100_000,
-        "done": 40_000,
-        "recent_annotations": 14_000,
-        "recent_days": 14,
-        "deadline": dt.date(2026, 7, 1),
-        "today": dt.date(2026, 6, 1),
-    }
-    return ProjectProgress(**(values | overrides))  # type: ignore[arg-type]
+def progress(**overrides: Any) -> ProjectProgress:
+    defaults = ProjectProgress(
+        project_id=1,
+        budget_minor=1_000_000,
+        spent_minor=800_000,
+        currency="USD",
+        volume_target=100_000,
+        done=40_000,
+        recent_annotations=14_000,
+        recent_days=14,
+        deadline=dt.date(2026, 7, 1),
+        today=dt.date(2026, 6, 1),
+    )
+    return dataclasses.replace(defaults, **overrides)
 
 
 def test_budget_burn_forecasts_cost_at_completion() -> None:
