@@ -7,13 +7,15 @@ first) appears with a reload button; anything else the user may read appears on 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import streamlit as st
 from sqlalchemy.orm import Session
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.session import db_session
 from ops.errors import AnnopsError, ConflictError, ValidationError
+from ops.permissions import Principal
 
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -25,7 +27,7 @@ class FormErrors:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._slots: dict[str, Any] = {}
+        self._slots: dict[str, DeltaGenerator] = {}
         self._top = st.empty()
 
     def slot(self, field: str) -> None:
@@ -89,7 +91,7 @@ def show_flash() -> None:
         st.success(message, icon=":material/check_circle:")
 
 
-def form_token(name: str, current: Any) -> Any:
+def form_token(name: str, current: T) -> T:
     """What the record looked like when this form was first drawn (its version).
 
     Saving sends it back, so a record changed by someone else meanwhile is detected
@@ -98,7 +100,8 @@ def form_token(name: str, current: Any) -> Any:
     key = f"_token-{name}"
     if key not in st.session_state:
         st.session_state[key] = current
-    return st.session_state[key]
+    token: T = st.session_state[key]
+    return token
 
 
 def form_key(name: str) -> str:
@@ -112,6 +115,6 @@ def forget_token(name: str) -> None:
     st.session_state.pop(f"_token-{name}", None)
 
 
-def may(principal: Any, action: str) -> bool:
+def may(principal: Principal, action: str) -> bool:
     """Whether to offer a control; ops enforces the permission either way."""
-    return bool(principal.can(action))
+    return principal.can(action)

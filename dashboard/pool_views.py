@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import streamlit as st
 
@@ -145,7 +146,10 @@ def render_promotion(principal: Principal) -> None:
 
 
 def _criteria_form(
-    principal: Principal, tier: str, criteria: tiers.PromotionCriteria, saved_at: object
+    principal: Principal,
+    tier: str,
+    criteria: tiers.PromotionCriteria,
+    saved_at: dt.datetime | None,
 ) -> None:
     name = f"criteria-{tier}"
     token = form_token(name, saved_at)
