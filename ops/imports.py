@@ -47,7 +47,7 @@ def import_upload(
     label_field: str | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[float], object] | None = None,
 ) -> UploadOutcome:
     """Import an uploaded file (raises ImportFailed with nothing stored).
 

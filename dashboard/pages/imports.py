@@ -43,56 +43,47 @@ preview, run = st.columns(2)
 dry_run_clicked = preview.button("Preview (dry run)", key="import_preview")
 import_clicked = run.button("Import", key="import_run", type="primary")
 
-if not (dry_run_clicked or import_clicked):
-    st.stop()
-if upload is None:
+if (dry_run_clicked or import_clicked) and upload is None:
     st.warning("Choose a file first.")
-    st.stop()
-
-bar = st.progress(0.0, text="Reading the file…")
-
-
-def show_progress(share: float) -> None:
-    bar.progress(share, text="Reading the file…")
-
-
-try:
-    outcome = import_upload(
-        principal,
-        source=source,
-        file_name=upload.name,
-        data=upload.getvalue(),
-        project=project,
-        users_data=users.getvalue() if users is not None else None,
-        guideline_version=guideline_version,
-        label_field=label_field,
-        dry_run=dry_run_clicked,
-        skip_invalid=skip_invalid,
-        progress=show_progress,
-    )
-except AnnopsError as error:
-    bar.empty()
-    st.error(str(error))
-else:
-    bar.progress(1.0, text="Done")
-    result = outcome.result
-    if result.dry_run:
-        st.info(f"Dry run of {result.file_name}: nothing was stored.")
+elif (dry_run_clicked or import_clicked) and upload is not None:
+    bar = st.progress(0.0, text="Reading the file…")
+    try:
+        outcome = import_upload(
+            principal,
+            source=source,
+            file_name=upload.name,
+            data=upload.getvalue(),
+            project=project,
+            users_data=users.getvalue() if users is not None else None,
+            guideline_version=guideline_version,
+            label_field=label_field,
+            dry_run=dry_run_clicked,
+            skip_invalid=skip_invalid,
+            progress=lambda share: bar.progress(share, text="Reading the file…"),
+        )
+    except AnnopsError as error:
+        bar.empty()
+        st.error(str(error))
     else:
-        st.success(f"Imported {result.file_name} as batch {result.batch_id}.")
-    st.dataframe(pd.DataFrame(summary_rows(result)), hide_index=True, key="import_summary")
-    if result.summary.per_annotator:
-        st.subheader("Work per annotator")
-        st.dataframe(
-            pd.DataFrame(result.summary.per_annotator),
-            hide_index=True,
-            key="import_per_annotator",
-        )
-    if outcome.rejects_csv is not None:
-        st.download_button(
-            "Download rejected rows (CSV)",
-            outcome.rejects_csv,
-            file_name=f"{result.file_name}.rejects.csv",
-            mime="text/csv",
-            key="import_rejects",
-        )
+        bar.progress(1.0, text="Done")
+        result = outcome.result
+        if result.dry_run:
+            st.info(f"Dry run of {result.file_name}: nothing was stored.")
+        else:
+            st.success(f"Imported {result.file_name} as batch {result.batch_id}.")
+        st.dataframe(pd.DataFrame(summary_rows(result)), hide_index=True, key="import_summary")
+        if result.summary.per_annotator:
+            st.subheader("Work per annotator")
+            st.dataframe(
+                pd.DataFrame(result.summary.per_annotator),
+                hide_index=True,
+                key="import_per_annotator",
+            )
+        if outcome.rejects_csv is not None:
+            st.download_button(
+                "Download rejected rows (CSV)",
+                outcome.rejects_csv,
+                file_name=f"{result.file_name}.rejects.csv",
+                mime="text/csv",
+                key="import_rejects",
+            )
