@@ -1,7 +1,8 @@
 """The dashboard's pages, each declared once with the permission that shows it.
 
-Navigation per role and links into the dashboard are derived from this table, so a page
-is offered to exactly the roles the permission table allows. Pure data: no streamlit.
+Each role's navigation is derived from this table, so a page is offered to exactly the
+roles the permission table allows; anything else that points at a page (a link in a
+notification) should read its slug from here too. Pure data: no streamlit.
 """
 
 from __future__ import annotations
