@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard.forms import FormErrors, form_key, form_token, may, submit
+from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
 from dashboard.pool_views import PERCENT
 from dashboard.session import db_session
 from ops.permissions import Principal
@@ -23,7 +23,7 @@ def project_choices(principal: Principal) -> dict[int, str]:
 def render_new_session(principal: Principal, projects: dict[int, str]) -> None:
     """Create a session from typed reference labels or from a pilot CSV."""
     project_id = st.selectbox(
-        "Project", list(projects), format_func=projects.get, key="cal-new-project"
+        "Project", list(projects), format_func=option_label(projects), key="cal-new-project"
     )
     with db_session() as session:
         table = guidelines.list_versions(session, principal, project_id)
@@ -144,7 +144,7 @@ def render_labels(principal: Principal, detail: CalibrationDetail) -> None:
         st.caption("Nobody in your scope to record labels for.")
         return
     person_id = st.selectbox(
-        "Participant", list(people), format_func=people.get, key=f"cal-{detail.id}-person"
+        "Participant", list(people), format_func=option_label(people), key=f"cal-{detail.id}-person"
     )
     with db_session() as session:
         saved = calibration.participant_labels(session, principal, detail.id, person_id)

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import altair as alt
 import pandas as pd
 
+from ops.alerts.triage import MetricSeries
 
-def alert_metric_chart(series: dict[str, Any]) -> alt.LayerChart | alt.Chart | None:
+
+def alert_metric_chart(series: MetricSeries) -> alt.LayerChart | None:
     """The metric behind an alert: weekly accuracy with intervals, or a cumulative line,
     with the target or budget as a dashed rule."""
-    frame: pd.DataFrame = series["frame"]
-    if series["kind"] == "none" or frame.empty:
+    frame = series.frame
+    if series.kind == "none" or frame.empty:
         return None
     layers: list[alt.Chart] = []
-    if series["kind"] == "accuracy":
+    if series.kind == "accuracy":
         data = frame.dropna(subset=["accuracy"])
         base = alt.Chart(data).encode(x=alt.X("day:T", title="week"))
         layers.append(
             base.mark_rule(color="#94a3b8").encode(
-                y=alt.Y("accuracy_ci_low:Q", title=series["label"], scale=alt.Scale(zero=False)),
+                y=alt.Y("accuracy_ci_low:Q", title=series.label, scale=alt.Scale(zero=False)),
                 y2="accuracy_ci_high:Q",
             )
         )
@@ -40,16 +40,16 @@ def alert_metric_chart(series: dict[str, Any]) -> alt.LayerChart | alt.Chart | N
         layers.append(
             alt.Chart(frame)
             .mark_line()
-            .encode(x=alt.X("day:T", title="day"), y=alt.Y("value:Q", title=series["label"]))
+            .encode(x=alt.X("day:T", title="day"), y=alt.Y("value:Q", title=series.label))
         )
-    if series["reference"] is not None:
-        reference = pd.DataFrame({"reference": [series["reference"]]})
+    if series.reference is not None:
+        reference = pd.DataFrame({"reference": [series.reference]})
         layers.append(
             alt.Chart(reference)
             .mark_rule(color="#dc2626", strokeDash=[6, 4])
             .encode(y="reference:Q")
         )
-    return alt.layer(*layers).properties(height=260)
+    return alt.LayerChart(layer=layers).properties(height=260)
 
 
 def kappa_heatmap(pairs: pd.DataFrame) -> alt.LayerChart | None:
@@ -78,7 +78,7 @@ def kappa_heatmap(pairs: pd.DataFrame) -> alt.LayerChart | None:
     if len(people) <= 15:
         layers.append(base.mark_text(fontSize=10).encode(text=alt.Text("kappa:Q", format=".2f")))
     side = max(240, 24 * len(people))
-    return alt.layer(*layers).properties(width=side, height=side)
+    return alt.LayerChart(layer=layers).properties(width=side, height=side)
 
 
 def gold_accuracy_intervals(gold: pd.DataFrame, target: float | None) -> alt.LayerChart | None:
@@ -119,7 +119,7 @@ def gold_accuracy_intervals(gold: pd.DataFrame, target: float | None) -> alt.Lay
             .mark_rule(color="#dc2626", strokeDash=[6, 4])
             .encode(x="target:Q", tooltip=[alt.Tooltip("target:Q", format=".0%")])
         )
-    return alt.layer(*layers).properties(height=max(160, 22 * len(order)))
+    return alt.LayerChart(layer=layers).properties(height=max(160, 22 * len(order)))
 
 
 def agreement_history(history: pd.DataFrame) -> alt.Chart | None:
@@ -129,7 +129,8 @@ def agreement_history(history: pd.DataFrame) -> alt.Chart | None:
     long = history.melt(
         id_vars="window_end", value_vars=["alpha", "fleiss_kappa"], var_name="statistic"
     ).dropna()
-    return (
+    # Altair's mark methods are untyped; the chart they return is a Chart all the same.
+    chart: alt.Chart = (
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
@@ -139,13 +140,14 @@ def agreement_history(history: pd.DataFrame) -> alt.Chart | None:
         )
         .properties(height=200)
     )
+    return chart
 
 
-def weekly_accuracy_chart(trend: pd.DataFrame) -> alt.LayerChart | alt.Chart | None:
+def weekly_accuracy_chart(trend: pd.DataFrame) -> alt.LayerChart | None:
     """One person's weekly gold accuracy with its 95% Wilson interval."""
     frame = trend.rename(columns={"week": "day"})
     return alert_metric_chart(
-        {"kind": "accuracy", "frame": frame, "label": "gold accuracy", "reference": None}
+        MetricSeries(kind="accuracy", frame=frame, reference=None, label="gold accuracy")
     )
 
 
@@ -153,7 +155,7 @@ def weekly_work_chart(trend: pd.DataFrame) -> alt.Chart | None:
     """Annotations per week as bars, annotations per active hour in the tooltip."""
     if trend.empty:
         return None
-    return (
+    chart: alt.Chart = (
         alt.Chart(trend)
         .mark_bar(color="#60a5fa")
         .encode(
@@ -167,6 +169,7 @@ def weekly_work_chart(trend: pd.DataFrame) -> alt.Chart | None:
         )
         .properties(height=220)
     )
+    return chart
 
 
 def calibration_trend_chart(history: pd.DataFrame) -> alt.LayerChart | None:
@@ -191,4 +194,4 @@ def calibration_trend_chart(history: pd.DataFrame) -> alt.LayerChart | None:
     group = base.mark_line(strokeDash=[4, 4], color="#94a3b8").encode(
         y="group alpha:Q", tooltip=tooltip
     )
-    return alt.layer(person, group).properties(height=220)
+    return alt.LayerChart(layer=[person, group]).properties(height=220)

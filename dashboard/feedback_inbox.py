@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from dashboard.forms import FormErrors, show_flash, submit
@@ -16,26 +18,24 @@ def render_feedback_inbox(principal: Principal) -> None:
     show_flash()
     with db_session() as session:
         notes = feedback.list_my_feedback(session, principal)
-    if notes.empty:
+    if not notes:
         st.caption("No feedback yet.")
         return
-    for note in notes.to_dict("records"):
+    for note in notes:
         with st.container(border=True):
-            st.markdown(f"**{note['category']}** · {note['given']} · from {note['by']}")
-            st.write(note["feedback"])
-            if note["evidence"]:
-                st.caption(f"Evidence: {note['evidence']}")
-            if note["follow up"]:
-                st.caption(f"Follow-up on {note['follow up']}")
-            if note["acknowledged"]:
-                st.caption(f"Acknowledged on {note['acknowledged']}")
+            st.markdown(f"**{note.category}** · {note.given_on} · from {note.author or ''}")
+            st.write(note.text)
+            if note.evidence:
+                st.caption(f"Evidence: {note.evidence}")
+            if note.follow_up_on:
+                st.caption(f"Follow-up on {note.follow_up_on}")
+            if note.acknowledged_on:
+                st.caption(f"Acknowledged on {note.acknowledged_on}")
                 continue
-            errors = FormErrors(f"ack-{note['id']}")
-            if st.button("Acknowledge", key=f"ack-{note['id']}", icon=":material/done:"):
+            errors = FormErrors(f"ack-{note.id}")
+            if st.button("Acknowledge", key=f"ack-{note.id}", icon=":material/done:"):
                 submit(
                     errors,
-                    lambda session, note_id=note["id"]: feedback.acknowledge_feedback(
-                        session, principal, note_id
-                    ),
+                    partial(feedback.acknowledge_feedback, actor=principal, note_id=note.id),
                     "Thanks: the feedback is marked as read.",
                 )

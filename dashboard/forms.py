@@ -6,16 +6,19 @@ first) appears with a reload button; anything else the user may read appears on 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from typing import TypeVar
 
 import streamlit as st
 from sqlalchemy.orm import Session
+from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.session import db_session
 from ops.errors import AnnopsError, ConflictError, ValidationError
+from ops.permissions import Principal
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 FLASH_KEY = "_flash"
 
 
@@ -24,7 +27,7 @@ class FormErrors:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._slots: dict[str, Any] = {}
+        self._slots: dict[str, DeltaGenerator] = {}
         self._top = st.empty()
 
     def slot(self, field: str) -> None:
@@ -68,6 +71,19 @@ def submit(errors: FormErrors, action: Callable[[Session], T], done: str) -> T |
     return result
 
 
+def option_label(labels: Mapping[K, str]) -> Callable[[K], str]:
+    """A select widget's format_func showing each option by its label in ``labels``.
+
+    A value that is no longer an option (a widget's state from before the options
+    changed) is shown as itself rather than failing.
+    """
+
+    def label(value: K) -> str:
+        return labels.get(value, str(value))
+
+    return label
+
+
 def show_flash() -> None:
     """The confirmation of the last successful save, once."""
     message = st.session_state.pop(FLASH_KEY, None)
@@ -75,7 +91,7 @@ def show_flash() -> None:
         st.success(message, icon=":material/check_circle:")
 
 
-def form_token(name: str, current: Any) -> Any:
+def form_token(name: str, current: T) -> T:
     """What the record looked like when this form was first drawn (its version).
 
     Saving sends it back, so a record changed by someone else meanwhile is detected
@@ -84,7 +100,8 @@ def form_token(name: str, current: Any) -> Any:
     key = f"_token-{name}"
     if key not in st.session_state:
         st.session_state[key] = current
-    return st.session_state[key]
+    token: T = st.session_state[key]
+    return token
 
 
 def form_key(name: str) -> str:
@@ -98,6 +115,6 @@ def forget_token(name: str) -> None:
     st.session_state.pop(f"_token-{name}", None)
 
 
-def may(principal: Any, action: str) -> bool:
+def may(principal: Principal, action: str) -> bool:
     """Whether to offer a control; ops enforces the permission either way."""
-    return bool(principal.can(action))
+    return principal.can(action)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import streamlit as st
 
-from dashboard.forms import FormErrors, form_key, form_token, may, submit
+from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
 from dashboard.session import db_session
 from ops.permissions import Principal
 from ops.workforce import roster, tiers
@@ -101,7 +102,7 @@ def render_roster(principal: Principal) -> None:
     people = dict(zip(frame["id"], frame["name"], strict=True))
     if people:
         chosen = st.selectbox(
-            "Open the profile of", list(people), format_func=people.get, key="pool-open"
+            "Open the profile of", list(people), format_func=option_label(people), key="pool-open"
         )
         if st.button("Open profile", key="pool-open-button", icon=":material/person:"):
             st.switch_page(PROFILE_PAGE, query_params={"annotator": str(chosen)})
@@ -145,7 +146,10 @@ def render_promotion(principal: Principal) -> None:
 
 
 def _criteria_form(
-    principal: Principal, tier: str, criteria: tiers.PromotionCriteria, saved_at: object
+    principal: Principal,
+    tier: str,
+    criteria: tiers.PromotionCriteria,
+    saved_at: dt.datetime | None,
 ) -> None:
     name = f"criteria-{tier}"
     token = form_token(name, saved_at)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from dashboard.charts import calibration_trend_chart, weekly_accuracy_chart, weekly_work_chart
-from dashboard.forms import FormErrors, form_key, form_token, may, submit
+from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
 from dashboard.pool_views import PERCENT, split_list
 from dashboard.session import db_session
 from ops.permissions import Principal
@@ -37,8 +38,12 @@ from ops.workforce.choices import (
 from ops.workforce.profile import Profile
 from ops.workforce.roster import AnnotatorDetails
 
+if TYPE_CHECKING:
+    # What st.column_config's constructors return; streamlit does not re-export the name.
+    from streamlit.elements.lib.column_types import ColumnConfig
 
-def _table(frame: pd.DataFrame, empty: str, **config: object) -> None:
+
+def _table(frame: pd.DataFrame, empty: str, **config: ColumnConfig | None) -> None:
     if frame.empty:
         st.caption(empty)
     else:
@@ -516,7 +521,7 @@ def feedback_tab(principal: Principal, person: Profile) -> None:
         linked = st.multiselect(
             f"Golden items they got wrong (last {feedback.EVIDENCE_DAYS} days)",
             list(evidence),
-            format_func=evidence.get,
+            format_func=option_label(evidence),
             key=f"{key}-evidence",
         )
         errors.slot("evidence")

@@ -371,7 +371,13 @@ def alerts_command(
     ] = False,
 ) -> None:
     """List alerts with rule, subject, window, severity, status and evidence."""
-    from ops.alerts import RULES, AlertFilter, list_alerts
+    from ops.alerts import (
+        ALERT_EXPORT_FIELDS,
+        RULES,
+        AlertFilter,
+        alert_export_record,
+        list_alerts,
+    )
 
     if format not in ("table", "json", "csv"):
         raise fail(f"unknown format {format!r}; use table, json or csv")
@@ -389,19 +395,8 @@ def alerts_command(
                 ),
             )
         )
-    columns = [
-        "id",
-        "rule",
-        "severity",
-        "status",
-        "project",
-        "subject",
-        "window_start",
-        "window_end",
-        "parent_alert_id",
-        "evidence",
-    ]
-    records = [{key: row[key] for key in columns} for row in rows]
+    columns = list(ALERT_EXPORT_FIELDS)
+    records = [alert_export_record(row) for row in rows]
     if format == "json":
         typer.echo(json.dumps(records, indent=2))
     elif format == "csv":

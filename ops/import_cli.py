@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from ops.database import session_factory
 from ops.errors import AnnopsError
-from ops.importers.pipeline import ImportRequest, ImportResult, import_file
+from ops.importers.pipeline import ImportRequest, ImportResult, import_file, summary_record
 from ops.permissions import SYSTEM
 from ops.settings import get_settings
 
@@ -91,7 +91,7 @@ def _report(result: ImportResult, output: str) -> None:
                     "duplicate": result.duplicate,
                     "rejected": result.rejected,
                     "rejects_file": str(result.rejects_path) if result.rejects_path else None,
-                    "summary": result.summary,
+                    "summary": summary_record(result.summary),
                 },
                 indent=2,
             )
@@ -105,22 +105,18 @@ def _report(result: ImportResult, output: str) -> None:
         f"{result.rejected:,} rejected (of {result.rows:,} records; batch {result.batch_id})"
     )
     typer.echo(
-        f"  annotators: {summary.get('annotators_matched', 0)} matched, "
-        f"{summary.get('annotators_unlinked', 0)} new and unlinked"
-        + (
-            " (link them on the Unlinked identities page)"
-            if summary.get("annotators_unlinked")
-            else ""
-        )
+        f"  annotators: {summary.annotators_matched} matched, "
+        f"{summary.annotators_unlinked} new and unlinked"
+        + (" (link them on the Unlinked identities page)" if summary.annotators_unlinked else "")
     )
-    if summary.get("golden_items") or summary.get("gold_references"):
+    if summary.golden_items or summary.gold_references:
         typer.echo(
-            f"  golden items: {summary.get('golden_items', 0)}, "
-            f"{summary.get('gold_events', 0)} events on them; "
-            f"{summary.get('gold_references', 0)} reference annotations not counted as work"
+            f"  golden items: {summary.golden_items}, "
+            f"{summary.gold_events} events on them; "
+            f"{summary.gold_references} reference annotations not counted as work"
         )
-    if summary.get("skipped"):
-        typer.echo(f"  skipped annotations: {summary['skipped']}")
+    if summary.skipped:
+        typer.echo(f"  skipped annotations: {summary.skipped}")
     if result.rejects_path is not None:
         typer.echo(f"  rejected rows written to {result.rejects_path}")
     if result.dry_run:

@@ -47,7 +47,7 @@ def import_upload(
     label_field: str | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
-    progress: Callable[[float], None] | None = None,
+    progress: Callable[[float], object] | None = None,
 ) -> UploadOutcome:
     """Import an uploaded file (raises ImportFailed with nothing stored).
 
@@ -100,15 +100,12 @@ def summary_rows(result: ImportResult) -> list[dict[str, object]]:
         {"what": "events replaced by a newer version", "count": result.updated},
         {"what": "already stored (unchanged)", "count": result.duplicate},
         {"what": "rejected rows", "count": result.rejected},
-        {"what": "annotators matched", "count": summary.get("annotators_matched", 0)},
-        {"what": "new unlinked annotators", "count": summary.get("annotators_unlinked", 0)},
-        {"what": "golden items found", "count": summary.get("golden_items", 0)},
-        {"what": "events on golden items", "count": summary.get("gold_events", 0)},
-        {
-            "what": "gold reference annotations (not work)",
-            "count": summary.get("gold_references", 0),
-        },
-        {"what": "skipped annotations", "count": summary.get("skipped") or 0},
+        {"what": "annotators matched", "count": summary.annotators_matched},
+        {"what": "new unlinked annotators", "count": summary.annotators_unlinked},
+        {"what": "golden items found", "count": summary.golden_items},
+        {"what": "events on golden items", "count": summary.gold_events},
+        {"what": "gold reference annotations (not work)", "count": summary.gold_references},
+        {"what": "skipped annotations", "count": summary.skipped or 0},
     ]
 
 

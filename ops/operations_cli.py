@@ -111,7 +111,7 @@ def report_annotators(
     format: Format = "table",
 ) -> None:
     """Per-annotator metrics of one project: throughput, gold accuracy with CI, cost."""
-    from ops.reports import ANNOTATOR_COLUMNS, annotator_report
+    from ops.reports import ANNOTATOR_COLUMNS, annotator_report, report_records
 
     _check_format(format)
     first_day = None
@@ -124,7 +124,9 @@ def report_annotators(
         rows = _read(
             lambda session: annotator_report(session, SYSTEM, project_slug=project, since=first_day)
         )
-    _emit(rows, ANNOTATOR_COLUMNS, format, empty="no work recorded for this project")
+    _emit(
+        report_records(rows), ANNOTATOR_COLUMNS, format, empty="no work recorded for this project"
+    )
 
 
 @report_app.command("spend")
@@ -133,12 +135,12 @@ def report_spend(
     format: Format = "table",
 ) -> None:
     """Spend per project and month: cost per annotation and per accepted one, budget used."""
-    from ops.reports import SPEND_COLUMNS, spend_report
+    from ops.reports import SPEND_COLUMNS, report_records, spend_report
 
     _check_format(format)
     with _user_errors():
         rows = _read(lambda session: spend_report(session, SYSTEM, project_slug=project))
-    _emit(rows, SPEND_COLUMNS, format, empty="no spend recorded")
+    _emit(report_records(rows), SPEND_COLUMNS, format, empty="no spend recorded")
 
 
 def _check_format(format: str) -> None:

@@ -43,7 +43,16 @@ ACTIONS: dict[str, frozenset[str]] = {
     "workforce.settings": frozenset({"admin", "ops"}),
     "feedback.acknowledge": frozenset({"annotator"}),
     "demo.load": frozenset({"admin"}),
+    # Seeing a page that no action above describes exactly (ops/pages.py lists the pages).
+    "home.view": frozenset({"admin", "ops", "lead", "finance"}),
+    "scorecard.view_own": frozenset({"annotator"}),
+    "review.view": frozenset({"ops", "lead"}),
 }
+
+
+def allows(role: str, action: str) -> bool:
+    """True when ``role`` may do ``action``; unknown roles and actions are denied."""
+    return role in ACTIONS.get(action, frozenset())
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ class Principal:
 
     def can(self, action: str) -> bool:
         """True when this principal's role allows ``action``."""
-        return self.role in ACTIONS.get(action, frozenset())
+        return allows(self.role, action)
 
 
 # The command line is run by whoever operates the server, with full rights.

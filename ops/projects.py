@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
@@ -78,7 +79,7 @@ def list_projects(session: Session, actor: Principal) -> list[Project]:
 
 
 def set_alert_settings(
-    session: Session, actor: Principal, *, slug: str, overrides: dict[str, object]
+    session: Session, actor: Principal, *, slug: str, overrides: Mapping[str, object]
 ) -> Project:
     """Replace a project's alert threshold overrides; values equal to a default are dropped."""
     from dataclasses import asdict

@@ -7,7 +7,8 @@ Money leaves here in major units (12.34 USD), computed from integer minor units.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
 
@@ -24,47 +25,60 @@ from ops.metrics.throughput import compute_median_seconds
 from ops.money import minor_digits, to_major
 from ops.permissions import Principal, require
 
-ANNOTATOR_COLUMNS: tuple[str, ...] = (
-    "annotator",
-    "annotations",
-    "skipped",
-    "active_hours",
-    "annotations_per_hour",
-    "median_seconds",
-    "gold_answered",
-    "gold_correct",
-    "gold_accuracy",
-    "gold_ci_low",
-    "gold_ci_high",
-    "escalation_rate",
-    "review_acceptance_rate",
-    "cost",
-    "cost_per_annotation",
-    "currency",
-)
-SPEND_COLUMNS: tuple[str, ...] = (
-    "project",
-    "month",
-    "currency",
-    "spend",
-    "annotation_spend",
-    "review_spend",
-    "annotations",
-    "accepted",
-    "unpriced_annotations",
-    "cost_per_annotation",
-    "cost_per_accepted_annotation",
-    "spend_to_date",
-    "budget",
-    "budget_used",
-)
+
+@dataclass(frozen=True)
+class AnnotatorReportRow:
+    """One annotator's work on a project; money in major units, None where not visible."""
+
+    annotator: str  # email, or the display name when there is none
+    annotations: int
+    skipped: int
+    active_hours: float
+    annotations_per_hour: float | None
+    median_seconds: float | None
+    gold_answered: int
+    gold_correct: int
+    gold_accuracy: float | None
+    gold_ci_low: float | None
+    gold_ci_high: float | None
+    escalation_rate: float | None
+    review_acceptance_rate: float | None
+    cost: float | None
+    cost_per_annotation: float | None
+    currency: str | None  # "EUR+USD" when paid in several currencies, which are not summed
+
+
+@dataclass(frozen=True)
+class SpendReportRow:
+    """One project's spend in one month and pay currency, in major units."""
+
+    project: str
+    month: str  # YYYY-MM
+    currency: str
+    spend: float
+    annotation_spend: float
+    review_spend: float
+    annotations: int
+    accepted: int
+    unpriced_annotations: int
+    cost_per_annotation: float | None
+    cost_per_accepted_annotation: float | None
+    spend_to_date: float
+    budget: float | None
+    budget_used: float | None
+
+
+# The report columns, in the order the command line prints and exports them.
+ANNOTATOR_COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(AnnotatorReportRow))
+SPEND_COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(SpendReportRow))
+
 # Averages of money keep two digits more than the currency's minor unit.
 EXTRA_DIGITS = 2
 
 
 def annotator_report(
     session: Session, principal: Principal, *, project_slug: str, since: dt.date | None = None
-) -> list[dict[str, Any]]:
+) -> list[AnnotatorReportRow]:
     """One row per annotator who worked on the project (since ``since``, a UTC day)."""
     require(principal, "annotator.view")
     project = _project(session, project_slug)
@@ -100,10 +114,12 @@ def annotator_report(
                 see_pay=see_pay,
             )
         )
-    return sorted(rows, key=lambda row: str(row["annotator"]).lower())
+    return sorted(rows, key=lambda row: row.annotator.lower())
 
 
-def _annotator_row(group: pd.DataFrame, *, name: str, median: Any, see_pay: bool) -> dict[str, Any]:
+def _annotator_row(
+    group: pd.DataFrame, *, name: str, median: Any, see_pay: bool
+) -> AnnotatorReportRow:
     sums = {column: group[column].sum() for column in group.columns if column != "currency"}
     annotations = int(sums["annotations"])
     skipped = int(sums["skipped"])
@@ -120,31 +136,31 @@ def _annotator_row(group: pd.DataFrame, *, name: str, median: Any, see_pay: bool
         cost_per_annotation = _major_average(cost_minor, priced, currency)
     elif see_pay and len(currencies) > 1:
         currency = "+".join(currencies)
-    return {
-        "annotator": name,
-        "annotations": annotations,
-        "skipped": skipped,
-        "active_hours": hours,
-        "annotations_per_hour": annotations / hours if hours > 0 else None,
-        "median_seconds": None if median is None or pd.isna(median) else float(median),
-        "gold_answered": gold.answered,
-        "gold_correct": gold.correct,
-        "gold_accuracy": gold.accuracy,
-        "gold_ci_low": gold.ci_low,
-        "gold_ci_high": gold.ci_high,
-        "escalation_rate": (
+    return AnnotatorReportRow(
+        annotator=name,
+        annotations=annotations,
+        skipped=skipped,
+        active_hours=hours,
+        annotations_per_hour=annotations / hours if hours > 0 else None,
+        median_seconds=None if median is None or pd.isna(median) else float(median),
+        gold_answered=gold.answered,
+        gold_correct=gold.correct,
+        gold_accuracy=gold.accuracy,
+        gold_ci_low=gold.ci_low,
+        gold_ci_high=gold.ci_high,
+        escalation_rate=(
             int(sums["escalations"]) / (annotations + skipped) if annotations + skipped else None
         ),
-        "review_acceptance_rate": int(sums["accepted"]) / reviewed if reviewed else None,
-        "cost": cost,
-        "cost_per_annotation": cost_per_annotation,
-        "currency": currency,
-    }
+        review_acceptance_rate=int(sums["accepted"]) / reviewed if reviewed else None,
+        cost=cost,
+        cost_per_annotation=cost_per_annotation,
+        currency=currency,
+    )
 
 
 def spend_report(
     session: Session, principal: Principal, *, project_slug: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[SpendReportRow]:
     """One row per project x month x pay currency: spend, costs per annotation, budget used."""
     require(principal, "spend.view")
     projects = (
@@ -152,14 +168,14 @@ def spend_report(
         if project_slug is not None
         else queries.list_projects(session, include_archived=True)
     )
-    rows: list[dict[str, Any]] = []
+    rows: list[SpendReportRow] = []
     for project in projects:
         daily = report_queries.load_daily_spend_frame(session, project_id=project.id)
         rows.extend(_project_spend(project, daily))
     return rows
 
 
-def _project_spend(project: Project, daily: pd.DataFrame) -> list[dict[str, Any]]:
+def _project_spend(project: Project, daily: pd.DataFrame) -> list[SpendReportRow]:
     if daily.empty:
         return []
     frame = daily.assign(
@@ -189,26 +205,33 @@ def _project_spend(project: Project, daily: pd.DataFrame) -> list[dict[str, Any]
         budget = project.budget_minor if currency == project.currency else None
         to_date = int(record["to_date_minor"])
         rows.append(
-            {
-                "project": project.slug,
-                "month": record["month"],
-                "currency": currency,
-                "spend": _major(spend, currency),
-                "annotation_spend": _major(int(record["cost_minor"]), currency),
-                "review_spend": _major(int(record["review_cost_minor"]), currency),
-                "annotations": int(record["annotations"]),
-                "accepted": int(record["accepted"]),
-                "unpriced_annotations": int(record["unpriced_annotations"]),
-                "cost_per_annotation": _major_average(int(record["cost_minor"]), priced, currency),
-                "cost_per_accepted_annotation": _major_average(
+            SpendReportRow(
+                project=project.slug,
+                month=str(record["month"]),
+                currency=currency,
+                spend=_major(spend, currency),
+                annotation_spend=_major(int(record["cost_minor"]), currency),
+                review_spend=_major(int(record["review_cost_minor"]), currency),
+                annotations=int(record["annotations"]),
+                accepted=int(record["accepted"]),
+                unpriced_annotations=int(record["unpriced_annotations"]),
+                cost_per_annotation=_major_average(int(record["cost_minor"]), priced, currency),
+                cost_per_accepted_annotation=_major_average(
                     spend, int(record["accepted"]), currency
                 ),
-                "spend_to_date": _major(to_date, currency),
-                "budget": None if budget is None else _major(budget, currency),
-                "budget_used": to_date / budget if budget else None,
-            }
+                spend_to_date=_major(to_date, currency),
+                budget=None if budget is None else _major(budget, currency),
+                budget_used=to_date / budget if budget else None,
+            )
         )
     return rows
+
+
+def report_records(
+    rows: Sequence[AnnotatorReportRow] | Sequence[SpendReportRow],
+) -> list[dict[str, Any]]:
+    """Report rows as JSON-ready records, keys in column order: what the CLI exports."""
+    return [asdict(row) for row in rows]
 
 
 def _project(session: Session, slug: str) -> Project:

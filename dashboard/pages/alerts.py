@@ -96,35 +96,36 @@ st.caption("Select a row to see its evidence; the first alert is shown until you
 with db_session() as session:
     detail = get_alert(session, principal, alert_id)
     series = alert_metric_series(session, principal, alert_id)
+alert = detail.alert
 
-st.subheader(f"#{detail['id']} · {detail['title']}")
+st.subheader(f"#{alert.id} · {alert.title}")
 st.markdown(
-    f"**{detail['subject']}** in **{detail['project'] or '—'}** · {detail['severity']} · "
-    f"{detail['status']} · window {detail['window_start']} to {detail['window_end']}"
+    f"**{alert.subject}** in **{alert.project or '—'}** · {alert.severity} · "
+    f"{alert.status} · window {alert.window_start} to {alert.window_end}"
 )
 left, right = st.columns([2, 3])
-evidence = {key: value for key, value in detail["evidence"].items() if key != "likely_causes"}
+evidence = {key: value for key, value in alert.evidence.items() if key != "likely_causes"}
 left.dataframe(
     pd.DataFrame({"evidence": list(evidence), "value": [str(v) for v in evidence.values()]}),
     hide_index=True,
     width="stretch",
 )
-for cause in detail["evidence"].get("likely_causes", []):
+for cause in alert.evidence.get("likely_causes", []):
     left.markdown(f"- check {cause}")
 chart = alert_metric_chart(series)
 if chart is not None:
     right.altair_chart(chart, width="stretch")
-if detail["linked"]:
-    st.markdown(f"**{len(detail['linked'])} linked individual alerts** (not sent separately)")
+if detail.linked:
+    st.markdown(f"**{len(detail.linked)} linked individual alerts** (not sent separately)")
     st.dataframe(
-        pd.DataFrame(detail["linked"])[["id", "title", "subject", "severity", "status"]],
+        pd.DataFrame(detail.linked)[["id", "title", "subject", "severity", "status"]],
         hide_index=True,
         width="stretch",
     )
 
 st.markdown("**Decide**")
 with st.form(f"triage_{alert_id}"):
-    choices = list(TRANSITIONS[detail["status"]])
+    choices = list(TRANSITIONS[alert.status])
     to_status = st.radio("Move to", choices, horizontal=True, key=f"triage_status_{alert_id}")
     note = st.text_area("Note (required to resolve or dismiss)", key=f"triage_note_{alert_id}")
     if st.form_submit_button("Save decision", type="primary"):
@@ -137,7 +138,7 @@ with st.form(f"triage_{alert_id}"):
             st.success(f"Alert #{alert_id} is now {to_status}.")
             st.rerun()
 
-if detail["annotator_id"] is not None:
+if alert.annotator_id is not None:
     feedback, reassign = st.columns(2)
     with feedback.form(f"feedback_{alert_id}"):
         st.markdown("**Give feedback**")
@@ -185,4 +186,10 @@ if detail["annotator_id"] is not None:
                 st.success("Reassignment decision recorded with the evidence snapshot.")
 
 with st.expander("History"):
-    st.dataframe(pd.DataFrame(detail["history"]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(detail.history).rename(
+            columns={"from_status": "from", "to_status": "to", "actor": "by"}
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import profile_tabs
-from dashboard.forms import may, show_flash
+from dashboard.forms import may, option_label, show_flash
 from dashboard.session import db_session, require_principal
 from ops.workforce import profile
 
@@ -30,7 +30,11 @@ wanted = st.query_params.get("annotator", "")
 if wanted.isdigit() and int(wanted) in people:
     st.session_state[PERSON_KEY] = int(wanted)
 person_id = st.selectbox(
-    "Person", list(people), format_func=people.get, key=PERSON_KEY, on_change=follow_selection
+    "Person",
+    list(people),
+    format_func=option_label(people),
+    key=PERSON_KEY,
+    on_change=follow_selection,
 )
 with db_session() as session:
     person = profile.get_profile(session, principal, person_id)

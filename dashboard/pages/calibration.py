@@ -14,7 +14,7 @@ from dashboard.calibration_views import (
     render_notes,
     sessions_table,
 )
-from dashboard.forms import may, show_flash
+from dashboard.forms import may, option_label, show_flash
 from dashboard.session import db_session, require_principal
 from ops.workforce import calibration
 
@@ -38,7 +38,9 @@ if sessions.empty:
     st.stop()
 sessions_table(sessions)
 names = dict(zip(sessions["id"], sessions["held"] + " · " + sessions["name"], strict=True))
-session_id = st.selectbox("Session", list(names), format_func=names.get, key="cal-session")
+session_id = st.selectbox(
+    "Session", list(names), format_func=option_label(names), key="cal-session"
+)
 with db_session() as session:
     detail = calibration.session_detail(session, principal, session_id)
 render_detail(principal, detail)

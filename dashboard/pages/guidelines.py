@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.calibration_views import project_choices
-from dashboard.forms import FormErrors, form_key, may, show_flash, submit
+from dashboard.forms import FormErrors, form_key, may, option_label, show_flash, submit
 from dashboard.session import db_session, require_principal
 from ops.workforce import guidelines
 
@@ -21,7 +21,9 @@ projects = project_choices(principal)
 if not projects:
     st.info("No projects yet.")
     st.stop()
-project_id = st.selectbox("Project", list(projects), format_func=projects.get, key="gl-project")
+project_id = st.selectbox(
+    "Project", list(projects), format_func=option_label(projects), key="gl-project"
+)
 with db_session() as session:
     versions = guidelines.list_versions(session, principal, project_id)
 st.dataframe(versions, hide_index=True, column_config={"id": None})
@@ -58,7 +60,9 @@ if superseded.empty:
     st.caption("No version of this project has been superseded yet.")
     st.stop()
 labels = dict(zip(superseded["id"].astype(int), superseded["version"], strict=True))
-version_id = st.selectbox("Version", list(labels), format_func=labels.get, key="gl-superseded")
+version_id = st.selectbox(
+    "Version", list(labels), format_func=option_label(labels), key="gl-superseded"
+)
 with db_session() as session:
     work = guidelines.superseded_work(session, principal, project_id, version_id)
 columns = st.columns(3)

@@ -25,6 +25,9 @@ upload = st.file_uploader("File", key="import_file")
 project = users = None
 label_field = guideline_version = ""
 if source == "labelstudio":
+    if not slugs:
+        st.info("There are no projects to import into yet: add one with `annops project add`.")
+        st.stop()
     project = st.selectbox("Project", slugs, key="import_project")
     users = st.file_uploader("Label Studio users (GET /api/users), optional", key="import_users")
     label_field = st.text_input(
@@ -42,7 +45,7 @@ import_clicked = run.button("Import", key="import_run", type="primary")
 
 if (dry_run_clicked or import_clicked) and upload is None:
     st.warning("Choose a file first.")
-elif dry_run_clicked or import_clicked:
+elif (dry_run_clicked or import_clicked) and upload is not None:
     bar = st.progress(0.0, text="Reading the file…")
     try:
         outcome = import_upload(
@@ -69,10 +72,10 @@ elif dry_run_clicked or import_clicked:
         else:
             st.success(f"Imported {result.file_name} as batch {result.batch_id}.")
         st.dataframe(pd.DataFrame(summary_rows(result)), hide_index=True, key="import_summary")
-        if result.summary.get("per_annotator"):
+        if result.summary.per_annotator:
             st.subheader("Work per annotator")
             st.dataframe(
-                pd.DataFrame(result.summary["per_annotator"]),
+                pd.DataFrame(result.summary.per_annotator),
                 hide_index=True,
                 key="import_per_annotator",
             )

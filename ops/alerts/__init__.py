@@ -3,7 +3,13 @@
 from ops.alerts.engine import evaluate_alerts
 from ops.alerts.rules import RULES, AlertSettings, Finding
 from ops.alerts.triage import (
+    ALERT_EXPORT_FIELDS,
+    AlertDetail,
     AlertFilter,
+    AlertHistoryEntry,
+    AlertRow,
+    MetricSeries,
+    alert_export_record,
     change_status,
     get_alert,
     give_feedback,
@@ -12,10 +18,16 @@ from ops.alerts.triage import (
 )
 
 __all__ = [
+    "ALERT_EXPORT_FIELDS",
     "RULES",
+    "AlertDetail",
     "AlertFilter",
+    "AlertHistoryEntry",
+    "AlertRow",
     "AlertSettings",
     "Finding",
+    "MetricSeries",
+    "alert_export_record",
     "change_status",
     "evaluate_alerts",
     "get_alert",

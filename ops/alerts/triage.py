@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,95 @@ class AlertFilter:
     include_children: bool = False
 
 
+@dataclass(frozen=True)
+class AlertRow:
+    """One alert as lists, details and exports show it, with its subject named."""
+
+    id: int
+    rule: str
+    title: str
+    severity: str
+    status: str
+    project: str | None
+    # The annotator's email (or name when there is none), or the project for project alerts.
+    subject: str
+    annotator: str | None
+    annotator_id: int | None
+    window_start: dt.date
+    window_end: dt.date
+    parent_alert_id: int | None
+    evidence: dict[str, Any]
+    assignee: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AlertHistoryEntry:
+    """One step of an alert's life: raised, a status change, feedback or a reassignment."""
+
+    action: str
+    from_status: str | None
+    to_status: str | None
+    note: str
+    actor: str | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class AlertDetail:
+    """One alert with its history, oldest first, and the alerts linked under it."""
+
+    alert: AlertRow
+    history: tuple[AlertHistoryEntry, ...]
+    linked: tuple[AlertRow, ...]
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """A metric over time for a chart: ``frame`` has ``day`` and the kind's columns.
+
+    ``accuracy``: weekly gold accuracy with its Wilson interval (``accuracy``,
+    ``accuracy_ci_low``, ``accuracy_ci_high``, ``gold_answered``); ``cumulative``: a running
+    total in ``value``; ``none``: nothing to draw. ``reference`` is the target or budget.
+    """
+
+    kind: Literal["none", "cumulative", "accuracy"]
+    frame: pd.DataFrame
+    reference: float | None
+    label: str
+
+
+# The fields `annops alerts` exports, in order.
+ALERT_EXPORT_FIELDS: tuple[str, ...] = (
+    "id",
+    "rule",
+    "severity",
+    "status",
+    "project",
+    "subject",
+    "window_start",
+    "window_end",
+    "parent_alert_id",
+    "evidence",
+)
+
+
+def alert_export_record(row: AlertRow) -> dict[str, Any]:
+    """The alert as one JSON-ready record with ALERT_EXPORT_FIELDS as keys, in order."""
+    return {
+        "id": row.id,
+        "rule": row.rule,
+        "severity": row.severity,
+        "status": row.status,
+        "project": row.project,
+        "subject": row.subject,
+        "window_start": row.window_start.isoformat(),
+        "window_end": row.window_end.isoformat(),
+        "parent_alert_id": row.parent_alert_id,
+        "evidence": row.evidence,
+    }
+
+
 def _scoped(query: Any, principal: Principal) -> Any:
     """Limit alerts to what the principal may see: a lead sees only their team's people."""
     if principal.role == "lead":
@@ -62,8 +152,8 @@ def _scoped(query: Any, principal: Principal) -> Any:
 
 def list_alerts(
     session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
-) -> list[dict[str, Any]]:
-    """Alerts newest first, as plain rows with subject names, for pages, CLI and exports."""
+) -> list[AlertRow]:
+    """Alerts newest first, with subject names, for pages, CLI and exports."""
     require(principal, "alerts.view")
     query = (
         select(Alert, Project.slug)
@@ -110,57 +200,57 @@ def _annotator_names(session: Session, ids: list[int | None]) -> dict[int, tuple
     }
 
 
-def _as_row(
-    alert: Alert, slug: str | None, names: dict[int, tuple[str, str | None]]
-) -> dict[str, Any]:
+def _as_row(alert: Alert, slug: str | None, names: dict[int, tuple[str, str | None]]) -> AlertRow:
     if alert.annotator_id is not None:
         name, email = names.get(alert.annotator_id, (f"annotator {alert.annotator_id}", None))
         subject = email or name
     else:
         name, subject = slug or "", slug or ""
-    return {
-        "id": alert.id,
-        "rule": alert.rule,
-        "title": alert.title,
-        "severity": alert.severity,
-        "status": alert.status,
-        "project": slug,
-        "subject": subject,
-        "annotator": name if alert.annotator_id is not None else None,
-        "annotator_id": alert.annotator_id,
-        "window_start": alert.window_start.isoformat(),
-        "window_end": alert.window_end.isoformat(),
-        "parent_alert_id": alert.parent_alert_id,
-        "evidence": alert.evidence,
-        "assignee": alert.assignee,
-        "created_at": alert.created_at.isoformat(),
-    }
+    return AlertRow(
+        id=alert.id,
+        rule=alert.rule,
+        title=alert.title,
+        severity=alert.severity,
+        status=alert.status,
+        project=slug,
+        subject=subject,
+        annotator=name if alert.annotator_id is not None else None,
+        annotator_id=alert.annotator_id,
+        window_start=alert.window_start,
+        window_end=alert.window_end,
+        parent_alert_id=alert.parent_alert_id,
+        evidence=alert.evidence,
+        assignee=alert.assignee,
+        created_at=alert.created_at,
+    )
 
 
-def get_alert(session: Session, principal: Principal, alert_id: int) -> dict[str, Any]:
+def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDetail:
     """One alert with its history and linked alerts, if the principal may see it."""
     require(principal, "alerts.view")
     alert = _load(session, principal, alert_id)
     slug = session.scalar(select(Project.slug).where(Project.id == alert.project_id))
     names = _annotator_names(session, [alert.annotator_id])
-    row = _as_row(alert, slug, names)
-    row["history"] = [
-        {
-            "action": action.action,
-            "from": action.from_status,
-            "to": action.to_status,
-            "note": action.note,
-            "by": action.actor,
-            "at": action.at.isoformat(),
-        }
+    history = tuple(
+        AlertHistoryEntry(
+            action=action.action,
+            from_status=action.from_status,
+            to_status=action.to_status,
+            note=action.note,
+            actor=action.actor,
+            at=action.at,
+        )
         for action in session.scalars(
             select(AlertAction).where(AlertAction.alert_id == alert.id).order_by(AlertAction.id)
         )
-    ]
+    )
     children = session.scalars(select(Alert).where(Alert.parent_alert_id == alert.id)).all()
     child_names = _annotator_names(session, [child.annotator_id for child in children])
-    row["linked"] = [_as_row(child, slug, child_names) for child in children]
-    return row
+    return AlertDetail(
+        alert=_as_row(alert, slug, names),
+        history=history,
+        linked=tuple(_as_row(child, slug, child_names) for child in children),
+    )
 
 
 def _load(session: Session, principal: Principal, alert_id: int) -> Alert:
@@ -304,7 +394,7 @@ def propose_reassignment(
     return decision
 
 
-def alert_metric_series(session: Session, principal: Principal, alert_id: int) -> dict[str, Any]:
+def alert_metric_series(session: Session, principal: Principal, alert_id: int) -> MetricSeries:
     """The metric behind an alert over time, for its chart: one row per ISO week.
 
     Quality alerts: gold accuracy with its Wilson interval (the annotator's, or the
@@ -325,7 +415,7 @@ def alert_metric_series(session: Session, principal: Principal, alert_id: int) -
         since=dt.date.min if cumulative else alert.window_start - dt.timedelta(days=84),
     )
     if frame.empty:
-        return {"kind": "none", "frame": frame, "reference": None, "label": ""}
+        return MetricSeries(kind="none", frame=frame, reference=None, label="")
     frame["week"] = [day - dt.timedelta(days=day.weekday()) for day in frame["day"]]
     if cumulative and project is not None:
         daily = frame.groupby("day", as_index=False)[["spend_minor", "annotations"]].sum()
@@ -338,20 +428,17 @@ def alert_metric_series(session: Session, principal: Principal, alert_id: int) -
             daily["value"] = daily["annotations"].cumsum()
             reference = float(project.volume_target or 0)
             label = "cumulative annotations"
-        return {
-            "kind": "cumulative",
-            "frame": daily[["day", "value"]],
-            "reference": reference,
-            "label": label,
-        }
+        return MetricSeries(
+            kind="cumulative", frame=daily[["day", "value"]], reference=reference, label=label
+        )
     weekly = frame.groupby("week", as_index=False)[["gold_answered", "gold_correct"]].sum()
     weekly = compute_gold_accuracy_table(
         weekly, correct_column="gold_correct", answered_column="gold_answered"
     )
     target = project.quality_target if project is not None else None
-    return {
-        "kind": "accuracy",
-        "frame": weekly.rename(columns={"week": "day"}),
-        "reference": target,
-        "label": "gold accuracy per week (95% Wilson interval)",
-    }
+    return MetricSeries(
+        kind="accuracy",
+        frame=weekly.rename(columns={"week": "day"}),
+        reference=target,
+        label="gold accuracy per week (95% Wilson interval)",
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -70,6 +70,44 @@ class ImportRequest:
         return self.file_name or self.path.name
 
 
+@dataclass(frozen=True)
+class AnnotatorEvents:
+    """How many events of an import belong to one person."""
+
+    annotator: str  # display name, marked "(unlinked)" for people created by the import
+    events: int
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What one import found besides its row counts; kept with its batch for lineage."""
+
+    format: str | None
+    tasks: int | None  # Label Studio JSON only
+    skipped: int | None  # Label Studio JSON only
+    golden_items: int
+    gold_events: int
+    gold_references: int
+    gold_items_new: int
+    gold_items_changed: int
+    gold_reference_events_removed: int
+    repeated_rows: int
+    annotators_matched: int
+    annotators_unlinked: int
+    per_annotator: tuple[AnnotatorEvents, ...]  # the SUMMARY_NAMES busiest people
+    unlinked_names: tuple[str, ...]  # at most SUMMARY_NAMES
+    label_field: str | None
+    guideline_version: str | None
+
+
+def summary_record(summary: ImportSummary) -> dict[str, Any]:
+    """The summary as the JSON document stored with the batch and printed by the CLI."""
+    record = asdict(summary)
+    record["per_annotator"] = [asdict(entry) for entry in summary.per_annotator]
+    record["unlinked_names"] = list(summary.unlinked_names)
+    return record
+
+
 @dataclass
 class ImportResult:
     """The counts and findings of one import (or dry run)."""
@@ -84,7 +122,7 @@ class ImportResult:
     updated: int
     duplicate: int
     rejected: int
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: ImportSummary
     rejects_path: Path | None = None
 
     @property
@@ -658,31 +696,31 @@ def _finish(
     resolver = context.resolver
     names = _display_names(session, per_annotator)
     gold_references = context.counts.get("gold_references", 0)
-    summary: dict[str, Any] = {
-        "format": file_format,
-        "tasks": context.counts.get("tasks"),
-        "skipped": context.counts.get("skipped"),
-        "golden_items": max(gold_items, len(context.gold)),
-        "gold_events": gold_rows,
-        "gold_references": gold_references,
-        "gold_items_new": gold_stored["new"],
-        "gold_items_changed": gold_stored["changed"],
-        "gold_reference_events_removed": removed_references,
-        "repeated_rows": repeated,
-        "annotators_matched": len(resolver.matched),
-        "annotators_unlinked": len(resolver.created),
-        "per_annotator": [
-            {"annotator": names.get(annotator_id, str(annotator_id)), "events": count}
+    summary = ImportSummary(
+        format=file_format,
+        tasks=context.counts.get("tasks"),
+        skipped=context.counts.get("skipped"),
+        golden_items=max(gold_items, len(context.gold)),
+        gold_events=gold_rows,
+        gold_references=gold_references,
+        gold_items_new=gold_stored["new"],
+        gold_items_changed=gold_stored["changed"],
+        gold_reference_events_removed=removed_references,
+        repeated_rows=repeated,
+        annotators_matched=len(resolver.matched),
+        annotators_unlinked=len(resolver.created),
+        per_annotator=tuple(
+            AnnotatorEvents(annotator=names.get(annotator_id, str(annotator_id)), events=count)
             for annotator_id, count in sorted(
                 per_annotator.items(), key=lambda item: (-item[1], names.get(item[0], ""))
             )
-        ][:SUMMARY_NAMES],
-        "unlinked_names": sorted(names.get(resolver.ids[key], key) for key in resolver.created)[
-            :SUMMARY_NAMES
-        ],
-        "label_field": request.label_field,
-        "guideline_version": request.guideline_version,
-    }
+        )[:SUMMARY_NAMES],
+        unlinked_names=tuple(
+            sorted(names.get(resolver.ids[key], key) for key in resolver.created)[:SUMMARY_NAMES]
+        ),
+        label_field=request.label_field,
+        guideline_version=request.guideline_version,
+    )
     batch.status = "dry_run" if request.dry_run else "committed"
     # JSON gold references never reach a chunk's rows; JSON_MIN/CSV ones are counted in it.
     batch.n_rows = context.rows + (gold_references if context.file_format == "json" else 0)
@@ -690,7 +728,7 @@ def _finish(
     batch.n_updated = counts.updated
     batch.n_duplicate = counts.duplicate
     batch.n_rejected = context.rejects.count
-    batch.summary = summary
+    batch.summary = summary_record(summary)
     batch.finished_at = utcnow()
     session.flush()
     return ImportResult(
@@ -738,7 +776,7 @@ def _record_dry_run(
         n_updated=result.updated,
         n_duplicate=result.duplicate,
         n_rejected=result.rejected,
-        summary=result.summary,
+        summary=summary_record(result.summary),
         finished_at=utcnow(),
     )
     session.add(batch)
@@ -797,10 +835,13 @@ def iter_rejects(path: Path) -> Iterator[str]:
 
 __all__ = [
     "TIMESTAMP",
+    "AnnotatorEvents",
     "ImportFailed",
     "ImportRequest",
     "ImportResult",
+    "ImportSummary",
     "import_file",
     "record_failure",
     "run_import",
+    "summary_record",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -111,22 +112,50 @@ def give_feedback(
     return note
 
 
+@dataclass(frozen=True)
+class FeedbackItem:
+    """One feedback note as its reader sees it: evidence summarised in words."""
+
+    id: int
+    given_on: dt.date
+    category: str
+    text: str
+    evidence: str  # empty when no evidence is linked
+    follow_up_on: dt.date | None
+    acknowledged_on: dt.date | None
+    author: str | None
+
+
+def _items(notes: list[FeedbackNote]) -> list[FeedbackItem]:
+    return [
+        FeedbackItem(
+            id=note.id,
+            given_on=note.created_at.date(),
+            category=note.category,
+            text=note.text,
+            evidence=_evidence_text(note.evidence),
+            follow_up_on=note.follow_up_on,
+            acknowledged_on=note.acknowledged_at.date() if note.acknowledged_at else None,
+            author=note.author,
+        )
+        for note in notes
+    ]
+
+
 def _rows(notes: list[FeedbackNote]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "id": note.id,
-                "given": note.created_at.date().isoformat(),
-                "category": note.category,
-                "feedback": note.text,
-                "evidence": _evidence_text(note.evidence),
-                "follow up": note.follow_up_on.isoformat() if note.follow_up_on else "",
-                "acknowledged": note.acknowledged_at.date().isoformat()
-                if note.acknowledged_at
-                else "",
-                "by": note.author or "",
+                "id": item.id,
+                "given": item.given_on.isoformat(),
+                "category": item.category,
+                "feedback": item.text,
+                "evidence": item.evidence,
+                "follow up": item.follow_up_on.isoformat() if item.follow_up_on else "",
+                "acknowledged": item.acknowledged_on.isoformat() if item.acknowledged_on else "",
+                "by": item.author or "",
             }
-            for note in notes
+            for item in _items(notes)
         ],
         columns=[
             "id",
@@ -160,12 +189,12 @@ def list_feedback(session: Session, principal: Principal, annotator_id: int) -> 
     return _rows(wq.list_feedback_notes(session, annotator_id=annotator_id))
 
 
-def list_my_feedback(session: Session, principal: Principal) -> pd.DataFrame:
+def list_my_feedback(session: Session, principal: Principal) -> list[FeedbackItem]:
     """The logged-in annotator's own feedback, newest first."""
     require(principal, "feedback.acknowledge")
     if principal.annotator_id is None:
-        return _rows([])
-    return _rows(wq.list_feedback_notes(session, annotator_id=principal.annotator_id))
+        return []
+    return _items(wq.list_feedback_notes(session, annotator_id=principal.annotator_id))
 
 
 def acknowledge_feedback(

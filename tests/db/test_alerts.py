@@ -8,7 +8,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Alert, AlertAction, Assignment, AuditEntry, FeedbackNote, ReassignmentDecision
+from db.models import (
+    Alert,
+    AlertAction,
+    Annotator,
+    Assignment,
+    AuditEntry,
+    FeedbackNote,
+    Project,
+    ReassignmentDecision,
+    Team,
+)
 from ops import rollups
 from ops.alerts import (
     AlertFilter,
@@ -26,18 +36,20 @@ from tests.factories import make_annotator, make_event, make_project, make_team
 NOW = dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC)
 OPS = Principal(username="olga", role="ops")
 FINANCE = Principal(username="fin", role="finance")
+# The careless annotator's project, the careless one, a steady colleague, and their team.
+Careless = tuple[Project, Annotator, Annotator, Team]
 
 
 def plant_work(
     session: Session,
-    project,
-    annotator,
+    project: Project,
+    annotator: Annotator,
     *,
     days: int,
     gold_per_day: int,
     correct_share: float,
     seconds: float = 20.0,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Gold answers spread over the last ``days`` days before NOW."""
     for day in range(days):
         when = NOW - dt.timedelta(days=day + 1)
@@ -56,7 +68,7 @@ def plant_work(
 
 
 @pytest.fixture
-def careless(session: Session):  # type: ignore[no-untyped-def]
+def careless(session: Session) -> Careless:
     team = make_team(session)
     project = make_project(session, quality_target=0.9)
     person = make_annotator(session, team_id=team.id)
@@ -67,7 +79,7 @@ def careless(session: Session):  # type: ignore[no-untyped-def]
     return project, person, steady, team
 
 
-def test_evaluation_raises_once_and_is_idempotent(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+def test_evaluation_raises_once_and_is_idempotent(session: Session, careless: Careless) -> None:
     project, person, steady, _team = careless
     assert evaluate_alerts(session, now=NOW) == 1
     [alert] = session.scalars(select(Alert)).all()
@@ -83,7 +95,7 @@ def test_evaluation_raises_once_and_is_idempotent(session: Session, careless) ->
     assert len(session.scalars(select(Alert)).all()) == 1
 
 
-def test_triage_lifecycle_is_recorded_and_audited(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+def test_triage_lifecycle_is_recorded_and_audited(session: Session, careless: Careless) -> None:
     evaluate_alerts(session, now=NOW)
     alert = session.scalars(select(Alert)).one()
     change_status(session, OPS, alert.id, "acknowledged")
@@ -94,8 +106,8 @@ def test_triage_lifecycle_is_recorded_and_audited(session: Session, careless) ->
     with pytest.raises(ValidationError, match="cannot become acknowledged"):
         change_status(session, OPS, alert.id, "acknowledged")
     detail = get_alert(session, OPS, alert.id)
-    assert [h["action"] for h in detail["history"]] == ["raised", "acknowledge", "resolve"]
-    assert detail["history"][-1]["note"] == "Retrained on the edge cases."
+    assert [entry.action for entry in detail.history] == ["raised", "acknowledge", "resolve"]
+    assert detail.history[-1].note == "Retrained on the edge cases."
     audits = session.scalars(
         select(AuditEntry.action).where(AuditEntry.entity_type == "alerts")
     ).all()
@@ -104,7 +116,9 @@ def test_triage_lifecycle_is_recorded_and_audited(session: Session, careless) ->
     assert evaluate_alerts(session, now=NOW) == 0
 
 
-def test_feedback_and_reassignment_carry_the_alert_as_evidence(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+def test_feedback_and_reassignment_carry_the_alert_as_evidence(
+    session: Session, careless: Careless
+) -> None:
     project, person, _steady, _team = careless
     session.add(
         Assignment(annotator_id=person.id, project_id=project.id, starts_on=dt.date(2026, 1, 1))
@@ -128,7 +142,7 @@ def test_feedback_and_reassignment_carry_the_alert_as_evidence(session: Session,
     assert actions == ["raised", "feedback", "reassignment"]
 
 
-def test_roles_and_team_scope(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+def test_roles_and_team_scope(session: Session, careless: Careless) -> None:
     _project, _person, _steady, team = careless
     evaluate_alerts(session, now=NOW)
     alert = session.scalars(select(Alert)).one()
@@ -138,7 +152,7 @@ def test_roles_and_team_scope(session: Session, careless) -> None:  # type: igno
         change_status(session, FINANCE, alert.id, "acknowledged")
     own_lead = Principal(username="lee", role="lead", team_id=team.id)
     other_lead = Principal(username="lou", role="lead", team_id=make_team(session).id)
-    assert [row["id"] for row in list_alerts(session, own_lead)] == [alert.id]
+    assert [row.id for row in list_alerts(session, own_lead)] == [alert.id]
     assert list_alerts(session, other_lead) == []
     with pytest.raises(NotFound):
         change_status(session, other_lead, alert.id, "acknowledged")
@@ -174,15 +188,17 @@ def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
     rollups.rebuild(session)
     evaluate_alerts(session, now=NOW)
     top = list_alerts(session, OPS, AlertFilter(project_slug=project.slug))
-    assert [row["rule"] for row in top] == ["systematic_issue"]
-    detail = get_alert(session, OPS, top[0]["id"])
-    assert len(detail["linked"]) == 4
-    assert {row["annotator_id"] for row in detail["linked"]} == {p.id for p in people[:4]}
+    assert [row.rule for row in top] == ["systematic_issue"]
+    detail = get_alert(session, OPS, top[0].id)
+    assert len(detail.linked) == 4
+    assert {row.annotator_id for row in detail.linked} == {p.id for p in people[:4]}
     everything = list_alerts(session, OPS, AlertFilter(include_children=True))
     assert len(everything) == 5
 
 
-def test_project_thresholds_are_validated_audited_and_used(session: Session, careless) -> None:  # type: ignore[no-untyped-def]
+def test_project_thresholds_are_validated_audited_and_used(
+    session: Session, careless: Careless
+) -> None:
     from ops.projects import alert_settings_for, set_alert_settings
 
     project, _person, _steady, _team = careless

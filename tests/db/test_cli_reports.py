@@ -12,7 +12,13 @@ from typer.testing import CliRunner
 
 from ops.cli import app
 from ops.permissions import SYSTEM
-from ops.reports import ANNOTATOR_COLUMNS, SPEND_COLUMNS, annotator_report, spend_report
+from ops.reports import (
+    ANNOTATOR_COLUMNS,
+    SPEND_COLUMNS,
+    annotator_report,
+    report_records,
+    spend_report,
+)
 from tests.db.test_reports import PLANTED, plant
 
 runner = CliRunner()
@@ -24,13 +30,15 @@ def test_report_commands_print_exact_json_and_csv(
     with fresh_factory() as session, session.begin():
         plant(session)
     with fresh_factory() as session:
-        expected = annotator_report(session, SYSTEM, project_slug="planted")
-        expected_spend = spend_report(session, SYSTEM)
+        expected = report_records(annotator_report(session, SYSTEM, project_slug="planted"))
+        expected_spend = report_records(spend_report(session, SYSTEM))
     result = runner.invoke(
         app, ["report", "annotators", "--project", "planted", "--format", "json"]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == expected
+    printed = json.loads(result.stdout)
+    assert printed == expected and printed
+    assert all(list(row) == list(ANNOTATOR_COLUMNS) for row in printed)
     result = runner.invoke(app, ["report", "annotators", "--project", "planted", "--format", "csv"])
     assert result.exit_code == 0
     parsed = list(csv.DictReader(io.StringIO(result.stdout)))
@@ -40,7 +48,9 @@ def test_report_commands_print_exact_json_and_csv(
     assert parsed[0]["gold_ci_low"] == repr(first["gold_ci_low"])
     assert parsed[0]["cost"] == repr(first["cost"])
     result = runner.invoke(app, ["report", "spend", "--format", "json"])
-    assert json.loads(result.stdout) == expected_spend
+    printed = json.loads(result.stdout)
+    assert printed == expected_spend and printed
+    assert all(list(row) == list(SPEND_COLUMNS) for row in printed)
     result = runner.invoke(app, ["report", "spend", "--format", "csv"])
     assert result.stdout.splitlines()[0] == ",".join(SPEND_COLUMNS)
     result = runner.invoke(app, ["report", "spend"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import queries
@@ -28,7 +28,7 @@ END = dt.date(2026, 6, 30)
 SMALL = DemoConfig(annotators=40, events=50_000, seed=11, end=END)
 
 
-def fingerprint(session: Session) -> tuple[object, ...]:
+def fingerprint(session: Session) -> tuple[tuple[object, ...], ...]:
     """Numbers that change if any generated value changes."""
     events = session.execute(
         select(
@@ -57,7 +57,7 @@ def demo_factory(fresh_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     return fresh_factory
 
 
-def _gold(session: Session, *where: object) -> tuple[int, int]:
+def _gold(session: Session, *where: ColumnElement[bool]) -> tuple[int, int]:
     answered = AnnotationEvent.is_gold.is_(True) & AnnotationEvent.label.is_not(None)
     row = session.execute(
         select(
@@ -116,11 +116,11 @@ def test_general_purpose_annotators_confuse_blemishes_with_critical_defects(
         )
         called_critical = AnnotationEvent.label == "critical_defect"
 
-        def share(people: object) -> float:
+        def share(people: Select[int]) -> float:
             total, critical = session.execute(
                 select(func.count(), func.count().filter(called_critical)).where(
                     blemish,
-                    AnnotationEvent.annotator_id.in_(people),  # type: ignore[arg-type]
+                    AnnotationEvent.annotator_id.in_(people),
                 )
             ).one()
             return critical / total
@@ -232,7 +232,7 @@ def test_pay_rates_changed_and_calibrations_gold_reviews_exist(
             )
         )
         assert raised and raised >= 10
-        assert session.scalar(select(func.count(CalibrationSession.id))) >= 6
+        assert session.execute(select(func.count(CalibrationSession.id))).scalar_one() >= 6
         counts = session.execute(
             select(
                 func.count().filter(AnnotationEvent.is_gold.is_(True)),
@@ -283,7 +283,7 @@ def test_the_planted_stories_raise_the_alerts_a_manager_expects(
         rows = list_alerts(session, SYSTEM, AlertFilter(include_children=True))
     by_rule: dict[str, set[tuple[str | None, str]]] = {}
     for row in rows:
-        by_rule.setdefault(row["rule"], set()).add((row["project"], row["subject"]))
+        by_rule.setdefault(row.rule, set()).add((row.project, row.subject))
     fast = {
         "rex.turner@annotators.example",
         "dana.voss@annotators.example",

@@ -117,7 +117,7 @@ def test_csv_rows_become_events_with_every_field(
     )
     result = import_events(session, path)
     assert (result.rows, result.inserted, result.duplicate, result.rejected) == (2, 2, 0, 0)
-    assert result.summary["annotators_matched"] == 1 and result.summary["annotators_unlinked"] == 1
+    assert result.summary.annotators_matched == 1 and result.summary.annotators_unlinked == 1
     events = {
         e.external_id: e
         for e in session.scalars(
@@ -166,7 +166,7 @@ def test_parquet_with_only_required_columns(session: Session, project: Any, tmp_
     path = tmp_path / "events.parquet"
     frame.to_parquet(path)
     result = import_events(session, path)
-    assert result.summary["format"] == "parquet"
+    assert result.summary.format == "parquet"
     assert result.inserted == 3
     total = session.scalar(
         select(func.sum(AnnotationEvent.active_seconds)).where(

@@ -80,11 +80,11 @@ def test_full_json_imports_every_annotation_with_its_person_skip_and_gold(
     result = import_ls(session, project, "export.json")
 
     assert (result.rows, result.inserted, result.duplicate, result.rejected) == (76, 73, 0, 0)
-    assert result.summary["format"] == "json"
-    assert result.summary["golden_items"] == 3
-    assert result.summary["gold_references"] == 3
-    assert result.summary["skipped"] == 3
-    assert result.summary["annotators_unlinked"] == 4
+    assert result.summary.format == "json"
+    assert result.summary.golden_items == 3
+    assert result.summary.gold_references == 3
+    assert result.summary.skipped == 3
+    assert result.summary.annotators_unlinked == 4
     work = expected_work(EXPECTED["export_annotations"])
     assert events_by_email(session, project) == work
     assert work["alice.nguyen@example.com"] == 16  # 17 minus her starred gold annotation
@@ -141,7 +141,8 @@ def test_unknown_people_become_unlinked_annotators_with_identities(session: Sess
         assert identity.email == EMAIL_BY_USER[external_id]
         annotator = session.get(Annotator, identity.annotator_id)
         assert annotator is not None and annotator.is_linked is False
-    names = {session.get(Annotator, i.annotator_id).display_name for i in identities.values()}  # type: ignore[union-attr]
+    people = [session.get(Annotator, i.annotator_id) for i in identities.values()]
+    names = {person.display_name for person in people if person is not None}
     assert names == {"Alice Nguyen", "Bob Okafor", "Carla Mendes", "Dmitri Volkov"}
 
 
@@ -152,8 +153,8 @@ def test_known_people_are_matched_by_email_and_by_identity(session: Session) -> 
     session.add(AnnotatorIdentity(annotator_id=bob.id, platform="labelstudio", external_id="3"))
     session.flush()
     result = import_ls(session, project, "export.json")
-    assert result.summary["annotators_matched"] == 2
-    assert result.summary["annotators_unlinked"] == 2
+    assert result.summary.annotators_matched == 2
+    assert result.summary.annotators_unlinked == 2
     by_annotator = Counter(
         session.scalars(
             select(AnnotationEvent.annotator_id).where(AnnotationEvent.project_id == project.id)
@@ -168,7 +169,7 @@ def test_reimport_adds_nothing(session: Session) -> None:
     import_ls(session, project, "export.json")
     again = import_ls(session, project, "export.json")
     assert (again.inserted, again.updated, again.duplicate) == (0, 0, 73)
-    assert again.summary["annotators_unlinked"] == 0
+    assert again.summary.annotators_unlinked == 0
     assert len(stored(session, project)) == 73
     entries = session.scalars(
         select(AuditEntry).where(AuditEntry.action == "import.commit").order_by(AuditEntry.id)
@@ -184,7 +185,7 @@ def test_flat_exports_import_the_same_work_without_gold_or_skips(
     result = import_ls(session, project, name, label_field="defect")
     assert result.rows == 73
     assert result.inserted == 73, "no ground-truth flag: the 3 gold annotations look like work"
-    assert result.summary["format"] == ("csv" if name.endswith("csv") else "json_min")
+    assert result.summary.format == ("csv" if name.endswith("csv") else "json_min")
     counts = events_by_email(session, project)
     expected = Counter(
         row["annotator"] for row in EXPECTED["export_annotations"] if not row["was_cancelled"]
@@ -204,9 +205,9 @@ def test_flat_export_after_full_json_adds_nothing_and_keeps_gold(
     import_ls(session, project, "export.json")
     result = import_ls(session, project, name, label_field="defect")
     assert (result.inserted, result.updated, result.duplicate) == (0, 0, 70)
-    assert result.summary["gold_references"] == 3
-    assert result.summary["gold_events"] == 8
-    assert result.summary["annotators_unlinked"] == 0, "the admin's gold rows are left out"
+    assert result.summary.gold_references == 3
+    assert result.summary.gold_events == 8
+    assert result.summary.annotators_unlinked == 0, "the admin's gold rows are left out"
     assert len(stored(session, project)) == 73
 
 
@@ -214,7 +215,7 @@ def test_full_json_after_flat_export_moves_gold_references_out_of_work(session: 
     project = make_project(session)
     import_ls(session, project, "export_min.json", label_field="defect")
     result = import_ls(session, project, "export.json", label_field="defect")
-    assert result.summary["gold_reference_events_removed"] == 3
+    assert result.summary.gold_reference_events_removed == 3
     events = stored(session, project)
     assert not GOLD_ANNOTATIONS & {int(key[3:]) for key in events}
     assert len(events) == 73
@@ -292,7 +293,7 @@ def test_dry_run_stores_nothing_but_its_lineage(session: Session) -> None:
     project = make_project(session)
     result = import_ls(session, project, "export.json", dry_run=True)
     assert result.status == "dry_run"
-    assert (result.inserted, result.summary["annotators_unlinked"]) == (73, 4)
+    assert (result.inserted, result.summary.annotators_unlinked) == (73, 4)
     assert session.scalar(select(func.count(AnnotationEvent.id))) == 0
     assert session.scalar(select(func.count(GoldItem.id))) == 0
     assert session.scalar(select(func.count(AnnotatorIdentity.id))) == 0

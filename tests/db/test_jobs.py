@@ -56,6 +56,7 @@ def test_a_successful_run_is_recorded_with_its_rows(fresh_factory: sessionmaker[
     assert outcome.rows == 2  # two people, one day
     [run] = runs(fresh_factory)
     assert (run.id, run.status, run.rows, run.error) == (outcome.run_id, "succeeded", 2, None)
+    assert run.finished_at is not None
     assert before <= run.started_at <= run.finished_at <= dt.datetime.now(dt.UTC)
     assert run.worker == f"{socket.gethostname()}:{os.getpid()}"
     with fresh_factory() as session:

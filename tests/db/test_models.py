@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import DataError, IntegrityError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -125,9 +125,7 @@ def test_stale_project_save_is_detected(session: Session) -> None:
     connection = session.connection()
     # Another writer bumps the version behind this session's back.
     connection.execute(
-        Project.__table__.update()
-        .where(Project.__table__.c.id == project.id)
-        .values(version_id=project.version_id + 1)
+        update(Project).where(Project.id == project.id).values(version_id=project.version_id + 1)
     )
     project.name = "Renamed"
     with pytest.raises(StaleDataError):
@@ -140,4 +138,5 @@ def test_money_is_stored_as_integer_minor_units(session: Session) -> None:
     budget = session.scalar(select(Project.budget_minor).where(Project.id == project.id))
     assert budget == 1234567
     assert isinstance(budget, int)
-    assert session.get(Project, project.id).currency == "EUR"  # type: ignore[union-attr]
+    stored = session.get(Project, project.id)
+    assert stored is not None and stored.currency == "EUR"

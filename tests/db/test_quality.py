@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import pandas as pd
 import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, ProjectAgreement
+from db.models import AnnotationEvent, Annotator, Project, ProjectAgreement, Team
 from ops import rollups
 from ops.errors import NotFound, PermissionDenied
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
@@ -21,7 +22,15 @@ NOW = dt.datetime(2026, 3, 20, 2, 30, tzinfo=dt.UTC)
 OPS = Principal(username="ops", role="ops")
 
 
-def plant_ratings(session: Session) -> dict[str, object]:
+@dataclass(frozen=True)
+class PlantedRatings:
+    project: Project
+    team: Team
+    people: tuple[Annotator, Annotator, Annotator]
+    labels: dict[int, list[str]]  # annotator id -> label per item, in item order
+
+
+def plant_ratings(session: Session) -> PlantedRatings:
     """Three raters on twelve items inside the window, plus work outside it."""
     project = make_project(session, slug="sentiment", name="Sentiment", quality_target=0.8)
     team = make_team(session)
@@ -64,7 +73,7 @@ def plant_ratings(session: Session) -> dict[str, object]:
         )
     session.execute(insert(AnnotationEvent), rows)
     rollups.rebuild(session)
-    return {"project": project, "team": team, "people": (a, b, c), "labels": labels}
+    return PlantedRatings(project=project, team=team, people=(a, b, c), labels=labels)
 
 
 def test_stored_figures_equal_the_metrics_on_the_window(session: Session) -> None:
@@ -73,12 +82,10 @@ def test_stored_figures_equal_the_metrics_on_the_window(session: Session) -> Non
     [stored] = session.scalars(select(ProjectAgreement)).all()
     assert (stored.window_start, stored.window_end) == (dt.date(2026, 2, 18), dt.date(2026, 3, 19))
     assert (stored.n_items, stored.n_labels, stored.n_annotators) == (12, 36, 3)
-    labels = planted["labels"]
-    assert isinstance(labels, dict)
     frame = pd.DataFrame(
         [
             {"item_id": f"item-{index:02d}", "annotator_id": person, "label": label}
-            for person, sequence in labels.items()
+            for person, sequence in planted.labels.items()
             for index, label in enumerate(sequence)
         ]
     )
@@ -108,7 +115,7 @@ def test_ops_sees_everyone_and_a_lead_only_their_team(session: Session) -> None:
     assert ada["accuracy_ci_low"] < 1.0 == ada["accuracy"] <= ada["accuracy_ci_high"] + 1e-12
     assert list(everyone.majority["annotator"]) == ["Ada", "Bo", "Cyd"]
 
-    team = planted["team"]
+    team = planted.team
     lead = Principal(username="lead", role="lead", team_id=team.id)
     mine = summarise_quality(session, lead, project_slug="sentiment", days=30, now=NOW)
     assert set(mine.gold["annotator"]) == {"Ada", "Bo"}

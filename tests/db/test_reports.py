@@ -115,68 +115,64 @@ def own(planted: Planted, email: str) -> list[dict[str, Any]]:
 
 def test_wilson_intervals_contain_the_planted_accuracy(session: Session) -> None:
     planted = plant(session)
-    rows = {
-        row["annotator"]: row for row in annotator_report(session, SYSTEM, project_slug="planted")
-    }
+    rows = {row.annotator: row for row in annotator_report(session, SYSTEM, project_slug="planted")}
     assert list(rows) == sorted(PLANTED)
     for email, (accuracy, _, _) in PLANTED.items():
         row = rows[email]
         events = own(planted, email)
         gold = [e for e in events if e["is_gold"]]
         correct = sum(e["label"] == e["gold_label"] for e in gold)
-        assert (row["gold_answered"], row["gold_correct"]) == (GOLD_PER_PERSON, correct)
-        assert row["gold_accuracy"] == pytest.approx(correct / GOLD_PER_PERSON)
-        assert row["gold_ci_low"] < accuracy < row["gold_ci_high"], email
+        assert (row.gold_answered, row.gold_correct) == (GOLD_PER_PERSON, correct)
+        assert row.gold_accuracy == pytest.approx(correct / GOLD_PER_PERSON)
+        assert row.gold_ci_low is not None and row.gold_ci_high is not None
+        assert row.gold_ci_low < accuracy < row.gold_ci_high, email
         # 400 answers: the interval is narrow enough to tell 0.55 from 0.70 from 0.82 ...
-        assert row["gold_ci_high"] - row["gold_ci_low"] < 0.11
+        assert row.gold_ci_high - row.gold_ci_low < 0.11
     ordered = [rows[email] for email in PLANTED]
     for lower, higher in zip(ordered, ordered[1:], strict=False):
-        assert lower["gold_ci_high"] < higher["gold_ci_low"]
+        assert lower.gold_ci_high is not None and higher.gold_ci_low is not None
+        assert lower.gold_ci_high < higher.gold_ci_low
 
 
 def test_throughput_and_rates_match_the_planted_events(session: Session) -> None:
     planted = plant(session)
-    rows = {
-        row["annotator"]: row for row in annotator_report(session, SYSTEM, project_slug="planted")
-    }
+    rows = {row.annotator: row for row in annotator_report(session, SYSTEM, project_slug="planted")}
     for email in PLANTED:
         row, events = rows[email], own(planted, email)
         submitted = [e for e in events if not e["skipped"]]
         seconds = sum(e["active_seconds"] for e in events)
-        assert row["annotations"] == len(submitted) == GOLD_PER_PERSON + 15
-        assert row["skipped"] == 5
-        assert row["active_hours"] == pytest.approx(seconds / 3600)
-        assert row["annotations_per_hour"] == pytest.approx(len(submitted) / (seconds / 3600))
-        assert row["median_seconds"] == float(np.median([e["active_seconds"] for e in submitted]))
-        assert row["escalation_rate"] == pytest.approx(17 / 420)  # index % 25 == 0
-        assert row["review_acceptance_rate"] == pytest.approx(21 / 42)  # every 20th of every 10th
-        assert row["currency"] == "USD"
+        assert row.annotations == len(submitted) == GOLD_PER_PERSON + 15
+        assert row.skipped == 5
+        assert row.active_hours == pytest.approx(seconds / 3600)
+        assert row.annotations_per_hour == pytest.approx(len(submitted) / (seconds / 3600))
+        assert row.median_seconds == float(np.median([e["active_seconds"] for e in submitted]))
+        assert row.escalation_rate == pytest.approx(17 / 420)  # index % 25 == 0
+        assert row.review_acceptance_rate == pytest.approx(21 / 42)  # every 20th of every 10th
+        assert row.currency == "USD"
 
 
 def test_costs_match_hand_computed_values(session: Session) -> None:
     planted = plant(session)
-    rows = {
-        row["annotator"]: row for row in annotator_report(session, SYSTEM, project_slug="planted")
-    }
+    rows = {row.annotator: row for row in annotator_report(session, SYSTEM, project_slug="planted")}
     for email in PLANTED:
         cost_minor = expected_cost(own(planted, email), email)
-        assert rows[email]["cost"] == cost_minor / 100
-        assert rows[email]["cost_per_annotation"] == round(cost_minor / 100 / 415, 4)
+        assert rows[email].cost == cost_minor / 100
+        assert rows[email].cost_per_annotation == round(cost_minor / 100 / 415, 4)
     # Per-item pay: 415 delivered items at 25 cents; skipped items are not paid.
-    assert rows["cy@planted.example"]["cost"] == 103.75
+    assert rows["cy@planted.example"].cost == 103.75
 
 
 def test_since_keeps_only_later_days(session: Session) -> None:
     planted = plant(session)
     since = (DAY + dt.timedelta(days=3)).date()
     rows = {
-        row["annotator"]: row
+        row.annotator: row
         for row in annotator_report(session, SYSTEM, project_slug="planted", since=since)
     }
     for email in PLANTED:
         late = [e for e in own(planted, email) if e["submitted_at"].date() >= since]
-        assert rows[email]["annotations"] == sum(not e["skipped"] for e in late) == 105
-        assert rows[email]["median_seconds"] == float(
+        assert rows[email].annotations == sum(not e["skipped"] for e in late) == 105
+        assert rows[email].median_seconds == float(
             np.median([e["active_seconds"] for e in late if not e["skipped"]])
         )
 
@@ -186,9 +182,9 @@ def test_who_may_see_which_annotators(session: Session) -> None:
     team_id = planted.people["ana@planted.example"].team_id
     lead = Principal(username="lead", role="lead", team_id=team_id)
     rows = annotator_report(session, lead, project_slug="planted")
-    assert [row["annotator"] for row in rows] == ["ana@planted.example", "ben@planted.example"]
+    assert [row.annotator for row in rows] == ["ana@planted.example", "ben@planted.example"]
     # A lead sees no pay.
-    assert {row["cost"] for row in rows} == {None} and {row["currency"] for row in rows} == {None}
+    assert {row.cost for row in rows} == {None} and {row.currency for row in rows} == {None}
     # A lead whose login is not linked to a team sees nobody.
     assert (
         annotator_report(session, Principal(username="l2", role="lead"), project_slug="planted")
@@ -203,14 +199,14 @@ def test_who_may_see_which_annotators(session: Session) -> None:
 def test_spend_per_month_with_budget_used(session: Session) -> None:
     planted = plant(session)
     rows = spend_report(session, SYSTEM, project_slug="planted")
-    assert [row["accepted"] > 0 for row in rows] == [True, False]
-    assert [(row["month"], row["currency"]) for row in rows] == [
+    assert [row.accepted > 0 for row in rows] == [True, False]
+    assert [(row.month, row.currency) for row in rows] == [
         ("2026-02", "USD"),
         ("2026-03", "USD"),
     ]
     to_date = 0
     for row in rows:
-        events = [e for e in planted.events if e["submitted_at"].strftime("%Y-%m") == row["month"]]
+        events = [e for e in planted.events if e["submitted_at"].strftime("%Y-%m") == row.month]
         work = sum(
             expected_cost(
                 [e for e in events if e["annotator_id"] == planted.people[email].id], email
@@ -221,22 +217,22 @@ def test_spend_per_month_with_budget_used(session: Session) -> None:
         submitted = sum(not e["skipped"] for e in events)
         accepted = sum(e["review_outcome"] == "accepted" for e in events)
         to_date += work + review
-        assert row["annotation_spend"] == work / 100
-        assert row["review_spend"] == review / 100
-        assert row["spend"] == (work + review) / 100
-        assert (row["annotations"], row["accepted"], row["unpriced_annotations"]) == (
+        assert row.annotation_spend == work / 100
+        assert row.review_spend == review / 100
+        assert row.spend == (work + review) / 100
+        assert (row.annotations, row.accepted, row.unpriced_annotations) == (
             submitted,
             accepted,
             0,
         )
-        assert row["cost_per_annotation"] == round(work / 100 / submitted, 4)
+        assert row.cost_per_annotation == round(work / 100 / submitted, 4)
         # Every accepted review is on a day-0 item, so March has none: no cost per accepted one.
-        assert row["cost_per_accepted_annotation"] == (
+        assert row.cost_per_accepted_annotation == (
             round((work + review) / 100 / accepted, 4) if accepted else None
         )
-        assert row["spend_to_date"] == to_date / 100
-        assert row["budget"] == 1000.0
-        assert row["budget_used"] == pytest.approx(to_date / 100_000)
+        assert row.spend_to_date == to_date / 100
+        assert row.budget == 1000.0
+        assert row.budget_used == pytest.approx(to_date / 100_000)
     with pytest.raises(PermissionDenied):
         spend_report(session, Principal(username="l", role="lead"))
 
@@ -260,11 +256,11 @@ def test_spend_without_a_budget_or_a_rate(session: Session) -> None:
     )
     rollups.rebuild(session)
     [row] = spend_report(session, SYSTEM, project_slug="unbudgeted")
-    assert (row["currency"], row["spend"], row["annotations"], row["unpriced_annotations"]) == (
+    assert (row.currency, row.spend, row.annotations, row.unpriced_annotations) == (
         "USD",
         0.0,
         1,
         1,
     )
-    assert row["cost_per_annotation"] is None and row["budget"] is None
-    assert row["budget_used"] is None
+    assert row.cost_per_annotation is None and row.budget is None
+    assert row.budget_used is None

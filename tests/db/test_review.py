@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, AuditEntry, GuidelineVersion
+from db.models import AnnotationEvent, Annotator, AuditEntry, GuidelineVersion, Project
 from ops import rollups
 from ops.errors import PermissionDenied, ValidationError
 from ops.metrics.sampling import compute_review_sample_size
@@ -24,10 +25,21 @@ from tests.factories import make_annotator, make_event, make_pay_rate, make_proj
 
 OPS = Principal(username="olga", role="ops")
 DAY = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+# The project, a strong and a weak annotator on it.
+Work = tuple[Project, Annotator, Annotator]
+
+
+class Narrowing(TypedDict, total=False):
+    """Criteria fields besides the project."""
+
+    annotator_emails: tuple[str, ...]
+    since: dt.date
+    until: dt.date
+    guideline_version: str
 
 
 @pytest.fixture
-def work(session: Session):  # type: ignore[no-untyped-def]
+def work(session: Session) -> Work:
     project = make_project(session)
     strong, weak = make_annotator(session), make_annotator(session)
     make_pay_rate(session, strong, amount_minor=3600)
@@ -68,7 +80,7 @@ def work(session: Session):  # type: ignore[no-untyped-def]
     return project, strong, weak
 
 
-def test_sample_is_cochran_sized_and_leans_on_the_weak(session: Session, work) -> None:  # type: ignore[no-untyped-def]
+def test_sample_is_cochran_sized_and_leans_on_the_weak(session: Session, work: Work) -> None:
     project, strong, weak = work
     plan = plan_review_sample(
         session, OPS, project_slug=project.slug, since=DAY.date(), until=DAY.date()
@@ -84,7 +96,7 @@ def test_sample_is_cochran_sized_and_leans_on_the_weak(session: Session, work) -
     assert list(again.items["external_id"]) == list(plan.items["external_id"])
 
 
-def test_affected_work_costs_and_rereview_tracking(session: Session, work) -> None:  # type: ignore[no-untyped-def]
+def test_affected_work_costs_and_rereview_tracking(session: Session, work: Work) -> None:
     project, strong, weak = work
     criteria = Criteria(project_slug=project.slug, guideline_version="v1")
     affected = find_affected_work(session, OPS, criteria)
@@ -120,14 +132,14 @@ def test_affected_work_costs_and_rereview_tracking(session: Session, work) -> No
     ],
 )
 def test_bad_criteria_are_explained(
-    session: Session, work, criteria: dict[str, object], message: str
-) -> None:  # type: ignore[no-untyped-def]
+    session: Session, work: Work, criteria: Narrowing, message: str
+) -> None:
     project, _strong, _weak = work
     with pytest.raises(ValidationError, match=message):
-        find_affected_work(session, OPS, Criteria(project_slug=project.slug, **criteria))  # type: ignore[arg-type]
+        find_affected_work(session, OPS, Criteria(project_slug=project.slug, **criteria))
 
 
-def test_roles(session: Session, work) -> None:  # type: ignore[no-untyped-def]
+def test_roles(session: Session, work: Work) -> None:
     project, _strong, _weak = work
     criteria = Criteria(project_slug=project.slug, guideline_version="v1")
     with pytest.raises(PermissionDenied):

@@ -15,7 +15,11 @@ from tests.factories import make_annotator, make_event, make_pay_rate, make_proj
 DAY = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
 
 
-def table(session: Session) -> list[tuple[object, ...]]:
+# annotator, project, day, then the measures in the order DailyRollup declares them.
+RollupRow = tuple[int, int, dt.date, int, int, float, int, int, int, int, int, int, int, str | None]
+
+
+def table(session: Session) -> list[RollupRow]:
     rows = session.execute(
         select(DailyRollup).order_by(
             DailyRollup.annotator_id, DailyRollup.project_id, DailyRollup.day

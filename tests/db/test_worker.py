@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import select, text
@@ -28,7 +29,15 @@ from tests.conftest import POSTGRES_URL
 from tests.factories import make_annotator, make_event, make_pay_rate, make_project
 
 ROOT = Path(__file__).resolve().parents[2]
-FAST = {"worker_rollup_minutes": 0.01, "worker_poll_seconds": 0.2}  # a rollup every 0.6 s
+
+
+class WorkerTiming(TypedDict):
+    worker_rollup_minutes: float
+    worker_poll_seconds: float
+
+
+# A rollup every 0.6 s.
+FAST: WorkerTiming = {"worker_rollup_minutes": 0.01, "worker_poll_seconds": 0.2}
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +15,13 @@ from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alp
 from ops.workforce import calibration, guidelines
 from tests.db.workforce_helpers import FINANCE, NOW, OPS, TODAY, audit_entries, lead_of
 from tests.factories import make_annotator, make_event, make_pay_rate, make_project, make_team
+
+
+class NewVersion(TypedDict):
+    version: str
+    effective_on: dt.date
+    change_summary: str
+
 
 ITEMS = [("i1", "pos"), ("i2", "neg"), ("i3", "neu"), ("i4", "pos")]
 
@@ -188,9 +196,8 @@ def test_archiving_a_session_hides_it_and_keeps_it(session: Session) -> None:
         select(CalibrationResult).where(CalibrationResult.session_id == session_id)
     ).all()
     assert [result.annotator_id for result in kept] == [ann]
-    assert audit_entries(session, "calibration.archive")[-1].after["reason"] == (  # type: ignore[index]
-        "duplicate of round 2"
-    )
+    archived = audit_entries(session, "calibration.archive")[-1]
+    assert archived.after is not None and archived.after["reason"] == "duplicate of round 2"
 
 
 def test_a_pilot_csv_becomes_a_session_with_labels_and_results(session: Session) -> None:
@@ -322,26 +329,23 @@ def test_versions_show_the_work_under_each(session: Session) -> None:
 
 def test_creating_a_version_is_checked_and_audited(session: Session) -> None:
     project_id, _first, _second = _project_with_versions(session)
-    base = {"change_summary": "Adds the 'mixed' label.", "effective_on": TODAY}
-    cases = [
-        ({"version": "v 3"}, "version"),
-        ({"version": "V2"}, "version"),
-        ({"version": "v3", "change_summary": "tiny"}, "change_summary"),
-        ({"version": "v3", "effective_on": TODAY - dt.timedelta(days=30)}, "effective_on"),
+    base: NewVersion = {
+        "version": "v3",
+        "change_summary": "Adds the 'mixed' label.",
+        "effective_on": TODAY,
+    }
+    cases: list[tuple[NewVersion, str]] = [
+        ({**base, "version": "v 3"}, "version"),
+        ({**base, "version": "V2"}, "version"),
+        ({**base, "change_summary": "tiny"}, "change_summary"),
+        ({**base, "effective_on": TODAY - dt.timedelta(days=30)}, "effective_on"),
     ]
-    for overrides, field in cases:
-        values = {**base, **overrides}
+    for values, field in cases:
         with pytest.raises(ValidationError) as caught:
-            guidelines.create_version(session, OPS, project_id, **values)  # type: ignore[arg-type]
+            guidelines.create_version(session, OPS, project_id, **values)
         assert caught.value.field == field
     with pytest.raises(PermissionDenied):
-        guidelines.create_version(
-            session,
-            lead_of(1),
-            project_id,
-            version="v3",
-            **base,  # type: ignore[arg-type]
-        )
+        guidelines.create_version(session, lead_of(1), project_id, **base)
     created = guidelines.create_version(
         session,
         OPS,

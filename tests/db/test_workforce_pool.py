@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -28,21 +29,20 @@ from tests.db.workforce_helpers import (
 from tests.factories import make_annotator, make_project, make_rollup, make_team
 
 
-def details(**overrides: object) -> AnnotatorDetails:
-    values: dict[str, object] = {
-        "display_name": "Noor Haddad",
-        "team_id": None,
-        "status": "active",
-        "employment_type": "employee",
-        "email": "noor@example.org",
-        "phone": "+49 30 1234567",
-        "country": "de",
-        "skills": ("bounding boxes",),
-        "domains": ("Medical",),
-        "languages": ("en", "ar"),
-    }
-    values.update(overrides)
-    return AnnotatorDetails(**values)  # type: ignore[arg-type]
+def details(**overrides: Any) -> AnnotatorDetails:
+    defaults = AnnotatorDetails(
+        display_name="Noor Haddad",
+        team_id=None,
+        status="active",
+        employment_type="employee",
+        email="noor@example.org",
+        phone="+49 30 1234567",
+        country="de",
+        skills=("bounding boxes",),
+        domains=("Medical",),
+        languages=("en", "ar"),
+    )
+    return dataclasses.replace(defaults, **overrides)
 
 
 def test_create_annotator_stores_normalised_fields_and_audits_them(session: Session) -> None:

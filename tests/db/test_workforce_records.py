@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from functools import partial
+from typing import TypedDict
 
 import pytest
 from sqlalchemy.orm import Session
@@ -34,6 +37,52 @@ from tests.factories import (
     make_rollup,
     make_team,
 )
+
+
+# Keyword arguments of the record functions, for tables of bad input.
+class QualificationInput(TypedDict, total=False):
+    task_type: str
+    n_items: int
+    n_correct: int
+    pass_mark: float
+    taken_on: dt.date
+
+
+class TrainingInput(TypedDict, total=False):
+    kind: str
+    topic: str
+    completed_on: dt.date
+    expires_on: dt.date
+    today: dt.date
+
+
+class PayRateInput(TypedDict, total=False):
+    basis: str
+    amount: str
+    currency: str
+    effective_on: dt.date
+    reason: str
+
+
+class FeedbackInput(TypedDict, total=False):
+    category: str
+    text: str
+    follow_up_on: dt.date
+    evidence_event_ids: Sequence[int]
+    today: dt.date
+
+
+class ReassignmentInput(TypedDict, total=False):
+    from_project_id: int | None
+    to_project_id: int | None
+    reason_category: str
+    notes: str
+    role: str
+    now: dt.datetime
+
+
+# Stand-ins in the reassignment table for projects the test creates.
+SOURCE_PROJECT, UNASSIGNED_PROJECT = -1, -2
 
 # --- qualifications ---------------------------------------------------------------------
 
@@ -68,13 +117,13 @@ def test_a_qualification_result_is_scored_from_items_and_audited(session: Sessio
     ],
 )
 def test_qualification_input_is_checked(
-    session: Session, overrides: dict[str, object], field: str
+    session: Session, overrides: QualificationInput, field: str
 ) -> None:
     person = make_annotator(session)
-    values: dict[str, object] = {"task_type": "ner", "n_items": 40, "n_correct": 30}
+    values: QualificationInput = {"task_type": "ner", "n_items": 40, "n_correct": 30}
     values.update(overrides)
     with pytest.raises(ValidationError) as caught:
-        qualifications.record_qualification(session, OPS, person.id, **values)  # type: ignore[arg-type]
+        qualifications.record_qualification(session, OPS, person.id, **values)
     assert caught.value.field == field
 
 
@@ -135,11 +184,9 @@ def test_training_is_recorded_with_its_guideline_version(session: Session) -> No
         ({"kind": "guideline_change"}, "project_id"),
     ],
 )
-def test_training_input_is_checked(
-    session: Session, overrides: dict[str, object], field: str
-) -> None:
+def test_training_input_is_checked(session: Session, overrides: TrainingInput, field: str) -> None:
     person = make_annotator(session)
-    values: dict[str, object] = {
+    values: TrainingInput = {
         "kind": "initial",
         "topic": "Fundamentals",
         "completed_on": TODAY - dt.timedelta(days=3),
@@ -147,7 +194,7 @@ def test_training_input_is_checked(
     }
     values.update(overrides)
     with pytest.raises(ValidationError) as caught:
-        training.record_training(session, OPS, person.id, **values)  # type: ignore[arg-type]
+        training.record_training(session, OPS, person.id, **values)
     assert caught.value.field == field
 
 
@@ -297,11 +344,9 @@ def test_a_new_rate_is_a_new_row_after_the_latest(session: Session) -> None:
         ({"reason": ""}, "reason"),
     ],
 )
-def test_pay_rate_input_is_checked(
-    session: Session, overrides: dict[str, object], field: str
-) -> None:
+def test_pay_rate_input_is_checked(session: Session, overrides: PayRateInput, field: str) -> None:
     person = make_annotator(session)
-    values: dict[str, object] = {
+    values: PayRateInput = {
         "basis": "hourly",
         "amount": "18.00",
         "currency": "USD",
@@ -310,7 +355,7 @@ def test_pay_rate_input_is_checked(
     }
     values.update(overrides)
     with pytest.raises(ValidationError) as caught:
-        pay.add_pay_rate(session, OPS, person.id, **values)  # type: ignore[arg-type]
+        pay.add_pay_rate(session, OPS, person.id, **values)
     assert caught.value.field == field
 
 
@@ -362,29 +407,18 @@ def test_a_correction_keeps_the_old_terms_the_reason_and_the_author(session: Ses
 def test_a_second_correction_from_a_stale_view_is_refused(session: Session) -> None:
     person = make_annotator(session)
     rate = make_pay_rate(session, person, amount_minor=1600)
-    values = {
-        "basis": "hourly",
-        "currency": "USD",
-        "effective_on": dt.date(2026, 1, 1),
-        "reason": "fixing a typo",
-    }
-    pay.correct_pay_rate(
-        session,
-        FINANCE,
-        rate.id,
-        amount="18",
+    # Both correct the rate as they saw it before either of them saved.
+    correct = partial(
+        pay.correct_pay_rate,
+        basis="hourly",
+        currency="USD",
+        effective_on=dt.date(2026, 1, 1),
+        reason="fixing a typo",
         expected_corrections=0,
-        **values,  # type: ignore[arg-type]
     )
+    correct(session, FINANCE, rate.id, amount="18")
     with pytest.raises(ConflictError, match=r"changed by finn at .* Reload"):
-        pay.correct_pay_rate(
-            session,
-            OPS,
-            rate.id,
-            amount="19",
-            expected_corrections=0,
-            **values,  # type: ignore[arg-type]
-        )
+        correct(session, OPS, rate.id, amount="19")
     assert rate.amount_minor == 1800
     assert session.query(PayRateCorrection).filter_by(pay_rate_id=rate.id).count() == 1
 
@@ -397,25 +431,17 @@ def test_a_correction_must_change_something_and_stay_between_neighbours(
     make_pay_rate(
         session, person, amount_minor=1700, effective_from=dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
     )
-    base = {"basis": "hourly", "currency": "USD", "reason": "a reason", "expected_corrections": 0}
+    correct = partial(
+        pay.correct_pay_rate,
+        basis="hourly",
+        currency="USD",
+        reason="a reason",
+        expected_corrections=0,
+    )
     with pytest.raises(ValidationError, match="Nothing changed"):
-        pay.correct_pay_rate(
-            session,
-            OPS,
-            rate.id,
-            amount="16",
-            effective_on=dt.date(2026, 1, 1),
-            **base,  # type: ignore[arg-type]
-        )
+        correct(session, OPS, rate.id, amount="16", effective_on=dt.date(2026, 1, 1))
     with pytest.raises(ValidationError, match="between the neighbouring rates") as caught:
-        pay.correct_pay_rate(
-            session,
-            OPS,
-            rate.id,
-            amount="16",
-            effective_on=dt.date(2026, 2, 1),
-            **base,  # type: ignore[arg-type]
-        )
+        correct(session, OPS, rate.id, amount="16", effective_on=dt.date(2026, 2, 1))
     assert caught.value.field == "effective_on"
     with pytest.raises(ValidationError) as short:
         pay.correct_pay_rate(
@@ -482,18 +508,16 @@ def test_feedback_copies_the_wrong_golden_items_as_evidence(session: Session) ->
         ({"evidence_event_ids": [999_999]}, "evidence"),
     ],
 )
-def test_feedback_input_is_checked(
-    session: Session, overrides: dict[str, object], field: str
-) -> None:
+def test_feedback_input_is_checked(session: Session, overrides: FeedbackInput, field: str) -> None:
     person = make_annotator(session)
-    values: dict[str, object] = {
+    values: FeedbackInput = {
         "category": "speed",
         "text": "Slow down on the edge cases please.",
         "today": TODAY,
     }
     values.update(overrides)
     with pytest.raises(ValidationError) as caught:
-        feedback.give_feedback(session, OPS, person.id, **values)  # type: ignore[arg-type]
+        feedback.give_feedback(session, OPS, person.id, **values)
     assert caught.value.field == field
 
 
@@ -528,7 +552,7 @@ def test_the_annotator_acknowledges_their_own_feedback_once(session: Session) ->
         session, OPS, person.id, category="praise", text="Great consistency this week!"
     )
     me = annotator_principal(person.id)
-    assert list(feedback.list_my_feedback(session, me)["id"]) == [note.id]
+    assert [item.id for item in feedback.list_my_feedback(session, me)] == [note.id]
     with pytest.raises(NotFound):
         feedback.acknowledge_feedback(session, annotator_principal(other.id), note.id)
     with pytest.raises(PermissionDenied):
@@ -604,19 +628,19 @@ def test_a_reassignment_moves_the_person_and_freezes_their_metrics(session: Sess
         ({"from_project_id": None, "to_project_id": None}, "to_project_id"),
         ({"reason_category": "vibes"}, "reason_category"),
         ({"reason_category": "other", "notes": ""}, "notes"),
-        ({"to_project_id": "same"}, "to_project_id"),
-        ({"from_project_id": "unassigned"}, "from_project_id"),
+        ({"to_project_id": SOURCE_PROJECT}, "to_project_id"),
+        ({"from_project_id": UNASSIGNED_PROJECT}, "from_project_id"),
         ({"role": "reviewer"}, "role"),
     ],
 )
 def test_reassignment_input_is_checked(
-    session: Session, overrides: dict[str, object], field: str
+    session: Session, overrides: ReassignmentInput, field: str
 ) -> None:
     person = make_annotator(session)
     source, target, unassigned = make_project(session), make_project(session), make_project(session)
     session.add(Assignment(annotator_id=person.id, project_id=source.id, starts_on=TODAY))
     session.flush()
-    values: dict[str, object] = {
+    values: ReassignmentInput = {
         "from_project_id": source.id,
         "to_project_id": target.id,
         "reason_category": "workload",
@@ -624,13 +648,15 @@ def test_reassignment_input_is_checked(
         "now": NOW,
     }
     values.update(overrides)
-    for key, value in list(values.items()):
-        if value == "same":
-            values[key] = source.id
-        elif value == "unassigned":
-            values[key] = unassigned.id
+    stand_ins = {SOURCE_PROJECT: source.id, UNASSIGNED_PROJECT: unassigned.id}
+
+    def resolve(project_id: int | None) -> int | None:
+        return project_id if project_id is None else stand_ins.get(project_id, project_id)
+
+    values["from_project_id"] = resolve(values["from_project_id"])
+    values["to_project_id"] = resolve(values["to_project_id"])
     with pytest.raises(ValidationError) as caught:
-        staffing.record_reassignment(session, OPS, person.id, **values)  # type: ignore[arg-type]
+        staffing.record_reassignment(session, OPS, person.id, **values)
     assert caught.value.field == field
     assert not audit_entries(session, "reassignment.create")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from typing import TypedDict
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +21,13 @@ from ops.errors import ConflictError, NotFound, PermissionDenied, ValidationErro
 from ops.workforce import tiers
 from tests.db.workforce_helpers import ADMIN, FINANCE, NOW, OPS, TODAY, audit_entries, lead_of
 from tests.factories import make_annotator, make_project, make_rollup, make_team
+
+
+class CriteriaChange(TypedDict, total=False):
+    window_days: int
+    min_annotations: int
+    min_accuracy_ci_low: float
+    min_calibration_agreement: float
 
 
 def _qualifying(session: Session, **overrides: object) -> Annotator:
@@ -100,8 +108,8 @@ def test_saving_criteria_is_audited_and_a_stale_save_is_refused(session: Session
         ({"min_calibration_agreement": -0.1}, "min_calibration_agreement"),
     ],
 )
-def test_criteria_are_checked(session: Session, change: dict[str, object], field: str) -> None:
-    bad = dataclasses.replace(tiers.DEFAULT_CRITERIA["reviewer"], **change)  # type: ignore[arg-type]
+def test_criteria_are_checked(session: Session, change: CriteriaChange, field: str) -> None:
+    bad = dataclasses.replace(tiers.DEFAULT_CRITERIA["reviewer"], **change)
     with pytest.raises(ValidationError) as caught:
         tiers.set_promotion_criteria(session, OPS, "reviewer", bad, expected_updated_at=None)
     assert caught.value.field == field

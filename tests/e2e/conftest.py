@@ -10,8 +10,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "browser-test-password"
@@ -101,7 +105,7 @@ def served_demo(served_workdir: Path, browser_path: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def browser(browser_path: str) -> Iterator[object]:
+def browser(browser_path: str) -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -111,8 +115,8 @@ def browser(browser_path: str) -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object, tmp_path: Path) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})  # type: ignore[attr-defined]
+def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
     opened = context.new_page()
     opened.set_default_timeout(30_000)
     yield opened

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -11,11 +11,14 @@ from db.engine import make_engine, make_session_factory
 from db.models import Alert, AlertAction, AuditEntry
 from tests.e2e.test_login_journeys import log_in
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 pytestmark = pytest.mark.e2e
 
 
 def test_ops_acknowledges_the_budget_alert(
-    page: Any, served_demo: str, demo_database_url: str
+    page: Page, served_demo: str, demo_database_url: str
 ) -> None:
     log_in(page, served_demo, "ops")
     page.get_by_role("link", name="Alerts").click()

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.e2e.conftest import PASSWORD
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +23,7 @@ HOME_TITLES = {
 }
 
 
-def log_in(page: Any, base: str, username: str, password: str = PASSWORD) -> None:
+def log_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
     page.goto(base)
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
@@ -29,7 +32,7 @@ def log_in(page: Any, base: str, username: str, password: str = PASSWORD) -> Non
 
 @pytest.mark.parametrize("role", list(HOME_TITLES))
 def test_each_demo_login_reaches_its_home(
-    page: Any, served_demo: str, role: str, tmp_path_factory: pytest.TempPathFactory
+    page: Page, served_demo: str, role: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     log_in(page, served_demo, role)
     page.get_by_role("heading", name=HOME_TITLES[role]).wait_for()
@@ -45,7 +48,7 @@ def test_each_demo_login_reaches_its_home(
     page.screenshot(path=str(shots / f"home-{role}.png"), full_page=True)
 
 
-def test_wrong_password_then_logout(page: Any, served_demo: str) -> None:
+def test_wrong_password_then_logout(page: Page, served_demo: str) -> None:
     log_in(page, served_demo, "ops", "definitely-wrong")
     page.get_by_text("attempts left before the account is locked").wait_for()
     page.get_by_label("Password", exact=True).fill(PASSWORD)

@@ -4,7 +4,7 @@ the tier change and its audit entry, with the evidence, are stored."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -13,10 +13,13 @@ from db.engine import make_engine, make_session_factory
 from db.models import Annotator, AuditEntry, TierChange
 from tests.e2e.test_login_journeys import log_in
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 pytestmark = pytest.mark.e2e
 
 
-def choose(page: Any, label: str, option: str) -> None:
+def choose(page: Page, label: str, option: str) -> None:
     """Pick ``option`` in the Streamlit select box labelled ``label``."""
     page.get_by_test_id("stSelectbox").filter(has_text=label).click()
     page.keyboard.type(option)
@@ -25,7 +28,7 @@ def choose(page: Any, label: str, option: str) -> None:
 
 
 def test_ops_promotes_amara_to_reviewer_from_the_pool(
-    page: Any,
+    page: Page,
     served_demo: str,
     demo_database_url: str,
     tmp_path_factory: pytest.TempPathFactory,

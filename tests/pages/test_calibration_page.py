@@ -68,7 +68,9 @@ def test_a_session_is_created_from_typed_reference_labels(app: AppTest, demo_url
 
 def test_notes_are_saved_and_a_concurrent_edit_is_caught(app: AppTest, demo_url: str) -> None:
     open_page(app, "ops", "calibration")
-    session_id = int(app.selectbox(key="cal-session").value)
+    chosen = app.selectbox(key="cal-session").value
+    assert chosen is not None
+    session_id = int(chosen)
     with database(demo_url) as session:
         version = calibration.session_detail(session, Principal("x", "admin"), session_id)
         calibration.save_notes(

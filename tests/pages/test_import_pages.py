@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import log_in
+from db.engine import make_engine, make_session_factory
+from db.migrate import upgrade
+from ops.auth import create_user
+from ops.permissions import SYSTEM
+from ops.settings import get_settings
+from tests.pages.conftest import APP, PASSWORD, log_in
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "labelstudio"
 
@@ -128,3 +133,28 @@ def test_admin_sees_the_demo_lineage(app: AppTest) -> None:
     assert len(demo) >= 3, "one demo batch per project"
     assert (demo["inserted"] > 0).all()
     assert set(demo["status"]) == {"committed"}
+
+
+def test_a_label_studio_import_without_any_project_says_to_add_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session, session.begin():
+        create_user(session, SYSTEM, username="ops", role="ops", password=PASSWORD)
+    engine.dispose()
+    monkeypatch.setenv("ANNOPS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        app = AppTest.from_file(APP, default_timeout=30)
+        open_page(app, "ops", "imports.py")
+        app.radio(key="import_source").set_value("labelstudio")
+        app.run()
+    finally:
+        get_settings.cache_clear()
+    assert not app.exception, app.exception
+    assert [info.value for info in app.info] == [
+        "There are no projects to import into yet: add one with `annops project add`."
+    ]
+    assert not app.selectbox and not app.button

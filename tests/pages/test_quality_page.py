@@ -48,10 +48,7 @@ def test_ops_sees_agreement_heatmap_and_gold_intervals(app: AppTest) -> None:
     assert (gold["accuracy"] <= gold["accuracy_ci_high"] + 1e-12).all()
     # The planted fast-but-inaccurate annotator is credibly below the steady performer.
     by_name = gold.set_index("annotator")
-    assert (
-        by_name.loc["Dana Voss", "accuracy_ci_high"]
-        < by_name.loc["Amara Okafor", "accuracy_ci_low"]
-    )
+    assert by_name["accuracy_ci_high"]["Dana Voss"] < by_name["accuracy_ci_low"]["Amara Okafor"]
     disputed = table_with(app, "item")
     assert len(disputed) == 20 and (disputed["agreement"] < 1).all()
     assert not app.info

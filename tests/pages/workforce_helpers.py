@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Protocol, TypeVar
 
 import pandas as pd
 from sqlalchemy import select
@@ -23,9 +23,17 @@ def open_page(app: AppTest, role: str, page: str) -> AppTest:
     return app.run()
 
 
-def labelled(elements: Iterable[Any], label: str) -> Any:
+class HasLabel(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+Element = TypeVar("Element", bound=HasLabel)
+
+
+def labelled(elements: Iterable[Element], label: str) -> Element:
     """The one element whose label starts with ``label``."""
-    found = [element for element in elements if str(element.label).startswith(label)]
+    found = [element for element in elements if element.label.startswith(label)]
     assert len(found) == 1, f"{len(found)} elements labelled {label!r}"
     return found[0]
 

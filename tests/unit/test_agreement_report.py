@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pytest
@@ -15,6 +15,7 @@ from ops.agreement_report import (
     format_agreement_report,
     read_agreement_csv,
 )
+from ops.metrics.agreement import AlphaLevel, KappaWeights
 
 REFDATA = Path(__file__).resolve().parents[1] / "fixtures" / "refdata"
 
@@ -73,7 +74,7 @@ def pilot(tmp_path: Path) -> pd.DataFrame:
 def test_read_keeps_every_rating_as_text(pilot: pd.DataFrame) -> None:
     assert list(pilot.columns) == ["item_id", "annotator_id", "label", "gold"]
     assert len(pilot) == 12
-    assert pilot.loc[0].tolist() == ["i1", "a", "x", "x"]
+    assert pilot.loc[0].to_numpy().tolist() == ["i1", "a", "x", "x"]
     # A blank gold cell means "not golden", not an empty label.
     assert pilot.loc[8, "gold"] is None
 
@@ -232,10 +233,11 @@ def test_report_passes_options_through(pilot: pd.DataFrame) -> None:
     report = build_agreement_report(pilot, alpha_level="ordinal", kappa_weights="quadratic")
     assert report["krippendorff_alpha_level"] == "ordinal"
     assert report["cohen_kappa_weights"] == "quadratic"
+    # Values the types rule out, as an untyped caller could still pass them.
     with pytest.raises(ValueError, match="alpha_level"):
-        build_agreement_report(pilot, alpha_level="circular")
+        build_agreement_report(pilot, alpha_level=cast(AlphaLevel, "circular"))
     with pytest.raises(ValueError, match="kappa_weights"):
-        build_agreement_report(pilot, kappa_weights="cubic")
+        build_agreement_report(pilot, kappa_weights=cast(KappaWeights, "cubic"))
 
 
 def test_report_rejects_frames_without_rating_columns() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,7 +113,8 @@ def test_planted_bad_and_fast_sloppy_annotators_are_caught(seed: int) -> None:
     speed = np.concatenate([np.ones(good + bad), np.full(sloppy, 0.4)])
     window, baseline = simulate(rng, accuracy, project_of=project_of, speed=speed)
     findings = find_quality_findings(window, baseline, contexts(4))
-    rules = {f.annotator_id: f.rule for f in findings}
+    assert all(f.annotator_id is not None for f in findings)
+    rules = {f.annotator_id: f.rule for f in findings if f.annotator_id is not None}
     caught_bad = [rules.get(i) for i in range(good, good + bad)]
     caught_sloppy = [rules.get(i) for i in range(good + bad, n)]
     assert sum(rule == "gold_below_target" for rule in caught_bad) >= 0.9 * bad
@@ -236,20 +239,20 @@ def test_low_consistency_needs_enough_repeats() -> None:
     assert [f.annotator_id for f in find_consistency_findings(frame, contexts(1))] == [1]
 
 
-def progress(**overrides: object) -> ProjectProgress:
-    values: dict[str, object] = {
-        "project_id": 1,
-        "budget_minor": 1_000_000,
-        "spent_minor": 800_000,
-        "currency": "USD",
-        "volume_target": 100_000,
-        "done": 40_000,
-        "recent_annotations": 14_000,
-        "recent_days": 14,
-        "deadline": dt.date(2026, 7, 1),
-        "today": dt.date(2026, 6, 1),
-    }
-    return ProjectProgress(**(values | overrides))  # type: ignore[arg-type]
+def progress(**overrides: Any) -> ProjectProgress:
+    defaults = ProjectProgress(
+        project_id=1,
+        budget_minor=1_000_000,
+        spent_minor=800_000,
+        currency="USD",
+        volume_target=100_000,
+        done=40_000,
+        recent_annotations=14_000,
+        recent_days=14,
+        deadline=dt.date(2026, 7, 1),
+        today=dt.date(2026, 6, 1),
+    )
+    return dataclasses.replace(defaults, **overrides)
 
 
 def test_budget_burn_forecasts_cost_at_completion() -> None:

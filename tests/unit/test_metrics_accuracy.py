@@ -58,6 +58,8 @@ def test_gold_accuracy_without_answers_is_none() -> None:
 def test_wider_confidence_gives_wider_interval() -> None:
     narrow = compute_gold_accuracy(40, 50, confidence=0.90)
     wide = compute_gold_accuracy(40, 50, confidence=0.99)
+    assert narrow.ci_low is not None and narrow.ci_high is not None
+    assert wide.ci_low is not None and wide.ci_high is not None
     assert wide.ci_low < narrow.ci_low
     assert wide.ci_high > narrow.ci_high
 
@@ -100,8 +102,8 @@ def test_count_gold_answers_counts_only_golden_rows() -> None:
         }
     )
     counts = count_gold_answers(frame)
-    assert counts.loc["a"].tolist() == [2, 2]
-    assert counts.loc["b"].tolist() == [1, 0]
+    assert counts.loc["a"].to_numpy().tolist() == [2, 2]
+    assert counts.loc["b"].to_numpy().tolist() == [1, 0]
 
 
 def test_count_gold_answers_without_gold_column_is_empty() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import krippendorff
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from ops.metrics import (
     order_labels,
     rank_disputed_items,
 )
+from ops.metrics.agreement import KappaWeights
 
 
 def ratings(table: dict[str, list[tuple[str, str]]]) -> pd.DataFrame:
@@ -122,9 +125,9 @@ def test_agreement_with_majority_leaves_the_annotator_out() -> None:
     result = compute_agreement_with_majority(frame)
     # a: i1 others tie (x, y); i2 others y -> disagree; i3 agree.
     # b: i1 tie; i2 others (x, y) tie; i3 agree. c: i1 others x -> disagree; i2 tie; i3 agree.
-    assert result.loc["a", ["n_compared", "n_agreed"]].tolist() == [2, 1]
-    assert result.loc["b", ["n_compared", "n_agreed"]].tolist() == [1, 1]
-    assert result.loc["c", ["n_compared", "n_agreed"]].tolist() == [2, 1]
+    assert result.loc["a", ["n_compared", "n_agreed"]].to_numpy().tolist() == [2, 1]
+    assert result.loc["b", ["n_compared", "n_agreed"]].to_numpy().tolist() == [1, 1]
+    assert result.loc["c", ["n_compared", "n_agreed"]].to_numpy().tolist() == [2, 1]
     assert result["agreement"].to_dict() == {"a": 0.5, "b": 1.0, "c": 0.5}
 
 
@@ -132,20 +135,20 @@ def test_agreement_with_majority_removes_all_of_an_annotators_repeats() -> None:
     # a's two x ratings must not outvote b's y in a's own comparison.
     frame = ratings({"i1": [("a", "x"), ("a", "x"), ("b", "y")]})
     result = compute_agreement_with_majority(frame)
-    assert result.loc["a", ["n_compared", "n_agreed"]].tolist() == [2, 0]
-    assert result.loc["b", ["n_compared", "n_agreed"]].tolist() == [1, 0]
+    assert result.loc["a", ["n_compared", "n_agreed"]].to_numpy().tolist() == [2, 0]
+    assert result.loc["b", ["n_compared", "n_agreed"]].to_numpy().tolist() == [1, 0]
 
 
 def test_agreement_with_majority_is_nan_when_never_compared() -> None:
     frame = ratings({"i1": [("a", "x")], "i2": [("b", "x"), ("c", "y")]})
     result = compute_agreement_with_majority(frame)
     assert result.loc["a", "n_compared"] == 0
-    assert np.isnan(result.loc["a", "agreement"])
+    assert np.isnan(result["agreement"]["a"])
 
 
 def grant_table_frame() -> pd.DataFrame:
     cells = [("yes", "yes", 20), ("yes", "no", 5), ("no", "yes", 10), ("no", "no", 15)]
-    rows = []
+    rows: list[tuple[str, str, str]] = []
     for label_a, label_b, count in cells:
         for _ in range(count):
             item = f"i{len(rows) // 2}"
@@ -164,7 +167,7 @@ def test_cohen_kappa_standard_error_matches_fleiss_cohen_everitt_by_hand() -> No
 
 
 @pytest.mark.parametrize("weights", ["linear", "quadratic"])
-def test_weighted_kappa_equals_unweighted_for_two_labels(weights: str) -> None:
+def test_weighted_kappa_equals_unweighted_for_two_labels(weights: KappaWeights) -> None:
     frame = grant_table_frame()
     weighted = compute_cohen_kappa(frame, "A", "B", weights=weights)
     assert weighted.kappa == pytest.approx(0.4)
@@ -180,11 +183,12 @@ def test_weighted_kappa_credits_near_misses_on_an_ordinal_scale() -> None:
             )
         }
     )
-    kappas = [
+    unweighted, linear, quadratic = (
         compute_cohen_kappa(frame, "A", "B", weights=w).kappa
         for w in ("none", "linear", "quadratic")
-    ]
-    assert kappas[0] < kappas[1] < kappas[2]
+    )
+    assert unweighted is not None and linear is not None and quadratic is not None
+    assert unweighted < linear < quadratic
 
 
 @pytest.mark.parametrize(
@@ -279,7 +283,10 @@ def test_pairwise_kappa_lists_each_pair_with_shared_items_once() -> None:
 
 def test_pairwise_kappa_rejects_unknown_weights() -> None:
     with pytest.raises(ValueError, match="weights"):
-        compute_pairwise_cohen_kappa(unnamed({"i1": ["x", "y"]}), weights="cubic")
+        # A value the type rules out, as an untyped caller could still pass it.
+        compute_pairwise_cohen_kappa(
+            unnamed({"i1": ["x", "y"]}), weights=cast(KappaWeights, "cubic")
+        )
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,12 @@ from ops.metrics import (
 )
 
 SEED = 3
+
+
+class DawidSkeneOptions(TypedDict, total=False):
+    max_iterations: int
+    tolerance: float
+    smoothing: float
 
 
 def simulate_annotators(
@@ -155,7 +163,7 @@ def test_dawid_skene_with_unanimous_raters_is_certain() -> None:
     "options",
     [{"smoothing": 0.0}, {"max_iterations": 0}],
 )
-def test_dawid_skene_rejects_bad_options(options: dict[str, float]) -> None:
+def test_dawid_skene_rejects_bad_options(options: DawidSkeneOptions) -> None:
     frame = pd.DataFrame({"item_id": ["i"], "annotator_id": ["a"], "label": ["x"]})
     with pytest.raises(ValueError):
         fit_dawid_skene(frame, **options)

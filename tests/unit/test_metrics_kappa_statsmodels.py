@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from statsmodels.stats.inter_rater import cohens_kappa
 
-from ops.metrics.agreement import compute_pairwise_cohen_kappa
+from ops.metrics.agreement import KappaWeights, compute_pairwise_cohen_kappa
 from ops.metrics.ratings import order_labels
 
 
@@ -27,10 +27,10 @@ def random_ratings(seed: int) -> pd.DataFrame:
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("weights", ["none", "linear", "quadratic"])
-def test_every_pair_matches_statsmodels(seed: int, weights: str) -> None:
+def test_every_pair_matches_statsmodels(seed: int, weights: KappaWeights) -> None:
     frame = random_ratings(seed)
     labels = order_labels(frame["label"])
-    pairs = compute_pairwise_cohen_kappa(frame, weights=weights)  # type: ignore[arg-type]
+    pairs = compute_pairwise_cohen_kappa(frame, weights=weights)
     assert len(pairs) == 10
     wide = frame.pivot_table(
         index="item_id", columns="annotator_id", values="label", aggfunc="first"

@@ -21,6 +21,7 @@ from ops.metrics import (
     count_labels_per_item,
     fit_dawid_skene,
 )
+from ops.metrics.agreement import KappaWeights
 
 # A copy of the published reference data ships with the tests, so they never skip.
 REFDATA = Path(__file__).resolve().parents[1] / "fixtures" / "refdata"
@@ -36,7 +37,7 @@ def load_sidecar(name: str) -> dict[str, Any]:
     return sidecar
 
 
-def cohen(weights: str, field: str) -> Callable[[pd.DataFrame], float | None]:
+def cohen(weights: KappaWeights, field: str) -> Callable[[pd.DataFrame], float | None]:
     def compute(frame: pd.DataFrame) -> float | None:
         result = compute_cohen_kappa(frame, "A", "B", weights=weights)
         value: float | None = getattr(result, field)
@@ -101,12 +102,15 @@ def test_published_value_is_reproduced(
     # The only disagreements are 4 items one step apart: weight 1, 1/2 and 1/4 of 4 in 100.
     [("none", 0.96), ("linear", 0.98), ("quadratic", 0.99)],
 )
-def test_weighted_agreement_shares_are_consistent_with_kappa(weights: str, observed: float) -> None:
+def test_weighted_agreement_shares_are_consistent_with_kappa(
+    weights: KappaWeights, observed: float
+) -> None:
     result = compute_cohen_kappa(
         load_ratings("cohen_sklearn_weighted_3class"), "A", "B", weights=weights
     )
     assert result.observed_agreement == pytest.approx(observed)
     assert result.kappa is not None
+    assert result.observed_agreement is not None
     assert result.expected_agreement is not None
     assert result.kappa == pytest.approx(
         (result.observed_agreement - result.expected_agreement) / (1 - result.expected_agreement)
@@ -207,4 +211,5 @@ def test_snow_dawid_skene_matches_crowd_kit_accuracy() -> None:
     accuracy = (predicted[gold.index] == gold).mean()
     assert round(float(accuracy), 6) == pytest.approx(expected, abs=1e-12)
     # Dawid-Skene should beat the majority vote on TEMP, as Zhou et al. (2012) report.
-    assert accuracy > majority_accuracy(frame)
+    majority = majority_accuracy(frame)
+    assert majority is not None and accuracy > majority

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ops.metrics import allocate_review_sample, compute_review_sample_size
+
+
+class CochranOptions(TypedDict, total=False):
+    confidence: float
+    margin: float
+    proportion: float
 
 
 @pytest.mark.parametrize(
@@ -31,18 +39,17 @@ from ops.metrics import allocate_review_sample, compute_review_sample_size
         (500, {"margin": 0.03}, 341),
     ],
 )
-def test_cochran_sample_size(population: int, options: dict[str, float], expected: int) -> None:
+def test_cochran_sample_size(population: int, options: CochranOptions, expected: int) -> None:
     assert compute_review_sample_size(population, **options) == expected
 
 
 @pytest.mark.parametrize(
-    "options",
-    [{"confidence": 1.0}, {"margin": 0.0}, {"proportion": 1.5}, {"population": -1}],
+    ("population", "options"),
+    [(100, {"confidence": 1.0}), (100, {"margin": 0.0}), (100, {"proportion": 1.5}), (-1, {})],
 )
-def test_cochran_rejects_impossible_options(options: dict[str, float]) -> None:
-    arguments: dict[str, float] = {"population": 100, **options}
+def test_cochran_rejects_impossible_options(population: int, options: CochranOptions) -> None:
     with pytest.raises(ValueError):
-        compute_review_sample_size(**arguments)
+        compute_review_sample_size(population, **options)
 
 
 def pool(items: list[int], lower: list[float]) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -72,7 +72,7 @@ def test_daily_counts_use_the_utc_calendar_day() -> None:
     daily = count_daily_annotations(event_log())
     days = {
         (annotator, day.strftime("%Y-%m-%d")): count
-        for (annotator, day), count in daily["annotations"].items()
+        for (annotator, day), count in zip(daily.index, daily["annotations"], strict=True)
     }
     assert days == {("a", "2024-01-01"): 1, ("a", "2024-01-02"): 2, ("b", "2024-01-01"): 2}
     assert daily.loc[("a", pd.Timestamp("2024-01-01", tz="UTC")), "active_seconds"] == 180
@@ -121,6 +121,6 @@ def test_naive_timestamps_are_rejected() -> None:
 
 
 @pytest.mark.parametrize(("by", "error"), [("annotator_id", TypeError), ((), ValueError)])
-def test_grouping_must_name_columns(by: object, error: type[Exception]) -> None:
+def test_grouping_must_name_columns(by: Sequence[str], error: type[Exception]) -> None:
     with pytest.raises(error):
         compute_skip_rate(event_log(), by=by)

@@ -3,7 +3,9 @@ calibration scoring and weekly trends."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,30 +77,29 @@ CRITERIA = PromotionCriteria(
 )
 
 
-def metrics(**overrides: object) -> PersonMetrics:
+def metrics(**overrides: Any) -> PersonMetrics:
     correct, answered = 196, 200
     result = compute_gold_accuracy(correct, answered)
-    values: dict[str, object] = {
-        "annotator_id": 1,
-        "since": NOW.date() - 89 * DAY,
-        "until": NOW.date(),
-        "annotations": 1000,
-        "active_hours": 10.0,
-        "gold_answered": answered,
-        "gold_correct": correct,
-        "accuracy": result.accuracy,
-        "accuracy_ci_low": result.ci_low,
-        "accuracy_ci_high": result.ci_high,
-        "reviewed": 0,
-        "accepted": 0,
-        "escalations": 0,
-        "calibration_agreement": 0.9,
-        "calibration_sessions": 1,
-        "training": TrainingState((), (), (), True),
-        "open_alerts": 0,
-    }
-    values.update(overrides)
-    return PersonMetrics(**values)  # type: ignore[arg-type]
+    defaults = PersonMetrics(
+        annotator_id=1,
+        since=NOW.date() - 89 * DAY,
+        until=NOW.date(),
+        annotations=1000,
+        active_hours=10.0,
+        gold_answered=answered,
+        gold_correct=correct,
+        accuracy=result.accuracy,
+        accuracy_ci_low=result.ci_low,
+        accuracy_ci_high=result.ci_high,
+        reviewed=0,
+        accepted=0,
+        escalations=0,
+        calibration_agreement=0.9,
+        calibration_sessions=1,
+        training=TrainingState((), (), (), True),
+        open_alerts=0,
+    )
+    return dataclasses.replace(defaults, **overrides)
 
 
 def met(person: PersonMetrics, criteria: PromotionCriteria = CRITERIA) -> dict[str, bool]:
@@ -193,8 +194,8 @@ def test_reference_agreement_counts_only_items_with_a_reference() -> None:
     )
     reference = pd.Series({"a": "x", "b": "y", "c": None}, dtype=object)
     result = compute_reference_agreement(labels, reference)
-    assert result.loc[1].tolist() == [2, 2, 1.0]
-    assert result.loc[2].tolist() == [2, 1, 0.5]
+    assert result.loc[1].to_numpy().tolist() == [2, 2, 1.0]
+    assert result.loc[2].to_numpy().tolist() == [2, 1, 0.5]
     empty = compute_reference_agreement(labels, pd.Series({"q": "x"}, dtype=object))
     assert empty.empty
 
