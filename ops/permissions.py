@@ -43,6 +43,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "workforce.settings": frozenset({"admin", "ops"}),
     "feedback.acknowledge": frozenset({"annotator"}),
     "demo.load": frozenset({"admin"}),
+    "training.view_own": frozenset({"annotator"}),
+    "notify.admin": frozenset({"admin"}),
+    "notify.preferences": frozenset(ROLES),
 }
 
 
