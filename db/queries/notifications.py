@@ -83,7 +83,7 @@ def list_subscriptions(
     )
     if digest:
         query = query.where(NotificationPreference.digest.is_(True))
-    rows = [(pref, user, channel) for pref, user, channel in session.execute(query).tuples()]
+    rows = [(pref, user, channel) for pref, user, channel in session.execute(query)]
     if immediate:
         # The rule list is a JSON document: filtered here, the same way on both databases.
         rows = [row for row in rows if row[0].immediate_rules]

@@ -431,7 +431,9 @@ def _confirm(
                 "next_attempt_at": now + retry_delay(claimed.attempts, settings),
             }
             outcome = Outcome(delivery_id, "retrying", error, key)
-            # The channel looks down: its other messages wait for the next run.
+        if claimed.kind != channels.EMAIL or not failure.permanent:
+            # The channel looks down or wrongly set up (a refused address is the one
+            # message's own problem): its other messages wait for the next run.
             broken.add(claimed.channel_id)
     with transaction(factory) as session:
         if not nq.finish_delivery(session, delivery_id=delivery_id, worker=worker, values=values):
