@@ -126,6 +126,10 @@ def _risk_line(row: dict[str, Any]) -> str:
     )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def _share(value: Any) -> str:
     return f"{float(value):.0%}" if isinstance(value, int | float) else "—"
 
@@ -180,7 +184,7 @@ def team_alerts(
     new = [row for row in rows if _created(row) >= period.since]
     link = page_link("alerts")
     lines = [_alert_line(row) for row in new]
-    lines.append(f"{len(rows)} alerts about your team are open or acknowledged in all.")
+    lines.append(f"{_count(len(rows), 'alert')} about your team open or acknowledged in all.")
     return DigestSection("Your team's alerts", _capped(lines, link), link)
 
 
@@ -290,7 +294,7 @@ def my_feedback(
         for note in new.to_dict("records")
     ]
     if len(unread):
-        lines.append(f"{len(unread)} feedback notes wait for you to acknowledge them.")
+        lines.append(f"{_count(len(unread), 'feedback note')} waiting for you to acknowledge.")
     if not lines:
         return None
     link = page_link("")
