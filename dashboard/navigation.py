@@ -15,6 +15,8 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("home.py", "Home", ":material/home:"),
             ("alerts.py", "Alerts", ":material/notifications:"),
             ("jobs.py", "Jobs", ":material/schedule:"),
+            ("notifications.py", "Notifications", ":material/campaign:"),
+            ("notification_settings.py", "My notifications", ":material/mail:"),
         ],
         "Data": [
             ("imports.py", "Import", ":material/upload_file:"),
@@ -34,6 +36,7 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("alerts.py", "Alerts", ":material/notifications:"),
             ("review.py", "Review & correction", ":material/fact_check:"),
             ("quality.py", "Quality", ":material/verified:"),
+            ("notification_settings.py", "My notifications", ":material/mail:"),
         ],
         "Data": [
             ("imports.py", "Import", ":material/upload_file:"),
@@ -53,6 +56,7 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("alerts.py", "Alerts", ":material/notifications:"),
             ("review.py", "Review & correction", ":material/fact_check:"),
             ("quality.py", "Quality", ":material/verified:"),
+            ("notification_settings.py", "My notifications", ":material/mail:"),
         ],
         "People": [
             ("pool.py", "Pool", ":material/groups:"),
@@ -64,6 +68,7 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "finance": {
         "": [
             ("home.py", "Home", ":material/home:"),
+            ("notification_settings.py", "My notifications", ":material/mail:"),
         ],
         "People": [
             ("pool.py", "Pool", ":material/groups:"),
@@ -73,6 +78,7 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "annotator": {
         "": [
             ("home.py", "My scorecard", ":material/person:"),
+            ("notification_settings.py", "My notifications", ":material/mail:"),
         ],
     },
 }

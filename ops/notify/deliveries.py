@@ -13,6 +13,8 @@ from ops.errors import ValidationError
 from ops.permissions import Principal, require
 
 LOG_LIMIT = 200
+STATUSES = DELIVERY_STATUSES
+KINDS = DELIVERY_KINDS
 
 
 @dataclass(frozen=True)
