@@ -87,7 +87,9 @@ def test_a_failed_run_rolls_back_its_work_and_is_recorded(
 
 
 def test_unknown_job_and_trigger_are_refused(fresh_factory: sessionmaker[Session]) -> None:
-    with pytest.raises(NotFound, match="No job 'nightly'; jobs: rollup, alerts, notify, agreement, spend"):
+    with pytest.raises(
+        NotFound, match="No job 'nightly'; jobs: rollup, alerts, notify, agreement, spend"
+    ):
         run_job("nightly", factory=fresh_factory)
     with pytest.raises(ValueError, match="trigger must be one of schedule, manual"):
         run_job("rollup", factory=fresh_factory, trigger="cron")
