@@ -13,9 +13,10 @@ from db.models import utcnow
 from ops.database import session_factory
 from ops.errors import AnnopsError
 from ops.notify.channels import EMAIL
-from ops.notify.delivery import preview_digests, send_digests, send_test
 from ops.permissions import SYSTEM
 from ops.settings import get_settings
+
+# The sending code is imported by the commands that use it, so that `annops` starts fast.
 
 T = TypeVar("T")
 
@@ -57,6 +58,8 @@ def notify_test(
     ] = None,
 ) -> None:
     """Send a test message on one channel now; it is kept in the delivery log."""
+    from ops.notify.delivery import send_test
+
     address = to
     if channel == EMAIL and not address:
         address = get_settings().smtp_sender
@@ -75,6 +78,8 @@ def notify_digest(
     ] = False,
 ) -> None:
     """Send today's digests that have not gone out yet, whatever the digest hour."""
+    from ops.notify.delivery import preview_digests, send_digests
+
     now = utcnow()
     if dry_run:
         with _user_errors():
