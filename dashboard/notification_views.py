@@ -115,6 +115,7 @@ def _change_webhook(principal: Principal, webhooks: dict[str, ChannelView]) -> N
 
 def _switch_channel(principal: Principal, views: list[ChannelView]) -> None:
     names = {view.name: view for view in views}
+    st.markdown("**Turn a channel on or off**")
     chosen = st.selectbox("Channel", list(names), key="notify-switch-which")
     view = names[chosen]
     errors = FormErrors("notify-switch")

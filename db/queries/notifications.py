@@ -232,9 +232,6 @@ def recent_alert_sends(
             NotificationDelivery.claimed_at >= since,
         )
     ).one()
-    if isinstance(oldest, dt.datetime) and oldest.tzinfo is None:
-        # min() over a SQLite column comes back as a naive string-parsed value.
-        oldest = oldest.replace(tzinfo=dt.UTC)
     return int(count or 0), oldest
 
 

@@ -158,6 +158,14 @@ def test_each_user_keeps_their_own_settings_audited(
         ("email", ("drift",), True),
         ("ops-chat", (), False),
     ]
+    # Email switched off by an admin: kept on Olga's page, marked off, and closed to changes.
+    set_enabled(session, SYSTEM, "email", False)
+    assert [(c.channel, c.usable) for c in my_preferences(session, olga).channels] == [
+        ("email", False),
+        ("ops-chat", True),
+    ]
+    with pytest.raises(ValidationError, match="The channel email is off"):
+        save_preference(session, olga, channel="email", address="olga@ops.example")
     entries = audits(session, "notify.preferences")
     assert [entry.actor for entry in entries] == ["olga", "olga"]
     assert entries[0].before is None and entries[1].before is not None
