@@ -778,3 +778,97 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     after: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- notifications ---------------------------------------------------------------------
+
+CHANNEL_KINDS = ("email", "webhook")
+DELIVERY_KINDS = ("alert", "digest", "test")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed", "unconfirmed", "skipped")
+
+
+class NotificationChannel(Versioned, Base):
+    """Where notifications go: the email channel (SMTP comes from the settings) or a webhook.
+
+    Channels are disabled, never deleted, so the delivery log keeps its references.
+    """
+
+    __tablename__ = "notification_channels"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CHANNEL_KINDS), name="kind"),
+        CheckConstraint(
+            "kind = 'email' OR (url IS NOT NULL AND secret IS NOT NULL)", name="webhook_target"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    # The HMAC key shared with the receiver; it has to be readable to sign with.
+    secret: Mapped[str | None] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationPreference(Versioned, Base):
+    """What one user wants on one channel: immediate notices for some rules, a daily digest."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("notification_channels.id", ondelete="CASCADE")
+    )
+    # The email address on the email channel; an optional mention on a webhook.
+    address: Mapped[str | None] = mapped_column(String(320))
+    immediate_rules: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    # Notices cover alerts raised from this moment on, not the history before it.
+    immediate_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NotificationDelivery(Base):
+    """The outbox: one message to one recipient on one channel, recorded before it is sent."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        # One notice per alert, recipient and channel, whatever happens to the worker.
+        UniqueConstraint("alert_id", "user_id", "channel_id"),
+        # One digest a day per recipient and channel.
+        UniqueConstraint("digest_day", "user_id", "channel_id"),
+        CheckConstraint(_in("kind", DELIVERY_KINDS), name="kind"),
+        CheckConstraint(_in("status", DELIVERY_STATUSES), name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_notification_deliveries_status_next", "status", "next_attempt_at"),
+        Index(
+            "ix_notification_deliveries_recipient_claimed", "user_id", "channel_id", "claimed_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # Sent with the message and stable across retries, so a receiver can drop a repeat.
+    delivery_key: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recipient: Mapped[str] = mapped_column(String(120))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("notification_channels.id"))
+    address: Mapped[str | None] = mapped_column(String(320))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
+    digest_day: Mapped[dt.date | None] = mapped_column(Date)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(2000))
+    # Structured facts for webhook receivers (alert id, rule, severity), as the recipient saw them.
+    details: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

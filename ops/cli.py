@@ -24,6 +24,7 @@ from ops.database import session_factory
 from ops.errors import AnnopsError, NotFound
 from ops.import_cli import import_app
 from ops.money import format_money
+from ops.notify.cli import notify_app
 from ops.operations_cli import jobs_app, report_app, worker
 from ops.permissions import SYSTEM
 from ops.projects import add_project, list_projects
@@ -41,6 +42,7 @@ app.add_typer(project_app, name="project")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
+app.add_typer(notify_app, name="notify")
 
 DEMO_LOGINS_FILE = Path("annops-demo-logins.txt")
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"

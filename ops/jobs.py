@@ -15,10 +15,11 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db import jobs as job_queries
+from db.engine import make_session_factory
 from db.locks import try_transaction_lock
 from db.models import JobRun, JobState, utcnow
 from ops import audit, rollups
@@ -101,6 +102,23 @@ def alerts_job(session: Session, context: JobContext) -> int:
     return evaluate_alerts(session, now=context.now)
 
 
+def notify_job(session: Session, context: JobContext) -> int:
+    """Record the alert notices and digests now due, then send what is pending; messages sent.
+
+    Unlike the other jobs, its work is not one transaction: a message is committed to the
+    outbox before it is sent and its outcome after (ops.notify.delivery says why). The run
+    still holds the job's lock throughout and is recorded in job_runs like any other.
+    """
+    from ops.notify.delivery import run_notifications
+
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    summary = run_notifications(
+        make_session_factory(engine), now=context.now, progress=context.progress
+    )
+    return summary.sent
+
+
 def agreement_job(session: Session, context: JobContext) -> int:
     """Store each project's agreement over the last days; projects computed."""
     return compute_project_agreements(
@@ -141,6 +159,16 @@ JOBS: dict[str, Job] = {
             lock="alerts",
         ),
         Job(
+            name="notify",
+            title="Notifications",
+            schedule="after each alerts run, and at {digest_hour:02d}:00 UTC for the digests",
+            description="Records a notice of each new alert for the people who asked for its "
+            "rule and may see it, and the daily digests once their hour has come; then sends "
+            "what is pending by email and webhook, retrying failures with backoff.",
+            work=notify_job,
+            lock="notify",
+        ),
+        Job(
             name="agreement",
             title="Project agreement",
             schedule="nightly at 02:30 UTC",
@@ -175,7 +203,9 @@ def get_job(name: str) -> Job:
 def describe_schedule(job: Job) -> str:
     """The job's schedule with the configured numbers filled in."""
     settings = get_settings()
-    return job.schedule.format(rollup_minutes=settings.worker_rollup_minutes)
+    return job.schedule.format(
+        rollup_minutes=settings.worker_rollup_minutes, digest_hour=settings.notify_digest_hour
+    )
 
 
 def describe_job(job: Job) -> str:
@@ -298,10 +328,22 @@ def run_job_now(
 
 
 def scheduled_rollup() -> None:
-    """The worker's rollup, followed by the alert rules once the rollups are fresh."""
+    """The worker's rollup, the alert rules once the rollups are fresh, then notifications.
+
+    Notifications run even when the rollup or the alerts failed (retries and digests do
+    not need them), each in a run of its own, so a failing channel never touches the others.
+    """
     outcome = _run_scheduled("rollup")
-    if outcome is not None and outcome.status == "succeeded":
+    if outcome is None:
+        return
+    if outcome.status == "succeeded":
         _run_scheduled("alerts")
+    _run_scheduled("notify")
+
+
+def scheduled_notify() -> None:
+    """The worker's notify run at the digest hour, whatever the rollup interval."""
+    _run_scheduled("notify")
 
 
 def scheduled_agreement() -> None:
@@ -473,8 +515,14 @@ def summarise_jobs(
     for job in JOBS.values():
         latest = job_queries.list_job_runs(session, job=job.name, limit=1)
         last = latest[0] if latest else None
-        # Alerts are not scheduled on their own: they follow each rollup.
+        # Alerts are not scheduled on their own: they follow each rollup, and so do
+        # notifications, which also run at the digest hour.
         next_run = scheduled.get("rollup" if job.name == "alerts" else job.name)
+        if job.name == "notify":
+            next_run = min(
+                (due for due in (scheduled.get("rollup"), next_run) if due is not None),
+                default=None,
+            )
         summaries.append(
             JobSummary(
                 name=job.name,

@@ -36,6 +36,22 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("quality", "quality.py", "Quality", ":material/verified:", "", "quality.view"),
     PageSpec("jobs", "jobs.py", "Jobs", ":material/schedule:", "", "jobs.view"),
+    PageSpec(
+        "notifications",
+        "notifications.py",
+        "Notifications",
+        ":material/campaign:",
+        "",
+        "notify.admin",
+    ),
+    PageSpec(
+        "notification_settings",
+        "notification_settings.py",
+        "My notifications",
+        ":material/mail:",
+        "",
+        "notify.preferences",
+    ),
     PageSpec("imports", "imports.py", "Import", ":material/upload_file:", "Data", "import.run"),
     PageSpec(
         "import_history",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -35,6 +35,35 @@ class Settings(BaseSettings):
     )
     agreement_window_days: int = Field(
         default=30, ge=1, description="days of events behind each project's agreement figures"
+    )
+    public_url: str = Field(
+        default="http://localhost:8501",
+        description="address of the dashboard as people reach it; notifications link to it",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for email notifications; unset: no email"
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="upgrade the SMTP connection to TLS")
+    smtp_user: str | None = Field(default=None, description="SMTP login; unset: no login")
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = Field(
+        default="annops@localhost", description="From address of notification emails"
+    )
+    notify_digest_hour: int = Field(
+        default=7, ge=0, le=23, description="UTC hour at which the daily digests go out"
+    )
+    notify_max_attempts: int = Field(
+        default=5, ge=1, description="attempts at one message before it counts as failed"
+    )
+    notify_retry_seconds: float = Field(
+        default=60, gt=0, description="wait before the first retry; doubles with each attempt"
+    )
+    notify_rate_limit_per_hour: int = Field(
+        default=20, ge=1, description="alert notices to one person on one channel in an hour"
+    )
+    notify_timeout_seconds: float = Field(
+        default=10, gt=0, description="how long one SMTP or webhook delivery may take"
     )
 
 

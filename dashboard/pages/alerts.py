@@ -37,9 +37,15 @@ with db_session() as session:
         if principal.can("project.view")
         else []
     )
+# A notification links here with ?alert=ID: show that alert whatever its status now.
+linked = st.query_params.get("alert", "")
+linked_id = int(linked) if linked.isdigit() else None
 columns = st.columns(4)
 status = columns[0].selectbox(
-    "Status", ["open", "acknowledged", "resolved", "dismissed", "any"], key="alerts_status"
+    "Status",
+    ["open", "acknowledged", "resolved", "dismissed", "any"],
+    index=4 if linked_id is not None else 0,
+    key="alerts_status",
 )
 rule = columns[1].selectbox("Rule", ["any", *RULES], key="alerts_rule")
 project = columns[2].selectbox("Project", ["any", *slugs], key="alerts_project")
@@ -90,7 +96,8 @@ picked = st.dataframe(
     key="alerts_table",
 )
 selected_rows = picked.selection.rows if picked else []
-alert_id = int(table.iloc[selected_rows[0]]["id"]) if selected_rows else int(table.iloc[0]["id"])
+first_id = linked_id if linked_id in set(table["id"]) else int(table.iloc[0]["id"])
+alert_id = int(table.iloc[selected_rows[0]]["id"]) if selected_rows else first_id
 st.caption("Select a row to see its evidence; the first alert is shown until you do.")
 
 with db_session() as session:

@@ -13,7 +13,7 @@ from db import workforce as wq
 from db.models import TRAINING_KINDS, GuidelineVersion, TrainingRecord, utcnow
 from ops import audit
 from ops.errors import ValidationError
-from ops.permissions import Principal
+from ops.permissions import Principal, require
 from ops.workforce.common import (
     load_annotator,
     require_active,
@@ -194,6 +194,28 @@ def list_trainings(
     if not missing.empty:
         frame = pd.concat([missing, frame], ignore_index=True)
     return frame
+
+
+def list_my_training(
+    session: Session, principal: Principal, *, now: dt.datetime | None = None
+) -> pd.DataFrame:
+    """The logged-in annotator's own trainings that are expired, due soon or missing."""
+    require(principal, "training.view_own")
+    columns = ["kind", "topic", "project", "status", "expires"]
+    if principal.annotator_id is None:
+        return pd.DataFrame(columns=columns)
+    now = now or utcnow()
+    rows = training_rows(session, [principal.annotator_id], now)
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = rows[rows["status"].isin(("expired", "missing", "due"))].copy()
+    rows["expires"] = [
+        value.date().isoformat() if isinstance(value, dt.datetime) else ""
+        for value in rows["expires_at"]
+    ]
+    rows["project"] = rows["project"].fillna("")
+    rows = rows.sort_values(by="status", key=lambda status: status.map(STATUS_ORDER), kind="stable")
+    return rows[columns].reset_index(drop=True)
 
 
 def record_training(

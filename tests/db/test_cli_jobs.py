@@ -32,12 +32,19 @@ def test_jobs_run_without_a_name_runs_every_job_once(
     result = runner.invoke(app, ["jobs", "run"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["rollup", "alerts", "agreement", "spend"]
+    assert [line.split(":")[0] for line in lines] == [
+        "rollup",
+        "alerts",
+        "notify",
+        "agreement",
+        "spend",
+    ]
     assert re.fullmatch(r"rollup: succeeded, 2 rows in \d+\.\d\d s", lines[0])
     assert "agreement of weld-qa" in result.stderr
     assert recorded(fresh_factory) == [
         ("rollup", "manual", "succeeded"),
         ("alerts", "manual", "succeeded"),
+        ("notify", "manual", "succeeded"),
         ("agreement", "manual", "succeeded"),
         ("spend", "manual", "succeeded"),
     ]
@@ -74,13 +81,16 @@ def test_a_failed_job_exits_non_zero_with_its_error(
         "failed",
         "succeeded",
         "succeeded",
+        "succeeded",
     ]
 
 
 def test_unknown_job_is_one_clear_line(fresh_factory: sessionmaker[Session]) -> None:
     result = runner.invoke(app, ["jobs", "run", "backup"])
     assert result.exit_code == 1
-    assert result.stderr == "error: no job 'backup'; jobs: rollup, alerts, agreement, spend\n"
+    assert (
+        result.stderr == "error: no job 'backup'; jobs: rollup, alerts, notify, agreement, spend\n"
+    )
     assert recorded(fresh_factory) == []
 
 

@@ -88,7 +88,9 @@ def test_a_failed_run_rolls_back_its_work_and_is_recorded(
 
 
 def test_unknown_job_and_trigger_are_refused(fresh_factory: sessionmaker[Session]) -> None:
-    with pytest.raises(NotFound, match="No job 'nightly'; jobs: rollup, alerts, agreement, spend"):
+    with pytest.raises(
+        NotFound, match="No job 'nightly'; jobs: rollup, alerts, notify, agreement, spend"
+    ):
         run_job("nightly", factory=fresh_factory)
     with pytest.raises(ValueError, match="trigger must be one of schedule, manual"):
         run_job("rollup", factory=fresh_factory, trigger="cron")
@@ -191,12 +193,16 @@ def test_scheduled_rollup_runs_the_alerts_after_it(
     assert [(run.job, run.trigger, run.status) for run in recorded] == [
         ("rollup", "schedule", "succeeded"),
         ("alerts", "schedule", "succeeded"),
+        ("notify", "schedule", "succeeded"),
     ]
     assert recorded[0].finished_at is not None
     assert recorded[0].finished_at <= recorded[1].started_at
+    assert recorded[1].finished_at is not None
+    assert recorded[1].finished_at <= recorded[2].started_at
     jobs.scheduled_agreement()
     jobs.scheduled_spend()
-    assert [run.job for run in runs(fresh_factory)][2:] == ["agreement", "spend"]
+    jobs.scheduled_notify()
+    assert [run.job for run in runs(fresh_factory)][3:] == ["agreement", "spend", "notify"]
 
 
 def test_agreement_job_stores_figures_once_per_window(
@@ -225,7 +231,7 @@ def test_jobs_overview_without_and_with_a_worker(fresh_factory: sessionmaker[Ses
     assert not overview.worker.running
     assert "start one with `annops worker`" in overview.worker.message
     by_name = {job.name: job for job in overview.jobs}
-    assert list(by_name) == ["rollup", "alerts", "agreement", "spend"]
+    assert list(by_name) == ["rollup", "alerts", "notify", "agreement", "spend"]
     assert by_name["rollup"].last_status == "succeeded"
     assert by_name["rollup"].next_run is None
     assert by_name["alerts"].last_status is None
@@ -233,6 +239,7 @@ def test_jobs_overview_without_and_with_a_worker(fresh_factory: sessionmaker[Ses
 
     now = dt.datetime.now(dt.UTC)
     due = now.replace(microsecond=0) + dt.timedelta(minutes=7)
+    digest = due + dt.timedelta(hours=3)
     with fresh_factory() as session, session.begin():
         jobs.record_heartbeat(session, worker="host-a:42", leader_since=now, poll_seconds=5)
         job_queries.SCHEDULER_JOBS.create(session.connection())
@@ -241,6 +248,7 @@ def test_jobs_overview_without_and_with_a_worker(fresh_factory: sessionmaker[Ses
             [
                 {"id": "rollup", "next_run_time": due.timestamp(), "job_state": b"x"},
                 {"id": "agreement", "next_run_time": None, "job_state": b"x"},
+                {"id": "notify", "next_run_time": digest.timestamp(), "job_state": b"x"},
             ],
         )
     with fresh_factory() as session:
@@ -249,6 +257,7 @@ def test_jobs_overview_without_and_with_a_worker(fresh_factory: sessionmaker[Ses
     by_name = {job.name: job for job in overview.jobs}
     assert by_name["rollup"].next_run == due
     assert by_name["alerts"].next_run == due  # alerts follow the rollup
+    assert by_name["notify"].next_run == due  # and so do notifications, before the digests
     assert by_name["agreement"].next_run is None
     # A heartbeat older than three polls (and 30 s) means the worker is gone.
     with fresh_factory() as session:
@@ -275,3 +284,7 @@ def test_job_descriptions_name_their_schedule() -> None:
     assert jobs.describe_schedule(alerts) == "after each successful rollup"
     assert "last 30 days" in jobs.describe_job(agreement)
     assert rollup.lock == spend.lock != alerts.lock
+    assert jobs.describe_schedule(JOBS["notify"]) == (
+        "after each alerts run, and at 07:00 UTC for the digests"
+    )
+    assert JOBS["notify"].lock not in {rollup.lock, alerts.lock, agreement.lock}

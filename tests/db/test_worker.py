@@ -125,9 +125,11 @@ def test_a_worker_registers_its_jobs_and_runs_rollup_then_alerts(
         scheduled = job_queries.list_scheduled_jobs(session)
         overview = summarise_jobs(session, SYSTEM)
         state = job_queries.get_job_state(session, job=WORKER_STATE)
-    assert set(scheduled) == {"rollup", "agreement", "spend"}
+    assert set(scheduled) == {"rollup", "agreement", "spend", "notify"}
     nightly = scheduled["agreement"]
     assert nightly is not None and (nightly.hour, nightly.minute) == (2, 30)
+    digests = scheduled["notify"]
+    assert digests is not None and (digests.hour, digests.minute) == (7, 0)
     assert overview.worker.running and overview.worker.worker == running_worker.identity
     next_rollup = {job.name: job.next_run for job in overview.jobs}["rollup"]
     assert next_rollup is not None

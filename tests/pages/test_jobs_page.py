@@ -29,10 +29,11 @@ def test_admin_sees_every_job_and_that_no_worker_runs(app: AppTest) -> None:
     open_jobs(app)
     assert not app.exception, app.exception
     schedule = table_with(app, "schedule")
-    assert list(schedule["job"]) == ["rollup", "alerts", "agreement", "spend"]
-    assert list(schedule["schedule"])[:3] == [
+    assert list(schedule["job"]) == ["rollup", "alerts", "notify", "agreement", "spend"]
+    assert list(schedule["schedule"])[:4] == [
         "every 15 minutes",
         "after each successful rollup",
+        "after each alerts run, and at 07:00 UTC for the digests",
         "nightly at 02:30 UTC",
     ]
     assert "No worker has run on this database" in app.warning[0].value

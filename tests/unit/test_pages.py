@@ -22,6 +22,8 @@ DATA = [
 ]
 POOL = ("pool.py", "Pool", ":material/groups:")
 PROFILE = ("annotator.py", "Annotator profile", ":material/badge:")
+NOTIFICATIONS = ("notifications.py", "Notifications", ":material/campaign:")
+MY_NOTIFICATIONS = ("notification_settings.py", "My notifications", ":material/mail:")
 COACHING = [
     ("calibration.py", "Calibration", ":material/tune:"),
     ("guidelines.py", "Guidelines", ":material/menu_book:"),
@@ -30,18 +32,27 @@ COACHING = [
 # role -> section -> (file, title, icon): the menu each role had when it was written by hand.
 EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "admin": {
-        "": [HOME, ALERTS, ("jobs.py", "Jobs", ":material/schedule:")],
+        "": [
+            HOME,
+            ALERTS,
+            ("jobs.py", "Jobs", ":material/schedule:"),
+            NOTIFICATIONS,
+            MY_NOTIFICATIONS,
+        ],
         "Data": DATA,
         "People": [POOL, PROFILE, *COACHING],
     },
     "ops": {
-        "": [HOME, ALERTS, REVIEW, QUALITY],
+        "": [HOME, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
         "Data": DATA,
         "People": [POOL, PROFILE, *COACHING],
     },
-    "lead": {"": [HOME, ALERTS, REVIEW, QUALITY], "People": [POOL, PROFILE, *COACHING]},
-    "finance": {"": [HOME], "People": [POOL, PROFILE]},
-    "annotator": {"": [("home.py", "My scorecard", ":material/person:")]},
+    "lead": {
+        "": [HOME, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
+        "People": [POOL, PROFILE, *COACHING],
+    },
+    "finance": {"": [HOME, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
+    "annotator": {"": [("home.py", "My scorecard", ":material/person:"), MY_NOTIFICATIONS]},
 }
 
 
