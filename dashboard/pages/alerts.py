@@ -96,7 +96,11 @@ picked = st.dataframe(
     key="alerts_table",
 )
 selected_rows = picked.selection.rows if picked else []
-first_id = linked_id if linked_id in set(table["id"]) else int(table.iloc[0]["id"])
+first_id = (
+    linked_id
+    if linked_id is not None and linked_id in set(table["id"])
+    else int(table.iloc[0]["id"])
+)
 alert_id = int(table.iloc[selected_rows[0]]["id"]) if selected_rows else first_id
 st.caption("Select a row to see its evidence; the first alert is shown until you do.")
 

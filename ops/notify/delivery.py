@@ -193,17 +193,16 @@ def _notices_for(
         wanted = [
             row
             for row in rows
-            if row["rule"] in pref.immediate_rules
-            and dt.datetime.fromisoformat(row["created_at"]) >= pref.immediate_since
+            if row.rule in pref.immediate_rules and row.created_at >= pref.immediate_since
         ]
         done = nq.list_notified_alert_ids(
             session,
             user_id=user.id,
             channel_id=channel.id,
-            alert_ids=[int(row["id"]) for row in wanted],
+            alert_ids=[row.id for row in wanted],
         )
         for row in wanted:
-            if int(row["id"]) in done:
+            if row.id in done:
                 continue
             record_delivery(
                 session,
@@ -214,7 +213,7 @@ def _notices_for(
                 address=pref.address,
                 message=alert_notice(row),
                 now=now,
-                alert_id=int(row["id"]),
+                alert_id=row.id,
             )
             recorded += 1
     return recorded

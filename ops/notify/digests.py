@@ -21,10 +21,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ops.alerts import AlertFilter, list_alerts
+from ops.alerts.triage import AlertRow
 from ops.money import format_money
 from ops.notify.messages import Message, alert_link, footer, one_line, page_link
 from ops.permissions import Principal
-from ops.reports import spend_report
+from ops.reports import SpendReportRow, spend_report
 from ops.workforce.feedback import list_feedback, list_my_feedback
 from ops.workforce.profile import list_people
 from ops.workforce.training import list_my_training
@@ -72,16 +73,11 @@ def _capped(lines: list[str], more_link: str) -> tuple[str, ...]:
     return (*lines[:SECTION_LIMIT], f"… and {rest} more: {more_link}")
 
 
-def _created(row: dict[str, Any]) -> dt.datetime:
-    return dt.datetime.fromisoformat(str(row["created_at"]))
-
-
-def _alert_line(row: dict[str, Any]) -> str:
-    who = row["annotator"] or row["project"] or ""
-    where = f" in {row['project']}" if row["annotator"] and row["project"] else ""
+def _alert_line(row: AlertRow) -> str:
+    who = row.annotator or row.project or ""
+    where = f" in {row.project}" if row.annotator and row.project else ""
     return one_line(
-        f"#{row['id']} [{row['severity']}] {row['title']}: {who}{where} ({row['status']}) "
-        f"{alert_link(int(row['id']))}",
+        f"#{row.id} [{row.severity}] {row.title}: {who}{where} ({row.status}) {alert_link(row.id)}",
         300,
     )
 
@@ -94,7 +90,7 @@ def new_critical_alerts(
 ) -> DigestSection | None:
     """Critical alerts raised since the last digest and not closed yet."""
     rows = list_alerts(session, principal, AlertFilter(severity="critical"))
-    new = [row for row in rows if row["status"] in ACTIVE and _created(row) >= period.since]
+    new = [row for row in rows if row.status in ACTIVE and row.created_at >= period.since]
     if not new:
         return None
     link = page_link("alerts")
@@ -103,9 +99,9 @@ def new_critical_alerts(
     )
 
 
-def _risk_line(row: dict[str, Any]) -> str:
-    evidence = row["evidence"]
-    if row["rule"] == "budget_burn":
+def _risk_line(row: AlertRow) -> str:
+    evidence = row.evidence
+    if row.rule == "budget_burn":
         currency = str(evidence.get("currency") or "USD")
         forecast = format_money(evidence.get("forecast_at_completion_minor"), currency)
         facts = (
@@ -121,7 +117,7 @@ def _risk_line(row: dict[str, Any]) -> str:
             f"needs {evidence.get('needed_per_day')} a day, does {evidence.get('per_day')}"
         )
     return one_line(
-        f"#{row['id']} {row['title']}: {row['project']}: {facts} {alert_link(int(row['id']))}",
+        f"#{row.id} {row.title}: {row.project}: {facts} {alert_link(row.id)}",
         400,
     )
 
@@ -141,7 +137,7 @@ def deadline_and_budget_risks(
     lines = []
     for rule in RISK_RULES:
         rows = list_alerts(session, principal, AlertFilter(rule=rule))
-        lines += [_risk_line(row) for row in rows if row["status"] in ACTIVE]
+        lines += [_risk_line(row) for row in rows if row.status in ACTIVE]
     if not lines:
         return None
     link = page_link("alerts")
@@ -178,10 +174,10 @@ def team_alerts(
     session: Session, principal: Principal, period: DigestPeriod
 ) -> DigestSection | None:
     """Alerts about the lead's own people: the new ones, and how many are open."""
-    rows = [row for row in list_alerts(session, principal) if row["status"] in ACTIVE]
+    rows = [row for row in list_alerts(session, principal) if row.status in ACTIVE]
     if not rows:
         return None
-    new = [row for row in rows if _created(row) >= period.since]
+    new = [row for row in rows if row.created_at >= period.since]
     link = page_link("alerts")
     lines = [_alert_line(row) for row in new]
     lines.append(f"{_count(len(rows), 'alert')} about your team open or acknowledged in all.")
@@ -218,10 +214,12 @@ def _money(value: float | None, currency: str) -> str:
     return "—" if value is None else f"{currency} {value:,.2f}"
 
 
-def _latest_per_project(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+def _latest_per_project(
+    rows: list[SpendReportRow],
+) -> dict[tuple[str, str], SpendReportRow]:
+    latest: dict[tuple[str, str], SpendReportRow] = {}
     for row in rows:  # months come in order, so the last row is the newest
-        latest[(row["project"], row["currency"])] = row
+        latest[(row.project, row.currency)] = row
     return latest
 
 
@@ -230,17 +228,17 @@ def budget_burn(
 ) -> DigestSection | None:
     """Each project's spend to date against its budget, the most used first."""
     latest = _latest_per_project(spend_report(session, principal))
-    budgeted = [row for row in latest.values() if row["budget"]]
+    budgeted = [row for row in latest.values() if row.budget]
     if not budgeted:
         return None
-    budgeted.sort(key=lambda row: -(row["budget_used"] or 0.0))
+    budgeted.sort(key=lambda row: -(row.budget_used or 0.0))
     lines = []
     for row in budgeted:
-        used = row["budget_used"] or 0.0
+        used = row.budget_used or 0.0
         warning = " (over 80% used)" if used >= BUDGET_WARNING_SHARE else ""
         lines.append(
-            f"{row['project']}: {_money(row['spend_to_date'], row['currency'])} of "
-            f"{_money(row['budget'], row['currency'])} spent, {used:.0%}{warning}"
+            f"{row.project}: {_money(row.spend_to_date, row.currency)} of "
+            f"{_money(row.budget, row.currency)} spent, {used:.0%}{warning}"
         )
     link = page_link("")
     return DigestSection("Budget burn", _capped(lines, link), link)
@@ -251,21 +249,21 @@ def month_to_date_spend(
 ) -> DigestSection | None:
     """This month's spend per project, with what is left of its budget."""
     month = period.now.strftime("%Y-%m")
-    rows = [row for row in spend_report(session, principal) if row["month"] == month]
+    rows = [row for row in spend_report(session, principal) if row.month == month]
     if not rows:
         return None
     lines = []
     for row in rows:
         left = (
-            f"; {_money(row['budget'] - row['spend_to_date'], row['currency'])} of the budget left"
-            if row["budget"]
+            f"; {_money(row.budget - row.spend_to_date, row.currency)} of the budget left"
+            if row.budget is not None and row.budget
             else "; no budget set"
         )
-        per = row["cost_per_annotation"]
+        per = row.cost_per_annotation
         lines.append(
-            f"{row['project']}: {_money(row['spend'], row['currency'])} in {month} for "
-            f"{row['annotations']:,} annotations"
-            + (f" ({row['currency']} {per:,.4f} each)" if per is not None else "")
+            f"{row.project}: {_money(row.spend, row.currency)} in {month} for "
+            f"{row.annotations:,} annotations"
+            + (f" ({row.currency} {per:,.4f} each)" if per is not None else "")
             + left
         )
     link = page_link("")
@@ -280,20 +278,20 @@ def my_feedback(
 ) -> DigestSection | None:
     """Feedback the annotator received since the last digest, and what is left to read."""
     notes = list_my_feedback(session, principal)
-    if notes.empty:
+    if not notes:
         return None
-    since = period.since.date().isoformat()
-    unread = notes[notes["acknowledged"] == ""]
-    new = notes[notes["given"] >= since]
+    since = period.since.date()
+    unread = [note for note in notes if note.acknowledged_on is None]
+    new = [note for note in notes if note.given_on >= since]
     lines = [
         one_line(
-            f"{note['given']} {note['category']} from {note['by'] or 'your lead'}: "
-            f"{one_line(note['feedback'], 160)}",
+            f"{note.given_on.isoformat()} {note.category} from {note.author or 'your lead'}: "
+            f"{one_line(note.text, 160)}",
             300,
         )
-        for note in new.to_dict("records")
+        for note in new
     ]
-    if len(unread):
+    if unread:
         lines.append(f"{_count(len(unread), 'feedback note')} waiting for you to acknowledge.")
     if not lines:
         return None

@@ -9,9 +9,12 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ops.settings import get_settings
+
+if TYPE_CHECKING:
+    from ops.alerts.triage import AlertRow
 
 SUBJECT_LIMIT = 200
 # Evidence keys that say nothing to a reader of the notice.
@@ -52,20 +55,20 @@ def footer() -> str:
     return f"Change what you get: {page_link(SETTINGS_PAGE)}"
 
 
-def alert_notice(row: dict[str, Any]) -> Message:
+def alert_notice(row: AlertRow) -> Message:
     """The immediate notice of one alert, from the alert as its recipient may see it."""
-    where = row["project"] or "all projects"
-    who = row["annotator"] or row["project"] or ""
-    subject = one_line(f"[{row['severity']}] {row['title']}: {who} ({where})")
-    link = alert_link(int(row["id"]))
+    where = row.project or "all projects"
+    who = row.annotator or row.project or ""
+    subject = one_line(f"[{row.severity}] {row.title}: {who} ({where})")
+    link = alert_link(row.id)
     lines = [
-        one_line(row["title"]),
-        f"Subject: {one_line(row['subject'])}"
-        + (f" ({one_line(row['annotator'])})" if row["annotator"] else ""),
+        one_line(row.title),
+        f"Subject: {one_line(row.subject)}"
+        + (f" ({one_line(row.annotator)})" if row.annotator else ""),
         f"Project: {where}",
-        f"Severity: {row['severity']}, window {row['window_start']} to {row['window_end']}",
+        f"Severity: {row.severity}, window {row.window_start} to {row.window_end}",
     ]
-    evidence = describe_evidence(row.get("evidence") or {})
+    evidence = describe_evidence(row.evidence)
     if evidence:
         lines.append("Evidence:")
         lines.extend(f"  {line}" for line in evidence)
@@ -76,14 +79,14 @@ def alert_notice(row: dict[str, Any]) -> Message:
         link=link,
         details={
             "alert": {
-                "id": int(row["id"]),
-                "rule": row["rule"],
-                "severity": row["severity"],
-                "title": row["title"],
-                "project": row["project"],
-                "subject": row["subject"],
-                "window_start": row["window_start"],
-                "window_end": row["window_end"],
+                "id": row.id,
+                "rule": row.rule,
+                "severity": row.severity,
+                "title": row.title,
+                "project": row.project,
+                "subject": row.subject,
+                "window_start": row.window_start.isoformat(),
+                "window_end": row.window_end.isoformat(),
             }
         },
     )

@@ -97,7 +97,12 @@ def test_a_fast_but_inaccurate_annotator_reaches_ops_within_one_worker_cycle(
     jobs.scheduled_rollup()
     assert len(receiver.requests) == 1 and len(smtp.messages) == 1
 
-    # The digests: the lead of Rex's team reads of him; finance does not.
+    # The digests: the lead of Rex's team reads of him; finance does not. With a budget,
+    # finance always has something to read, even on the first day of a month.
+    with fresh_factory() as session, session.begin():
+        project = session.get(Project, world.project.id)
+        assert project is not None
+        project.budget_minor = 5_000_00
     prefer(fresh_factory, world, "lead_a", "email", digest=True)
     prefer(fresh_factory, world, "finance", "email", digest=True)
     result = runner.invoke(app, ["notify", "digest"])
@@ -157,6 +162,10 @@ def test_digests_go_out_from_their_hour_once_a_day(
             select(NotificationDelivery.recipient).where(NotificationDelivery.status == "skipped")
         ).all()
     assert skipped == ["lou"]
+    # An alert raised at noon is news for the next morning's digest.
+    with fresh_factory() as session, session.begin():
+        for alert in session.scalars(select(Alert)):
+            alert.created_at = today.replace(hour=12)
     run_job("notify", factory=fresh_factory, now=today.replace(hour=7) + dt.timedelta(days=1))
     assert len(smtp.to("olga@ops.example")) == 2
     second = smtp.to("olga@ops.example")[1].get_content()

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from ops.alerts.triage import AlertRow
 from ops.notify.channels import mask_secret, mask_url
 from ops.notify.delivery import MAX_RETRY_DELAY, retry_delay
 from ops.notify.messages import alert_notice, describe_evidence, one_line
@@ -121,19 +122,23 @@ def test_subjects_are_one_line() -> None:
 
 
 def test_an_alert_notice_reads_as_the_numbers_behind_it() -> None:
-    row = {
-        "id": 7,
-        "rule": "quality_vs_speed",
-        "title": "Fast but inaccurate",
-        "severity": "critical",
-        "status": "open",
-        "project": "weld-qa",
-        "subject": "rex@annotators.example",
-        "annotator": "Rex\nTurner",
-        "window_start": "2026-03-18",
-        "window_end": "2026-03-31",
-        "evidence": {"gold_accuracy": 0.6, "target": 0.9, "first_seen": "x", "gold_answered": 50},
-    }
+    row = AlertRow(
+        id=7,
+        rule="quality_vs_speed",
+        title="Fast but inaccurate",
+        severity="critical",
+        status="open",
+        project="weld-qa",
+        subject="rex@annotators.example",
+        annotator="Rex\nTurner",
+        annotator_id=3,
+        window_start=dt.date(2026, 3, 18),
+        window_end=dt.date(2026, 3, 31),
+        parent_alert_id=None,
+        evidence={"gold_accuracy": 0.6, "target": 0.9, "first_seen": "x", "gold_answered": 50},
+        assignee=None,
+        created_at=dt.datetime(2026, 3, 31, 6, tzinfo=dt.UTC),
+    )
     message = alert_notice(row)
     assert message.subject == "[critical] Fast but inaccurate: Rex Turner (weld-qa)"
     assert "  gold accuracy: 60.0%" in message.body and "  target: 90.0%" in message.body
