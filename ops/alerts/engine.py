@@ -249,9 +249,6 @@ def store_findings(
                 title=finding.title,
                 evidence=evidence | {"first_seen": now.isoformat()},
                 parent_alert_id=parent.id if parent else None,
-                # Raised at the evaluation's moment, which a re-run or a test may set.
-                created_at=now,
-                updated_at=now,
             )
             session.add(alert)
             session.flush()
