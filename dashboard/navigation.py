@@ -27,6 +27,10 @@ ROLE_PAGES: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             ("calibration.py", "Calibration", ":material/tune:"),
             ("guidelines.py", "Guidelines", ":material/menu_book:"),
         ],
+        "Admin": [
+            ("users.py", "Users", ":material/manage_accounts:"),
+            ("audit_log.py", "Audit log", ":material/policy:"),
+        ],
     },
     "ops": {
         "": [
