@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.login_cookie import forget_login, keep_login
-from dashboard.navigation import PAGES_DIR, ROLE_PAGES, pages_for
+from dashboard.navigation import ROLE_PAGES, pages_for
 from dashboard.session import (
     ENDED_KEY,
     PRINCIPAL_KEY,
@@ -82,10 +82,14 @@ def known_pages() -> dict[str, tuple[str, str]]:
 
 
 def pages_before_login() -> list[st.Page]:
-    """Every page, hidden and never run: the URL of a deep link survives the login form."""
+    """The login form, and every page by its URL, hidden and never run: the URL of a deep
+    link (/pool) survives the login and its page opens after it."""
     return [
-        st.Page(PAGES_DIR / f"{path}.py", title=title, url_path=path, default=path == "home")
-        for path, (title, _icon) in known_pages().items()
+        st.Page(login_page, title="Log in", icon=":material/login:", default=True),
+        *(
+            st.Page(login_page, title=title, url_path=path, visibility="hidden")
+            for path, (title, _icon) in known_pages().items()
+        ),
     ]
 
 

@@ -27,8 +27,10 @@ ENDED_KEY = "login_session_ended"
 def resolve_principal() -> Principal | None:
     """The logged-in user as the database has them now, or None (then the login form shows)."""
     session_id = st.session_state.get(SESSION_ID_KEY)
-    token = None if session_id is not None else st.context.cookies.get(COOKIE_NAME)
-    if session_id is None and not token:
+    cookie = None if session_id is not None else st.context.cookies.get(COOKIE_NAME)
+    # Only a real browser request carries cookies; anything else means none.
+    token = cookie if isinstance(cookie, str) and cookie else None
+    if session_id is None and token is None:
         st.session_state.pop(PRINCIPAL_KEY, None)
         return None
     with db_session() as session:
