@@ -25,7 +25,7 @@ from ops.errors import AnnopsError, NotFound
 from ops.import_cli import import_app
 from ops.money import format_money
 from ops.operations_cli import jobs_app, report_app, worker
-from ops.permissions import SYSTEM
+from ops.permissions import SYSTEM, command_line_principal
 from ops.projects import add_project, list_projects
 from ops.settings import get_settings
 
@@ -111,18 +111,20 @@ def create_user(
         if getpass.getpass("Repeat password: ") != password:
             raise fail("the two passwords differ")
     with user_errors():
-        _in_transaction(
-            lambda session: create_user_account(
-                session,
-                SYSTEM,
-                username=name,
-                role=role,
-                password=password,
-                annotator_email=annotator,
-                team_name=team,
+        username = _in_transaction(
+            lambda session: (
+                create_user_account(
+                    session,
+                    command_line_principal(),
+                    username=name,
+                    role=role,
+                    password=password,
+                    annotator_email=annotator,
+                    team_name=team,
+                ).username
             )
         )
-    typer.echo(f"created user {name} with role {role}")
+    typer.echo(f"created user {username} with role {role}")
 
 
 @project_app.command("add")
