@@ -129,7 +129,7 @@ handoff = st.session_state.pop(HANDOFF_KEY, None)
 if handoff is not None:
     keep_login(handoff)
 with st.sidebar:
-    st.markdown(f"**{principal.username}** · {principal.role}")
+    st.text(f"{principal.username} · {principal.role}")
     st.button("Log out", key="logout", icon=":material/logout:", on_click=logout)
 own_pages = pages_for(principal.role)
 own_pages.setdefault("", []).extend(refused_pages(principal.role))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from dashboard.forms import FormErrors, form_key, submit
@@ -11,9 +13,15 @@ from ops.permissions import Principal
 from ops.users import UserChoices, UserRow, change_access, reset_password, set_enabled, unlock
 
 NONE = "(none)"
+MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$])")
 PASSWORD_HELP = (
     f"At least {MIN_PASSWORD_LENGTH} characters, not a common password, not the user name."
 )
+
+
+def inert(text: str) -> str:
+    """``text`` with Markdown's special characters escaped, for a widget label."""
+    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def _optional(value: str) -> str | None:
@@ -112,7 +120,7 @@ def render_change_user(principal: Principal, user: UserRow, choices: UserChoices
             )
     columns = st.columns(2)
     verb = "Disable" if user.active else "Enable"
-    if columns[0].button(f"{verb} this user", key=f"{key}-enabled"):
+    if columns[0].button(f"{verb} {inert(user.username)}", key=f"{key}-enabled"):
         submit(
             errors,
             lambda session: set_enabled(session, principal, user.id, enabled=not user.active),

@@ -43,7 +43,8 @@ app.add_typer(report_app, name="report")
 app.add_typer(import_app, name="import")
 
 DEMO_LOGINS_FILE = Path("annops-demo-logins.txt")
-DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+# Streamlit serving dashboard/app.py, plus the endpoint that sets the login cookie.
+DASHBOARD_SERVER = Path(__file__).resolve().parent.parent / "dashboard" / "server.py"
 
 T = TypeVar("T")
 
@@ -340,7 +341,7 @@ def serve(
         "-m",
         "streamlit",
         "run",
-        str(DASHBOARD_APP),
+        str(DASHBOARD_SERVER),
         "--server.port",
         str(chosen),
         "--server.address",
