@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM_ARGS  # noqa: F401 - same browser set-up
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_pool_journey import choose
 
@@ -152,11 +151,13 @@ def test_the_session_endpoint_wants_the_xsrf_token(served_demo: str) -> None:
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
+    refused.value.close()
     assert refused.value.code == 403
     # With a matching token, an unknown code still sets nothing.
     request.add_header("Cookie", "_streamlit_xsrf=abc")
     request.add_header("X-Xsrftoken", "abc")
     with pytest.raises(urllib.error.HTTPError) as unknown:
         urllib.request.urlopen(request, timeout=10)
+    unknown.value.close()
     assert unknown.value.code == 403
     assert "set-cookie" not in {key.lower() for key in unknown.value.headers}
