@@ -14,6 +14,7 @@ from dashboard.session import (
     SESSION_ID_KEY,
     db_session,
     resolve_principal,
+    spend_cookie,
 )
 from ops.auth import authenticate
 from ops.errors import LoginError
@@ -68,6 +69,7 @@ def logout() -> None:
             log_out(session, principal)
     for key in (PRINCIPAL_KEY, SESSION_ID_KEY, HANDOFF_KEY):
         st.session_state.pop(key, None)
+    spend_cookie()
     st.session_state[FORGET_COOKIE_KEY] = True
 
 
@@ -119,6 +121,7 @@ def refused_pages(role: str) -> list[st.Page]:
 principal = resolve_principal()
 if principal is None:
     if st.session_state.pop(FORGET_COOKIE_KEY, False) or st.session_state.get(ENDED_KEY):
+        # Logged out here, or the session ended elsewhere: the browser drops the cookie.
         forget_login()
     # Logged out: the login form is the whole app. Every page is registered but hidden and
     # not run, so a deep link (/pool) keeps its URL and opens after the login.

@@ -22,14 +22,13 @@ PRINCIPAL_KEY = "principal"
 SESSION_ID_KEY = "login_session_id"
 # Set when this tab's session stopped being valid, to say so on the login form.
 ENDED_KEY = "login_session_ended"
+SPENT_COOKIE_KEY = "login_spent_cookie"
 
 
 def resolve_principal() -> Principal | None:
     """The logged-in user as the database has them now, or None (then the login form shows)."""
     session_id = st.session_state.get(SESSION_ID_KEY)
-    cookie = None if session_id is not None else st.context.cookies.get(COOKIE_NAME)
-    # Only a real browser request carries cookies; anything else means none.
-    token = cookie if isinstance(cookie, str) and cookie else None
+    token = None if session_id is not None else _cookie_token()
     if session_id is None and token is None:
         st.session_state.pop(PRINCIPAL_KEY, None)
         return None
@@ -38,11 +37,33 @@ def resolve_principal() -> Principal | None:
     if active is None:
         st.session_state.pop(PRINCIPAL_KEY, None)
         st.session_state.pop(SESSION_ID_KEY, None)
+        if token is not None:
+            st.session_state[SPENT_COOKIE_KEY] = token
         st.session_state[ENDED_KEY] = True
         return None
     st.session_state[SESSION_ID_KEY] = active.session_id
     st.session_state[PRINCIPAL_KEY] = active.principal
     return active.principal
+
+
+def _cookie_token() -> str | None:
+    """The session cookie this tab connected with, unless it is known to be spent."""
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    # Only a real browser request carries cookies; anything else means none.
+    if not isinstance(cookie, str) or not cookie:
+        return None
+    return None if cookie == st.session_state.get(SPENT_COOKIE_KEY) else cookie
+
+
+def spend_cookie() -> None:
+    """Ignore from now on the cookie this tab connected with (it was just logged out).
+
+    Streamlit keeps the cookies of the tab's first request for the tab's lifetime, so
+    without this the next run would try the ended session again.
+    """
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    if isinstance(cookie, str) and cookie:
+        st.session_state[SPENT_COOKIE_KEY] = cookie
 
 
 def current_principal() -> Principal | None:

@@ -63,6 +63,7 @@ def test_a_login_survives_reload_new_tab_and_deep_links_until_logout(
 
     page.get_by_role("button", name="Log out").click()
     page.get_by_role("button", name="Log in").wait_for()
+    assert page.get_by_text("Your session has ended").count() == 0
     for _ in range(50):
         if not [c for c in page.context.cookies() if c["name"] == COOKIE]:
             break
