@@ -41,7 +41,10 @@ with db_session() as session:
 if not rows:
     st.info("No entries match these filters.")
     st.stop()
-st.caption(f"{len(rows):,} entries" + (" (the newest)" if len(rows) == audit_filter.limit else ""))
+st.caption(
+    f"{len(rows):,} {'entry' if len(rows) == 1 else 'entries'}"
+    + (" (the newest)" if len(rows) == audit_filter.limit else "")
+)
 st.dataframe(
     pd.DataFrame(
         [

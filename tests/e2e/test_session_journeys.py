@@ -132,7 +132,7 @@ def test_an_admin_disables_a_user_who_is_logged_in(
     admin.goto(served_demo + "/audit_log")
     admin.get_by_role("heading", name="Audit log").wait_for()
     choose(admin, "Action", "user.disable")
-    admin.get_by_text("1 entries").wait_for()
+    admin.get_by_text("1 entry", exact=True).wait_for()
     diff = admin.get_by_test_id("stDataFrame").last
     diff.wait_for()
     screenshot(admin, tmp_path_factory, "audit-log-disable")
