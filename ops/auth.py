@@ -79,8 +79,9 @@ def normalise_username(username: str) -> str:
             f"User name must be at most {MAX_USERNAME_LENGTH} characters.", field="username"
         )
     if not USERNAME_PATTERN.fullmatch(name):
+        # The name is not repeated: it may hold anything, and messages are shown as Markdown.
         raise ValidationError(
-            f"User name {name!r} may use only letters a-z, digits and . _ - @ +, "
+            "A user name may use only letters a-z, digits and . _ - @ +, "
             "and must start with a letter or digit.",
             field="username",
         )
@@ -137,28 +138,30 @@ def authenticate(
     if user is None:
         verify_password(password, _DUMMY_HASH())
         known = queries.get_user_by_name(session, username=name) if name else None
-        reason = "unknown user" if known is None else "locked"
-        entity: User | tuple[str, None] = ("users", None) if known is None else known
-        audit.record(session, actor, "login.failed", entity, after={"reason": reason})
+        if known is None:
+            audit.record(
+                session, actor, "login.failed", ("users", None), after={"reason": "unknown user"}
+            )
+        else:
+            reason = "locked" if known.is_active else "disabled"
+            audit.record(session, actor, "login.failed", known, after={"reason": reason})
         raise login_refusal()
     actor = Principal(username=user.username, role=user.role, user_id=user.id)
     blocked = may_log_in(session, user)
-    if blocked is not None or user.failed_logins > settings.max_failed_logins:
+    if blocked is not None:
         verify_password(password, _DUMMY_HASH())
-        audit.record(session, actor, "login.failed", user, after={"reason": blocked or "locked"})
+        audit.record(session, actor, "login.failed", user, after={"reason": blocked})
+        raise login_refusal()
+    # Past the limit without a lock (attempts made while the login was blocked): lock now,
+    # so the count starts over when the lock runs out.
+    if user.failed_logins > settings.max_failed_logins:
+        verify_password(password, _DUMMY_HASH())
+        _lock(session, actor, user, now)
         raise login_refusal()
     if not verify_password(password, user.password_hash):
         attempts = user.failed_logins
         if attempts >= settings.max_failed_logins:
-            until = now + dt.timedelta(minutes=settings.lockout_minutes)
-            queries.lock_user(session, user_id=user.id, until=until)
-            audit.record(
-                session,
-                actor,
-                "user.locked",
-                user,
-                after={"failed_logins": attempts, "locked_until": until.isoformat()},
-            )
+            _lock(session, actor, user, now)
         else:
             audit.record(
                 session,
@@ -174,6 +177,19 @@ def authenticate(
     queries.record_login(session, user_id=user.id, now=now, password_hash=rehashed)
     audit.record(session, actor, "login", user, after={"at": now.isoformat()})
     return principal_for(user)
+
+
+def _lock(session: Session, actor: Principal, user: User, now: dt.datetime) -> None:
+    until = now + dt.timedelta(minutes=get_settings().lockout_minutes)
+    attempts = user.failed_logins
+    queries.lock_user(session, user_id=user.id, until=until)
+    audit.record(
+        session,
+        actor,
+        "user.locked",
+        user,
+        after={"failed_logins": attempts, "locked_until": until.isoformat()},
+    )
 
 
 @lru_cache(maxsize=1)

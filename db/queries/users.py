@@ -44,16 +44,17 @@ def is_annotator_archived(session: Session, *, annotator_id: int | None) -> bool
 
 
 def reserve_login_attempt(session: Session, *, username: str, now: dt.datetime) -> User | None:
-    """Count one more login attempt for ``username`` unless the account is locked.
+    """Count one more login attempt for ``username`` unless the account is locked or disabled.
 
     One UPDATE ... RETURNING: the database serialises concurrent attempts on the row, so
     each sees the count the previous one left and parallel guesses cannot slip past the
-    limit. Returns the user with the new count, or None (no such user, or locked).
+    limit. Returns the user with the new count, or None (no such user, locked, disabled).
     """
     return session.scalars(
         update(User)
         .where(
             User.username == username,
+            User.is_active.is_(True),
             (User.locked_until.is_(None)) | (User.locked_until <= now),
         )
         .values(failed_logins=User.failed_logins + 1)

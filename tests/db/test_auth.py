@@ -164,6 +164,32 @@ def test_a_disabled_user_cannot_log_in(session: Session, checks: list[str]) -> N
     assert entry.after == {"reason": "disabled"}
 
 
+def test_attempts_on_a_disabled_login_do_not_lock_it_once_enabled(session: Session) -> None:
+    user = make_user(session, username="paused")
+    user.is_active = False
+    for _ in range(8):
+        with pytest.raises(LoginError):
+            authenticate(session, "paused", "wrong", now=T0)
+    assert user.failed_logins == 0
+    user.is_active = True
+    assert authenticate(session, "paused", PASSWORD, now=T0).username == "paused"
+
+
+def test_attempts_while_archived_end_in_a_lock_that_runs_out(session: Session) -> None:
+    annotator = make_annotator(session)
+    user = make_user(session, username="away", role="annotator", annotator_email=annotator.email)
+    session.execute(update(Annotator).where(Annotator.id == annotator.id).values(archived_at=T0))
+    for _ in range(7):
+        with pytest.raises(LoginError):
+            authenticate(session, "away", "wrong", now=T0)
+    session.execute(update(Annotator).where(Annotator.id == annotator.id).values(archived_at=None))
+    with pytest.raises(LoginError):
+        authenticate(session, "away", PASSWORD, now=T0)
+    assert user.locked_until == T0 + dt.timedelta(minutes=15)
+    later = T0 + dt.timedelta(minutes=16)
+    assert authenticate(session, "away", PASSWORD, now=later).username == "away"
+
+
 def test_an_archived_annotator_cannot_log_in(session: Session) -> None:
     annotator = make_annotator(session)
     make_user(session, username="ann", role="annotator", annotator_email=annotator.email)
