@@ -1,4 +1,10 @@
-"""Login state and the database session for pages; the only place pages get either."""
+"""Login state and the database session for pages; the only place pages get either.
+
+The entry script resolves the logged-in user once per run (``resolve_principal``): from
+this tab's server-side session, or on a reload or a new tab from the session cookie. Either
+way the user is re-read from the database, so a disabled or demoted user is out at their
+next click. Pages then ask ``require_principal`` for that run's user.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +16,58 @@ from sqlalchemy.orm import Session
 
 from ops.database import session_factory
 from ops.permissions import Principal
+from ops.sessions import COOKIE_NAME, resume_session
 
 PRINCIPAL_KEY = "principal"
+SESSION_ID_KEY = "login_session_id"
+# Set when this tab's session stopped being valid, to say so on the login form.
+ENDED_KEY = "login_session_ended"
+SPENT_COOKIE_KEY = "login_spent_cookie"
+
+
+def resolve_principal() -> Principal | None:
+    """The logged-in user as the database has them now, or None (then the login form shows)."""
+    session_id = st.session_state.get(SESSION_ID_KEY)
+    token = None if session_id is not None else _cookie_token()
+    if session_id is None and token is None:
+        st.session_state.pop(PRINCIPAL_KEY, None)
+        return None
+    with db_session() as session:
+        active = resume_session(session, session_id=session_id, token=token)
+    if active is None:
+        st.session_state.pop(PRINCIPAL_KEY, None)
+        st.session_state.pop(SESSION_ID_KEY, None)
+        if token is not None:
+            st.session_state[SPENT_COOKIE_KEY] = token
+        st.session_state[ENDED_KEY] = True
+        return None
+    st.session_state[SESSION_ID_KEY] = active.session_id
+    st.session_state[PRINCIPAL_KEY] = active.principal
+    return active.principal
+
+
+def _cookie_token() -> str | None:
+    """The session cookie this tab connected with, unless it is known to be spent."""
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    # Only a real browser request carries cookies; anything else means none.
+    if not isinstance(cookie, str) or not cookie:
+        return None
+    return None if cookie == st.session_state.get(SPENT_COOKIE_KEY) else cookie
+
+
+def spend_cookie() -> None:
+    """Ignore from now on the cookie this tab connected with (it was just logged out).
+
+    Streamlit keeps the cookies of the tab's first request for the tab's lifetime, so
+    without this the next run would try the ended session again.
+    """
+    cookie = st.context.cookies.get(COOKIE_NAME)
+    if isinstance(cookie, str) and cookie:
+        st.session_state[SPENT_COOKIE_KEY] = cookie
 
 
 def current_principal() -> Principal | None:
-    """The logged-in user, or None."""
+    """This run's logged-in user, as resolved by the entry script, or None."""
     principal = st.session_state.get(PRINCIPAL_KEY)
     return principal if isinstance(principal, Principal) else None
 

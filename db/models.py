@@ -130,6 +130,8 @@ class User(Base):
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role"),
         CheckConstraint("failed_logins >= 0", name="failed_logins"),
+        # Names are stored lower-case, so "Case" and "case" cannot be two logins.
+        CheckConstraint("username = lower(username)", name="username_lower"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +148,33 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(Base):
+    """A login that outlives one browser tab: the cookie holds a random token, this its hash.
+
+    Only the SHA-256 of the token is stored, so a copy of this table cannot be used to
+    log in. A session ends at ``idle_expires_at`` (pushed on with use), at ``expires_at``
+    (fixed at login), or when revoked (logout, disabling, a role or team change, a
+    password reset).
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_revoked", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Set when the browser has exchanged its one-time handoff code for the cookie.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The one-time code the logged-in tab trades for the cookie, valid for a minute.
+    handoff_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    handoff_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    idle_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
 
 
 class Annotator(Versioned, Base):

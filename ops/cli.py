@@ -26,7 +26,7 @@ from ops.import_cli import import_app
 from ops.money import format_money
 from ops.notify.cli import notify_app
 from ops.operations_cli import jobs_app, report_app, worker
-from ops.permissions import SYSTEM
+from ops.permissions import SYSTEM, command_line_principal
 from ops.projects import add_project, list_projects
 from ops.settings import get_settings
 
@@ -45,7 +45,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(notify_app, name="notify")
 
 DEMO_LOGINS_FILE = Path("annops-demo-logins.txt")
-DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+# Streamlit serving dashboard/app.py, plus the endpoint that sets the login cookie.
+DASHBOARD_SERVER = Path(__file__).resolve().parent.parent / "dashboard" / "server.py"
 
 T = TypeVar("T")
 
@@ -113,18 +114,20 @@ def create_user(
         if getpass.getpass("Repeat password: ") != password:
             raise fail("the two passwords differ")
     with user_errors():
-        _in_transaction(
-            lambda session: create_user_account(
-                session,
-                SYSTEM,
-                username=name,
-                role=role,
-                password=password,
-                annotator_email=annotator,
-                team_name=team,
+        username = _in_transaction(
+            lambda session: (
+                create_user_account(
+                    session,
+                    command_line_principal(),
+                    username=name,
+                    role=role,
+                    password=password,
+                    annotator_email=annotator,
+                    team_name=team,
+                ).username
             )
         )
-    typer.echo(f"created user {name} with role {role}")
+    typer.echo(f"created user {username} with role {role}")
 
 
 @project_app.command("add")
@@ -340,7 +343,7 @@ def serve(
         "-m",
         "streamlit",
         "run",
-        str(DASHBOARD_APP),
+        str(DASHBOARD_SERVER),
         "--server.port",
         str(chosen),
         "--server.address",

@@ -311,7 +311,8 @@ def database_state(session: Session) -> str:
         return "empty" if not any(counts) else "other"
     foreign_writes = session.scalar(
         select(func.count(AuditEntry.id)).where(
-            AuditEntry.actor != DEMO_ACTOR.username, AuditEntry.action != "user.locked"
+            AuditEntry.actor != DEMO_ACTOR.username,
+            AuditEntry.action.not_in(audit.ACCESS_ACTIONS + ("demo.reset",)),
         )
     )
     foreign_imports = session.scalar(
@@ -321,10 +322,14 @@ def database_state(session: Session) -> str:
 
 
 def wipe_demo(session: Session) -> None:
-    """Delete every row of every annops table; callers check database_state first."""
+    """Delete every row of every annops table but the audit log; callers check
+    database_state first. The log is append-only: it keeps the old demo's entries and
+    records the reset."""
     session.execute(update(AnnotationEvent).values(rereview_request_id=None))
     for table in reversed(Base.metadata.sorted_tables):
-        session.execute(delete(table))
+        if table is not AuditEntry.__table__:
+            session.execute(delete(table))
+    audit.record(session, DEMO_ACTOR, "demo.reset", ("demo", None))
 
 
 # --- the story ---------------------------------------------------------------------------

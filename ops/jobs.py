@@ -283,18 +283,20 @@ def run_job(
 def run_jobs(
     names: Sequence[str] | None = None,
     *,
+    actor: Principal,
     full: bool = False,
     factory: sessionmaker[Session] | None = None,
     progress: Callable[[str, str, float], None] | None = None,
 ) -> list[JobOutcome]:
-    """Run the named jobs (all, in schedule order, when none is named) manually, once each."""
+    """Run the named jobs (all, in schedule order, when none is named) manually, once each;
+    each run is audited under ``actor``."""
     chosen = list(names) if names else list(JOBS)
     for name in chosen:
         get_job(name)
     outcomes = []
     for name in chosen:
         step = None if progress is None else _bind_progress(progress, name)
-        outcomes.append(run_job(name, trigger="manual", full=full, factory=factory, progress=step))
+        outcomes.append(run_job_now(actor, name, full=full, factory=factory, progress=step))
     return outcomes
 
 

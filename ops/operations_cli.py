@@ -65,6 +65,7 @@ def jobs_run(
 ) -> None:
     """Run one job (or all) now, once; each run is recorded like a scheduled one."""
     from ops.jobs import JOBS, run_jobs
+    from ops.permissions import command_line_principal
 
     if name is not None and name not in JOBS:
         raise _fail(f"no job {name!r}; jobs: {', '.join(JOBS)}")
@@ -74,7 +75,9 @@ def jobs_run(
             typer.echo(f"  {job}: {step}", err=True)
 
     with _user_errors():
-        outcomes = run_jobs([name] if name else None, full=full, progress=show)
+        outcomes = run_jobs(
+            [name] if name else None, actor=command_line_principal(), full=full, progress=show
+        )
     failed = False
     for outcome in outcomes:
         if outcome.status == "succeeded":

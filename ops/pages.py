@@ -94,6 +94,8 @@ PAGES: tuple[PageSpec, ...] = (
         "People",
         "guideline.view",
     ),
+    PageSpec("users", "users.py", "Users", ":material/manage_accounts:", "Admin", "user.manage"),
+    PageSpec("audit_log", "audit_log.py", "Audit log", ":material/policy:", "Admin", "audit.view"),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
 from ops.errors import PermissionDenied
@@ -10,7 +11,7 @@ ROLES = ("admin", "ops", "lead", "finance", "annotator")
 
 # action -> roles allowed. Anything not listed is denied.
 ACTIONS: dict[str, frozenset[str]] = {
-    "user.create": frozenset({"admin"}),
+    "user.manage": frozenset({"admin"}),
     "project.create": frozenset({"admin", "ops"}),
     "project.edit": frozenset({"admin", "ops"}),
     "project.view": frozenset({"admin", "ops", "lead", "finance"}),
@@ -75,6 +76,15 @@ class Principal:
 
 # The command line is run by whoever operates the server, with full rights.
 SYSTEM = Principal(username="system", role="admin")
+
+
+def command_line_principal() -> Principal:
+    """SYSTEM's rights, named after the operating-system account, for the audit log."""
+    try:
+        account = getpass.getuser()
+    except (KeyError, OSError):
+        account = "unknown"
+    return Principal(username=f"cli:{account}"[:120], role="admin")
 
 
 def require(principal: Principal, action: str) -> None:

@@ -19,6 +19,12 @@ class Settings(BaseSettings):
     )
     max_failed_logins: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    session_idle_minutes: int = Field(
+        default=60, ge=1, description="a login unused this long ends; each use pushes it on"
+    )
+    session_max_hours: int = Field(
+        default=12, ge=1, description="a login ends this long after it began, used or not"
+    )
     dashboard_port: int = Field(default=8501, ge=1, le=65535)
     dashboard_address: str = "localhost"
     worker_rollup_minutes: float = Field(

@@ -49,9 +49,12 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(database_url())
-    with engine.connect() as connection:
-        _run(connection)
-    engine.dispose()
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+    finally:
+        # Also when a migration fails: no connection is left open behind it.
+        engine.dispose()
 
 
 def _run(connection: Any) -> None:

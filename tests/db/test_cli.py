@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from db.engine import make_engine
+from db.models import AuditEntry
 from ops.cli import app
 
 runner = CliRunner()
@@ -38,6 +41,29 @@ def test_create_user_and_its_errors(fresh_database_url: str) -> None:
     assert code == 1 and "No annotator with email 'x@y.z'" in output
     code, output = invoke("create-user", "dee", "--role", "ops", password=None)
     assert code == 1 and "ANNOPS_PASSWORD" in output
+
+
+def test_create_user_applies_the_password_policy_and_is_audited(fresh_database_url: str) -> None:
+    for password, message in [
+        ("password", "at least 12 characters"),
+        ("1234567890123", "common passwords"),
+        (" " * 12, "only spaces"),
+    ]:
+        code, output = invoke("create-user", "eve", "--role", "ops", password=password)
+        assert code == 1 and message in output, output
+    assert invoke("create-user", "Eve.Adams", "--role", "ops") == (
+        0,
+        "created user eve.adams with role ops\n",
+    )
+    code, output = invoke("create-user", "EVE.ADAMS", "--role", "ops")
+    assert code == 1 and "already exists" in output
+    engine = make_engine(fresh_database_url)
+    with engine.connect() as connection:
+        actor, action = connection.execute(
+            select(AuditEntry.actor, AuditEntry.action).where(AuditEntry.action == "user.create")
+        ).one()
+    engine.dispose()
+    assert actor.startswith("cli:") and action == "user.create"
 
 
 def test_project_add_and_list(fresh_database_url: str) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from db.models import JobRun
+from db.models import AuditEntry, JobRun
 from ops.cli import app
 from ops.jobs import JOBS, Job, JobContext
 from tests.db.test_jobs import seed
@@ -48,6 +48,24 @@ def test_jobs_run_without_a_name_runs_every_job_once(
         ("agreement", "manual", "succeeded"),
         ("spend", "manual", "succeeded"),
     ]
+
+
+def test_each_command_line_run_is_audited(fresh_factory: sessionmaker[Session]) -> None:
+    seed(fresh_factory)
+    assert runner.invoke(app, ["jobs", "run", "rollup", "--full"]).exit_code == 0
+    assert runner.invoke(app, ["jobs", "run", "alerts"]).exit_code == 0
+    with fresh_factory() as session:
+        entries = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "job.run").order_by(AuditEntry.id)
+        ).all()
+        runs = {run.id: run for run in session.scalars(select(JobRun))}
+    assert [entry.after for entry in entries] == [
+        {"job": "rollup", "full": True, "status": "succeeded", "rows": 2},
+        {"job": "alerts", "full": False, "status": "succeeded", "rows": 0},
+    ]
+    for entry in entries:
+        assert entry.actor.startswith("cli:") and entry.entity_type == "job_runs"
+        assert runs[int(entry.entity_id or 0)].trigger == "manual"
 
 
 def test_jobs_run_rollup_full_rebuilds(fresh_factory: sessionmaker[Session]) -> None:

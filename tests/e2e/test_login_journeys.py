@@ -50,7 +50,7 @@ def test_each_demo_login_reaches_its_home(
 
 def test_wrong_password_then_logout(page: Page, served_demo: str) -> None:
     log_in(page, served_demo, "ops", "definitely-wrong")
-    page.get_by_text("attempts left before the account is locked").wait_for()
+    page.get_by_text("Unknown user name or wrong password.").wait_for()
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Operations").wait_for()

@@ -6,8 +6,10 @@ import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, make_session_factory
@@ -41,6 +43,22 @@ def demo_url(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> s
     copy = tmp_path_factory.mktemp("pages") / "demo.db"
     shutil.copyfile(demo_template, copy)
     return f"sqlite:///{copy}"
+
+
+@pytest.fixture(autouse=True)
+def _navigation_pages_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every page through app.py, as the server does (see dashboard/server.py).
+
+    AppTest re-detects a "pages" folder beside the entry script on every run and would
+    then run a page's file bare, without the login and navigation of app.py.
+    """
+    original = PagesManager.__init__
+
+    def navigation_only(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", navigation_only)
 
 
 @pytest.fixture

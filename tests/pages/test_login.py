@@ -22,11 +22,15 @@ def test_login_page_is_shown_first(app: AppTest) -> None:
     assert not app.metric
 
 
-def test_wrong_password_is_refused_with_attempts_left(app: AppTest) -> None:
+def test_a_wrong_password_and_an_unknown_name_get_one_message(app: AppTest) -> None:
     log_in(app, "ops", "not-the-password")
     assert not app.exception
-    assert "4 attempts left" in app.error[0].value
+    wrong_password = app.error[0].value
+    assert wrong_password.startswith("Unknown user name or wrong password.")
+    assert "attempts left" not in wrong_password
     assert not app.metric
+    log_in(app, "nobody-here", "not-the-password")
+    assert app.error[0].value == wrong_password
 
 
 @pytest.mark.parametrize(
@@ -85,10 +89,12 @@ def test_logout_forgets_the_user_and_hides_the_data(app: AppTest) -> None:
     assert not app.exception
 
 
-def test_five_failures_lock_the_account_with_a_clear_message(app: AppTest) -> None:
+def test_five_failures_lock_the_account_without_telling_it_exists(app: AppTest) -> None:
     for _ in range(5):
         log_in(app, "finance", "wrong-password")
-    assert "locked for 15 minutes" in app.error[0].value
+    refusal = app.error[0].value
+    assert "locked for 15 minutes" in refusal
+    # The right password no longer opens it, and the message stays the same.
     log_in(app, "finance")
-    assert "locked" in app.error[0].value
+    assert app.error[0].value == refusal
     assert not app.metric

@@ -41,6 +41,10 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         ],
         "Data": DATA,
         "People": [POOL, PROFILE, *COACHING],
+        "Admin": [
+            ("users.py", "Users", ":material/manage_accounts:"),
+            ("audit_log.py", "Audit log", ":material/policy:"),
+        ],
     },
     "ops": {
         "": [HOME, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
