@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import imports as import_queries
-from db.imports import UnlinkedIdentity
 from db.models import Annotator, AnnotatorIdentity, utcnow
+from db.queries.events import reassign_events
+from db.queries.people import (
+    UnlinkedIdentity,
+    list_annotators_by_email,
+    list_linked_annotators,
+    list_unlinked_identities,
+)
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, require
@@ -26,7 +31,7 @@ class LinkTarget:
 def list_unlinked(session: Session, principal: Principal) -> list[UnlinkedIdentity]:
     """Identities waiting for an ops manager, with the work each carries."""
     require(principal, "identity.link")
-    return import_queries.list_unlinked_identities(session)
+    return list_unlinked_identities(session)
 
 
 def list_link_targets(session: Session, principal: Principal) -> list[LinkTarget]:
@@ -39,7 +44,7 @@ def list_link_targets(session: Session, principal: Principal) -> list[LinkTarget
             if annotator.email
             else annotator.display_name,
         )
-        for annotator in import_queries.list_link_targets(session)
+        for annotator in list_linked_annotators(session)
     ]
 
 
@@ -82,9 +87,7 @@ def link_identity(
         "email": identity.email,
     }
     session.flush()
-    moved = import_queries.reassign_events(
-        session, from_annotator_id=placeholder.id, to_annotator_id=target.id
-    )
+    moved = reassign_events(session, from_annotator_id=placeholder.id, to_annotator_id=target.id)
     for other in session.scalars(
         select(AnnotatorIdentity).where(AnnotatorIdentity.annotator_id == placeholder.id)
     ):
@@ -118,9 +121,7 @@ def accept_as_new_annotator(session: Session, principal: Principal, *, identity_
     if (
         email
         and placeholder.email is None
-        and not import_queries.list_annotators_by_email(
-            session, emails=[email], include_archived=True
-        )
+        and not list_annotators_by_email(session, emails=[email], include_archived=True)
     ):
         placeholder.email = email
     placeholder.updated_by = principal.username

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from db import imports as import_queries
-from db import queries
+from db.queries.imports import list_import_batches
+from db.queries.projects import list_projects
 from ops.database import session_factory
 from ops.importers.pipeline import ImportRequest, ImportResult, Progress, import_file
 from ops.permissions import Principal, require
@@ -32,7 +32,7 @@ class UploadOutcome:
 def list_project_slugs(session: Session, principal: Principal) -> list[str]:
     """Projects an import can target."""
     require(principal, "import.run")
-    return [project.slug for project in queries.list_projects(session)]
+    return [project.slug for project in list_projects(session)]
 
 
 def import_upload(
@@ -132,5 +132,5 @@ def history(session: Session, principal: Principal, *, limit: int = 200) -> list
             "sha256": batch.sha256[:12],
             "error": batch.error or "",
         }
-        for batch, slug in import_queries.list_import_batches(session, limit=limit)
+        for batch, slug in list_import_batches(session, limit=limit)
     ]

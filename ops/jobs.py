@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import jobs as job_queries
 from db.locks import try_transaction_lock
 from db.models import JobRun, JobState, utcnow
+from db.queries.jobs import get_job_state, list_job_runs, list_running_job_runs, list_scheduled_jobs
 from ops import audit, rollups
 from ops.alerts import evaluate_alerts
 from ops.database import session_factory
@@ -338,9 +338,7 @@ def _record_start(
         run = JobRun(job=job.name, trigger=trigger, status="running", worker=runner)
         session.add(run)
         session.flush()
-        for other in [
-            r for name in group for r in job_queries.list_running_job_runs(session, job=name)
-        ]:
+        for other in [r for name in group for r in list_running_job_runs(session, job=name)]:
             if other.id == run.id:
                 continue
             # On PostgreSQL the caller holds the job's lock, so any other running row is a
@@ -468,10 +466,10 @@ def summarise_jobs(
     require(principal, "jobs.view")
     now = now or utcnow()
     worker = _worker_status(session, now)
-    scheduled = job_queries.list_scheduled_jobs(session) if worker.running else {}
+    scheduled = list_scheduled_jobs(session) if worker.running else {}
     summaries = []
     for job in JOBS.values():
-        latest = job_queries.list_job_runs(session, job=job.name, limit=1)
+        latest = list_job_runs(session, job=job.name, limit=1)
         last = latest[0] if latest else None
         # Alerts are not scheduled on their own: they follow each rollup.
         next_run = scheduled.get("rollup" if job.name == "alerts" else job.name)
@@ -500,7 +498,7 @@ def summarise_jobs(
             "error": run.error or "",
             "worker": run.worker or "",
         }
-        for run in job_queries.list_job_runs(session, limit=limit)
+        for run in list_job_runs(session, limit=limit)
     ]
     return JobsOverview(worker=worker, jobs=summaries, runs=runs)
 
@@ -511,7 +509,7 @@ def _duration(run: JobRun, now: dt.datetime) -> float:
 
 
 def _worker_status(session: Session, now: dt.datetime) -> WorkerStatus:
-    state = job_queries.get_job_state(session, job=WORKER_STATE)
+    state = get_job_state(session, job=WORKER_STATE)
     if not state.get("heartbeat"):
         return WorkerStatus(
             False,

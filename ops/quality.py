@@ -16,9 +16,12 @@ import pandas as pd
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from db import queries
-from db import reports as report_queries
 from db.models import Project, ProjectAgreement, utcnow
+from db.queries.agreement import get_latest_project_agreement, list_project_agreements
+from db.queries.events import load_label_frame
+from db.queries.people import load_annotator_name_frame
+from db.queries.projects import list_projects
+from db.queries.rollups import load_annotator_totals_frame
 from ops.errors import NotFound
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.metrics.agreement import (
@@ -134,11 +137,11 @@ def compute_project_agreements(
     Idempotent: a second run for the same window replaces the first one's figures.
     """
     start, end = agreement_window(now, window_days)
-    projects = queries.list_projects(session)  # archived projects are left out
+    projects = list_projects(session)  # archived projects are left out
     for index, project in enumerate(projects):
         if progress is not None:
             progress(f"agreement of {project.slug}", index / max(len(projects), 1))
-        frame = report_queries.load_label_frame(
+        frame = load_label_frame(
             session,
             project_id=project.id,
             start=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
@@ -214,7 +217,7 @@ def summarise_quality(
     if days not in WINDOW_CHOICES:
         raise ValueError(f"days must be one of {', '.join(map(str, WINDOW_CHOICES))}")
     now = now or utcnow()
-    projects = queries.list_projects(session)
+    projects = list_projects(session)
     choices = [(project.slug, project.name) for project in projects]
     project = _choose_project(projects, project_slug)
     names = _visible_people(session, principal)
@@ -229,8 +232,8 @@ def summarise_quality(
         return _empty_summary(
             choices, days, scope_note, "Your login is not linked to a team yet; ask an admin."
         )
-    stored = report_queries.get_latest_project_agreement(session, project_id=project.id)
-    history = report_queries.list_project_agreements(session, project_id=project.id)
+    stored = get_latest_project_agreement(session, project_id=project.id)
+    history = list_project_agreements(session, project_id=project.id)
     visible = set(names.index)
     notes = []
     if stored is None:
@@ -239,7 +242,7 @@ def summarise_quality(
             "stores it (an admin can run it now from the Jobs page)."
         )
     since = now.date() - dt.timedelta(days=days - 1)
-    totals = report_queries.load_annotator_totals_frame(
+    totals = load_annotator_totals_frame(
         session, project_id=project.id, since=since, annotator_ids=sorted(visible)
     )
     return QualitySummary(
@@ -277,9 +280,9 @@ def _choose_project(projects: list[Project], slug: str | None) -> Project | None
 def _visible_people(session: Session, principal: Principal) -> pd.DataFrame:
     if principal.role == "lead":
         if principal.team_id is None:
-            return report_queries.list_annotator_names(session, annotator_ids=[])
-        return report_queries.list_annotator_names(session, team_id=principal.team_id)
-    return report_queries.list_annotator_names(session)
+            return load_annotator_name_frame(session, annotator_ids=[])
+        return load_annotator_name_frame(session, team_id=principal.team_id)
+    return load_annotator_name_frame(session)
 
 
 def _figures(row: ProjectAgreement) -> AgreementFigures:

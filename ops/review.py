@@ -11,7 +11,6 @@ import pandas as pd
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from db import queries
 from db.models import (
     AnnotationEvent,
     Annotator,
@@ -20,6 +19,8 @@ from db.models import (
     Project,
     RereviewRequest,
 )
+from db.queries.projects import get_project
+from db.queries.rollups import load_rollup_window_frame
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
@@ -54,7 +55,7 @@ class ReviewPlan:
 
 
 def _project(session: Session, slug: str) -> Project:
-    project = queries.get_project(session, slug=slug)
+    project = get_project(session, slug=slug)
     if project is None:
         raise NotFound(f"No project {slug!r}.")
     return project
@@ -109,9 +110,7 @@ def plan_review_sample(
         .size()
         .rename(columns={"size": "n_items"})
     )
-    gold = queries.load_rollup_window_frame(
-        session, since=since, until=until, project_ids=[project.id]
-    )
+    gold = load_rollup_window_frame(session, since=since, until=until, project_ids=[project.id])
     per_person = per_person.merge(
         gold[["annotator_id", "gold_answered", "gold_correct"]], on="annotator_id", how="left"
     ).fillna({"gold_answered": 0, "gold_correct": 0})

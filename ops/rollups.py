@@ -46,7 +46,7 @@ from db.models import (
     UTCDateTime,
     utcnow,
 )
-from db.staging import lock_imports
+from db.queries.imports import lock_imports
 
 WATERMARK_JOB = "rollup"
 # Pay rates and rate corrections already reflected in the rollup costs (ids).

@@ -24,9 +24,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.pool import NullPool
 
 from db.engine import make_engine
-from db.jobs import SCHEDULER_JOBS
 from db.locks import LeaderLock, leader_lock_for
 from db.models import utcnow
+from db.queries.jobs import SCHEDULER_JOBS
 from ops import jobs
 from ops.database import session_factory
 from ops.settings import Settings, get_settings

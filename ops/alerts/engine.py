@@ -7,8 +7,11 @@ import datetime as dt
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from db import queries
 from db.models import Alert, AlertAction, JobState, utcnow
+from db.queries.events import load_repeat_consistency_frame
+from db.queries.projects import list_projects
+from db.queries.rollups import load_rollup_window_frame, sum_rollups
+from db.queries.staffing import list_assignment_compliance
 from ops.alerts.rules import (
     AlertSettings,
     Finding,
@@ -53,7 +56,7 @@ def project_contexts(session: Session) -> dict[int, ProjectContext]:
             quality_target=project.quality_target,
             settings=AlertSettings.for_project(project.alert_settings),
         )
-        for project in queries.list_projects(session)
+        for project in list_projects(session)
         if project.status == "active"
     }
 
@@ -102,10 +105,8 @@ def evaluate_window(
     for (window_days, baseline_days), group in by_size.items():
         start = end - dt.timedelta(days=window_days - 1)
         project_ids = list(group)
-        window = queries.load_rollup_window_frame(
-            session, since=start, until=end, project_ids=project_ids
-        )
-        baseline = queries.load_rollup_window_frame(
+        window = load_rollup_window_frame(session, since=start, until=end, project_ids=project_ids)
+        baseline = load_rollup_window_frame(
             session,
             since=start - dt.timedelta(days=baseline_days),
             until=start - dt.timedelta(days=1),
@@ -116,7 +117,7 @@ def evaluate_window(
         linked = {id(child) for finding in systematic for child in finding.children}
         findings += systematic
         findings += [finding for finding in individual if id(finding) not in linked]
-        consistency = queries.load_repeat_consistency_frame(
+        consistency = load_repeat_consistency_frame(
             session,
             start=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
             end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
@@ -132,14 +133,14 @@ def evaluate_projects(
 ) -> list[Finding]:
     """Budget burn and deadline risk, from totals up to today."""
     findings: list[Finding] = []
-    for project in queries.list_projects(session):
+    for project in list_projects(session):
         context = contexts.get(project.id)
         if context is None:
             continue
         settings = context.settings
-        total = queries.sum_rollups(session, since=dt.date.min, until=today, project_id=project.id)
+        total = sum_rollups(session, since=dt.date.min, until=today, project_id=project.id)
         recent_since = today - dt.timedelta(days=settings.deadline_throughput_days)
-        recent = queries.sum_rollups(
+        recent = sum_rollups(
             session, since=recent_since, until=today - dt.timedelta(days=1), project_id=project.id
         )
         progress = ProjectProgress(
@@ -168,7 +169,7 @@ def evaluate_assignments(
 ) -> list[Finding]:
     """Active assignments whose person has expired training or no passed qualification."""
     findings: list[Finding] = []
-    for row in queries.list_assignment_compliance(session, now=now):
+    for row in list_assignment_compliance(session, now=now):
         if row["project_id"] not in contexts:
             continue
         if row["expired_trainings"]:

@@ -311,7 +311,7 @@ def alert_metric_series(session: Session, principal: Principal, alert_id: int) -
     project's for a systematic issue); budget: cumulative spend against budget;
     deadline: cumulative annotations against the volume target.
     """
-    from db.queries import load_rollup_daily_frame
+    from db.queries.rollups import load_rollup_daily_frame
     from ops.metrics.accuracy import compute_gold_accuracy_table
 
     alert = _load(session, principal, alert_id)

@@ -1,4 +1,4 @@
-"""Staging of imported annotation events and their set-based merge into the events table.
+"""Imports: lineage batches, golden items, the import lock, and the staging of events.
 
 An import writes its validated rows into a temporary table (COPY on PostgreSQL,
 batched executemany on SQLite), then a handful of set-based statements merge
@@ -41,7 +41,56 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, GoldItem, UTCDateTime
+from db.models import AnnotationEvent, GoldItem, ImportBatch, Project, UTCDateTime
+from db.queries.batching import batched
+
+
+def get_latest_import(session: Session) -> ImportBatch | None:
+    """The most recent import batch."""
+    return session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(1)).first()
+
+
+def list_gold_items(
+    session: Session, *, project_id: int, item_ids: list[str]
+) -> dict[str, GoldItem]:
+    """item id -> golden item, for the given items of a project."""
+    found: dict[str, GoldItem] = {}
+    for chunk in batched(item_ids):
+        for gold in session.scalars(
+            select(GoldItem).where(GoldItem.project_id == project_id, GoldItem.item_id.in_(chunk))
+        ):
+            found[gold.item_id] = gold
+    return found
+
+
+def list_gold_reference_ids(session: Session, *, project_id: int) -> list[str]:
+    """External ids of the annotations that set a project's golden items."""
+    return [
+        str(external_id)
+        for external_id in session.scalars(
+            select(GoldItem.external_id).where(
+                GoldItem.project_id == project_id, GoldItem.external_id.is_not(None)
+            )
+        )
+    ]
+
+
+def list_import_batches(
+    session: Session, *, limit: int = 200, project_id: int | None = None
+) -> list[tuple[ImportBatch, str | None]]:
+    """Recent import batches, newest first, with their project's slug."""
+    query = (
+        select(ImportBatch, Project.slug)
+        .outerjoin(Project, Project.id == ImportBatch.project_id)
+        .order_by(ImportBatch.id.desc())
+        .limit(limit)
+    )
+    if project_id is not None:
+        query = query.where(ImportBatch.project_id == project_id)
+    return [(batch, slug) for batch, slug in session.execute(query)]
+
+
+# --- staging ----------------------------------------------------------------------------
 
 STAGING_TABLE = "staged_events"
 
