@@ -15,12 +15,19 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.engine import transaction
 from db.locks import try_transaction_lock
-from db.models import JobRun, JobState, utcnow
-from db.queries.jobs import get_job_state, list_job_runs, list_running_job_runs, list_scheduled_jobs
+from db.models import JobRun, utcnow
+from db.queries.jobs import (
+    finish_job_run,
+    get_job_state,
+    list_job_runs,
+    list_running_job_runs,
+    list_scheduled_jobs,
+    save_job_state,
+)
 from ops import audit, rollups
 from ops.alerts import evaluate_alerts
 from ops.database import session_factory
@@ -225,10 +232,8 @@ def run_job(
             context = JobContext(now=now or utcnow(), full=full, progress=report)
             rows = job.work(work, context)
             finished_at = utcnow()
-            work.execute(
-                update(JobRun)
-                .where(JobRun.id == run_id)
-                .values(status="succeeded", finished_at=finished_at, rows=rows)
+            finish_job_run(
+                work, run_id=run_id, status="succeeded", finished_at=finished_at, rows=rows
             )
             transaction.commit()
         except BaseException as error:
@@ -286,7 +291,7 @@ def run_job_now(
         factory=factory,
         runner=f"{principal.username}@{worker_identity()}",
     )
-    with (factory or session_factory())() as session, session.begin():
+    with transaction(factory or session_factory()) as session:
         audit.record(
             session,
             principal,
@@ -333,7 +338,7 @@ def _record_start(
 ) -> tuple[int, dt.datetime]:
     """Commit the run's ``running`` row, first closing runs a dead process left behind."""
     group = [other.name for other in JOBS.values() if other.lock == job.lock]
-    with factory() as session, session.begin():
+    with transaction(factory) as session:
         postgres = session.get_bind().dialect.name == "postgresql"
         run = JobRun(job=job.name, trigger=trigger, status="running", worker=runner)
         session.add(run)
@@ -356,11 +361,14 @@ def _record_start(
 def _record_failure(
     factory: sessionmaker[Session], run_id: int, finished_at: dt.datetime, message: str
 ) -> None:
-    with factory() as session, session.begin():
-        session.execute(
-            update(JobRun)
-            .where(JobRun.id == run_id)
-            .values(status="failed", finished_at=finished_at, rows=None, error=message)
+    with transaction(factory) as session:
+        finish_job_run(
+            session,
+            run_id=run_id,
+            status="failed",
+            finished_at=finished_at,
+            rows=None,
+            error=message,
         )
 
 
@@ -412,12 +420,7 @@ def record_heartbeat(
         "heartbeat": now.isoformat(),
         "poll_seconds": poll_seconds,
     }
-    state = session.get(JobState, WORKER_STATE)
-    if state is None:
-        session.add(JobState(job=WORKER_STATE, state=document, updated_at=now))
-    else:
-        state.state = document
-        state.updated_at = now
+    save_job_state(session, job=WORKER_STATE, values=document, at=now)
 
 
 # --- the Jobs page -------------------------------------------------------------------------

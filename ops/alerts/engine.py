@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import Alert, AlertAction, JobState, utcnow
+from db.models import Alert, AlertAction, utcnow
+from db.queries.alerts import ACTIVE_STATUSES, get_alert_for_window
 from db.queries.events import load_repeat_consistency_frame
+from db.queries.jobs import get_job_state, save_job_state
 from db.queries.projects import list_projects
 from db.queries.rollups import load_rollup_window_frame, sum_rollups
 from db.queries.staffing import list_assignment_compliance
@@ -29,7 +30,6 @@ STATE_JOB = "alerts"
 # On the first run, look this far back so history that is already there is judged too.
 BACKFILL_WINDOWS = 8
 STEP_DAYS = 7
-ACTIVE_STATUSES = ("open", "acknowledged")
 
 
 def _window_ends(last_end: dt.date | None, today: dt.date) -> list[dt.date]:
@@ -69,11 +69,9 @@ def evaluate_alerts(session: Session, *, now: dt.datetime | None = None) -> int:
     """
     now = now or utcnow()
     today = now.date()
-    state = session.get(JobState, STATE_JOB)
+    state = get_job_state(session, job=STATE_JOB)
     last_end = (
-        dt.date.fromisoformat(state.state["last_window_end"])
-        if state and state.state.get("last_window_end")
-        else None
+        dt.date.fromisoformat(state["last_window_end"]) if state.get("last_window_end") else None
     )
     contexts = project_contexts(session)
     raised = 0
@@ -85,11 +83,7 @@ def evaluate_alerts(session: Session, *, now: dt.datetime | None = None) -> int:
         window_days = {c.settings.window_days for c in contexts.values()} or {14}
         start = end - dt.timedelta(days=max(window_days) - 1)
         raised += store_findings(session, findings, start, end, now)
-    if state is None:
-        session.add(JobState(job=STATE_JOB, state={"last_window_end": today.isoformat()}))
-    else:
-        state.state = {**state.state, "last_window_end": today.isoformat()}
-        state.updated_at = now
+    save_job_state(session, job=STATE_JOB, values={"last_window_end": today.isoformat()}, at=now)
     return raised
 
 
@@ -216,19 +210,9 @@ def store_findings(
         }
         # One alert per problem: an open one for the same rule and subject takes the new
         # numbers; a closed one still blocks the windows it covered.
-        existing = session.scalars(
-            select(Alert)
-            .where(
-                Alert.rule == finding.rule,
-                Alert.subject_key == finding.subject_key,
-                or_(
-                    Alert.status.in_(ACTIVE_STATUSES),
-                    and_(Alert.window_end >= start, Alert.window_start <= end),
-                ),
-            )
-            .order_by(Alert.window_end.desc())
-            .limit(1)
-        ).first()
+        existing = get_alert_for_window(
+            session, rule=finding.rule, subject_key=finding.subject_key, start=start, end=end
+        )
         if existing is not None:
             alert = existing
             if existing.status in ACTIVE_STATUSES and end > existing.window_end:
@@ -267,11 +251,3 @@ def store_findings(
         if finding.children:
             raised += store_findings(session, finding.children, start, end, now, parent=alert)
     return raised
-
-
-def count_active_alerts(session: Session, *, rule: str | None = None) -> int:
-    """Open or acknowledged alerts, optionally of one rule."""
-    query = select(func.count(Alert.id)).where(Alert.status.in_(ACTIVE_STATUSES))
-    if rule is not None:
-        query = query.where(Alert.rule == rule)
-    return int(session.scalar(query) or 0)
