@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import Annotator, AnnotatorIdentity, utcnow
@@ -12,6 +11,7 @@ from db.queries.events import reassign_events
 from db.queries.people import (
     UnlinkedIdentity,
     list_annotators_by_email,
+    list_identities,
     list_linked_annotators,
     list_unlinked_identities,
 )
@@ -88,9 +88,7 @@ def link_identity(
     }
     session.flush()
     moved = reassign_events(session, from_annotator_id=placeholder.id, to_annotator_id=target.id)
-    for other in session.scalars(
-        select(AnnotatorIdentity).where(AnnotatorIdentity.annotator_id == placeholder.id)
-    ):
+    for other in list_identities(session, annotator_ids=[placeholder.id]):
         other.annotator_id = target.id
     placeholder.merged_into_id = target.id
     placeholder.archived_at = utcnow()

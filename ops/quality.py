@@ -13,11 +13,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from db.models import Project, ProjectAgreement, utcnow
-from db.queries.agreement import get_latest_project_agreement, list_project_agreements
+from db.queries.agreement import (
+    delete_project_agreement,
+    get_latest_project_agreement,
+    list_project_agreements,
+)
 from db.queries.events import load_label_frame
 from db.queries.people import load_annotator_name_frame
 from db.queries.projects import list_projects
@@ -148,11 +151,7 @@ def compute_project_agreements(
             end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
         )
         figures = measure_agreement(frame)
-        session.execute(
-            delete(ProjectAgreement).where(
-                ProjectAgreement.project_id == project.id, ProjectAgreement.window_end == end
-            )
-        )
+        delete_project_agreement(session, project_id=project.id, window_end=end)
         session.add(
             ProjectAgreement(
                 project_id=project.id,

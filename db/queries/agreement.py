@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from db.models import (
-    ProjectAgreement,
-)
+from db.models import ProjectAgreement
 
 
 def get_latest_project_agreement(session: Session, *, project_id: int) -> ProjectAgreement | None:
@@ -31,3 +31,12 @@ def list_project_agreements(
         .limit(limit)
     ).all()
     return list(reversed(rows))
+
+
+def delete_project_agreement(session: Session, *, project_id: int, window_end: dt.date) -> None:
+    """Remove the stored figures of a project for the window ending on ``window_end``."""
+    session.execute(
+        delete(ProjectAgreement).where(
+            ProjectAgreement.project_id == project_id, ProjectAgreement.window_end == window_end
+        )
+    )

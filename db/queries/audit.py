@@ -5,9 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import (
-    AuditEntry,
-)
+from db.models import AuditEntry
 
 
 def get_latest_audit(

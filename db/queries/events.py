@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table, and_, case, delete, func, or_, select, text
+from sqlalchemy import Select, Table, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from db.models import (
     AnnotationEvent,
     Annotator,
     DailyRollup,
+    GuidelineVersion,
     Project,
+    RereviewRequest,
 )
+from db.queries.batching import batched
 
 
 def count_events(session: Session) -> int:
@@ -247,3 +252,163 @@ def reassign_events(session: Session, *, from_annotator_id: int, to_annotator_id
     session.execute(text("DROP TABLE moved_events"))
     session.execute(delete(rollups).where(rollups.c.annotator_id == from_annotator_id))
     return count
+
+
+def load_review_candidate_frame(
+    session: Session, *, project_id: int, start: dt.datetime, end: dt.datetime
+) -> pd.DataFrame:
+    """One row per unreviewed, answered, non-golden event of a project submitted in
+    [start, end): id, annotator_id; by id."""
+    event = AnnotationEvent
+    rows = session.execute(
+        select(event.id, event.annotator_id)
+        .where(
+            event.project_id == project_id,
+            event.submitted_at >= start,
+            event.submitted_at < end,
+            event.skipped.is_(False),
+            event.is_gold.is_(False),
+            event.review_outcome.is_(None),
+        )
+        .order_by(event.id)
+    ).all()
+    return pd.DataFrame(rows, columns=["id", "annotator_id"])
+
+
+EXPORT_COLUMNS = [
+    "external_id",
+    "item_id",
+    "annotator",
+    "label",
+    "submitted_at",
+    "guideline_version",
+]
+
+
+def load_event_export_frame(session: Session, *, event_ids: Sequence[int]) -> pd.DataFrame:
+    """The item list a labeling platform needs, one row per event (EXPORT_COLUMNS), by id;
+    the annotator is named by email, or by name without one."""
+    rows: list[Any] = []
+    for chunk in batched(event_ids):
+        rows += session.execute(
+            select(
+                AnnotationEvent.external_id,
+                AnnotationEvent.item_id,
+                func.coalesce(Annotator.email, Annotator.display_name),
+                AnnotationEvent.label,
+                AnnotationEvent.submitted_at,
+                GuidelineVersion.version,
+            )
+            .join(Annotator, Annotator.id == AnnotationEvent.annotator_id)
+            .outerjoin(
+                GuidelineVersion, GuidelineVersion.id == AnnotationEvent.guideline_version_id
+            )
+            .where(AnnotationEvent.id.in_(list(chunk)))
+            .order_by(AnnotationEvent.id)
+        ).all()
+    return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class EventSelection:
+    """Answered events of a project; each field given narrows it further."""
+
+    project_id: int
+    annotator_ids: Sequence[int] | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    guideline_version_id: int | None = None
+
+    def ids(self) -> Select[int]:
+        """SELECT of the ids of the selected events."""
+        query = select(AnnotationEvent.id).where(
+            AnnotationEvent.project_id == self.project_id, AnnotationEvent.skipped.is_(False)
+        )
+        if self.annotator_ids is not None:
+            query = query.where(AnnotationEvent.annotator_id.in_(list(self.annotator_ids)))
+        if self.start is not None:
+            query = query.where(AnnotationEvent.submitted_at >= self.start)
+        if self.end is not None:
+            query = query.where(AnnotationEvent.submitted_at < self.end)
+        if self.guideline_version_id is not None:
+            query = query.where(AnnotationEvent.guideline_version_id == self.guideline_version_id)
+        return query
+
+
+def list_selected_event_ids(session: Session, *, selection: EventSelection) -> list[int]:
+    """Ids of the selected events, ascending."""
+    return list(session.scalars(selection.ids().order_by(AnnotationEvent.id)))
+
+
+def load_selected_event_frame(session: Session, *, selection: EventSelection) -> pd.DataFrame:
+    """One row per selected event: id, annotator_id, submitted_at, active_seconds, skipped,
+    rereview_request_id."""
+    columns = [
+        "id",
+        "annotator_id",
+        "submitted_at",
+        "active_seconds",
+        "skipped",
+        "rereview_request_id",
+    ]
+    rows = session.execute(
+        select(*(getattr(AnnotationEvent, name) for name in columns)).where(
+            AnnotationEvent.id.in_(selection.ids().scalar_subquery())
+        )
+    ).all()
+    return pd.DataFrame(rows, columns=columns)
+
+
+def flag_for_rereview(session: Session, *, selection: EventSelection, request_id: int) -> None:
+    """Mark the selected events as under the re-review request ``request_id``."""
+    session.execute(
+        update(AnnotationEvent)
+        .where(AnnotationEvent.id.in_(selection.ids().scalar_subquery()))
+        .values(rereview_request_id=request_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def count_rereview_outcome(session: Session, *, request: RereviewRequest) -> tuple[int, int]:
+    """(came back, corrected) of the events a re-review request marked.
+
+    An event has come back when its item got a newer answered event after the request;
+    it was corrected when that newer label differs from its own.
+    """
+    marked = AnnotationEvent.__table__.alias("marked")
+    later = AnnotationEvent.__table__.alias("later")
+    newer = (
+        select(later.c.label)
+        .where(
+            later.c.project_id == marked.c.project_id,
+            later.c.item_id == marked.c.item_id,
+            later.c.submitted_at > request.created_at,
+            later.c.skipped.is_(False),
+        )
+        .order_by(later.c.submitted_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    outcome = (
+        select(marked.c.label.label("old"), newer.label("new"))
+        .where(marked.c.rereview_request_id == request.id)
+        .subquery()
+    )
+    returned, corrected = session.execute(
+        select(
+            func.count(outcome.c.new),
+            func.count().filter(outcome.c.new.is_not(None), outcome.c.new != outcome.c.old),
+        )
+    ).one()
+    return int(returned), int(corrected)
+
+
+def list_rereview_requests(session: Session, *, project_id: int) -> list[RereviewRequest]:
+    """A project's re-review requests, newest first."""
+    return list(
+        session.scalars(
+            select(RereviewRequest)
+            .where(RereviewRequest.project_id == project_id)
+            .order_by(RereviewRequest.id.desc())
+        )
+    )

@@ -5,9 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import (
-    FeedbackNote,
-)
+from db.models import FeedbackNote
 
 
 def list_feedback_notes(session: Session, *, annotator_id: int) -> list[FeedbackNote]:

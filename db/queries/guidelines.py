@@ -8,9 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import (
-    GuidelineVersion,
-)
+from db.models import GuidelineVersion
 
 
 def list_guideline_versions(session: Session, *, project_id: int) -> list[GuidelineVersion]:
@@ -39,3 +37,14 @@ def list_major_guideline_versions(
             .order_by(GuidelineVersion.effective_from)
         )
     )
+
+
+def get_guideline_version(
+    session: Session, *, project_id: int, version: str
+) -> GuidelineVersion | None:
+    """The project's guideline version named ``version``, or None."""
+    return session.scalars(
+        select(GuidelineVersion).where(
+            GuidelineVersion.project_id == project_id, GuidelineVersion.version == version
+        )
+    ).first()

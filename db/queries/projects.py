@@ -7,10 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import (
-    Project,
-    QualificationResult,
-)
+from db.models import Project, QualificationResult
 
 
 def get_project(session: Session, *, slug: str) -> Project | None:

@@ -10,13 +10,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import (
-    ROLLUP_COSTS,
-    ROLLUP_FLOAT_MEASURES,
-    ROLLUP_MEASURES,
-    Annotator,
-    DailyRollup,
-)
+from db.models import ROLLUP_COSTS, ROLLUP_FLOAT_MEASURES, ROLLUP_MEASURES, Annotator, DailyRollup
 
 # Work and review cost together, in minor units.
 SPEND = DailyRollup.cost_minor + DailyRollup.review_cost_minor

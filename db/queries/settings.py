@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from db.models import (
-    AppSetting,
-)
+from db.models import AppSetting
 
 
 def get_setting(session: Session, *, key: str) -> AppSetting | None:

@@ -9,13 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import (
-    Annotator,
-    GuidelineVersion,
-    Project,
-    QualificationResult,
-    TrainingRecord,
-)
+from db.models import Annotator, GuidelineVersion, Project, QualificationResult, TrainingRecord
 
 
 def count_expired_training(

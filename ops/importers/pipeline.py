@@ -18,7 +18,6 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, GoldItem, ImportBatch, utcnow
@@ -38,7 +37,7 @@ from db.queries.imports import (
     stage,
     staging_table,
 )
-from db.queries.people import list_annotators_by_email, list_identity_matches
+from db.queries.people import list_annotators_by_email, list_annotators_by_id, list_identity_matches
 from db.queries.projects import get_project, list_projects_by_slug
 from ops import audit
 from ops.importers.chunks import GoldReference, Person, RawChunk
@@ -722,7 +721,7 @@ def _finish(
 def _display_names(session: Session, per_annotator: dict[int, int]) -> dict[int, str]:
     if not per_annotator:
         return {}
-    annotators = session.scalars(select(Annotator).where(Annotator.id.in_(list(per_annotator))))
+    annotators = list_annotators_by_id(session, annotator_ids=list(per_annotator))
     return {
         annotator.id: annotator.display_name + ("" if annotator.is_linked else " (unlinked)")
         for annotator in annotators
