@@ -13,11 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -41,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.bulk import insert_rows
 from db.models import AnnotationEvent, GoldItem, ImportBatch, Project, UTCDateTime
 from db.queries.batching import batched
 
@@ -174,8 +172,6 @@ STAGED = Table(
     prefixes=["TEMPORARY"],
 )
 
-SQLITE_BATCH = 20_000
-
 EVENTS: Table = AnnotationEvent.__table__  # type: ignore[assignment]
 GOLD: Table = GoldItem.__table__  # type: ignore[assignment]
 
@@ -214,51 +210,7 @@ def staging_table(session: Session) -> Iterator[Table]:
 
 def stage(session: Session, rows: pa.Table) -> int:
     """Append validated rows (``STAGED_SCHEMA``) to the staging table; returns rows written."""
-    if rows.num_rows == 0:
-        return 0
-    rows = rows.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA)
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        _copy(driver, rows)
-    else:
-        _executemany(driver, rows)
-    return int(rows.num_rows)
-
-
-def _copy(driver: Any, rows: pa.Table) -> None:
-    sink = pa.BufferOutputStream()
-    # Arrow quotes every string and leaves NULL unquoted, which is what COPY's CSV expects.
-    pa_csv.write_csv(rows, sink, pa_csv.WriteOptions(include_header=False))
-    names = ", ".join(f'"{name}"' for name in rows.column_names)
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f'COPY "{STAGING_TABLE}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy,
-    ):
-        copy.write(memoryview(sink.getvalue()))
-
-
-def _sqlite_column(column: pa.ChunkedArray) -> list[Any]:
-    if pa.types.is_timestamp(column.type):
-        # The text form SQLAlchemy's DateTime stores on SQLite (naive UTC).
-        return pc.strftime(column, "%Y-%m-%d %H:%M:%S").to_pylist()  # type: ignore[no-any-return]
-    if pa.types.is_boolean(column.type):
-        return [None if value is None else int(value) for value in column.to_pylist()]
-    return column.to_pylist()  # type: ignore[no-any-return]
-
-
-def _executemany(driver: Any, rows: pa.Table) -> None:
-    names = ", ".join(f'"{name}"' for name in rows.column_names)
-    placeholders = ", ".join("?" for _ in rows.column_names)
-    statement = f'INSERT INTO "{STAGING_TABLE}" ({names}) VALUES ({placeholders})'
-    cursor = driver.cursor()
-    try:
-        for start in range(0, rows.num_rows, SQLITE_BATCH):
-            chunk = rows.slice(start, SQLITE_BATCH)
-            columns = [_sqlite_column(chunk.column(name)) for name in chunk.column_names]
-            cursor.executemany(statement, zip(*columns, strict=True))
-    finally:
-        cursor.close()
+    return insert_rows(session, STAGED, rows.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA))
 
 
 def count_staged(session: Session) -> int:
