@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.engine import transaction
 from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, GoldItem, ImportBatch, utcnow
 from db.queries.guidelines import list_guideline_versions
 from db.queries.imports import (
@@ -790,10 +791,10 @@ def import_file(
 ) -> ImportResult:
     """Import in a transaction of its own; a failure is rolled back and then recorded."""
     try:
-        with factory() as session, session.begin():
+        with transaction(factory) as session:
             return run_import(session, principal, request, progress=progress)
     except ImportFailed as error:
-        with factory() as session, session.begin():
+        with transaction(factory) as session:
             record_failure(session, principal, request, error)
         raise
 
