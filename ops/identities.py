@@ -1,7 +1,9 @@
-"""Identities imports could not match to a person: list them, link them, or accept them."""
+"""Identities: the shape of an e-mail and of a platform name, and the identities imports
+could not match to a person (list them, merge them into a person, or accept them)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -18,6 +20,14 @@ from db.queries.people import (
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, require
+
+# No colon before the @, so ``platform:id`` is never read as an e-mail.
+EMAIL_PATTERN = re.compile(r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
+# A platform's short lower-case name: labelstudio, cvat, vendor-x.
+_PLATFORM = r"[a-z][a-z0-9_.-]{0,39}"
+PLATFORM_PATTERN = re.compile(rf"^{_PLATFORM}$")
+# A person as an import names them: ``platform:id``.
+IDENTITY_KEY_PATTERN = re.compile(rf"^{_PLATFORM}:.+$")
 
 
 @dataclass(frozen=True)
@@ -63,10 +73,10 @@ def _unlinked_identity(session: Session, identity_id: int) -> tuple[AnnotatorIde
     return identity, placeholder
 
 
-def link_identity(
+def merge_unlinked_identity(
     session: Session, principal: Principal, *, identity_id: int, annotator_id: int
 ) -> int:
-    """Link an unlinked identity to a person in the pool; returns the events moved.
+    """Merge an unlinked identity into a person in the pool; returns the events moved.
 
     The work imported under the identity moves to that person, and the annotator
     the import created for it is archived as merged into them.
@@ -124,3 +134,7 @@ def accept_as_new_annotator(session: Session, principal: Principal, *, identity_
         placeholder.email = email
     placeholder.updated_by = principal.username
     audit.record(session, principal, "identity.accept", placeholder, before=before)
+
+
+# Kept for callers outside ops/ until they use the name that says what it does.
+link_identity = merge_unlinked_identity

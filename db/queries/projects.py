@@ -29,7 +29,7 @@ def list_projects_by_slug(session: Session, *, slugs: list[str]) -> dict[str, in
     return {str(key): int(value) for key, value in rows}
 
 
-def list_project_slugs(session: Session, *, project_ids: Sequence[int]) -> dict[int, str]:
+def list_project_slugs_by_id(session: Session, *, project_ids: Sequence[int]) -> dict[int, str]:
     """Project id -> slug for the given ids."""
     ids = [i for i in project_ids if i is not None]
     if not ids:

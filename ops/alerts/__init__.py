@@ -6,10 +6,13 @@ from ops.alerts.triage import (
     AlertFilter,
     change_status,
     get_alert,
-    give_feedback,
+    give_feedback_on_alert,
     list_alerts,
     propose_reassignment,
 )
+
+# Kept for callers outside ops/ until they use the name that says what it does.
+give_feedback = give_feedback_on_alert
 
 __all__ = [
     "RULES",
@@ -20,6 +23,7 @@ __all__ = [
     "evaluate_alerts",
     "get_alert",
     "give_feedback",
+    "give_feedback_on_alert",
     "list_alerts",
     "propose_reassignment",
 ]

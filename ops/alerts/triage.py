@@ -212,7 +212,7 @@ def _record(
     )
 
 
-def give_feedback(
+def give_feedback_on_alert(
     session: Session,
     principal: Principal,
     alert_id: int,
@@ -222,12 +222,12 @@ def give_feedback(
     follow_up_on: dt.date | None = None,
 ) -> FeedbackNote:
     """Feedback to the alert's annotator through the coaching service, the alert attached."""
-    from ops.workforce.feedback import give_feedback as record_feedback
+    from ops.workforce.feedback import give_feedback
 
     alert = _load(session, principal, alert_id)
     if alert.annotator_id is None:
         raise ValidationError("This alert is about a project, not a person.", field="alert")
-    note = record_feedback(
+    note = give_feedback(
         session,
         principal,
         alert.annotator_id,

@@ -35,12 +35,12 @@ from db.queries.calibration import (
     load_calibration_result_frame,
 )
 from db.queries.people import list_annotators_by_id, list_identities
-from db.queries.projects import list_project_slugs
+from db.queries.projects import list_project_slugs_by_id
 from ops import audit
 from ops.agreement_report import read_agreement_csv
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
-from ops.metrics.calibration import compute_reference_agreement, rank_calibration_items
+from ops.metrics.calibration_agreement import compute_reference_agreement, rank_calibration_items
 from ops.permissions import Principal, require
 from ops.workforce.common import (
     changed_message,
@@ -573,7 +573,7 @@ def session_detail(session: Session, principal: Principal, session_id: int) -> C
         if calibration.guideline_version_id
         else None
     )
-    project = list_project_slugs(session, project_ids=[calibration.project_id or -1])
+    project = list_project_slugs_by_id(session, project_ids=[calibration.project_id or -1])
     return CalibrationDetail(
         id=calibration.id,
         name=calibration.name,

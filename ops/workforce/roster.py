@@ -36,9 +36,9 @@ from db.queries.staffing import load_current_assignment_frame
 from db.queries.training import load_qualification_frame
 from ops import audit
 from ops.errors import PermissionDenied, ValidationError
+from ops.identities import EMAIL_PATTERN, PLATFORM_PATTERN
 from ops.permissions import Principal, require
 from ops.workforce.common import (
-    EMAIL_PATTERN,
     check_version,
     flush_or_conflict,
     lead_team,
@@ -52,7 +52,6 @@ from ops.workforce.training import training_rows
 ROSTER_WINDOW_DAYS = 30
 SORTS = ("name", "team", "tier", "status", "accuracy", "accuracy lower bound", "annotations")
 SKILL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 _.+-]{0,79}$")
-PLATFORM_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
 PHONE_PATTERN = re.compile(r"^[0-9 +()./-]{3,40}$")
 TRAINING_STATUS_ORDER = {"expired": 0, "missing": 1, "due": 2}
 
@@ -512,7 +511,7 @@ def _set_archived(
     return annotator
 
 
-def link_identity(
+def add_identity(
     session: Session,
     actor: Principal,
     annotator_id: int,
@@ -557,3 +556,7 @@ def link_identity(
     session.add(identity)
     audit.record(session, actor, "identity.link", identity)
     return identity
+
+
+# Kept for callers outside ops/ until they use the name that says what it does.
+link_identity = add_identity

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from db.models import ASSIGNMENT_ROLES, TIERS, Assignment, ReassignmentDecision, utcnow
 from db.queries import staffing as staffing_queries
 from db.queries.audit import get_latest_audit
-from db.queries.projects import list_active_projects, list_project_slugs
+from db.queries.projects import list_active_projects, list_project_slugs_by_id
 from ops import audit
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.permissions import Principal, require
@@ -270,7 +270,7 @@ def list_reassignments(session: Session, principal: Principal, annotator_id: int
     """Decisions about a person, newest first, with the evidence they were taken on."""
     load_annotator(session, principal, annotator_id)
     decisions = staffing_queries.list_reassignment_decisions(session, annotator_id=annotator_id)
-    slugs = list_project_slugs(
+    slugs = list_project_slugs_by_id(
         session,
         project_ids=[
             project_id
