@@ -333,15 +333,7 @@ RollupKey = tuple[Any, Any, Any]
 def list_event_keys(session: Session, *, after_id: int, up_to_id: int) -> list[RollupKey]:
     """(annotator, project, day) keys of the events with ids in (after_id, up_to_id]."""
     event = AnnotationEvent.__table__
-    day = utc_day(event.c.submitted_at, session.get_bind().dialect.name)
-    return [
-        tuple(row)
-        for row in session.execute(
-            select(event.c.annotator_id, event.c.project_id, day)
-            .where(event.c.id > after_id, event.c.id <= up_to_id)
-            .distinct()
-        )
-    ]
+    return _keys_of_events(session, and_(event.c.id > after_id, event.c.id <= up_to_id))
 
 
 def list_pay_rate_starts(
@@ -377,20 +369,21 @@ def list_work_keys_since(
 ) -> list[RollupKey]:
     """Keys of the rollup rows holding a person's work, or their reviews, from ``since`` on."""
     event = AnnotationEvent.__table__
+    return _keys_of_events(
+        session,
+        or_(
+            and_(event.c.annotator_id == annotator_id, event.c.submitted_at >= since),
+            and_(event.c.reviewer_id == annotator_id, event.c.reviewed_at >= since),
+        ),
+    )
+
+
+def _keys_of_events(session: Session, condition: ColumnElement[bool]) -> list[RollupKey]:
+    """Distinct (annotator, project, UTC day) of the events meeting ``condition``."""
+    event = AnnotationEvent.__table__
     day = utc_day(event.c.submitted_at, session.get_bind().dialect.name)
-    return [
-        tuple(row)
-        for row in session.execute(
-            select(event.c.annotator_id, event.c.project_id, day)
-            .where(
-                or_(
-                    and_(event.c.annotator_id == annotator_id, event.c.submitted_at >= since),
-                    and_(event.c.reviewer_id == annotator_id, event.c.reviewed_at >= since),
-                )
-            )
-            .distinct()
-        )
-    ]
+    query = select(event.c.annotator_id, event.c.project_id, day).where(condition).distinct()
+    return [tuple(row) for row in session.execute(query)]
 
 
 def rewrite_rollups(session: Session, touched: Sequence[RollupKey]) -> int:

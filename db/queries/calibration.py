@@ -15,18 +15,20 @@ from db.models import (
     CalibrationSession,
     Project,
 )
+from db.queries.shared import load_frame
 
 
 def load_calibration_result_frame(
     session: Session, *, annotator_ids: Sequence[int]
 ) -> pd.DataFrame:
     """Per-person calibration results with their session, newest session first."""
-    rows = session.execute(
+    return load_frame(
+        session,
         select(
             CalibrationResult.annotator_id,
-            CalibrationSession.id,
-            CalibrationSession.name,
-            Project.slug,
+            CalibrationSession.id.label("session_id"),
+            CalibrationSession.name.label("session"),
+            Project.slug.label("project"),
             CalibrationSession.held_at,
             CalibrationResult.agreement,
             CalibrationResult.n_items,
@@ -38,20 +40,7 @@ def load_calibration_result_frame(
             CalibrationResult.annotator_id.in_(list(annotator_ids)),
             CalibrationSession.archived_at.is_(None),
         )
-        .order_by(CalibrationSession.held_at.desc(), CalibrationSession.id.desc())
-    ).all()
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "annotator_id",
-            "session_id",
-            "session",
-            "project",
-            "held_at",
-            "agreement",
-            "n_items",
-            "group_agreement",
-        ],
+        .order_by(CalibrationSession.held_at.desc(), CalibrationSession.id.desc()),
     )
 
 

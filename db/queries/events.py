@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Select, Table, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import (
     AnnotationEvent,
@@ -19,7 +20,7 @@ from db.models import (
     Project,
     RereviewRequest,
 )
-from db.queries.batching import batched
+from db.queries.shared import batched, load_frame
 
 
 def count_events(session: Session) -> int:
@@ -49,16 +50,14 @@ def load_repeat_consistency_frame(
         .having(func.count() > 1)
         .subquery()
     )
-    rows = session.execute(
+    return load_frame(
+        session,
         select(
             repeats.c.annotator_id,
             repeats.c.project_id,
             func.count().label("n_repeated_items"),
             func.sum(case((repeats.c.labels == 1, 1), else_=0)).label("n_consistent_items"),
-        ).group_by(repeats.c.annotator_id, repeats.c.project_id)
-    ).all()
-    return pd.DataFrame(
-        rows, columns=["annotator_id", "project_id", "n_repeated_items", "n_consistent_items"]
+        ).group_by(repeats.c.annotator_id, repeats.c.project_id),
     )
 
 
@@ -114,44 +113,44 @@ def list_wrong_gold_events(
     session: Session, *, annotator_id: int, since: dt.datetime, limit: int
 ) -> list[tuple[AnnotationEvent, str]]:
     """Golden items the person labeled differently from gold since ``since``, newest first."""
-    return [
-        (row[0], row[1])
-        for row in session.execute(
-            select(AnnotationEvent, Project.slug)
-            .join(Project, Project.id == AnnotationEvent.project_id)
-            .where(
-                AnnotationEvent.annotator_id == annotator_id,
-                AnnotationEvent.submitted_at >= since,
-                AnnotationEvent.is_gold.is_(True),
-                AnnotationEvent.skipped.is_(False),
-                AnnotationEvent.label.is_not(None),
-                or_(
-                    AnnotationEvent.gold_label.is_(None),
-                    AnnotationEvent.label != AnnotationEvent.gold_label,
-                ),
-            )
-            .order_by(AnnotationEvent.submitted_at.desc(), AnnotationEvent.id.desc())
-            .limit(limit)
-        ).all()
-    ]
+    return _with_project_slug(
+        session,
+        AnnotationEvent.annotator_id == annotator_id,
+        AnnotationEvent.submitted_at >= since,
+        AnnotationEvent.is_gold.is_(True),
+        AnnotationEvent.skipped.is_(False),
+        AnnotationEvent.label.is_not(None),
+        or_(
+            AnnotationEvent.gold_label.is_(None),
+            AnnotationEvent.label != AnnotationEvent.gold_label,
+        ),
+        limit=limit,
+    )
 
 
 def list_events_by_id(
     session: Session, *, annotator_id: int, event_ids: Sequence[int]
 ) -> list[tuple[AnnotationEvent, str]]:
-    """The person's own events among ``event_ids``, with project slug."""
-    return [
-        (row[0], row[1])
-        for row in session.execute(
-            select(AnnotationEvent, Project.slug)
-            .join(Project, Project.id == AnnotationEvent.project_id)
-            .where(
-                AnnotationEvent.annotator_id == annotator_id,
-                AnnotationEvent.id.in_(list(event_ids)),
-            )
-            .order_by(AnnotationEvent.submitted_at.desc(), AnnotationEvent.id.desc())
-        ).all()
-    ]
+    """The person's own events among ``event_ids``, with project slug, newest first."""
+    return _with_project_slug(
+        session,
+        AnnotationEvent.annotator_id == annotator_id,
+        AnnotationEvent.id.in_(list(event_ids)),
+    )
+
+
+def _with_project_slug(
+    session: Session, *conditions: ColumnElement[bool], limit: int | None = None
+) -> list[tuple[AnnotationEvent, str]]:
+    """Events meeting every condition, newest first, each with its project's slug."""
+    query = (
+        select(AnnotationEvent, Project.slug)
+        .join(Project, Project.id == AnnotationEvent.project_id)
+        .where(*conditions)
+        .order_by(AnnotationEvent.submitted_at.desc(), AnnotationEvent.id.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(query).all()]
 
 
 def count_events_by_guideline_version(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 from sqlalchemy import (
@@ -40,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from db.bulk import insert_rows
 from db.models import AnnotationEvent, GoldItem, ImportBatch, Project, UTCDateTime
-from db.queries.batching import batched
+from db.queries.shared import batched
 
 
 def get_latest_import(session: Session) -> ImportBatch | None:
@@ -92,59 +93,12 @@ def list_import_batches(
 
 STAGING_TABLE = "staged_events"
 
-# Columns copied from the staging table into annotation_events, in order.
-EVENT_COLUMNS: tuple[str, ...] = (
-    "project_id",
-    "item_id",
-    "annotator_id",
-    "label",
-    "submitted_at",
-    "active_seconds",
-    "skipped",
-    "escalated",
-    "guideline_version_id",
-    "external_id",
-    "source_updated_at",
-    "is_gold",
-    "gold_label",
-    "reviewer_id",
-    "review_outcome",
-    "review_seconds",
-    "reviewed_at",
-    "rereview_request_id",
-)
-
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-# The Arrow schema callers hand to ``stage``: ``seq`` orders rows as they were read,
-# ``row_number`` is where the row came from in the file (for messages and rejects).
-STAGED_SCHEMA = pa.schema(
-    [
-        ("seq", pa.int64()),
-        ("row_number", pa.int64()),
-        ("project_id", pa.int32()),
-        ("item_id", pa.string()),
-        ("annotator_id", pa.int32()),
-        ("label", pa.string()),
-        ("submitted_at", TIMESTAMP),
-        ("active_seconds", pa.float64()),
-        ("skipped", pa.bool_()),
-        ("escalated", pa.bool_()),
-        ("guideline_version_id", pa.int32()),
-        ("external_id", pa.string()),
-        ("source_updated_at", TIMESTAMP),
-        ("is_gold", pa.bool_()),
-        ("gold_label", pa.string()),
-        ("reviewer_id", pa.int32()),
-        ("review_outcome", pa.string()),
-        ("review_seconds", pa.float64()),
-        ("reviewed_at", TIMESTAMP),
-        ("rereview_request_id", pa.int32()),
-        ("replaces", pa.bool_()),
-    ]
-)
-
 _metadata = MetaData()
+# Where an import puts its checked rows before they are merged: ``seq`` orders rows as
+# they were read, ``row_number`` is where the row came from in the file (for messages and
+# rejects), ``replaces`` marks a newer version of a stored event.
 STAGED = Table(
     STAGING_TABLE,
     _metadata,
@@ -170,6 +124,25 @@ STAGED = Table(
     Column("rereview_request_id", Integer),
     Column("replaces", Boolean, nullable=False),
     prefixes=["TEMPORARY"],
+)
+
+# Columns copied from the staging table into annotation_events, in order.
+EVENT_COLUMNS: tuple[str, ...] = tuple(
+    column.name for column in STAGED.columns if column.name not in ("seq", "row_number", "replaces")
+)
+
+_ARROW_TYPES: dict[type[Any], pa.DataType] = {
+    BigInteger: pa.int64(),
+    Integer: pa.int32(),
+    String: pa.string(),
+    Text: pa.string(),
+    Float: pa.float64(),
+    Boolean: pa.bool_(),
+    UTCDateTime: TIMESTAMP,
+}
+# The Arrow schema callers hand to ``stage``: the staging table's columns, in order.
+STAGED_SCHEMA = pa.schema(
+    [(column.name, _ARROW_TYPES[type(column.type)]) for column in STAGED.columns]
 )
 
 EVENTS: Table = AnnotationEvent.__table__  # type: ignore[assignment]

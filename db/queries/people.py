@@ -21,7 +21,7 @@ from db.models import (
     Team,
     TierChange,
 )
-from db.queries.batching import batched
+from db.queries.shared import batched, load_frame
 from db.queries.staffing import running_on
 
 
@@ -46,11 +46,7 @@ def load_annotator_name_frame(
         query = query.where(Annotator.id.in_(annotator_ids))
     if team_id is not None:
         query = query.where(Annotator.team_id == team_id)
-    frame = pd.DataFrame(
-        session.execute(query.order_by(Annotator.id)).all(),
-        columns=["id", "email", "display_name", "team_id"],
-    )
-    return frame.set_index("id")
+    return load_frame(session, query.order_by(Annotator.id)).set_index("id")
 
 
 def list_identity_matches(

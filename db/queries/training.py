@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Annotator, GuidelineVersion, Project, QualificationResult, TrainingRecord
+from db.queries.shared import load_frame
 
 
 def count_expired_training(
@@ -37,7 +38,8 @@ def count_expired_training(
 
 def load_qualification_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd.DataFrame:
     """Every qualification result of the given people, newest first."""
-    rows = session.execute(
+    return load_frame(
+        session,
         select(
             QualificationResult.id,
             QualificationResult.annotator_id,
@@ -50,35 +52,22 @@ def load_qualification_frame(session: Session, *, annotator_ids: Sequence[int]) 
             QualificationResult.recorded_by,
         )
         .where(QualificationResult.annotator_id.in_(list(annotator_ids)))
-        .order_by(QualificationResult.taken_at.desc(), QualificationResult.id.desc())
-    ).all()
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "annotator_id",
-            "task_type",
-            "domain",
-            "score",
-            "pass_mark",
-            "n_items",
-            "taken_at",
-            "recorded_by",
-        ],
+        .order_by(QualificationResult.taken_at.desc(), QualificationResult.id.desc()),
     )
 
 
 def load_training_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd.DataFrame:
     """Every training record of the given people, with project slug and guideline version."""
-    rows = session.execute(
+    return load_frame(
+        session,
         select(
             TrainingRecord.id,
             TrainingRecord.annotator_id,
             TrainingRecord.kind,
             TrainingRecord.topic,
             TrainingRecord.project_id,
-            Project.slug,
-            GuidelineVersion.version,
+            Project.slug.label("project"),
+            GuidelineVersion.version.label("guideline_version"),
             TrainingRecord.guideline_version_id,
             TrainingRecord.completed_at,
             TrainingRecord.expires_at,
@@ -87,23 +76,7 @@ def load_training_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd
         .outerjoin(Project, Project.id == TrainingRecord.project_id)
         .outerjoin(GuidelineVersion, GuidelineVersion.id == TrainingRecord.guideline_version_id)
         .where(TrainingRecord.annotator_id.in_(list(annotator_ids)))
-        .order_by(TrainingRecord.completed_at.desc(), TrainingRecord.id.desc())
-    ).all()
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "id",
-            "annotator_id",
-            "kind",
-            "topic",
-            "project_id",
-            "project",
-            "guideline_version",
-            "guideline_version_id",
-            "completed_at",
-            "expires_at",
-            "recorded_by",
-        ],
+        .order_by(TrainingRecord.completed_at.desc(), TrainingRecord.id.desc()),
     )
 
 
