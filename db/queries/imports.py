@@ -38,6 +38,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.bulk import insert_rows
 from db.models import AnnotationEvent, GoldItem, ImportBatch, Project, UTCDateTime
@@ -249,22 +250,7 @@ def delete_gold_reference_events(session: Session, *, import_batch_id: int) -> i
     A JSON_MIN or CSV export carries no ground-truth flag, so such an annotation may
     have been stored as regular work before a full export named it as the gold.
     """
-    event = EVENTS
-    gold = GOLD
-    ids = (
-        select(event.c.id)
-        .select_from(gold)
-        .join(
-            event,
-            and_(
-                event.c.project_id == gold.c.project_id,
-                event.c.external_id == gold.c.external_id,
-            ),
-        )
-        .where(gold.c.import_batch_id == import_batch_id)
-    )
-    result = session.execute(delete(event).where(event.c.id.in_(ids)))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _delete_events_named_in(session, GOLD, GOLD.c.import_batch_id == import_batch_id)
 
 
 def mark_replacements(session: Session) -> int:
@@ -302,18 +288,24 @@ def mark_replacements(session: Session) -> int:
 
 def delete_replaced_events(session: Session) -> int:
     """Delete the stored events that flagged staged rows replace; returns events deleted."""
+    return _delete_events_named_in(session, STAGED, STAGED.c.replaces == True)  # noqa: E712
+
+
+def _delete_events_named_in(session: Session, source: Table, condition: ColumnElement[bool]) -> int:
+    """Delete the events whose (project, external id) a row of ``source`` meeting
+    ``condition`` names; returns events deleted."""
     event = EVENTS
     ids = (
         select(event.c.id)
-        .select_from(STAGED)
+        .select_from(source)
         .join(
             event,
             and_(
-                event.c.project_id == STAGED.c.project_id,
-                event.c.external_id == STAGED.c.external_id,
+                event.c.project_id == source.c.project_id,
+                event.c.external_id == source.c.external_id,
             ),
         )
-        .where(STAGED.c.replaces == True)  # noqa: E712
+        .where(condition)
     )
     result = session.execute(delete(event).where(event.c.id.in_(ids)))
     return int(result.rowcount)  # type: ignore[attr-defined]
