@@ -1,4 +1,5 @@
-"""Annotation events: the raw work, read for analyses that rollups cannot answer."""
+"""Annotation events: the raw work. Reads that rollups cannot answer, re-review flags, and
+moving work from one person to another."""
 
 from __future__ import annotations
 
