@@ -219,14 +219,14 @@ def run_job(
     factory = factory or session_factory()
     report = progress or _ignore_progress
     with factory() as work:
-        transaction = work.begin()
+        job_transaction = work.begin()
         if not try_transaction_lock(work, job.lock):
-            transaction.rollback()
+            job_transaction.rollback()
             raise _busy(job)
         try:
             run_id, started_at = _record_start(factory, job, trigger, runner or worker_identity())
         except BaseException:
-            transaction.rollback()
+            job_transaction.rollback()
             raise
         try:
             context = JobContext(now=now or utcnow(), full=full, progress=report)
@@ -235,12 +235,12 @@ def run_job(
             finish_job_run(
                 work, run_id=run_id, status="succeeded", finished_at=finished_at, rows=rows
             )
-            transaction.commit()
+            job_transaction.commit()
         except BaseException as error:
             # The end is taken before the rollback releases the lock, so the next run of
             # this job always starts after this one's recorded end.
             finished_at = utcnow()
-            transaction.rollback()
+            job_transaction.rollback()
             message = _error_text(error)
             _record_failure(factory, run_id, finished_at, message)
             if not isinstance(error, Exception):
