@@ -386,14 +386,14 @@ def _keys_of_events(session: Session, condition: ColumnElement[bool]) -> list[Ro
     return [tuple(row) for row in session.execute(query)]
 
 
-def rewrite_rollups(session: Session, touched: Sequence[RollupKey]) -> int:
+def rewrite_rollups(session: Session, *, keys: Sequence[RollupKey]) -> int:
     """Recompute the rollup rows of the given (annotator, project, day) keys from events."""
     dialect = session.get_bind().dialect.name
-    keys = []
-    for annotator_id, project_id, value in touched:
+    rows = []
+    for annotator_id, project_id, value in keys:
         day_value = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         start = dt.datetime.combine(day_value, dt.time(), tzinfo=dt.UTC)
-        keys.append(
+        rows.append(
             {
                 "annotator_id": annotator_id,
                 "project_id": project_id,
@@ -407,7 +407,7 @@ def rewrite_rollups(session: Session, touched: Sequence[RollupKey]) -> int:
     ROLLUP_KEYS.create(connection, checkfirst=True)
     try:
         session.execute(delete(ROLLUP_KEYS))
-        session.execute(insert(ROLLUP_KEYS), keys)
+        session.execute(insert(ROLLUP_KEYS), rows)
         if dialect == "postgresql":
             # Without statistics the planner guesses the key count and picks loops.
             session.execute(text("ANALYZE rollup_keys"))
@@ -426,4 +426,4 @@ def rewrite_rollups(session: Session, touched: Sequence[RollupKey]) -> int:
         )
     finally:
         ROLLUP_KEYS.drop(connection, checkfirst=True)
-    return len(keys)
+    return len(rows)

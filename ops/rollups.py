@@ -77,7 +77,7 @@ def refresh(session: Session) -> int:
         # Late work spread over most of history: recomputing everything is cheaper
         # than finding the events of each touched key.
         return rebuild(session)
-    rewritten = rewrite_rollups(session, touched)
+    rewritten = rewrite_rollups(session, keys=touched)
     _set_state(session, {"last_event_id": high})
     return rewritten
 
@@ -106,7 +106,7 @@ def reprice(session: Session) -> int:
     touched: set[RollupKey] = set()
     for annotator_id, moment in since.items():
         touched.update(list_work_keys_since(session, annotator_id=annotator_id, since=moment))
-    rewritten = rewrite_rollups(session, sorted(touched, key=str)) if touched else 0
+    rewritten = rewrite_rollups(session, keys=sorted(touched, key=str)) if touched else 0
     _set_state(session, {PAY_RATE_MARK: high_rate, CORRECTION_MARK: high_fix})
     return rewritten
 

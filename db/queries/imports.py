@@ -182,7 +182,7 @@ def staging_table(session: Session) -> Iterator[Table]:
     STAGED.drop(connection, checkfirst=True)
 
 
-def stage(session: Session, rows: pa.Table) -> int:
+def stage(session: Session, *, rows: pa.Table) -> int:
     """Append validated rows (``STAGED_SCHEMA``) to the staging table; returns rows written."""
     return insert_rows(session, STAGED, rows.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA))
 

@@ -363,7 +363,7 @@ def _stage_chunk(session: Session, context: _Context, chunk: RawChunk) -> None:
     context.rows += len(chunk) + len(chunk.rejects)
     rows, rejects = _check_chunk(session, context, chunk)
     context.rejects.write(rejects)
-    stage(session, rows)
+    stage(session, rows=rows)
 
 
 def _row(reject: Reject) -> int:
