@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from db import rollup_sql
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from ops import rollups
@@ -130,7 +131,7 @@ def plain_group_by(factory: sessionmaker[Session], *, tuned: bool) -> None:
     with factory() as session, session.begin():
         if tuned:
             # The settings the rollup gives itself, so the ratio compares queries only.
-            rollups.prepare_aggregation(session)
+            rollup_sql.prepare_aggregation(session)
         session.execute(text("DROP TABLE IF EXISTS plain_rollup"))
         session.execute(text(PLAIN_GROUP_BY))
 
@@ -183,9 +184,11 @@ def write_labels(url: str, path: Path, n: int) -> None:
 
 def explain(factory: sessionmaker[Session]) -> None:
     with factory() as session, session.begin():
-        select = rollups.aggregate_select("postgresql", boundaries=rollups.rate_boundaries(session))
+        select = rollup_sql.aggregate_select(
+            "postgresql", boundaries=rollup_sql.rate_boundaries(session)
+        )
         compiled = select.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-        rollups.prepare_aggregation(session)
+        rollup_sql.prepare_aggregation(session)
         for (line,) in session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}")):
             print(line)
         session.rollback()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from dashboard.login_cookie import forget_login, keep_login
@@ -96,7 +98,7 @@ def refused_pages(role: str) -> list[st.Page]:
     """The pages ``role`` may not open, hidden, each saying so when reached by its URL."""
     own = {page.slug for page in pages_for_role(role)}
 
-    def refusal(title: str) -> st.Page:
+    def refusal(title: str) -> Callable[[], None]:
         def refuse() -> None:
             st.title(title)
             st.error(

@@ -49,7 +49,13 @@ async def session_cookie(request: Request) -> Response:
         if token:
             await run_in_threadpool(_forget, token)
         response: Response = Response(status_code=204)
-        response.delete_cookie(COOKIE_NAME, **_cookie_attributes(request))
+        response.delete_cookie(
+            COOKIE_NAME,
+            path="/",
+            httponly=True,
+            samesite="strict",
+            secure=_over_https(request),
+        )
         return _no_store(response)
     code = _handoff_code(await request.body())
     if code is None:
@@ -62,18 +68,21 @@ async def session_cookie(request: Request) -> Response:
         )
     response = Response(status_code=204)
     response.set_cookie(
-        COOKIE_NAME, issued.token, max_age=issued.max_age_seconds, **_cookie_attributes(request)
+        COOKIE_NAME,
+        issued.token,
+        max_age=issued.max_age_seconds,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=_over_https(request),
     )
     return _no_store(response)
 
 
-def _cookie_attributes(request: Request) -> dict[str, object]:
-    return {
-        "path": "/",
-        "httponly": True,
-        "samesite": "strict",
-        "secure": request.url.scheme == "https",
-    }
+def _over_https(request: Request) -> bool:
+    # Secure only where the browser reached annops over https; over plain http a Secure
+    # cookie would never come back.
+    return request.url.scheme == "https"
 
 
 def _no_store(response: Response) -> Response:

@@ -1,19 +1,18 @@
 """Set-based bulk loading: COPY on PostgreSQL, batched executemany on SQLite.
 
-Never an ORM object per row: callers hand over a DataFrame whose columns are
-table columns, and rows go to the database in the caller's transaction.
+Never an ORM object per row: callers hand over an Arrow table or DataFrames whose
+columns are table columns, and rows go to the database in the caller's transaction.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import io
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy import ForeignKeyConstraint, Table, UniqueConstraint, literal, select
 from sqlalchemy.orm import Session
@@ -23,21 +22,27 @@ SQLITE_BATCH = 20_000
 COPY_BATCH = 200_000
 
 
-def insert_frames(session: Session, table: Table, frames: Iterable[pd.DataFrame]) -> int:
-    """Append every frame's rows to ``table``; returns rows written."""
-    total = 0
+def insert_rows(session: Session, table: Table, rows: pa.Table) -> int:
+    """Append an Arrow table's rows (its columns named as ``table``'s) to ``table``;
+    returns rows written."""
+    if rows.num_rows == 0:
+        return 0
     connection = session.connection()
     driver = connection.connection.driver_connection
-    postgres = connection.dialect.name == "postgresql"
-    for frame in frames:
-        if frame.empty:
-            continue
-        if postgres:
-            _copy_frame(driver, table, frame)
-        else:
-            _executemany_frame(driver, table, frame)
-        total += len(frame)
-    return total
+    if connection.dialect.name == "postgresql":
+        _copy(driver, table, rows)
+    else:
+        _executemany(driver, table, rows)
+    return int(rows.num_rows)
+
+
+def insert_frames(session: Session, table: Table, frames: Iterable[pd.DataFrame]) -> int:
+    """Append every frame's rows to ``table``; returns rows written."""
+    return sum(
+        insert_rows(session, table, pa.Table.from_pandas(frame, preserve_index=False))
+        for frame in frames
+        if not frame.empty
+    )
 
 
 def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
@@ -45,64 +50,48 @@ def insert_frame(session: Session, table: Table, frame: pd.DataFrame) -> int:
     return insert_frames(session, table, [frame])
 
 
-def _copy_frame(driver: object, table: Table, frame: pd.DataFrame) -> None:
-    columns = ", ".join(f'"{name}"' for name in frame.columns)
+def _column_list(rows: pa.Table) -> str:
+    return ", ".join(f'"{name}"' for name in rows.column_names)
+
+
+def _copy(driver: Any, table: Table, rows: pa.Table) -> None:
+    statement = f'COPY "{table.name}" ({_column_list(rows)}) FROM STDIN WITH (FORMAT csv)'
     # Arrow's CSV writer is several times faster than pandas'. Every value is quoted, so
     # an unquoted empty field can only mean NULL and an empty string stays an empty string.
-    statement = f'COPY "{table.name}" ({columns}) FROM STDIN WITH (FORMAT csv)'
     options = pa_csv.WriteOptions(include_header=False, quoting_style="all_valid")
-    cursor = driver.cursor()  # type: ignore[attr-defined]
-    with cursor.copy(statement) as copy:
-        for start in range(0, len(frame), COPY_BATCH):
-            chunk = pa.Table.from_pandas(
-                frame.iloc[start : start + COPY_BATCH], preserve_index=False
-            )
-            buffer = io.BytesIO()
-            pa_csv.write_csv(chunk, buffer, options)
-            copy.write(buffer.getbuffer())
-    cursor.close()
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for start in range(0, rows.num_rows, COPY_BATCH):
+            sink = pa.BufferOutputStream()
+            pa_csv.write_csv(rows.slice(start, COPY_BATCH), sink, options)
+            copy.write(memoryview(sink.getvalue()))
 
 
-def _sqlite_values(series: pd.Series) -> list[object]:
-    """Column values as SQLAlchemy stores them on SQLite (naive-UTC text timestamps)."""
-    if isinstance(series.dtype, pd.DatetimeTZDtype):
-        text = series.dt.tz_convert("UTC").dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-        return [None if pd.isna(v) else v for v in text]
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return [int(v) for v in series]
-    if pd.api.types.is_integer_dtype(series.dtype) and not isinstance(
-        series.dtype, pd.api.extensions.ExtensionDtype
-    ):
-        return series.astype(object).tolist()
-    values = series.astype(object).tolist()
-    return [_sqlite_scalar(v) for v in values]
+def _sqlite_column(column: pa.ChunkedArray) -> list[Any]:
+    """Column values as SQLAlchemy stores them on SQLite: timestamps as naive-UTC text with
+    microseconds, dates as ISO text, booleans as 0/1."""
+    kind = column.type
+    if pa.types.is_timestamp(kind):
+        utc = column.cast(pa.timestamp("us", tz="UTC" if kind.tz else None))
+        # %S carries the fraction of the unit: 'YYYY-MM-DD HH:MM:SS.ffffff'.
+        return pc.strftime(utc, "%Y-%m-%d %H:%M:%S").to_pylist()  # type: ignore[no-any-return]
+    if pa.types.is_date(kind):
+        return column.cast(pa.string()).to_pylist()  # type: ignore[no-any-return]
+    if pa.types.is_boolean(kind):
+        return [None if value is None else int(value) for value in column.to_pylist()]
+    return column.to_pylist()  # type: ignore[no-any-return]
 
 
-def _sqlite_scalar(value: object) -> object:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def _executemany_frame(driver: object, table: Table, frame: pd.DataFrame) -> None:
-    columns = list(frame.columns)
-    placeholders = ", ".join("?" for _ in columns)
-    names = ", ".join(f'"{name}"' for name in columns)
-    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})'
-    cursor = driver.cursor()  # type: ignore[attr-defined]
-    for start in range(0, len(frame), SQLITE_BATCH):
-        chunk = frame.iloc[start : start + SQLITE_BATCH]
-        values = [_sqlite_values(chunk[name]) for name in columns]
-        cursor.executemany(statement, zip(*values, strict=True))
-    cursor.close()
+def _executemany(driver: Any, table: Table, rows: pa.Table) -> None:
+    placeholders = ", ".join("?" for _ in rows.column_names)
+    statement = f'INSERT INTO "{table.name}" ({_column_list(rows)}) VALUES ({placeholders})'
+    cursor = driver.cursor()
+    try:
+        for start in range(0, rows.num_rows, SQLITE_BATCH):
+            chunk = rows.slice(start, SQLITE_BATCH)
+            columns = [_sqlite_column(chunk.column(name)) for name in chunk.column_names]
+            cursor.executemany(statement, zip(*columns, strict=True))
+    finally:
+        cursor.close()
 
 
 @contextmanager

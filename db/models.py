@@ -644,8 +644,29 @@ class RereviewRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# The measures of a daily rollup row, each summed over the row's events: counts, and
+# seconds of active time. Queries, reports and the rollup build all derive from these.
+ROLLUP_MEASURES = (
+    "annotations",
+    "skipped",
+    "active_seconds",
+    "gold_answered",
+    "gold_correct",
+    "escalations",
+    "reviewed",
+    "accepted",
+)
+# What that work cost, in minor units of the row's currency.
+ROLLUP_COSTS = ("cost_minor", "review_cost_minor")
+# The one measure that is not a whole number.
+ROLLUP_FLOAT_MEASURES = frozenset({"active_seconds"})
+
+
 class DailyRollup(Base):
-    """One row per annotator x project x day (UTC); pages read these, never raw events."""
+    """One row per annotator x project x day (UTC); pages read these, never raw events.
+
+    Its columns are the key, ROLLUP_MEASURES, ROLLUP_COSTS and the currency.
+    """
 
     __tablename__ = "daily_rollups"
     __table_args__ = (Index("ix_daily_rollups_project_day", "project_id", "day"),)

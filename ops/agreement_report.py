@@ -1,11 +1,10 @@
-"""Pilot agreement analysis of a long CSV item_id,annotator_id,label[,gold] (`annops agreement`)."""
+"""`annops agreement`: read a long CSV item_id,annotator_id,label[,gold], print its analysis."""
 
 from __future__ import annotations
 
 import csv
-import math
 import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,27 +13,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from ops.metrics.accuracy import (
-    compute_consistency,
-    compute_gold_accuracy_table,
-    count_gold_answers,
-)
+from ops.agreement import analyse_agreement
 from ops.metrics.agreement import (
-    ALPHA_LEVELS,
-    KAPPA_WEIGHTS,
     AlphaLevel,
     KappaWeights,
-    compute_agreement_with_majority,
-    compute_fleiss_kappa,
-    compute_krippendorff_alpha,
-    compute_majority_vote,
-    compute_majority_vote_accuracy,
-    compute_pairwise_cohen_kappa,
-    compute_percent_agreement,
-    rank_disputed_items,
 )
-from ops.metrics.consensus import fit_dawid_skene
-from ops.metrics.ratings import check_rating_frame, collect_gold_labels, order_labels
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("item_id", "annotator_id", "label")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("gold",)
@@ -115,63 +98,11 @@ def build_agreement_report(
     kappa_weights: KappaWeights = "none",
     top_disputed: int = 10,
 ) -> dict[str, Any]:
-    """Every agreement statistic for one set of ratings, as JSON-ready plain Python values."""
-    if alpha_level not in ALPHA_LEVELS:
-        raise ValueError(f"alpha_level must be one of {', '.join(ALPHA_LEVELS)}")
-    if kappa_weights not in KAPPA_WEIGHTS:
-        raise ValueError(f"kappa_weights must be one of {', '.join(KAPPA_WEIGHTS)}")
-    if top_disputed < 0:
-        raise ValueError(f"top_disputed must not be negative, got {top_disputed}")
-    check_rating_frame(frame)
-    if frame.empty:
-        raise ValueError("no ratings to analyse")
-    frame = _with_text_columns(frame.reset_index(drop=True))
-    gold = collect_gold_labels(frame)
-    annotator_ids = sorted(frame["annotator_id"].unique(), key=str)
-
-    fleiss = compute_fleiss_kappa(frame)
-    pairs = compute_pairwise_cohen_kappa(frame, weights=kappa_weights)
-    majority = compute_majority_vote(frame)
-    dawid_skene = fit_dawid_skene(frame)
-    ds_labels = dawid_skene.item_labels
-
-    report: dict[str, Any] = {
-        "n_items": frame["item_id"].nunique(),
-        "n_annotators": len(annotator_ids),
-        "n_labels": len(frame),
-        "n_categories": frame["label"].nunique(),
-        "categories": order_labels(frame["label"]),
-        "n_gold_items": len(gold),
-        "percent_agreement": compute_percent_agreement(frame),
-        "krippendorff_alpha": compute_krippendorff_alpha(frame, level=alpha_level),
-        "krippendorff_alpha_level": alpha_level,
-        "fleiss_kappa": fleiss.kappa,
-        "fleiss_kappa_note": fleiss.note,
-        "cohen_kappa": (
-            pairs["kappa"].iloc[0] if len(annotator_ids) == 2 and len(pairs) == 1 else None
-        ),
-        "cohen_kappa_weights": kappa_weights,
-        "cohen_kappa_pairs": pairs[
-            ["annotator_a", "annotator_b", "n_shared", "kappa", "std_error"]
-        ].to_dict(orient="records"),
-        "majority_vote": {
-            "unresolved_items": int(majority["is_tie"].sum()),
-            "accuracy": compute_majority_vote_accuracy(majority, gold) if len(gold) else None,
-        },
-        "dawid_skene": {
-            "annotators": [
-                {"annotator_id": annotator, "accuracy": dawid_skene.annotator_accuracy[annotator]}
-                for annotator in annotator_ids
-            ],
-            "accuracy": _share_matching(ds_labels, gold),
-            "converged": dawid_skene.converged,
-            "n_iterations": dawid_skene.n_iterations,
-        },
-        "annotators": _describe_annotators(frame, annotator_ids),
-        "disputed_items": _describe_disputed(frame, gold, top_disputed),
-    }
-    plain: dict[str, Any] = _to_plain(report)
-    return plain
+    """The `annops agreement` JSON document of a rating frame: its agreement analysis."""
+    analysis = analyse_agreement(
+        frame, alpha_level=alpha_level, kappa_weights=kappa_weights, top_disputed=top_disputed
+    )
+    return analysis.to_report()
 
 
 def format_agreement_report(report: Mapping[str, Any]) -> str:
@@ -317,99 +248,6 @@ def _read_ratings(reader: Any, path: str) -> pd.DataFrame:
         raise ValueError(f"{path}: no ratings after the header row")
     frame = pd.DataFrame(rows, columns=wanted, dtype=object)
     return frame.astype(dict.fromkeys(REQUIRED_COLUMNS, "str"))
-
-
-def _with_text_columns(frame: pd.DataFrame) -> pd.DataFrame:
-    """The same ratings in types that make a million of them quick to analyse.
-
-    Columns holding only text become Arrow-backed strings (hashed in C, not as Python
-    objects); items and annotators become categories in first-seen order, so the many
-    statistics that group by them reuse one factorization. Values and order are unchanged.
-    """
-    converted = {
-        column: frame[column].astype("str")
-        for column in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-        if column in frame.columns
-        and frame[column].dtype == object
-        and pd.api.types.infer_dtype(frame[column], skipna=True) == "string"
-    }
-    frame = frame.assign(**converted) if converted else frame
-    return frame.assign(
-        **{
-            column: pd.Categorical(frame[column], categories=pd.unique(frame[column]))
-            for column in ("item_id", "annotator_id")
-        }
-    )
-
-
-def _describe_annotators(frame: pd.DataFrame, annotator_ids: list[Hashable]) -> list[Any]:
-    per_annotator = pd.DataFrame(index=pd.Index(annotator_ids, name="annotator_id"))
-    per_annotator["n"] = frame.groupby("annotator_id", sort=False).size()
-    gold_counts = compute_gold_accuracy_table(count_gold_answers(frame))
-    per_annotator = per_annotator.join(gold_counts)
-    per_annotator["n_gold"] = per_annotator["answered"].fillna(0).astype(np.int64)
-    majority = compute_agreement_with_majority(frame)
-    per_annotator["agreement_with_majority"] = majority["agreement"]
-    per_annotator["n_compared_with_majority"] = (
-        majority["n_compared"].reindex(per_annotator.index).fillna(0).astype(np.int64)
-    )
-    consistency = compute_consistency(frame)
-    per_annotator["consistency"] = consistency["consistency"]
-    per_annotator["n_repeated_items"] = (
-        consistency["n_repeated_items"].reindex(per_annotator.index).fillna(0).astype(np.int64)
-    )
-    columns = [
-        "n",
-        "n_gold",
-        "accuracy",
-        "accuracy_ci_low",
-        "accuracy_ci_high",
-        "agreement_with_majority",
-        "n_compared_with_majority",
-        "consistency",
-        "n_repeated_items",
-    ]
-    described = per_annotator[columns].reset_index().to_dict(orient="records")
-    return list(described)
-
-
-def _describe_disputed(frame: pd.DataFrame, gold: pd.Series, top: int) -> list[Any]:
-    disputed = rank_disputed_items(frame, top=top)
-    return [
-        {
-            "item_id": item,
-            "n_ratings": row["n_ratings"],
-            "agreement": row["agreement"],
-            "gold": gold.get(item),
-            "label_counts": {str(label): count for label, count in row["label_counts"].items()},
-        }
-        for item, row in disputed.iterrows()
-    ]
-
-
-def _share_matching(predicted: pd.Series, gold: pd.Series) -> float | None:
-    shared = gold.index.intersection(predicted.index)
-    if shared.empty:
-        return None
-    matches = predicted[shared].astype(str).to_numpy() == gold[shared].astype(str).to_numpy()
-    return float(matches.mean())
-
-
-def _to_plain(value: Any) -> Any:
-    # json.dumps knows neither numpy scalars nor NaN-as-null; the report promises both.
-    if isinstance(value, Mapping):
-        return {str(key): _to_plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_plain(item) for item in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    return str(value)
 
 
 def _field(name: str, value: str) -> str:

@@ -11,6 +11,7 @@ from passlib.context import CryptContext
 from sqlalchemy.orm import Session
 
 from db.models import User, utcnow
+from db.queries import people
 from db.queries import users as queries
 from ops import audit
 from ops.errors import LoginError, NotFound, ValidationError
@@ -224,7 +225,7 @@ def create_user(
             field="annotator",
         )
     if annotator_email:
-        annotator = queries.get_annotator_by_email(session, email=annotator_email.strip().lower())
+        annotator = people.get_annotator_by_email(session, email=annotator_email.strip().lower())
         if annotator is None:
             raise NotFound(f"No annotator with email {annotator_email!r}.")
         if annotator.archived_at is not None:
@@ -237,7 +238,7 @@ def create_user(
         annotator_id = annotator.id
     team_id = None
     if team_name:
-        team = queries.get_team_by_name(session, name=team_name)
+        team = people.get_team_by_name(session, name=team_name)
         if team is None:
             raise NotFound(f"No team named {team_name!r}.")
         team_id = team.id

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db import queries
-from db.models import Annotator, FeedbackNote, JobRun, TrainingRecord, User, utcnow
+from db.models import utcnow
+from db.queries.alerts import count_open_alerts
+from db.queries.events import count_events
+from db.queries.feedback import count_unread_feedback
+from db.queries.imports import get_latest_import
+from db.queries.jobs import list_job_runs
+from db.queries.people import count_annotators, list_pool_annotators
+from db.queries.projects import list_projects
+from db.queries.rollups import load_rollup_totals_frame, sum_rollups
+from db.queries.training import count_expired_training, list_expiring_training
+from db.queries.users import count_users
 from ops.metrics.accuracy import compute_gold_accuracy
 from ops.money import format_money
 from ops.permissions import Principal
@@ -75,18 +85,16 @@ def summarise_home(
 def _admin(
     session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
 ) -> HomeSummary:
-    latest = queries.get_latest_import(session)
-    last_run = session.scalars(select(JobRun).order_by(JobRun.started_at.desc()).limit(1)).first()
-    users = queries.count_rows(session, model=User)
-    locked = int(session.scalar(select(func.count(User.id)).where(User.locked_until > now)) or 0)
+    latest = get_latest_import(session)
+    last_run = next(iter(list_job_runs(session, limit=1)), None)
+    users = count_users(session)
+    locked = count_users(session, locked_at=now)
     return HomeSummary(
         title="System overview",
         intro="Health of annops: accounts, data coming in and scheduled jobs.",
         figures=[
             Figure("User accounts", f"{users:,}", f"{locked} locked right now"),
-            Figure(
-                "Annotation events", f"{queries.count_events(session):,}", "all time, all projects"
-            ),
+            Figure("Annotation events", f"{count_events(session):,}", "all time, all projects"),
             Figure(
                 "Last import",
                 latest.started_at.strftime("%Y-%m-%d %H:%M UTC") if latest else "never",
@@ -106,14 +114,14 @@ def _admin(
 def _ops(
     session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
 ) -> HomeSummary:
-    week = queries.sum_rollups(session, since=week_ago)
+    week = sum_rollups(session, since=week_ago)
     return HomeSummary(
         title="Operations",
         intro="Staffing, throughput and quality across all projects over the last 7 days.",
         figures=[
             Figure(
                 "Active annotators",
-                f"{queries.count_annotators(session, status='active'):,}",
+                f"{count_annotators(session, status='active'):,}",
                 "status active",
             ),
             Figure(
@@ -124,12 +132,10 @@ def _ops(
             _accuracy_figure(
                 "Gold accuracy, last 7 days", week["gold_correct"], week["gold_answered"]
             ),
-            Figure(
-                "Open alerts", f"{queries.count_open_alerts(session):,}", "open or acknowledged"
-            ),
+            Figure("Open alerts", f"{count_open_alerts(session):,}", "open or acknowledged"),
             Figure(
                 "Training expired",
-                f"{queries.count_expired_training(session, now=now):,}",
+                f"{count_expired_training(session, now=now):,}",
                 "active annotators",
             ),
         ],
@@ -140,8 +146,8 @@ def _ops(
 
 def _project_rows(session: Session, since: dt.date) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
-    for project in queries.list_projects(session):
-        totals = queries.sum_rollups(session, since=since, project_id=project.id)
+    for project in list_projects(session):
+        totals = sum_rollups(session, since=since, project_id=project.id)
         hours = totals["active_seconds"] / 3600
         rows.append(
             {
@@ -165,23 +171,25 @@ def _lead(
             intro="Your login is not linked to a team yet; ask an admin.",
             figures=[],
         )
-    week = queries.sum_rollups(session, since=week_ago, team_id=team_id)
-    people = session.execute(
-        select(Annotator.id, Annotator.display_name, Annotator.tier, Annotator.status)
-        .where(Annotator.team_id == team_id, Annotator.archived_at.is_(None))
-        .order_by(Annotator.display_name)
-    ).all()
+    week = sum_rollups(session, since=week_ago, team_id=team_id)
+    people = list_pool_annotators(session, today=today, team_id=team_id)
+    totals = load_rollup_totals_frame(
+        session, since=week_ago, annotator_ids=[person.id for person in people]
+    )
+    by_person = totals.set_index("annotator_id")[["annotations", "gold_correct", "gold_answered"]]
+    done: dict[Hashable, dict[Hashable, Any]] = by_person.to_dict("index")
+    nothing: dict[Hashable, Any] = {"annotations": 0, "gold_correct": 0, "gold_answered": 0}
     table = []
-    for annotator_id, name, tier, status in people:
-        totals = queries.sum_rollups(session, since=week_ago, annotator_ids=[annotator_id])
+    for person in people:
+        week_of = done.get(person.id, nothing)
         table.append(
             {
-                "annotator": name,
-                "tier": tier,
-                "status": status,
-                "annotations (7d)": int(totals["annotations"]),
+                "annotator": person.display_name,
+                "tier": person.tier,
+                "status": person.status,
+                "annotations (7d)": int(week_of["annotations"]),
                 "gold accuracy (7d)": _accuracy_text(
-                    totals["gold_correct"], totals["gold_answered"]
+                    week_of["gold_correct"], week_of["gold_answered"]
                 ),
             }
         )
@@ -191,14 +199,14 @@ def _lead(
         figures=[
             Figure(
                 "Active in team",
-                f"{queries.count_annotators(session, status='active', team_id=team_id):,}",
+                f"{count_annotators(session, status='active', team_id=team_id):,}",
             ),
             Figure("Annotations, last 7 days", f"{int(week['annotations']):,}"),
             _accuracy_figure("Team gold accuracy", week["gold_correct"], week["gold_answered"]),
-            Figure("Open alerts", f"{queries.count_open_alerts(session, team_id=team_id):,}"),
+            Figure("Open alerts", f"{count_open_alerts(session, team_id=team_id):,}"),
             Figure(
                 "Training expired",
-                f"{queries.count_expired_training(session, now=now, team_id=team_id):,}",
+                f"{count_expired_training(session, now=now, team_id=team_id):,}",
             ),
         ],
         table_title="Team, last 7 days",
@@ -211,15 +219,15 @@ def _finance(
 ) -> HomeSummary:
     month_start = today.replace(day=1)
     last_month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
-    this_month = queries.sum_rollups(session, since=month_start)
-    last_month = queries.sum_rollups(
+    this_month = sum_rollups(session, since=month_start)
+    last_month = sum_rollups(
         session, since=last_month_start, until=month_start - dt.timedelta(days=1)
     )
     table: list[dict[str, object]] = []
     currency = "USD"
-    for project in queries.list_projects(session):
+    for project in list_projects(session):
         currency = project.currency
-        total = queries.sum_rollups(session, since=dt.date.min, project_id=project.id)
+        total = sum_rollups(session, since=dt.date.min, project_id=project.id)
         spent = int(total["spend_minor"])
         table.append(
             {
@@ -272,25 +280,10 @@ def _annotator(
             figures=[],
         )
     me = [principal.annotator_id]
-    week = queries.sum_rollups(session, since=week_ago, annotator_ids=me)
-    month = queries.sum_rollups(session, since=today - dt.timedelta(days=30), annotator_ids=me)
-    unread = int(
-        session.scalar(
-            select(func.count(FeedbackNote.id)).where(
-                FeedbackNote.annotator_id == principal.annotator_id,
-                FeedbackNote.acknowledged_at.is_(None),
-            )
-        )
-        or 0
-    )
-    expiring = session.scalars(
-        select(TrainingRecord)
-        .where(
-            TrainingRecord.annotator_id == principal.annotator_id,
-            TrainingRecord.expires_at.is_not(None),
-        )
-        .order_by(TrainingRecord.expires_at)
-    ).all()
+    week = sum_rollups(session, since=week_ago, annotator_ids=me)
+    month = sum_rollups(session, since=today - dt.timedelta(days=30), annotator_ids=me)
+    unread = count_unread_feedback(session, annotator_id=principal.annotator_id)
+    expiring = list_expiring_training(session, annotator_id=principal.annotator_id)
     due = [
         record
         for record in expiring

@@ -1,18 +1,33 @@
-"""Identities imports could not match to a person: list them, link them, or accept them."""
+"""Identities: the shape of an e-mail and of a platform name, and the identities imports
+could not match to a person (list them, merge them into a person, or accept them)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db import imports as import_queries
-from db.imports import UnlinkedIdentity
 from db.models import Annotator, AnnotatorIdentity, utcnow
+from db.queries.events import reassign_events
+from db.queries.people import (
+    UnlinkedIdentity,
+    list_annotators_by_email,
+    list_identities,
+    list_linked_annotators,
+    list_unlinked_identities,
+)
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, require
+
+# No colon before the @, so ``platform:id`` is never read as an e-mail.
+EMAIL_PATTERN = re.compile(r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
+# A platform's short lower-case name: labelstudio, cvat, vendor-x.
+_PLATFORM = r"[a-z][a-z0-9_.-]{0,39}"
+PLATFORM_PATTERN = re.compile(rf"^{_PLATFORM}$")
+# A person as an import names them: ``platform:id``.
+IDENTITY_KEY_PATTERN = re.compile(rf"^{_PLATFORM}:.+$")
 
 
 @dataclass(frozen=True)
@@ -26,7 +41,7 @@ class LinkTarget:
 def list_unlinked(session: Session, principal: Principal) -> list[UnlinkedIdentity]:
     """Identities waiting for an ops manager, with the work each carries."""
     require(principal, "identity.link")
-    return import_queries.list_unlinked_identities(session)
+    return list_unlinked_identities(session)
 
 
 def list_link_targets(session: Session, principal: Principal) -> list[LinkTarget]:
@@ -39,7 +54,7 @@ def list_link_targets(session: Session, principal: Principal) -> list[LinkTarget
             if annotator.email
             else annotator.display_name,
         )
-        for annotator in import_queries.list_link_targets(session)
+        for annotator in list_linked_annotators(session)
     ]
 
 
@@ -58,10 +73,10 @@ def _unlinked_identity(session: Session, identity_id: int) -> tuple[AnnotatorIde
     return identity, placeholder
 
 
-def link_identity(
+def merge_unlinked_identity(
     session: Session, principal: Principal, *, identity_id: int, annotator_id: int
 ) -> int:
-    """Link an unlinked identity to a person in the pool; returns the events moved.
+    """Merge an unlinked identity into a person in the pool; returns the events moved.
 
     The work imported under the identity moves to that person, and the annotator
     the import created for it is archived as merged into them.
@@ -82,12 +97,8 @@ def link_identity(
         "email": identity.email,
     }
     session.flush()
-    moved = import_queries.reassign_events(
-        session, from_annotator_id=placeholder.id, to_annotator_id=target.id
-    )
-    for other in session.scalars(
-        select(AnnotatorIdentity).where(AnnotatorIdentity.annotator_id == placeholder.id)
-    ):
+    moved = reassign_events(session, from_annotator_id=placeholder.id, to_annotator_id=target.id)
+    for other in list_identities(session, annotator_ids=[placeholder.id]):
         other.annotator_id = target.id
     placeholder.merged_into_id = target.id
     placeholder.archived_at = utcnow()
@@ -118,10 +129,12 @@ def accept_as_new_annotator(session: Session, principal: Principal, *, identity_
     if (
         email
         and placeholder.email is None
-        and not import_queries.list_annotators_by_email(
-            session, emails=[email], include_archived=True
-        )
+        and not list_annotators_by_email(session, emails=[email], include_archived=True)
     ):
         placeholder.email = email
     placeholder.updated_by = principal.username
     audit.record(session, principal, "identity.accept", placeholder, before=before)
+
+
+# Kept for callers outside ops/ until they use the name that says what it does.
+link_identity = merge_unlinked_identity

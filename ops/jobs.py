@@ -15,13 +15,20 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import jobs as job_queries
-from db.engine import make_session_factory
+from db.engine import make_session_factory, transaction
 from db.locks import try_transaction_lock
-from db.models import JobRun, JobState, utcnow
+from db.models import JobRun, utcnow
+from db.queries.jobs import (
+    finish_job_run,
+    get_job_state,
+    list_job_runs,
+    list_running_job_runs,
+    list_scheduled_jobs,
+    save_job_state,
+)
 from ops import audit, rollups
 from ops.alerts import evaluate_alerts
 from ops.database import session_factory
@@ -242,30 +249,28 @@ def run_job(
     factory = factory or session_factory()
     report = progress or _ignore_progress
     with factory() as work:
-        transaction = work.begin()
+        job_transaction = work.begin()
         if not try_transaction_lock(work, job.lock):
-            transaction.rollback()
+            job_transaction.rollback()
             raise _busy(job)
         try:
             run_id, started_at = _record_start(factory, job, trigger, runner or worker_identity())
         except BaseException:
-            transaction.rollback()
+            job_transaction.rollback()
             raise
         try:
             context = JobContext(now=now or utcnow(), full=full, progress=report)
             rows = job.work(work, context)
             finished_at = utcnow()
-            work.execute(
-                update(JobRun)
-                .where(JobRun.id == run_id)
-                .values(status="succeeded", finished_at=finished_at, rows=rows)
+            finish_job_run(
+                work, run_id=run_id, status="succeeded", finished_at=finished_at, rows=rows
             )
-            transaction.commit()
+            job_transaction.commit()
         except BaseException as error:
             # The end is taken before the rollback releases the lock, so the next run of
             # this job always starts after this one's recorded end.
             finished_at = utcnow()
-            transaction.rollback()
+            job_transaction.rollback()
             message = _error_text(error)
             _record_failure(factory, run_id, finished_at, message)
             if not isinstance(error, Exception):
@@ -318,7 +323,7 @@ def run_job_now(
         factory=factory,
         runner=f"{principal.username}@{worker_identity()}",
     )
-    with (factory or session_factory())() as session, session.begin():
+    with transaction(factory or session_factory()) as session:
         audit.record(
             session,
             principal,
@@ -377,14 +382,12 @@ def _record_start(
 ) -> tuple[int, dt.datetime]:
     """Commit the run's ``running`` row, first closing runs a dead process left behind."""
     group = [other.name for other in JOBS.values() if other.lock == job.lock]
-    with factory() as session, session.begin():
+    with transaction(factory) as session:
         postgres = session.get_bind().dialect.name == "postgresql"
         run = JobRun(job=job.name, trigger=trigger, status="running", worker=runner)
         session.add(run)
         session.flush()
-        for other in [
-            r for name in group for r in job_queries.list_running_job_runs(session, job=name)
-        ]:
+        for other in [r for name in group for r in list_running_job_runs(session, job=name)]:
             if other.id == run.id:
                 continue
             # On PostgreSQL the caller holds the job's lock, so any other running row is a
@@ -402,11 +405,14 @@ def _record_start(
 def _record_failure(
     factory: sessionmaker[Session], run_id: int, finished_at: dt.datetime, message: str
 ) -> None:
-    with factory() as session, session.begin():
-        session.execute(
-            update(JobRun)
-            .where(JobRun.id == run_id)
-            .values(status="failed", finished_at=finished_at, rows=None, error=message)
+    with transaction(factory) as session:
+        finish_job_run(
+            session,
+            run_id=run_id,
+            status="failed",
+            finished_at=finished_at,
+            rows=None,
+            error=message,
         )
 
 
@@ -458,12 +464,7 @@ def record_heartbeat(
         "heartbeat": now.isoformat(),
         "poll_seconds": poll_seconds,
     }
-    state = session.get(JobState, WORKER_STATE)
-    if state is None:
-        session.add(JobState(job=WORKER_STATE, state=document, updated_at=now))
-    else:
-        state.state = document
-        state.updated_at = now
+    save_job_state(session, job=WORKER_STATE, values=document, at=now)
 
 
 # --- the Jobs page -------------------------------------------------------------------------
@@ -512,10 +513,10 @@ def summarise_jobs(
     require(principal, "jobs.view")
     now = now or utcnow()
     worker = _worker_status(session, now)
-    scheduled = job_queries.list_scheduled_jobs(session) if worker.running else {}
+    scheduled = list_scheduled_jobs(session) if worker.running else {}
     summaries = []
     for job in JOBS.values():
-        latest = job_queries.list_job_runs(session, job=job.name, limit=1)
+        latest = list_job_runs(session, job=job.name, limit=1)
         last = latest[0] if latest else None
         # Alerts are not scheduled on their own: they follow each rollup, and so do
         # notifications, which also run at the digest hour.
@@ -550,7 +551,7 @@ def summarise_jobs(
             "error": run.error or "",
             "worker": run.worker or "",
         }
-        for run in job_queries.list_job_runs(session, limit=limit)
+        for run in list_job_runs(session, limit=limit)
     ]
     return JobsOverview(worker=worker, jobs=summaries, runs=runs)
 
@@ -561,7 +562,7 @@ def _duration(run: JobRun, now: dt.datetime) -> float:
 
 
 def _worker_status(session: Session, now: dt.datetime) -> WorkerStatus:
-    state = job_queries.get_job_state(session, job=WORKER_STATE)
+    state = get_job_state(session, job=WORKER_STATE)
     if not state.get("heartbeat"):
         return WorkerStatus(
             False,

@@ -5,9 +5,8 @@ from __future__ import annotations
 import getpass
 from dataclasses import dataclass
 
+from db.models import ROLES as ROLES  # the database checks a login's role against these
 from ops.errors import PermissionDenied
-
-ROLES = ("admin", "ops", "lead", "finance", "annotator")
 
 # action -> roles allowed. Anything not listed is denied.
 ACTIONS: dict[str, frozenset[str]] = {

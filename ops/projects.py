@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
-from db import queries
 from db.models import COMPLEXITIES, Project
+from db.queries import projects as project_queries
 from ops import audit
 from ops.errors import ValidationError
 from ops.money import parse_amount, validate_currency
@@ -52,7 +52,7 @@ def add_project(
         )
     currency = validate_currency(currency)
     budget_minor = None if budget is None else parse_amount(budget, currency, field="budget")
-    if queries.get_project(session, slug=slug) is not None:
+    if project_queries.get_project(session, slug=slug) is not None:
         raise ValidationError(f"A project with slug {slug!r} already exists.", field="slug")
     project = Project(
         slug=slug,
@@ -75,7 +75,7 @@ def add_project(
 def list_projects(session: Session, actor: Principal) -> list[Project]:
     """Projects the actor may see."""
     require(actor, "project.view")
-    return queries.list_projects(session)
+    return project_queries.list_projects(session)
 
 
 def set_alert_settings(
@@ -87,7 +87,7 @@ def set_alert_settings(
     from ops.alerts.rules import AlertSettings
 
     require(actor, "project.edit")
-    project = queries.get_project(session, slug=slug)
+    project = project_queries.get_project(session, slug=slug)
     if project is None:
         raise ValidationError(f"No project {slug!r}.", field="project")
     settings = AlertSettings.for_project(dict(overrides))
@@ -115,7 +115,7 @@ def alert_settings_for(session: Session, actor: Principal, *, slug: str) -> dict
     from ops.alerts.rules import AlertSettings
 
     require(actor, "project.view")
-    project = queries.get_project(session, slug=slug)
+    project = project_queries.get_project(session, slug=slug)
     if project is None:
         raise ValidationError(f"No project {slug!r}.", field="project")
     return dict(asdict(AlertSettings.for_project(project.alert_settings)))

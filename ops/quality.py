@@ -7,28 +7,33 @@ those stored figures and the daily rollups, never raw events.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from db import queries
-from db import reports as report_queries
 from db.models import Project, ProjectAgreement, utcnow
+from db.queries.agreement import (
+    delete_project_agreement,
+    get_latest_project_agreement,
+    list_project_agreements,
+)
+from db.queries.events import load_label_frame
+from db.queries.people import load_annotator_name_frame
+from db.queries.projects import list_projects
+from db.queries.rollups import load_annotator_totals_frame
+from ops.agreement import (
+    AgreementAnalysis,
+    AnnotatorAgreement,
+    DisputedItem,
+    KappaPair,
+    analyse_agreement,
+)
 from ops.errors import NotFound
 from ops.metrics.accuracy import compute_gold_accuracy_table
-from ops.metrics.agreement import (
-    compute_agreement_with_majority,
-    compute_fleiss_kappa,
-    compute_krippendorff_alpha,
-    compute_pairwise_cohen_kappa,
-    compute_percent_agreement,
-    rank_disputed_items,
-)
+from ops.metrics.ratings import collect_latest_gold_labels
 from ops.permissions import Principal, require
 
 DISPUTED_ITEMS_KEPT = 20
@@ -49,75 +54,57 @@ def agreement_window(now: dt.datetime, window_days: int) -> tuple[dt.date, dt.da
 
 
 def measure_agreement(frame: pd.DataFrame) -> dict[str, Any]:
-    """Agreement figures of one rating frame, JSON-ready: counts, alpha, kappas, disputes."""
+    """The agreement figures of one rating frame as the nightly job stores them, JSON-ready:
+    counts, alpha, kappas, each annotator against the majority, disputed items."""
     if frame.empty:
-        return {
-            "n_items": 0,
-            "n_labels": 0,
-            "n_annotators": 0,
-            "percent_agreement": None,
-            "alpha": None,
-            "fleiss_kappa": None,
-            "fleiss_kappa_note": "no labels in the window",
-            "cohen_pairs": [],
-            "annotators": [],
-            "disputed_items": [],
-        }
-    fleiss = compute_fleiss_kappa(frame)
-    pairs: list[dict[Hashable, Any]] = compute_pairwise_cohen_kappa(frame).to_dict(orient="records")
-    per_annotator = (
-        frame.groupby("annotator_id", sort=True)
-        .size()
-        .rename("n")
-        .to_frame()
-        .join(compute_agreement_with_majority(frame)[["n_compared", "agreement"]])
-        .reset_index()
+        return stored_figures(AgreementAnalysis.without_ratings("no labels in the window"))
+    # Gold can be corrected over time; the last golden row seen stands for the item.
+    analysis = analyse_agreement(
+        frame,
+        top_disputed=DISPUTED_ITEMS_KEPT,
+        consensus=False,
+        gold=collect_latest_gold_labels(frame),
     )
-    annotators: list[dict[Hashable, Any]] = per_annotator.to_dict(orient="records")
-    disputed: list[dict[Hashable, Any]] = (
-        rank_disputed_items(frame, top=DISPUTED_ITEMS_KEPT)
-        .rename_axis("item_id")
-        .reset_index()
-        .to_dict(orient="records")
-    )
-    gold = _latest_gold(frame)
+    return stored_figures(analysis)
+
+
+def stored_figures(analysis: AgreementAnalysis) -> dict[str, Any]:
+    """The columns of a project_agreements row holding ``analysis``."""
     return {
-        "n_items": int(frame["item_id"].nunique()),
-        "n_labels": len(frame),
-        "n_annotators": int(frame["annotator_id"].nunique()),
-        "percent_agreement": compute_percent_agreement(frame),
-        "alpha": compute_krippendorff_alpha(frame, level="nominal"),
-        "fleiss_kappa": fleiss.kappa,
-        "fleiss_kappa_note": fleiss.note,
+        "n_items": analysis.n_items,
+        "n_labels": analysis.n_labels,
+        "n_annotators": analysis.n_annotators,
+        "percent_agreement": analysis.percent_agreement,
+        "alpha": analysis.alpha,
+        "fleiss_kappa": analysis.fleiss_kappa,
+        "fleiss_kappa_note": analysis.fleiss_kappa_note,
         "cohen_pairs": [
             {
-                "annotator_a": _plain(pair["annotator_a"]),
-                "annotator_b": _plain(pair["annotator_b"]),
-                "n_shared": int(pair["n_shared"]),
-                "kappa": _number(pair["kappa"]),
+                "annotator_a": pair.annotator_a,
+                "annotator_b": pair.annotator_b,
+                "n_shared": pair.n_shared,
+                "kappa": pair.kappa,
             }
-            for pair in pairs
+            for pair in analysis.pairs
         ],
         "annotators": [
             {
-                "annotator_id": _plain(row["annotator_id"]),
-                "n": int(row["n"]),
-                "n_compared": 0 if pd.isna(row["n_compared"]) else int(row["n_compared"]),
-                "agreement_with_majority": _number(row["agreement"]),
+                "annotator_id": row.annotator_id,
+                "n": row.n,
+                "n_compared": row.n_compared_with_majority,
+                "agreement_with_majority": row.agreement_with_majority,
             }
-            for row in annotators
+            for row in analysis.annotators
         ],
         "disputed_items": [
             {
-                "item_id": str(row["item_id"]),
-                "n_ratings": int(row["n_ratings"]),
-                "agreement": _number(row["agreement"]),
-                "gold": None if gold.get(row["item_id"]) is None else str(gold[row["item_id"]]),
-                "label_counts": {
-                    str(label): int(count) for label, count in row["label_counts"].items()
-                },
+                "item_id": str(item.item_id),
+                "n_ratings": item.n_ratings,
+                "agreement": item.agreement,
+                "gold": None if item.gold is None else str(item.gold),
+                "label_counts": item.label_counts,
             }
-            for row in disputed
+            for item in analysis.disputed_items
         ],
     }
 
@@ -134,22 +121,18 @@ def compute_project_agreements(
     Idempotent: a second run for the same window replaces the first one's figures.
     """
     start, end = agreement_window(now, window_days)
-    projects = queries.list_projects(session)  # archived projects are left out
+    projects = list_projects(session)  # archived projects are left out
     for index, project in enumerate(projects):
         if progress is not None:
             progress(f"agreement of {project.slug}", index / max(len(projects), 1))
-        frame = report_queries.load_label_frame(
+        frame = load_label_frame(
             session,
             project_id=project.id,
             start=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
             end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
         )
         figures = measure_agreement(frame)
-        session.execute(
-            delete(ProjectAgreement).where(
-                ProjectAgreement.project_id == project.id, ProjectAgreement.window_end == end
-            )
-        )
+        delete_project_agreement(session, project_id=project.id, window_end=end)
         session.add(
             ProjectAgreement(
                 project_id=project.id,
@@ -166,20 +149,64 @@ def compute_project_agreements(
 # --- the Quality page ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class AgreementFigures:
-    """A project's stored agreement over one window."""
+@dataclass(frozen=True, kw_only=True)
+class StoredAgreement(AgreementAnalysis):
+    """A project's agreement as the nightly job stored it, and the window it covers."""
 
     window_start: dt.date
     window_end: dt.date
     computed_at: dt.datetime
-    n_items: int
-    n_labels: int
-    n_annotators: int
-    percent_agreement: float | None
-    alpha: float | None
-    fleiss_kappa: float | None
-    fleiss_kappa_note: str | None
+
+    @classmethod
+    def from_row(cls, row: ProjectAgreement) -> StoredAgreement:
+        """The analysis a project_agreements row holds (what stored_figures wrote)."""
+        pairs = [
+            KappaPair(
+                annotator_a=pair["annotator_a"],
+                annotator_b=pair["annotator_b"],
+                n_shared=pair["n_shared"],
+                kappa=pair["kappa"],
+            )
+            for pair in row.cohen_pairs
+        ]
+        return cls(
+            window_start=row.window_start,
+            window_end=row.window_end,
+            computed_at=row.computed_at,
+            n_items=row.n_items,
+            n_annotators=row.n_annotators,
+            n_labels=row.n_labels,
+            categories=None,
+            n_gold_items=None,
+            percent_agreement=row.percent_agreement,
+            # The nightly job measures with the defaults: nominal alpha, unweighted kappa.
+            alpha=row.alpha,
+            alpha_level="nominal",
+            fleiss_kappa=row.fleiss_kappa,
+            fleiss_kappa_note=row.fleiss_kappa_note,
+            cohen_kappa=pairs[0].kappa if row.n_annotators == 2 and len(pairs) == 1 else None,
+            kappa_weights="none",
+            pairs=pairs,
+            annotators=[
+                AnnotatorAgreement(
+                    annotator_id=person["annotator_id"],
+                    n=person["n"],
+                    n_compared_with_majority=person["n_compared"],
+                    agreement_with_majority=person["agreement_with_majority"],
+                )
+                for person in row.annotators
+            ],
+            disputed_items=[
+                DisputedItem(
+                    item_id=item["item_id"],
+                    n_ratings=item["n_ratings"],
+                    agreement=item["agreement"],
+                    gold=item["gold"],
+                    label_counts=item["label_counts"],
+                )
+                for item in row.disputed_items
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -192,7 +219,7 @@ class QualitySummary:
     quality_target: float | None
     days: int
     scope_note: str
-    agreement: AgreementFigures | None
+    agreement: StoredAgreement | None
     agreement_history: pd.DataFrame
     kappa_pairs: pd.DataFrame
     majority: pd.DataFrame
@@ -214,7 +241,7 @@ def summarise_quality(
     if days not in WINDOW_CHOICES:
         raise ValueError(f"days must be one of {', '.join(map(str, WINDOW_CHOICES))}")
     now = now or utcnow()
-    projects = queries.list_projects(session)
+    projects = list_projects(session)
     choices = [(project.slug, project.name) for project in projects]
     project = _choose_project(projects, project_slug)
     names = _visible_people(session, principal)
@@ -229,8 +256,9 @@ def summarise_quality(
         return _empty_summary(
             choices, days, scope_note, "Your login is not linked to a team yet; ask an admin."
         )
-    stored = report_queries.get_latest_project_agreement(session, project_id=project.id)
-    history = report_queries.list_project_agreements(session, project_id=project.id)
+    row = get_latest_project_agreement(session, project_id=project.id)
+    stored = None if row is None else StoredAgreement.from_row(row)
+    history = list_project_agreements(session, project_id=project.id)
     visible = set(names.index)
     notes = []
     if stored is None:
@@ -239,7 +267,7 @@ def summarise_quality(
             "stores it (an admin can run it now from the Jobs page)."
         )
     since = now.date() - dt.timedelta(days=days - 1)
-    totals = report_queries.load_annotator_totals_frame(
+    totals = load_annotator_totals_frame(
         session, project_id=project.id, since=since, annotator_ids=sorted(visible)
     )
     return QualitySummary(
@@ -249,7 +277,7 @@ def summarise_quality(
         quality_target=project.quality_target,
         days=days,
         scope_note=scope_note,
-        agreement=None if stored is None else _figures(stored),
+        agreement=stored,
         agreement_history=pd.DataFrame(
             [
                 {"window_end": row.window_end, "alpha": row.alpha, "fleiss_kappa": row.fleiss_kappa}
@@ -277,57 +305,42 @@ def _choose_project(projects: list[Project], slug: str | None) -> Project | None
 def _visible_people(session: Session, principal: Principal) -> pd.DataFrame:
     if principal.role == "lead":
         if principal.team_id is None:
-            return report_queries.list_annotator_names(session, annotator_ids=[])
-        return report_queries.list_annotator_names(session, team_id=principal.team_id)
-    return report_queries.list_annotator_names(session)
+            return load_annotator_name_frame(session, annotator_ids=[])
+        return load_annotator_name_frame(session, team_id=principal.team_id)
+    return load_annotator_name_frame(session)
 
 
-def _figures(row: ProjectAgreement) -> AgreementFigures:
-    return AgreementFigures(
-        window_start=row.window_start,
-        window_end=row.window_end,
-        computed_at=row.computed_at,
-        n_items=row.n_items,
-        n_labels=row.n_labels,
-        n_annotators=row.n_annotators,
-        percent_agreement=row.percent_agreement,
-        alpha=row.alpha,
-        fleiss_kappa=row.fleiss_kappa,
-        fleiss_kappa_note=row.fleiss_kappa_note,
-    )
-
-
-def _kappa_pairs(stored: ProjectAgreement | None, names: pd.DataFrame) -> pd.DataFrame:
+def _kappa_pairs(stored: StoredAgreement | None, names: pd.DataFrame) -> pd.DataFrame:
     """Both orientations of every visible pair, so a heatmap is symmetric."""
     columns = ["annotator_a", "annotator_b", "kappa", "n_shared"]
     if stored is None:
         return pd.DataFrame(columns=columns)
     rows = []
-    for pair in stored.cohen_pairs:
-        a, b = pair["annotator_a"], pair["annotator_b"]
-        if a not in names.index or b not in names.index or pair["kappa"] is None:
+    for pair in stored.pairs:
+        a, b = pair.annotator_a, pair.annotator_b
+        if a not in names.index or b not in names.index or pair.kappa is None:
             continue
-        if pair["n_shared"] < KAPPA_MIN_SHARED:
+        if pair.n_shared < KAPPA_MIN_SHARED:
             continue
         name_a, name_b = names.at[a, "display_name"], names.at[b, "display_name"]
-        rows.append((name_a, name_b, pair["kappa"], pair["n_shared"]))
-        rows.append((name_b, name_a, pair["kappa"], pair["n_shared"]))
+        rows.append((name_a, name_b, pair.kappa, pair.n_shared))
+        rows.append((name_b, name_a, pair.kappa, pair.n_shared))
     return pd.DataFrame(rows, columns=columns)
 
 
-def _majority(stored: ProjectAgreement | None, names: pd.DataFrame) -> pd.DataFrame:
+def _majority(stored: StoredAgreement | None, names: pd.DataFrame) -> pd.DataFrame:
     columns = ["annotator", "labels", "compared", "agreement_with_majority"]
     if stored is None:
         return pd.DataFrame(columns=columns)
     rows = [
         (
-            names.at[row["annotator_id"], "display_name"],
-            row["n"],
-            row["n_compared"],
-            row["agreement_with_majority"],
+            names.at[row.annotator_id, "display_name"],
+            row.n,
+            row.n_compared_with_majority,
+            row.agreement_with_majority,
         )
         for row in stored.annotators
-        if row["annotator_id"] in names.index
+        if row.annotator_id in names.index
     ]
     return pd.DataFrame(rows, columns=columns).sort_values("annotator", ignore_index=True)
 
@@ -351,20 +364,20 @@ def _gold(totals: pd.DataFrame, names: pd.DataFrame) -> pd.DataFrame:
     return table[columns].sort_values("accuracy", ascending=False, ignore_index=True)
 
 
-def _disputed(stored: ProjectAgreement | None) -> pd.DataFrame:
+def _disputed(stored: StoredAgreement | None) -> pd.DataFrame:
     columns = ["item", "ratings", "agreement", "gold", "labels"]
     if stored is None:
         return pd.DataFrame(columns=columns)
     return pd.DataFrame(
         [
             (
-                row["item_id"],
-                row["n_ratings"],
-                row["agreement"],
-                row["gold"] or "",
-                ", ".join(f"{label}: {count}" for label, count in row["label_counts"].items()),
+                item.item_id,
+                item.n_ratings,
+                item.agreement,
+                item.gold or "",
+                ", ".join(f"{label}: {count}" for label, count in item.label_counts.items()),
             )
-            for row in stored.disputed_items
+            for item in stored.disputed_items
         ],
         columns=columns,
     )
@@ -399,22 +412,3 @@ def _empty_summary(
         disputed=pd.DataFrame(columns=["item", "ratings", "agreement", "gold", "labels"]),
         notes=[note],
     )
-
-
-def _latest_gold(frame: pd.DataFrame) -> dict[Any, Any]:
-    # Gold can be corrected over time; the last golden row seen stands for the item.
-    if "gold" not in frame.columns:
-        return {}
-    golden = frame.loc[frame["gold"].notna(), ["item_id", "gold"]]
-    return dict(zip(golden["item_id"], golden["gold"], strict=True))
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _number(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if np.isfinite(number) else None

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import queries
-from db import reports as report_queries
 from db.models import Project
+from db.queries.events import load_active_seconds_frame
+from db.queries.people import load_annotator_name_frame
+from db.queries.projects import get_project, list_projects
+from db.queries.rollups import load_annotator_totals_frame, load_daily_spend_frame
 from ops.errors import NotFound
 from ops.metrics.accuracy import compute_gold_accuracy
 from ops.metrics.throughput import compute_median_seconds
@@ -86,21 +88,21 @@ def annotator_report(
     if principal.role == "lead":
         if principal.team_id is None:
             return []  # a lead not linked to a team sees nobody
-        team = report_queries.list_annotator_names(session, team_id=principal.team_id)
+        team = load_annotator_name_frame(session, team_id=principal.team_id)
         people = [int(annotator_id) for annotator_id in team.index]
-    totals = report_queries.load_annotator_totals_frame(
+    totals = load_annotator_totals_frame(
         session, project_id=project.id, since=since, annotator_ids=people
     )
     if totals.empty:
         return []
-    events = report_queries.load_active_seconds_frame(
+    events = load_active_seconds_frame(
         session,
         project_id=project.id,
         since=None if since is None else dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC),
         annotator_ids=people,
     )
     medians = compute_median_seconds(events) if not events.empty else pd.Series(dtype=float)
-    names = report_queries.list_annotator_names(
+    names = load_annotator_name_frame(
         session, annotator_ids=sorted(int(value) for value in totals["annotator_id"].unique())
     )
     see_pay = principal.can("pay.view")
@@ -166,11 +168,11 @@ def spend_report(
     projects = (
         [_project(session, project_slug)]
         if project_slug is not None
-        else queries.list_projects(session, include_archived=True)
+        else list_projects(session, include_archived=True)
     )
     rows: list[SpendReportRow] = []
     for project in projects:
-        daily = report_queries.load_daily_spend_frame(session, project_id=project.id)
+        daily = load_daily_spend_frame(session, project_id=project.id)
         rows.extend(_project_spend(project, daily))
     return rows
 
@@ -235,7 +237,7 @@ def report_records(
 
 
 def _project(session: Session, slug: str) -> Project:
-    project = queries.get_project(session, slug=slug)
+    project = get_project(session, slug=slug)
     if project is None:
         raise NotFound(f"No project {slug!r}; `annops project list` shows the projects.")
     return project

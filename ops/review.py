@@ -8,18 +8,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from db import queries
-from db.models import (
-    AnnotationEvent,
-    Annotator,
-    GuidelineVersion,
-    PayRate,
-    Project,
-    RereviewRequest,
+from db.models import Project, RereviewRequest
+from db.queries.events import (
+    EventSelection,
+    count_rereview_outcome,
+    flag_for_rereview,
+    list_rereview_requests,
+    list_selected_event_ids,
+    load_event_export_frame,
+    load_review_candidate_frame,
+    load_selected_event_frame,
 )
+from db.queries.guidelines import get_guideline_version
+from db.queries.pay import load_pay_rate_frame
+from db.queries.people import list_annotators_by_email, list_annotators_by_id
+from db.queries.projects import get_project
+from db.queries.rollups import load_rollup_window_frame
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
@@ -27,15 +33,6 @@ from ops.metrics.cost import price_events
 from ops.metrics.sampling import allocate_review_sample, compute_review_sample_size
 from ops.money import format_money
 from ops.permissions import Principal, require
-
-EXPORT_COLUMNS = [
-    "external_id",
-    "item_id",
-    "annotator",
-    "label",
-    "submitted_at",
-    "guideline_version",
-]
 
 
 @dataclass(frozen=True)
@@ -50,11 +47,11 @@ class ReviewPlan:
     confidence: float
     margin: float
     allocation: pd.DataFrame  # annotator, n_items, accuracy, accuracy_ci_low, sample
-    items: pd.DataFrame  # EXPORT_COLUMNS
+    items: pd.DataFrame  # db.queries.events.EXPORT_COLUMNS
 
 
 def _project(session: Session, slug: str) -> Project:
-    project = queries.get_project(session, slug=slug)
+    project = get_project(session, slug=slug)
     if project is None:
         raise NotFound(f"No project {slug!r}.")
     return project
@@ -86,22 +83,7 @@ def plan_review_sample(
         raise ValidationError("Margin must be between 0 and 0.5, e.g. 0.05.", field="margin")
     project = _project(session, project_slug)
     start, end = _bounds(since, until)
-    event = AnnotationEvent
-    candidates = pd.DataFrame(
-        session.execute(
-            select(event.id, event.annotator_id)
-            .where(
-                event.project_id == project.id,
-                event.submitted_at >= start,
-                event.submitted_at < end,
-                event.skipped.is_(False),
-                event.is_gold.is_(False),
-                event.review_outcome.is_(None),
-            )
-            .order_by(event.id)
-        ).all(),
-        columns=["id", "annotator_id"],
-    )
+    candidates = load_review_candidate_frame(session, project_id=project.id, start=start, end=end)
     population = len(candidates)
     total = compute_review_sample_size(population, confidence=confidence, margin=margin)
     per_person = (
@@ -109,9 +91,7 @@ def plan_review_sample(
         .size()
         .rename(columns={"size": "n_items"})
     )
-    gold = queries.load_rollup_window_frame(
-        session, since=since, until=until, project_ids=[project.id]
-    )
+    gold = load_rollup_window_frame(session, since=since, until=until, project_ids=[project.id])
     per_person = per_person.merge(
         gold[["annotator_id", "gold_answered", "gold_correct"]], on="annotator_id", how="left"
     ).fillna({"gold_answered": 0, "gold_correct": 0})
@@ -128,7 +108,7 @@ def plan_review_sample(
         take = int(row["sample"])
         if take:
             chosen.extend(int(i) for i in rng.choice(ids, size=take, replace=False))
-    items = _export_rows(session, chosen)
+    items = load_event_export_frame(session, event_ids=chosen)
     names = _names(session, per_person["annotator_id"].tolist())
     allocation = per_person.assign(annotator=per_person["annotator_id"].map(names))[
         ["annotator", "n_items", "gold_answered", "accuracy", "accuracy_ci_low", "sample"]
@@ -147,41 +127,13 @@ def plan_review_sample(
 
 
 def _names(session: Session, ids: list[int]) -> dict[int, str]:
+    """Annotator id -> email, or name for someone without one."""
     if not ids:
         return {}
     return {
-        row.id: row.email or row.display_name
-        for row in session.execute(
-            select(Annotator.id, Annotator.email, Annotator.display_name).where(
-                Annotator.id.in_(ids)
-            )
-        )
+        person.id: person.email or person.display_name
+        for person in list_annotators_by_id(session, annotator_ids=ids)
     }
-
-
-def _export_rows(session: Session, event_ids: list[int]) -> pd.DataFrame:
-    """The item list a labeling platform needs, one row per annotation."""
-    rows: list[Any] = []
-    for start in range(0, len(event_ids), 5000):
-        chunk = event_ids[start : start + 5000]
-        rows += session.execute(
-            select(
-                AnnotationEvent.external_id,
-                AnnotationEvent.item_id,
-                func.coalesce(Annotator.email, Annotator.display_name),
-                AnnotationEvent.label,
-                AnnotationEvent.submitted_at,
-                GuidelineVersion.version,
-            )
-            .join(Annotator, Annotator.id == AnnotationEvent.annotator_id)
-            .outerjoin(
-                GuidelineVersion, GuidelineVersion.id == AnnotationEvent.guideline_version_id
-            )
-            .where(AnnotationEvent.id.in_(chunk))
-            .order_by(AnnotationEvent.id)
-        ).all()
-    frame = pd.DataFrame(rows, columns=EXPORT_COLUMNS)
-    return frame
 
 
 @dataclass(frozen=True)
@@ -217,40 +169,33 @@ class AffectedWork:
     items: pd.DataFrame
 
 
-def _affected_query(session: Session, criteria: Criteria) -> Any:
+def _selection(session: Session, criteria: Criteria) -> tuple[EventSelection, Project]:
+    """The events the criteria select, and their project."""
     project = _project(session, criteria.project_slug)
-    query = select(AnnotationEvent.id).where(
-        AnnotationEvent.project_id == project.id, AnnotationEvent.skipped.is_(False)
-    )
+    annotator_ids = None
     if criteria.annotator_emails:
         emails = [email.strip().lower() for email in criteria.annotator_emails if email.strip()]
-        ids = session.scalars(select(Annotator.id).where(Annotator.email.in_(emails))).all()
-        missing = set(emails) - set(
-            session.scalars(select(Annotator.email).where(Annotator.email.in_(emails))).all()
-        )
+        found = list_annotators_by_email(session, emails=emails, include_archived=True)
+        missing = set(emails) - set(found)
         if missing:
             raise ValidationError(
                 f"No annotator with email {', '.join(sorted(missing))}.", field="annotators"
             )
-        query = query.where(AnnotationEvent.annotator_id.in_(ids))
+        annotator_ids = sorted(set(found.values()))
+    start = end = None
     if criteria.since or criteria.until:
         start, end = _bounds(criteria.since or dt.date.min, criteria.until or dt.date(9999, 12, 30))
-        query = query.where(
-            AnnotationEvent.submitted_at >= start, AnnotationEvent.submitted_at < end
-        )
+    version_id = None
     if criteria.guideline_version:
-        version_id = session.scalar(
-            select(GuidelineVersion.id).where(
-                GuidelineVersion.project_id == project.id,
-                GuidelineVersion.version == criteria.guideline_version,
-            )
+        version = get_guideline_version(
+            session, project_id=project.id, version=criteria.guideline_version
         )
-        if version_id is None:
+        if version is None:
             raise ValidationError(
                 f"Project {project.slug} has no guideline version {criteria.guideline_version!r}.",
                 field="guideline_version",
             )
-        query = query.where(AnnotationEvent.guideline_version_id == version_id)
+        version_id = version.id
     if not (
         criteria.annotator_emails or criteria.since or criteria.until or criteria.guideline_version
     ):
@@ -258,48 +203,25 @@ def _affected_query(session: Session, criteria: Criteria) -> Any:
             "Narrow the selection: choose annotators, a time window or a guideline version.",
             field="criteria",
         )
-    return query, project
+    selection = EventSelection(
+        project_id=project.id,
+        annotator_ids=annotator_ids,
+        start=start,
+        end=end,
+        guideline_version_id=version_id,
+    )
+    return selection, project
 
 
 def find_affected_work(session: Session, principal: Principal, criteria: Criteria) -> AffectedWork:
     """Every annotation the criteria select, with what it cost at the rates then in effect."""
     require(principal, "review.plan")
-    query, project = _affected_query(session, criteria)
-    ids = list(session.scalars(query.order_by(AnnotationEvent.id)))
-    events = pd.DataFrame(
-        session.execute(
-            select(
-                AnnotationEvent.id,
-                AnnotationEvent.annotator_id,
-                AnnotationEvent.submitted_at,
-                AnnotationEvent.active_seconds,
-                AnnotationEvent.skipped,
-                AnnotationEvent.rereview_request_id,
-            ).where(AnnotationEvent.id.in_(query.scalar_subquery()))
-        ).all(),
-        columns=[
-            "id",
-            "annotator_id",
-            "submitted_at",
-            "active_seconds",
-            "skipped",
-            "rereview_request_id",
-        ],
-    )
+    selection, project = _selection(session, criteria)
+    ids = list_selected_event_ids(session, selection=selection)
+    events = load_selected_event_frame(session, selection=selection)
     cost = 0
     if not events.empty:
-        rates = pd.DataFrame(
-            session.execute(
-                select(
-                    PayRate.annotator_id,
-                    PayRate.effective_from,
-                    PayRate.basis,
-                    PayRate.amount_minor,
-                    PayRate.currency,
-                ).where(PayRate.annotator_id.in_(events["annotator_id"].unique().tolist()))
-            ).all(),
-            columns=["annotator_id", "effective_from", "basis", "amount_minor", "currency"],
-        )
+        rates = load_pay_rate_frame(session, annotator_ids=events["annotator_id"].unique().tolist())
         if not rates.empty:
             # Without any pay rate the work cost nothing that annops knows of.
             events["submitted_at"] = pd.to_datetime(events["submitted_at"], utc=True)
@@ -325,7 +247,7 @@ def find_affected_work(session: Session, principal: Principal, criteria: Criteri
         already_requested=int(events["rereview_request_id"].notna().sum())
         if not events.empty
         else 0,
-        items=_export_rows(session, ids),
+        items=load_event_export_frame(session, event_ids=ids),
     )
 
 
@@ -346,7 +268,7 @@ def request_rereview(
     affected = find_affected_work(session, principal, criteria)
     if affected.n_events == 0:
         raise ValidationError("The criteria select no annotations.", field="criteria")
-    query, project = _affected_query(session, criteria)
+    selection, project = _selection(session, criteria)
     request = RereviewRequest(
         project_id=project.id,
         reason=reason.strip(),
@@ -358,12 +280,7 @@ def request_rereview(
     )
     session.add(request)
     session.flush()
-    session.execute(
-        update(AnnotationEvent)
-        .where(AnnotationEvent.id.in_(query.scalar_subquery()))
-        .values(rereview_request_id=request.id)
-        .execution_options(synchronize_session=False)
-    )
+    flag_for_rereview(session, selection=selection, request_id=request.id)
     audit.record(session, principal, "rereview.create", request)
     return request
 
@@ -376,38 +293,9 @@ def rereview_progress(session: Session, principal: Principal, *, project_slug: s
     """
     require(principal, "review.plan")
     project = _project(session, project_slug)
-    requests = session.scalars(
-        select(RereviewRequest)
-        .where(RereviewRequest.project_id == project.id)
-        .order_by(RereviewRequest.id.desc())
-    ).all()
     rows = []
-    for request in requests:
-        marked = AnnotationEvent.__table__.alias("marked")
-        later = AnnotationEvent.__table__.alias("later")
-        newer = (
-            select(later.c.label)
-            .where(
-                later.c.project_id == marked.c.project_id,
-                later.c.item_id == marked.c.item_id,
-                later.c.submitted_at > request.created_at,
-                later.c.skipped.is_(False),
-            )
-            .order_by(later.c.submitted_at.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        outcome = (
-            select(marked.c.label.label("old"), newer.label("new"))
-            .where(marked.c.rereview_request_id == request.id)
-            .subquery()
-        )
-        returned, corrected = session.execute(
-            select(
-                func.count(outcome.c.new),
-                func.count().filter(outcome.c.new.is_not(None), outcome.c.new != outcome.c.old),
-            )
-        ).one()
+    for request in list_rereview_requests(session, project_id=project.id):
+        returned, corrected = count_rereview_outcome(session, request=request)
         rows.append(
             {
                 "request": request.id,

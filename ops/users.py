@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import User, utcnow
+from db.queries import people
 from db.queries import users as queries
 from ops import audit
 from ops.auth import check_password, hash_password
@@ -86,7 +87,7 @@ def user_choices(session: Session, actor: Principal) -> UserChoices:
     require(actor, "user.manage")
     return UserChoices(
         roles=ROLES,
-        teams=[team.name for team in queries.list_teams(session)],
+        teams=[team.name for team in people.list_teams(session)],
         annotators=[
             AnnotatorChoice(
                 email=person.email or "", label=f"{person.display_name} <{person.email}>"
@@ -194,13 +195,13 @@ def change_access(
         )
     team_id = None
     if team_name:
-        team = queries.get_team_by_name(session, name=team_name)
+        team = people.get_team_by_name(session, name=team_name)
         if team is None:
             raise NotFound(f"No team named {team_name!r}.")
         team_id = team.id
     annotator_id = None
     if annotator_email:
-        annotator = queries.get_annotator_by_email(session, email=annotator_email.strip().lower())
+        annotator = people.get_annotator_by_email(session, email=annotator_email.strip().lower())
         if annotator is None:
             raise NotFound(f"No annotator with email {annotator_email!r}.")
         holder = queries.get_user_by_annotator(session, annotator_id=annotator.id)
@@ -256,11 +257,11 @@ def _keep_an_admin(session: Session, user: User, verb: str) -> None:
 
 def _facts(session: Session, user: User) -> dict[str, Any]:
     """What the audit keeps of a login: names rather than ids, never the password hash."""
-    team = None if user.team_id is None else queries.get_team(session, team_id=user.team_id)
+    team = None if user.team_id is None else people.get_team(session, team_id=user.team_id)
     annotator = (
         None
         if user.annotator_id is None
-        else queries.get_annotator(session, annotator_id=user.annotator_id)
+        else people.get_annotator(session, annotator_id=user.annotator_id)
     )
     return {
         "username": user.username,

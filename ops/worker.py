@@ -23,10 +23,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.pool import NullPool
 
-from db.engine import make_engine
-from db.jobs import SCHEDULER_JOBS
+from db.engine import make_engine, transaction
 from db.locks import LeaderLock, leader_lock_for
 from db.models import utcnow
+from db.queries.jobs import SCHEDULER_JOBS
 from ops import jobs
 from ops.database import session_factory
 from ops.settings import Settings, get_settings
@@ -174,7 +174,7 @@ class Worker:
 
     def _heartbeat(self, since: dt.datetime) -> None:
         try:
-            with session_factory(self.url)() as session, session.begin():
+            with transaction(session_factory(self.url)) as session:
                 jobs.record_heartbeat(
                     session,
                     worker=self.identity,

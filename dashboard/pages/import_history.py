@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.session import db_session, require_principal
-from ops.imports import history
+from ops.importers.uploads import history
 
 principal = require_principal()
 st.title("Import history")

@@ -7,7 +7,12 @@ import streamlit as st
 
 from dashboard.session import db_session, require_principal
 from ops.errors import AnnopsError
-from ops.imports import SOURCES, import_upload, list_project_slugs, summary_rows
+from ops.importers.uploads import (
+    SOURCE_DESCRIPTIONS,
+    import_upload,
+    list_project_slugs,
+    summary_rows,
+)
 
 principal = require_principal()
 st.title("Import annotation work")
@@ -19,7 +24,11 @@ with db_session() as session:
     slugs = list_project_slugs(session, principal)
 
 source = st.radio(
-    "Source", list(SOURCES), format_func=SOURCES.__getitem__, key="import_source", horizontal=True
+    "Source",
+    list(SOURCE_DESCRIPTIONS),
+    format_func=SOURCE_DESCRIPTIONS.__getitem__,
+    key="import_source",
+    horizontal=True,
 )
 upload = st.file_uploader("File", key="import_file")
 project = users = None

@@ -46,3 +46,19 @@ def list_audit_values(
     """The distinct values of one column of the log, sorted."""
     attribute = getattr(AuditEntry, column)
     return list(session.scalars(select(attribute).distinct().order_by(attribute)))
+
+
+def get_latest_audit(
+    session: Session, *, entity_type: str, entity_id: str, action: str
+) -> AuditEntry | None:
+    """The newest audit entry of ``action`` on one entity."""
+    return session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity_type == entity_type,
+            AuditEntry.entity_id == entity_id,
+            AuditEntry.action == action,
+        )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    ).first()

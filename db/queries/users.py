@@ -23,6 +23,14 @@ class UserListing:
     open_sessions: int
 
 
+def count_users(session: Session, *, locked_at: dt.datetime | None = None) -> int:
+    """User accounts; with ``locked_at``, only those locked at that moment."""
+    query = select(func.count(User.id))
+    if locked_at is not None:
+        query = query.where(User.locked_until > locked_at)
+    return int(session.scalar(query) or 0)
+
+
 def get_user_by_id(session: Session, *, user_id: int) -> User | None:
     """The user with ``user_id``, or None."""
     return session.get(User, user_id)
@@ -128,31 +136,6 @@ def list_active_admin_ids(session: Session, *, lock: bool = False) -> list[int]:
     if lock:
         query = query.with_for_update()
     return list(session.scalars(query.order_by(User.id)))
-
-
-def get_team_by_name(session: Session, *, name: str) -> Team | None:
-    """The team named ``name``, or None."""
-    return session.scalars(select(Team).where(Team.name == name)).one_or_none()
-
-
-def get_team(session: Session, *, team_id: int) -> Team | None:
-    """The team with ``team_id``, or None."""
-    return session.get(Team, team_id)
-
-
-def list_teams(session: Session) -> list[Team]:
-    """Teams by name."""
-    return list(session.scalars(select(Team).order_by(Team.name)))
-
-
-def get_annotator_by_email(session: Session, *, email: str) -> Annotator | None:
-    """The annotator with ``email`` (stored lower-case), or None."""
-    return session.scalars(select(Annotator).where(Annotator.email == email)).one_or_none()
-
-
-def get_annotator(session: Session, *, annotator_id: int) -> Annotator | None:
-    """The annotator with ``annotator_id``, or None."""
-    return session.get(Annotator, annotator_id)
 
 
 def list_linkable_annotators(session: Session) -> list[Annotator]:

@@ -12,10 +12,13 @@ from ops.alerts.triage import (
     alert_export_record,
     change_status,
     get_alert,
-    give_feedback,
+    give_feedback_on_alert,
     list_alerts,
     propose_reassignment,
 )
+
+# Kept for callers outside ops/ until they use the name that says what it does.
+give_feedback = give_feedback_on_alert
 
 __all__ = [
     "ALERT_EXPORT_FIELDS",
@@ -32,6 +35,7 @@ __all__ = [
     "evaluate_alerts",
     "get_alert",
     "give_feedback",
+    "give_feedback_on_alert",
     "list_alerts",
     "propose_reassignment",
 ]

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from db import queries
-from db.models import Alert, AlertAction, JobState, utcnow
+from db.models import Alert, AlertAction, utcnow
+from db.queries.alerts import ACTIVE_STATUSES, get_alert_for_window
+from db.queries.events import load_repeat_consistency_frame
+from db.queries.jobs import get_job_state, save_job_state
+from db.queries.projects import list_projects
+from db.queries.rollups import load_rollup_window_frame, sum_rollups
+from db.queries.staffing import list_assignment_compliance
 from ops.alerts.rules import (
     AlertSettings,
     Finding,
@@ -26,7 +30,6 @@ STATE_JOB = "alerts"
 # On the first run, look this far back so history that is already there is judged too.
 BACKFILL_WINDOWS = 8
 STEP_DAYS = 7
-ACTIVE_STATUSES = ("open", "acknowledged")
 
 
 def _window_ends(last_end: dt.date | None, today: dt.date) -> list[dt.date]:
@@ -53,7 +56,7 @@ def project_contexts(session: Session) -> dict[int, ProjectContext]:
             quality_target=project.quality_target,
             settings=AlertSettings.for_project(project.alert_settings),
         )
-        for project in queries.list_projects(session)
+        for project in list_projects(session)
         if project.status == "active"
     }
 
@@ -66,11 +69,9 @@ def evaluate_alerts(session: Session, *, now: dt.datetime | None = None) -> int:
     """
     now = now or utcnow()
     today = now.date()
-    state = session.get(JobState, STATE_JOB)
+    state = get_job_state(session, job=STATE_JOB)
     last_end = (
-        dt.date.fromisoformat(state.state["last_window_end"])
-        if state and state.state.get("last_window_end")
-        else None
+        dt.date.fromisoformat(state["last_window_end"]) if state.get("last_window_end") else None
     )
     contexts = project_contexts(session)
     raised = 0
@@ -82,11 +83,7 @@ def evaluate_alerts(session: Session, *, now: dt.datetime | None = None) -> int:
         window_days = {c.settings.window_days for c in contexts.values()} or {14}
         start = end - dt.timedelta(days=max(window_days) - 1)
         raised += store_findings(session, findings, start, end, now)
-    if state is None:
-        session.add(JobState(job=STATE_JOB, state={"last_window_end": today.isoformat()}))
-    else:
-        state.state = {**state.state, "last_window_end": today.isoformat()}
-        state.updated_at = now
+    save_job_state(session, job=STATE_JOB, values={"last_window_end": today.isoformat()}, at=now)
     return raised
 
 
@@ -102,10 +99,8 @@ def evaluate_window(
     for (window_days, baseline_days), group in by_size.items():
         start = end - dt.timedelta(days=window_days - 1)
         project_ids = list(group)
-        window = queries.load_rollup_window_frame(
-            session, since=start, until=end, project_ids=project_ids
-        )
-        baseline = queries.load_rollup_window_frame(
+        window = load_rollup_window_frame(session, since=start, until=end, project_ids=project_ids)
+        baseline = load_rollup_window_frame(
             session,
             since=start - dt.timedelta(days=baseline_days),
             until=start - dt.timedelta(days=1),
@@ -116,7 +111,7 @@ def evaluate_window(
         linked = {id(child) for finding in systematic for child in finding.children}
         findings += systematic
         findings += [finding for finding in individual if id(finding) not in linked]
-        consistency = queries.load_repeat_consistency_frame(
+        consistency = load_repeat_consistency_frame(
             session,
             start=dt.datetime.combine(start, dt.time(), tzinfo=dt.UTC),
             end=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC),
@@ -132,14 +127,14 @@ def evaluate_projects(
 ) -> list[Finding]:
     """Budget burn and deadline risk, from totals up to today."""
     findings: list[Finding] = []
-    for project in queries.list_projects(session):
+    for project in list_projects(session):
         context = contexts.get(project.id)
         if context is None:
             continue
         settings = context.settings
-        total = queries.sum_rollups(session, since=dt.date.min, until=today, project_id=project.id)
+        total = sum_rollups(session, since=dt.date.min, until=today, project_id=project.id)
         recent_since = today - dt.timedelta(days=settings.deadline_throughput_days)
-        recent = queries.sum_rollups(
+        recent = sum_rollups(
             session, since=recent_since, until=today - dt.timedelta(days=1), project_id=project.id
         )
         progress = ProjectProgress(
@@ -168,7 +163,7 @@ def evaluate_assignments(
 ) -> list[Finding]:
     """Active assignments whose person has expired training or no passed qualification."""
     findings: list[Finding] = []
-    for row in queries.list_assignment_compliance(session, now=now):
+    for row in list_assignment_compliance(session, now=now):
         if row["project_id"] not in contexts:
             continue
         if row["expired_trainings"]:
@@ -215,19 +210,9 @@ def store_findings(
         }
         # One alert per problem: an open one for the same rule and subject takes the new
         # numbers; a closed one still blocks the windows it covered.
-        existing = session.scalars(
-            select(Alert)
-            .where(
-                Alert.rule == finding.rule,
-                Alert.subject_key == finding.subject_key,
-                or_(
-                    Alert.status.in_(ACTIVE_STATUSES),
-                    and_(Alert.window_end >= start, Alert.window_start <= end),
-                ),
-            )
-            .order_by(Alert.window_end.desc())
-            .limit(1)
-        ).first()
+        existing = get_alert_for_window(
+            session, rule=finding.rule, subject_key=finding.subject_key, start=start, end=end
+        )
         if existing is not None:
             alert = existing
             if existing.status in ACTIVE_STATUSES and end > existing.window_end:
@@ -266,11 +251,3 @@ def store_findings(
         if finding.children:
             raised += store_findings(session, finding.children, start, end, now, parent=alert)
     return raised
-
-
-def count_active_alerts(session: Session, *, rule: str | None = None) -> int:
-    """Open or acknowledged alerts, optionally of one rule."""
-    query = select(func.count(Alert.id)).where(Alert.status.in_(ACTIVE_STATUSES))
-    if rule is not None:
-        query = query.where(Alert.rule == rule)
-    return int(session.scalar(query) or 0)

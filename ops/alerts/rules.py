@@ -392,29 +392,22 @@ def find_escalation_findings(
                 "project_rate": _round(project_rate),
             }
             if rate <= settings.escalation_low_ratio * project_rate:
-                test = binomtest(escalations, annotations, project_rate, alternative="less")
-                if test.pvalue < settings.escalation_p_value:
-                    findings.append(
-                        Finding(
-                            "escalation_low",
-                            context.project_id,
-                            int(row["annotator_id"]),
-                            "info",
-                            evidence | {"p_value": float(f"{test.pvalue:.3g}")},
-                        )
-                    )
+                rule, alternative, severity = "escalation_low", "less", "info"
             elif rate >= settings.escalation_high_ratio * project_rate:
-                test = binomtest(escalations, annotations, project_rate, alternative="greater")
-                if test.pvalue < settings.escalation_p_value:
-                    findings.append(
-                        Finding(
-                            "escalation_high",
-                            context.project_id,
-                            int(row["annotator_id"]),
-                            "warning",
-                            evidence | {"p_value": float(f"{test.pvalue:.3g}")},
-                        )
+                rule, alternative, severity = "escalation_high", "greater", "warning"
+            else:
+                continue
+            test = binomtest(escalations, annotations, project_rate, alternative=alternative)
+            if test.pvalue < settings.escalation_p_value:
+                findings.append(
+                    Finding(
+                        rule,
+                        context.project_id,
+                        int(row["annotator_id"]),
+                        severity,
+                        evidence | {"p_value": float(f"{test.pvalue:.3g}")},
                     )
+                )
     return findings
 
 

@@ -7,22 +7,26 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import (
     SEVERITIES,
     Alert,
     AlertAction,
-    Annotator,
     FeedbackNote,
     Project,
     ReassignmentDecision,
     utcnow,
 )
+from db.queries import alerts as alert_queries
+from db.queries.people import list_annotators_by_id
+from db.queries.projects import get_project
+from db.queries.rollups import load_rollup_daily_frame
 from ops import audit
 from ops.errors import NotFound, ValidationError
+from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.permissions import Principal, require
+from ops.workforce.common import lead_team
 
 # status -> statuses it may move to
 TRANSITIONS = {
@@ -139,49 +143,30 @@ def alert_export_record(row: AlertRow) -> dict[str, Any]:
     }
 
 
-def _scoped(query: Any, principal: Principal) -> Any:
-    """Limit alerts to what the principal may see: a lead sees only their team's people."""
-    if principal.role == "lead":
-        if principal.team_id is None:
-            return query.where(Alert.id.is_(None))
-        return query.join(Annotator, Annotator.id == Alert.annotator_id).where(
-            Annotator.team_id == principal.team_id
-        )
-    return query
-
-
 def list_alerts(
     session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
 ) -> list[AlertRow]:
     """Alerts newest first, with subject names, for pages, CLI and exports."""
     require(principal, "alerts.view")
-    query = (
-        select(Alert, Project.slug)
-        .outerjoin(Project, Project.id == Alert.project_id)
-        .order_by(Alert.window_end.desc(), Alert.id.desc())
+    if alert_filter.status and alert_filter.status not in TRANSITIONS:
+        raise ValidationError(
+            f"Unknown status {alert_filter.status!r}; use one of {', '.join(TRANSITIONS)}.",
+            field="status",
+        )
+    if alert_filter.severity and alert_filter.severity not in SEVERITIES:
+        raise ValidationError(
+            f"Unknown severity {alert_filter.severity!r}; use one of {', '.join(SEVERITIES)}.",
+            field="severity",
+        )
+    rows = alert_queries.list_alerts(
+        session,
+        team_id=lead_team(principal),
+        project_slug=alert_filter.project_slug,
+        status=alert_filter.status,
+        rule=alert_filter.rule,
+        severity=alert_filter.severity,
+        include_children=alert_filter.include_children,
     )
-    query = _scoped(query, principal)
-    if alert_filter.project_slug:
-        query = query.where(Project.slug == alert_filter.project_slug)
-    if alert_filter.status:
-        if alert_filter.status not in TRANSITIONS:
-            raise ValidationError(
-                f"Unknown status {alert_filter.status!r}; use one of {', '.join(TRANSITIONS)}.",
-                field="status",
-            )
-        query = query.where(Alert.status == alert_filter.status)
-    if alert_filter.rule:
-        query = query.where(Alert.rule == alert_filter.rule)
-    if alert_filter.severity:
-        if alert_filter.severity not in SEVERITIES:
-            raise ValidationError(
-                f"Unknown severity {alert_filter.severity!r}; use one of {', '.join(SEVERITIES)}.",
-                field="severity",
-            )
-        query = query.where(Alert.severity == alert_filter.severity)
-    if not alert_filter.include_children:
-        query = query.where(Alert.parent_alert_id.is_(None))
-    rows = session.execute(query).all()
     names = _annotator_names(session, [alert.annotator_id for alert, _slug in rows])
     return [_as_row(alert, slug, names) for alert, slug in rows]
 
@@ -191,12 +176,8 @@ def _annotator_names(session: Session, ids: list[int | None]) -> dict[int, tuple
     if not wanted:
         return {}
     return {
-        row.id: (row.display_name, row.email)
-        for row in session.execute(
-            select(Annotator.id, Annotator.display_name, Annotator.email).where(
-                Annotator.id.in_(wanted)
-            )
-        )
+        person.id: (person.display_name, person.email)
+        for person in list_annotators_by_id(session, annotator_ids=wanted)
     }
 
 
@@ -229,7 +210,8 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDet
     """One alert with its history and linked alerts, if the principal may see it."""
     require(principal, "alerts.view")
     alert = _load(session, principal, alert_id)
-    slug = session.scalar(select(Project.slug).where(Project.id == alert.project_id))
+    project = session.get(Project, alert.project_id) if alert.project_id else None
+    slug = project.slug if project is not None else None
     names = _annotator_names(session, [alert.annotator_id])
     history = tuple(
         AlertHistoryEntry(
@@ -240,11 +222,9 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDet
             actor=action.actor,
             at=action.at,
         )
-        for action in session.scalars(
-            select(AlertAction).where(AlertAction.alert_id == alert.id).order_by(AlertAction.id)
-        )
+        for action in alert_queries.list_alert_actions(session, alert_id=alert.id)
     )
-    children = session.scalars(select(Alert).where(Alert.parent_alert_id == alert.id)).all()
+    children = alert_queries.list_child_alerts(session, alert_id=alert.id)
     child_names = _annotator_names(session, [child.annotator_id for child in children])
     return AlertDetail(
         alert=_as_row(alert, slug, names),
@@ -254,9 +234,7 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDet
 
 
 def _load(session: Session, principal: Principal, alert_id: int) -> Alert:
-    alert: Alert | None = session.scalars(
-        _scoped(select(Alert), principal).where(Alert.id == alert_id)
-    ).first()
+    alert = alert_queries.get_alert(session, alert_id=alert_id, team_id=lead_team(principal))
     if alert is None:
         raise NotFound(f"No alert {alert_id} that you may see.")
     return alert
@@ -324,7 +302,7 @@ def _record(
     )
 
 
-def give_feedback(
+def give_feedback_on_alert(
     session: Session,
     principal: Principal,
     alert_id: int,
@@ -334,12 +312,12 @@ def give_feedback(
     follow_up_on: dt.date | None = None,
 ) -> FeedbackNote:
     """Feedback to the alert's annotator through the coaching service, the alert attached."""
-    from ops.workforce.feedback import give_feedback as record_feedback
+    from ops.workforce.feedback import give_feedback
 
     alert = _load(session, principal, alert_id)
     if alert.annotator_id is None:
         raise ValidationError("This alert is about a project, not a person.", field="alert")
-    note = record_feedback(
+    note = give_feedback(
         session,
         principal,
         alert.annotator_id,
@@ -372,9 +350,10 @@ def propose_reassignment(
         raise ValidationError("This alert is about a project, not a person.", field="alert")
     to_project_id = None
     if to_project_slug:
-        to_project_id = session.scalar(select(Project.id).where(Project.slug == to_project_slug))
-        if to_project_id is None:
+        to_project = get_project(session, slug=to_project_slug)
+        if to_project is None:
             raise NotFound(f"No project {to_project_slug!r}.")
+        to_project_id = to_project.id
     decision = record_reassignment(
         session,
         principal,
@@ -401,9 +380,6 @@ def alert_metric_series(session: Session, principal: Principal, alert_id: int) -
     project's for a systematic issue); budget: cumulative spend against budget;
     deadline: cumulative annotations against the volume target.
     """
-    from db.queries import load_rollup_daily_frame
-    from ops.metrics.accuracy import compute_gold_accuracy_table
-
     alert = _load(session, principal, alert_id)
     project = session.get(Project, alert.project_id) if alert.project_id else None
     cumulative = alert.rule in ("budget_burn", "deadline_risk") and project is not None

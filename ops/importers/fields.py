@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ops.identities import EMAIL_PATTERN, IDENTITY_KEY_PATTERN
 from ops.importers.problems import Reject, quote
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -237,16 +237,12 @@ def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-_PLATFORM_KEY = re.compile(r"^[a-z][a-z0-9_.-]{0,39}:.+$")
-_EMAIL = re.compile(r"^[^@\s:]+@[^@\s]+\.[^@\s]+$")
-
-
 def person_key(value: str) -> str | None:
     """``platform:id`` or an e-mail as an identity key (e-mail lower-cased); None if neither."""
     text = value.strip()
-    if _EMAIL.match(text):
+    if EMAIL_PATTERN.match(text):
         return "email:" + text.lower()
-    if _PLATFORM_KEY.match(text):
+    if IDENTITY_KEY_PATTERN.match(text):
         return text
     return None
 

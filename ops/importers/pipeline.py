@@ -18,12 +18,28 @@ from typing import Any, BinaryIO
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import imports as import_queries
-from db import queries, staging
+from db.engine import transaction
 from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, GoldItem, ImportBatch, utcnow
+from db.queries.guidelines import list_guideline_versions
+from db.queries.imports import (
+    STAGED_SCHEMA,
+    apply_known_gold,
+    count_staged_by_annotator,
+    count_staged_gold,
+    delete_gold_reference_events,
+    drop_staged,
+    find_repeated_keys,
+    list_gold_items,
+    list_gold_reference_ids,
+    lock_imports,
+    merge,
+    stage,
+    staging_table,
+)
+from db.queries.people import list_annotators_by_email, list_annotators_by_id, list_identity_matches
+from db.queries.projects import get_project, list_projects_by_slug
 from ops import audit
 from ops.importers.chunks import GoldReference, Person, RawChunk
 from ops.importers.events import EventsReader
@@ -173,7 +189,7 @@ class IdentityResolver:
             platform, external_id = split_key(key)
             by_platform.setdefault(platform, []).append(external_id)
         for platform, external_ids in by_platform.items():
-            found = import_queries.list_identity_matches(
+            found = list_identity_matches(
                 self.session, platform=platform, external_ids=external_ids
             )
             for external_id, annotator_id in found.items():
@@ -182,7 +198,7 @@ class IdentityResolver:
                 self.matched.add(key)
         unknown = [key for key in keys if key not in self.ids]
         emails = {key: self._email(key, people) for key in unknown}
-        by_email = import_queries.list_annotators_by_email(
+        by_email = list_annotators_by_email(
             self.session, emails=[email for email in emails.values() if email]
         )
         new_people: list[tuple[str, Annotator]] = []
@@ -276,7 +292,7 @@ def run_import(
     project_id, version_id = _check_project(session, request)
     users = load_users(request.users_path) if request.users_path is not None else {}
     sha256 = file_sha256(request.path)
-    staging.lock_imports(session)
+    lock_imports(session)
     total = max(request.path.stat().st_size, 1)
     context = _Context(
         request=request,
@@ -301,10 +317,10 @@ def run_import(
         session.flush()
         with request.path.open("rb") as stream, context.rejects:
             reader = _reader(stream, request, users)
-            with staging.staging_table(session):
+            with staging_table(session):
                 if project_id is not None:
                     context.references = pa.array(
-                        import_queries.list_gold_reference_ids(session, project_id=project_id),
+                        list_gold_reference_ids(session, project_id=project_id),
                         pa.string(),
                     )
                 for chunk in reader.chunks():
@@ -349,7 +365,7 @@ def _check_project(session: Session, request: ImportRequest) -> tuple[int | None
         return None, None
     if not request.project:
         raise ImportFailed(request.name, "a Label Studio import needs --project SLUG")
-    project = queries.get_project(session, slug=request.project)
+    project = get_project(session, slug=request.project)
     if project is None:
         raise ImportFailed(
             request.name,
@@ -359,7 +375,7 @@ def _check_project(session: Session, request: ImportRequest) -> tuple[int | None
         )
     if request.guideline_version is None:
         return project.id, None
-    for version in import_queries.list_guideline_versions(session, project_id=project.id):
+    for version in list_guideline_versions(session, project_id=project.id):
         if version.version == request.guideline_version:
             return project.id, version.id
     raise ImportFailed(
@@ -385,7 +401,7 @@ def _stage_chunk(session: Session, context: _Context, chunk: RawChunk) -> None:
     context.rows += len(chunk) + len(chunk.rejects)
     rows, rejects = _check_chunk(session, context, chunk)
     context.rejects.write(rejects)
-    staging.stage(session, rows)
+    stage(session, rows=rows)
 
 
 def _row(reject: Reject) -> int:
@@ -407,7 +423,7 @@ def _check_chunk(
     if size == 0:
         if chunk.rejects and not context.request.skip_invalid:
             raise ImportFailed.from_reject(context.request.name, min(chunk.rejects, key=_row))
-        return staging.STAGED_SCHEMA.empty_table(), list(chunk.rejects)
+        return STAGED_SCHEMA.empty_table(), list(chunk.rejects)
     row_numbers = pa.array(chunk.rows, pa.int64())
     problems = Problems(rows=row_numbers)
     now = context.now
@@ -487,7 +503,7 @@ def _check_chunk(
             "rereview_request_id": pa.nulls(kept, pa.int32()),
             "replaces": pa.array([False] * kept, pa.bool_()),
         },
-        schema=staging.STAGED_SCHEMA,
+        schema=STAGED_SCHEMA,
     )
     return table, rejects
 
@@ -506,7 +522,7 @@ def _project_ids(
         if slug and "\x00" not in slug and slug not in context.projects
     ]
     if unseen:
-        found = import_queries.list_projects_by_slug(session, slugs=unseen)
+        found = list_projects_by_slug(session, slugs=unseen)
         for slug in unseen:
             context.projects[slug] = found.get(slug)
     known = {slug: project_id for slug, project_id in context.projects.items() if project_id}
@@ -588,7 +604,7 @@ def _versions_of(
     session: Session, context: _Context, project_id: int
 ) -> tuple[np.ndarray, list[int], dict[str, int]]:
     if project_id not in context.versions:
-        versions = import_queries.list_guideline_versions(session, project_id=project_id)
+        versions = list_guideline_versions(session, project_id=project_id)
         effective = np.array(
             [int(version.effective_from.timestamp() * 1_000_000) for version in versions],
             dtype=np.int64,
@@ -602,9 +618,7 @@ def _versions_of(
 
 
 def _reject_repeated(session: Session, context: _Context) -> int:
-    repeated = staging.find_repeated_keys(
-        session, limit=None if context.request.skip_invalid else 1
-    )
+    repeated = find_repeated_keys(session, limit=None if context.request.skip_invalid else 1)
     if not repeated:
         return 0
     rejects = [
@@ -619,7 +633,7 @@ def _reject_repeated(session: Session, context: _Context) -> int:
     if not context.request.skip_invalid:
         raise ImportFailed.from_reject(context.request.name, rejects[0])
     context.rejects.write(rejects)
-    staging.drop_staged(session, seqs=[key.seq for key in repeated])
+    drop_staged(session, seqs=[key.seq for key in repeated])
     return len(repeated)
 
 
@@ -627,9 +641,7 @@ def _store_gold(session: Session, context: _Context, batch: ImportBatch) -> dict
     """Add or update golden items found in the file; the newest reference wins."""
     if not context.gold or context.project_id is None:
         return {"new": 0, "changed": 0}
-    existing = import_queries.list_gold_items(
-        session, project_id=context.project_id, item_ids=list(context.gold)
-    )
+    existing = list_gold_items(session, project_id=context.project_id, item_ids=list(context.gold))
     new = changed = 0
     for item_id, reference in context.gold.items():
         updated_at = _parse_time(reference.source_updated_at)
@@ -686,13 +698,11 @@ def _finish(
     removed_references = 0
     if request.source == "labelstudio":
         gold_stored = _store_gold(session, context, batch)
-        staging.apply_known_gold(session)
-        removed_references = staging.delete_gold_reference_events(session, import_batch_id=batch.id)
-    per_annotator = staging.count_staged_by_annotator(session)
-    gold_rows, gold_items = staging.count_staged_gold(session)
-    counts = staging.merge(
-        session, import_batch_id=batch.id, replace_newer=request.source == "labelstudio"
-    )
+        apply_known_gold(session)
+        removed_references = delete_gold_reference_events(session, import_batch_id=batch.id)
+    per_annotator = count_staged_by_annotator(session)
+    gold_rows, gold_items = count_staged_gold(session)
+    counts = merge(session, import_batch_id=batch.id, replace_newer=request.source == "labelstudio")
     resolver = context.resolver
     names = _display_names(session, per_annotator)
     gold_references = context.counts.get("gold_references", 0)
@@ -750,7 +760,7 @@ def _finish(
 def _display_names(session: Session, per_annotator: dict[int, int]) -> dict[int, str]:
     if not per_annotator:
         return {}
-    annotators = session.scalars(select(Annotator).where(Annotator.id.in_(list(per_annotator))))
+    annotators = list_annotators_by_id(session, annotator_ids=list(per_annotator))
     return {
         annotator.id: annotator.display_name + ("" if annotator.is_linked else " (unlinked)")
         for annotator in annotators
@@ -793,7 +803,7 @@ def record_failure(
         sha256 = file_sha256(request.path)
     except OSError:
         sha256 = ""
-    project = queries.get_project(session, slug=request.project) if request.project else None
+    project = get_project(session, slug=request.project) if request.project else None
     batch = ImportBatch(
         source=request.source[:40],
         file_name=request.name[:500],
@@ -819,10 +829,10 @@ def import_file(
 ) -> ImportResult:
     """Import in a transaction of its own; a failure is rolled back and then recorded."""
     try:
-        with factory() as session, session.begin():
+        with transaction(factory) as session:
             return run_import(session, principal, request, progress=progress)
     except ImportFailed as error:
-        with factory() as session, session.begin():
+        with transaction(factory) as session:
             record_failure(session, principal, request, error)
         raise
 

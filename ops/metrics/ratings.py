@@ -82,7 +82,7 @@ def count_labels_per_item(frame: pd.DataFrame) -> pd.DataFrame:
 def collect_gold_labels(frame: pd.DataFrame) -> pd.Series:
     """One row per golden item: its gold label; items whose rows disagree on gold raise."""
     if "gold" not in frame.columns:
-        return pd.Series([], index=pd.Index([], name="item_id"), dtype=object, name="gold")
+        return _no_gold()
     golden = frame.loc[_has_gold(frame["gold"]), ["item_id", "gold"]]
     conflicting = golden.groupby("item_id", sort=False)["gold"].nunique()
     conflicting = conflicting[conflicting > 1]
@@ -96,6 +96,21 @@ def collect_gold_labels(frame: pd.DataFrame) -> pd.Series:
     gold = golden.drop_duplicates("item_id").set_index("item_id")["gold"]
     gold.name = "gold"
     return gold
+
+
+def collect_latest_gold_labels(frame: pd.DataFrame) -> pd.Series:
+    """One row per golden item: the gold label of its last golden row, for ratings whose
+    gold was corrected over time (rows in the order the ratings were made)."""
+    if "gold" not in frame.columns:
+        return _no_gold()
+    golden = frame.loc[_has_gold(frame["gold"]), ["item_id", "gold"]]
+    gold = golden.drop_duplicates("item_id", keep="last").set_index("item_id")["gold"]
+    gold.name = "gold"
+    return gold
+
+
+def _no_gold() -> pd.Series:
+    return pd.Series([], index=pd.Index([], name="item_id"), dtype=object, name="gold")
 
 
 def select_gold_rows(frame: pd.DataFrame) -> pd.DataFrame:

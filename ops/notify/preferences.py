@@ -12,11 +12,12 @@ from db.queries import notifications as nq
 from ops import audit
 from ops.alerts.rules import RULE_TITLES
 from ops.errors import ValidationError
+from ops.identities import EMAIL_PATTERN
 from ops.notify import channels
 from ops.notify.digests import section_titles
 from ops.permissions import Principal, require
 from ops.settings import get_settings
-from ops.workforce.common import EMAIL_PATTERN, check_version, flush_or_conflict
+from ops.workforce.common import check_version, flush_or_conflict
 
 MAX_ADDRESS_LENGTH = 320
 

@@ -15,7 +15,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import (
     Annotator,
     CalibrationItem,
@@ -25,11 +24,23 @@ from db.models import (
     GuidelineVersion,
     utcnow,
 )
+from db.queries.audit import get_latest_audit
+from db.queries.calibration import (
+    list_calibration_items,
+    list_calibration_labels,
+    list_calibration_results,
+    list_calibration_sessions,
+    load_calibration_label_frame,
+    load_calibration_labels_of,
+    load_calibration_result_frame,
+)
+from db.queries.people import list_annotators_by_id, list_identities
+from db.queries.projects import list_project_slugs_by_id
 from ops import audit
 from ops.agreement_report import read_agreement_csv
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
-from ops.metrics.calibration import compute_reference_agreement, rank_calibration_items
+from ops.metrics.calibration_agreement import compute_reference_agreement, rank_calibration_items
 from ops.permissions import Principal, require
 from ops.workforce.common import (
     changed_message,
@@ -97,8 +108,8 @@ def list_sessions(
 ) -> pd.DataFrame:
     """Calibration sessions, newest first, with the group's agreement."""
     require(principal, "calibration.view")
-    sessions = wq.list_calibration_sessions(session, project_id=project_id)
-    labels = wq.load_calibration_labels_of(
+    sessions = list_calibration_sessions(session, project_id=project_id)
+    labels = load_calibration_labels_of(
         session, session_ids=[item.id for item, _slug, _count in sessions]
     )
     rows = []
@@ -270,7 +281,7 @@ def _resolve_participants(
         person.id: person
         for person in scoped_annotators(session, actor, PoolFilter(), today=utcnow().date())
     }
-    identities = wq.list_identities(session, annotator_ids=list(people))
+    identities = list_identities(session, annotator_ids=list(people))
     found: dict[str, Annotator] = {}
     unknown: list[str] = []
     for key in keys:
@@ -317,7 +328,7 @@ def participant_labels(
     load_annotator(session, principal, annotator_id)
     return {
         label.item_id: label.label
-        for label in wq.list_calibration_labels(
+        for label in list_calibration_labels(
             session, session_id=session_id, annotator_id=annotator_id
         )
     }
@@ -341,12 +352,12 @@ def record_labels(
     annotator = load_annotator(session, actor, annotator_id)
     current = {
         row.item_id: row
-        for row in wq.list_calibration_labels(
+        for row in list_calibration_labels(
             session, session_id=calibration.id, annotator_id=annotator.id
         )
     }
     if {item: row.label for item, row in current.items()} != dict(expected_labels):
-        last = wq.get_latest_audit(
+        last = get_latest_audit(
             session,
             entity_type="calibration_labels",
             entity_id=f"{calibration.id}:{annotator.id}",
@@ -359,7 +370,7 @@ def record_labels(
                 last.at if last else None,
             )
         )
-    items = {item.item_id for item in wq.list_calibration_items(session, session_id=calibration.id)}
+    items = {item.item_id for item in list_calibration_items(session, session_id=calibration.id)}
     unknown = sorted(set(labels) - items)
     if unknown:
         raise ValidationError(
@@ -392,7 +403,7 @@ def record_labels(
     session.flush()
     after = {
         row.item_id: row.label
-        for row in wq.list_calibration_labels(
+        for row in list_calibration_labels(
             session, session_id=calibration.id, annotator_id=annotator.id
         )
     }
@@ -412,17 +423,17 @@ def record_labels(
 
 def _recompute(session: Session, calibration: CalibrationSession) -> None:
     """Per-person agreement with the reference, and the group's alpha and kappa."""
-    labels = wq.load_calibration_label_frame(session, session_id=calibration.id)
+    labels = load_calibration_label_frame(session, session_id=calibration.id)
     reference = pd.Series(
         {
             item.item_id: item.reference_label
-            for item in wq.list_calibration_items(session, session_id=calibration.id)
+            for item in list_calibration_items(session, session_id=calibration.id)
         },
         dtype=object,
     )
     existing = {
         result.annotator_id: result
-        for result in wq.list_calibration_results(session, session_id=calibration.id)
+        for result in list_calibration_results(session, session_id=calibration.id)
     }
     scores = (
         compute_reference_agreement(labels, reference)
@@ -507,13 +518,13 @@ def archive_session(
 def session_detail(session: Session, principal: Principal, session_id: int) -> CalibrationDetail:
     """Items, results in scope, group agreement and the items to discuss."""
     calibration = _load(session, principal, session_id, "calibration.view")
-    items = wq.list_calibration_items(session, session_id=calibration.id)
+    items = list_calibration_items(session, session_id=calibration.id)
     reference = pd.Series({item.item_id: item.reference_label for item in items}, dtype=object)
-    labels = wq.load_calibration_label_frame(session, session_id=calibration.id)
-    results = wq.list_calibration_results(session, session_id=calibration.id)
+    labels = load_calibration_label_frame(session, session_id=calibration.id)
+    results = list_calibration_results(session, session_id=calibration.id)
     people = {
         person.id: person
-        for person in wq.list_annotators_by_id(
+        for person in list_annotators_by_id(
             session, annotator_ids=[result.annotator_id for result in results]
         )
     }
@@ -562,7 +573,7 @@ def session_detail(session: Session, principal: Principal, session_id: int) -> C
         if calibration.guideline_version_id
         else None
     )
-    project = wq.project_slugs(session, project_ids=[calibration.project_id or -1])
+    project = list_project_slugs_by_id(session, project_ids=[calibration.project_id or -1])
     return CalibrationDetail(
         id=calibration.id,
         name=calibration.name,
@@ -592,7 +603,7 @@ def session_detail(session: Session, principal: Principal, session_id: int) -> C
 def calibration_history(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
     """A person's calibration results, oldest first, for the trend."""
     load_annotator(session, principal, annotator_id)
-    frame = wq.load_calibration_result_frame(session, annotator_ids=[annotator_id])
+    frame = load_calibration_result_frame(session, annotator_ids=[annotator_id])
     frame = frame.sort_values(["held_at", "session_id"]).reset_index(drop=True)
     return pd.DataFrame(
         {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -12,8 +11,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from db.models import Annotator, Project
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.permissions import Principal, require
-
-EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class VersionedRow(Protocol):

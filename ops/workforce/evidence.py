@@ -11,7 +11,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
+from db.queries.alerts import count_open_alerts_of
+from db.queries.calibration import load_calibration_result_frame
+from db.queries.people import load_tier_since
+from db.queries.rollups import load_rollup_totals_frame
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.workforce.training import TrainingState, training_states
 
@@ -84,7 +87,7 @@ def measure_people(
     ids = list(annotator_ids)
     until = now.date()
     since = until - dt.timedelta(days=window_days - 1)
-    totals = wq.load_rollup_totals_frame(
+    totals = load_rollup_totals_frame(
         session, since=since, until=until, annotator_ids=ids, project_id=project_id
     )
     totals = totals.set_index("annotator_id").reindex(ids, fill_value=0)
@@ -92,10 +95,10 @@ def measure_people(
         totals, correct_column="gold_correct", answered_column="gold_answered"
     )
     by_person: dict[Any, dict[Any, Any]] = totals.to_dict("index")
-    calibration = wq.load_calibration_result_frame(session, annotator_ids=ids)
+    calibration = load_calibration_result_frame(session, annotator_ids=ids)
     states = training_states(session, ids, now)
-    alerts = wq.count_open_alerts_of(session, annotator_ids=ids)
-    tier_since = wq.load_tier_since(session, annotator_ids=ids)
+    alerts = count_open_alerts_of(session, annotator_ids=ids)
+    tier_since = load_tier_since(session, annotator_ids=ids)
     result: dict[int, PersonMetrics] = {}
     for annotator_id in ids:
         row = by_person[annotator_id]

@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import FEEDBACK_CATEGORIES, AnnotationEvent, FeedbackNote, utcnow
+from db.queries.events import list_events_by_id, list_wrong_gold_events
+from db.queries.feedback import list_feedback_notes
 from ops import audit
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.permissions import Principal, require
@@ -46,7 +47,7 @@ def list_wrong_gold(
     require(principal, "coaching.view")
     load_annotator(session, principal, annotator_id)
     now = now or utcnow()
-    events = wq.list_wrong_gold_events(
+    events = list_wrong_gold_events(
         session,
         annotator_id=annotator_id,
         since=now - dt.timedelta(days=days),
@@ -90,7 +91,7 @@ def give_feedback(
             field="follow_up_on",
         )
     wanted = sorted(set(evidence_event_ids))
-    found = wq.list_events_by_id(session, annotator_id=annotator.id, event_ids=wanted)
+    found = list_events_by_id(session, annotator_id=annotator.id, event_ids=wanted)
     if len(found) != len(wanted):
         missing = sorted(set(wanted) - {event.id for event, _ in found})
         raise ValidationError(
@@ -186,7 +187,7 @@ def list_feedback(session: Session, principal: Principal, annotator_id: int) -> 
     """Feedback given to a person, newest first; coaching notes are not for finance."""
     require(principal, "coaching.view")
     load_annotator(session, principal, annotator_id)
-    return _rows(wq.list_feedback_notes(session, annotator_id=annotator_id))
+    return _rows(list_feedback_notes(session, annotator_id=annotator_id))
 
 
 def list_my_feedback(session: Session, principal: Principal) -> list[FeedbackItem]:
@@ -194,7 +195,7 @@ def list_my_feedback(session: Session, principal: Principal) -> list[FeedbackIte
     require(principal, "feedback.acknowledge")
     if principal.annotator_id is None:
         return []
-    return _items(wq.list_feedback_notes(session, annotator_id=principal.annotator_id))
+    return _items(list_feedback_notes(session, annotator_id=principal.annotator_id))
 
 
 def acknowledge_feedback(

@@ -11,8 +11,13 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import GuidelineVersion, Project, RereviewRequest, utcnow
+from db.queries.events import (
+    count_events_after,
+    count_events_by_guideline_version,
+    list_events_under_version,
+)
+from db.queries.guidelines import list_guideline_versions
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, require
@@ -42,15 +47,15 @@ def list_versions(
     require(principal, "guideline.view")
     require_project(session, project_id)
     now = now or utcnow()
-    versions = wq.list_guideline_versions(session, project_id=project_id)
-    counts = wq.count_events_by_guideline_version(session, project_id=project_id)
+    versions = list_guideline_versions(session, project_id=project_id)
+    counts = count_events_by_guideline_version(session, project_id=project_id)
     statuses = _statuses(versions, now)
     rows = []
     for index, version in enumerate(versions):
         successor = versions[index + 1] if index + 1 < len(versions) else None
         annotations, flagged = counts.get(version.id, (0, 0))
         late = (
-            wq.count_events_after(
+            count_events_after(
                 session,
                 project_id=project_id,
                 guideline_version_id=version.id,
@@ -129,7 +134,7 @@ def create_version(
         "Summarise what changed in at least 10 characters, so annotators and reviewers know.",
         minimum=10,
     )
-    existing = wq.list_guideline_versions(session, project_id=project.id)
+    existing = list_guideline_versions(session, project_id=project.id)
     if any(item.version.lower() == version.lower() for item in existing):
         raise ValidationError(f"{project.slug} already has a version {version}.", field="version")
     effective_from = start_of_day(effective_on)
@@ -169,7 +174,7 @@ def _superseded(
     session: Session, project_id: int, version_id: int, now: dt.datetime
 ) -> tuple[Project, GuidelineVersion, GuidelineVersion]:
     project = require_project(session, project_id)
-    versions = wq.list_guideline_versions(session, project_id=project.id)
+    versions = list_guideline_versions(session, project_id=project.id)
     position = next((i for i, v in enumerate(versions) if v.id == version_id), None)
     if position is None:
         raise NotFound(f"{project.slug} has no guideline version {version_id}.")
@@ -194,7 +199,7 @@ def superseded_work(
     require(principal, "guideline.view")
     now = now or utcnow()
     project, version, successor = _superseded(session, project_id, version_id, now)
-    annotations, flagged = wq.count_events_by_guideline_version(session, project_id=project.id).get(
+    annotations, flagged = count_events_by_guideline_version(session, project_id=project.id).get(
         version.id, (0, 0)
     )
     sample = pd.DataFrame(
@@ -206,7 +211,7 @@ def superseded_work(
                 "label": event.label,
                 "flagged": event.rereview_request_id is not None,
             }
-            for event, name in wq.list_events_under_version(
+            for event, name in list_events_under_version(
                 session, project_id=project.id, guideline_version_id=version.id, limit=SAMPLE_SIZE
             )
         ],
@@ -217,7 +222,7 @@ def superseded_work(
         superseded_by=successor.version,
         superseded_on=successor.effective_from.date(),
         annotations=annotations,
-        after_superseded=wq.count_events_after(
+        after_superseded=count_events_after(
             session,
             project_id=project.id,
             guideline_version_id=version.id,

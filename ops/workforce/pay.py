@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import PAY_BASES, PayRate, PayRateCorrection, utcnow
+from db.queries.pay import list_pay_rate_corrections, list_pay_rates
 from ops import audit
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.money import format_money, parse_amount, to_major, validate_currency
@@ -47,8 +47,8 @@ def list_pay_history(
     corrections; ``corrections`` is also the token a correction must quote."""
     load_annotator(session, principal, annotator_id, action="pay.view")
     now = now or utcnow()
-    rates = wq.list_pay_rates(session, annotator_id=annotator_id)
-    fixes = wq.list_pay_rate_corrections(session, pay_rate_ids=[rate.id for rate in rates])
+    rates = list_pay_rates(session, annotator_id=annotator_id)
+    fixes = list_pay_rate_corrections(session, pay_rate_ids=[rate.id for rate in rates])
     columns = [
         "id",
         "from",
@@ -106,7 +106,7 @@ def add_pay_rate(
     require_active(annotator)
     terms = _validated_terms(basis, amount, currency, effective_on)
     reason = require_text(reason, "reason", "Say why the rate changes, e.g. 'annual review'.")
-    rates = wq.list_pay_rates(session, annotator_id=annotator.id)
+    rates = list_pay_rates(session, annotator_id=annotator.id)
     if rates and terms["effective_from"] <= rates[-1].effective_from:
         raise ValidationError(
             f"A new rate must start after the latest one "
@@ -148,7 +148,7 @@ def correct_pay_rate(
     if rate is None:
         raise NotFound(f"No pay rate {pay_rate_id}.")
     load_annotator(session, actor, rate.annotator_id, action="pay.edit")
-    fixes = wq.list_pay_rate_corrections(session, pay_rate_ids=[rate.id])
+    fixes = list_pay_rate_corrections(session, pay_rate_ids=[rate.id])
     if len(fixes) != expected_corrections:
         latest = fixes[-1] if fixes else None
         raise ConflictError(
@@ -171,9 +171,7 @@ def correct_pay_rate(
         raise ValidationError(
             "Nothing changed; edit the amount, basis, currency or start.", field="amount"
         )
-    others = [
-        r for r in wq.list_pay_rates(session, annotator_id=rate.annotator_id) if r is not rate
-    ]
+    others = [r for r in list_pay_rates(session, annotator_id=rate.annotator_id) if r is not rate]
     earlier = [r.effective_from for r in others if r.effective_from < rate.effective_from]
     later = [r.effective_from for r in others if r.effective_from > rate.effective_from]
     start = terms["effective_from"]

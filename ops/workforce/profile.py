@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import utcnow
+from db.queries.people import get_team, list_identities, list_skills
+from db.queries.rollups import load_weekly_rollup_frame
+from db.queries.staffing import load_current_assignment_frame
 from ops.home import Figure
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.permissions import Principal
@@ -63,9 +65,9 @@ def get_profile(
     assert may_see(principal, annotator)
     now = now or utcnow()
     contact = principal.can("contact.view")
-    skills = wq.list_skills(session, annotator_id=annotator.id)
-    team = wq.get_team(session, team_id=annotator.team_id) if annotator.team_id else None
-    assignments = wq.load_current_assignment_frame(
+    skills = list_skills(session, annotator_id=annotator.id)
+    team = get_team(session, team_id=annotator.team_id) if annotator.team_id else None
+    assignments = load_current_assignment_frame(
         session, annotator_ids=[annotator.id], today=now.date()
     )
     return Profile(
@@ -89,7 +91,7 @@ def get_profile(
         languages=tuple(s.name for s in skills if s.kind == "language"),
         identities=tuple(
             f"{i.platform}:{i.external_id}"
-            for i in wq.list_identities(session, annotator_ids=[annotator.id])
+            for i in list_identities(session, annotator_ids=[annotator.id])
         ),
         current_projects=tuple(
             f"{row.project} ({row.role})" for row in assignments.itertuples(index=False)
@@ -183,6 +185,4 @@ def profile_trend(
     """Weekly work and gold accuracy over the last 120 days."""
     load_annotator(session, principal, annotator_id)
     since = (now or utcnow()).date() - dt.timedelta(days=TREND_DAYS)
-    return weekly_trend(
-        wq.load_weekly_rollup_frame(session, annotator_id=annotator_id, since=since)
-    )
+    return weekly_trend(load_weekly_rollup_frame(session, annotator_id=annotator_id, since=since))

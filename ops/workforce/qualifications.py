@@ -9,8 +9,8 @@ import re
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import QualificationResult, utcnow
+from db.queries.training import load_qualification_frame
 from ops import audit
 from ops.errors import ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
@@ -81,7 +81,7 @@ def record_qualification(
 def list_qualifications(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
     """A person's test results, newest first: score with its Wilson interval, pass or fail."""
     load_annotator(session, principal, annotator_id)
-    frame = wq.load_qualification_frame(session, annotator_ids=[annotator_id])
+    frame = load_qualification_frame(session, annotator_ids=[annotator_id])
     columns = [
         "taken",
         "task type",

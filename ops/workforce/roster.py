@@ -11,8 +11,6 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import queries
-from db import workforce as wq
 from db.models import (
     ANNOTATOR_STATUSES,
     EMPLOYMENT_TYPES,
@@ -22,11 +20,25 @@ from db.models import (
     AnnotatorSkill,
     utcnow,
 )
+from db.queries.people import (
+    get_annotator_by_email,
+    get_identity,
+    get_team,
+    list_identities,
+    list_pool_annotators,
+    list_skill_names,
+    list_skills,
+    list_teams,
+    load_skill_frame,
+)
+from db.queries.projects import list_projects, list_task_types
+from db.queries.staffing import load_current_assignment_frame
+from db.queries.training import load_qualification_frame
 from ops import audit
 from ops.errors import PermissionDenied, ValidationError
+from ops.identities import EMAIL_PATTERN, PLATFORM_PATTERN
 from ops.permissions import Principal, require
 from ops.workforce.common import (
-    EMAIL_PATTERN,
     check_version,
     flush_or_conflict,
     lead_team,
@@ -40,7 +52,6 @@ from ops.workforce.training import training_rows
 ROSTER_WINDOW_DAYS = 30
 SORTS = ("name", "team", "tier", "status", "accuracy", "accuracy lower bound", "annotations")
 SKILL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9 _.+-]{0,79}$")
-PLATFORM_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,39}$")
 PHONE_PATTERN = re.compile(r"^[0-9 +()./-]{3,40}$")
 TRAINING_STATUS_ORDER = {"expired": 0, "missing": 1, "due": 2}
 
@@ -104,7 +115,7 @@ def scoped_annotators(
     team = lead_team(principal)
     if team is not None and pool_filter.team_id not in (None, team):
         return []
-    return wq.list_pool_annotators(
+    return list_pool_annotators(
         session,
         today=today or utcnow().date(),
         team_id=team if team is not None else pool_filter.team_id,
@@ -125,14 +136,14 @@ def pool_options(session: Session, principal: Principal) -> PoolOptions:
     """Teams (only the lead's own for a lead), skills, domains, task types and projects."""
     require(principal, "annotator.view")
     team = lead_team(principal)
-    teams = [(t.id, t.name) for t in wq.list_teams(session) if team is None or t.id == team]
+    teams = [(t.id, t.name) for t in list_teams(session) if team is None or t.id == team]
     return PoolOptions(
         teams=teams,
-        skills=wq.list_skill_names(session, kind="skill"),
-        domains=wq.list_skill_names(session, kind="domain"),
-        languages=wq.list_skill_names(session, kind="language"),
-        task_types=wq.list_task_types(session),
-        projects=[(p.id, p.slug) for p in queries.list_projects(session)],
+        skills=list_skill_names(session, kind="skill"),
+        domains=list_skill_names(session, kind="domain"),
+        languages=list_skill_names(session, kind="language"),
+        task_types=list_task_types(session),
+        projects=[(p.id, p.slug) for p in list_projects(session)],
     )
 
 
@@ -160,12 +171,12 @@ def list_pool(
         return pd.DataFrame(columns=columns)
     ids = [person.id for person in people]
     metrics = measure_people(session, ids, now=now, window_days=ROSTER_WINDOW_DAYS)
-    skills = wq.load_skill_frame(session, annotator_ids=ids)
-    assignments = wq.load_current_assignment_frame(session, annotator_ids=ids, today=now.date())
-    qualifications = wq.load_qualification_frame(session, annotator_ids=ids)
+    skills = load_skill_frame(session, annotator_ids=ids)
+    assignments = load_current_assignment_frame(session, annotator_ids=ids, today=now.date())
+    qualifications = load_qualification_frame(session, annotator_ids=ids)
     passed = qualifications[qualifications["score"] >= qualifications["pass_mark"]]
-    identities = wq.list_identities(session, annotator_ids=ids)
-    teams = {team.id: team.name for team in wq.list_teams(session)}
+    identities = list_identities(session, annotator_ids=ids)
+    teams = {team.id: team.name for team in list_teams(session)}
     rows = []
     for person in people:
         measured = metrics[person.id]
@@ -309,7 +320,7 @@ def _clean_details(session: Session, details: AnnotatorDetails, own_id: int | No
         )
     if details.tier not in TIERS:
         raise ValidationError(f"Tier must be one of {', '.join(TIERS)}.", field="tier")
-    if details.team_id is not None and wq.get_team(session, team_id=details.team_id) is None:
+    if details.team_id is not None and get_team(session, team_id=details.team_id) is None:
         raise ValidationError(f"No team {details.team_id}.", field="team_id")
     if details.email:
         email = details.email.strip().lower()
@@ -317,7 +328,7 @@ def _clean_details(session: Session, details: AnnotatorDetails, own_id: int | No
             raise ValidationError(
                 f"{details.email!r} is not an email address (name@example.org).", field="email"
             )
-        holder = wq.get_annotator_by_email(session, email=email)
+        holder = get_annotator_by_email(session, email=email)
         if holder is not None and holder.id != own_id:
             raise ValidationError(
                 f"{email} already belongs to {holder.display_name}.", field="email"
@@ -355,13 +366,13 @@ def _skill_names(details: AnnotatorDetails) -> dict[str, list[str]]:
 
 def _current_skills(session: Session, annotator_id: int) -> dict[str, list[str]]:
     current: dict[str, list[str]] = {"skill": [], "domain": [], "language": []}
-    for skill in wq.list_skills(session, annotator_id=annotator_id):
+    for skill in list_skills(session, annotator_id=annotator_id):
         current.setdefault(skill.kind, []).append(skill.name)
     return current
 
 
 def _set_skills(session: Session, annotator: Annotator, wanted: dict[str, list[str]]) -> None:
-    existing = {(s.kind, s.name): s for s in wq.list_skills(session, annotator_id=annotator.id)}
+    existing = {(s.kind, s.name): s for s in list_skills(session, annotator_id=annotator.id)}
     desired = {(kind, name) for kind, names in wanted.items() for name in names}
     for key, skill in existing.items():
         if key not in desired:
@@ -500,7 +511,7 @@ def _set_archived(
     return annotator
 
 
-def link_identity(
+def add_identity(
     session: Session,
     actor: Principal,
     annotator_id: int,
@@ -525,7 +536,7 @@ def link_identity(
     email = (email or "").strip().lower() or None
     if email is not None and not EMAIL_PATTERN.match(email):
         raise ValidationError(f"{email!r} is not an email address.", field="identity_email")
-    holder = wq.get_identity(session, platform=platform, external_id=external_id)
+    holder = get_identity(session, platform=platform, external_id=external_id)
     if holder is not None:
         owner = session.get(Annotator, holder.annotator_id)
         if holder.annotator_id == annotator.id:
@@ -545,3 +556,7 @@ def link_identity(
     session.add(identity)
     audit.record(session, actor, "identity.link", identity)
     return identity
+
+
+# Kept for callers outside ops/ until they use the name that says what it does.
+link_identity = add_identity

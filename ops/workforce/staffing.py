@@ -9,8 +9,10 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import ASSIGNMENT_ROLES, TIERS, Assignment, ReassignmentDecision, utcnow
+from db.queries import staffing as staffing_queries
+from db.queries.audit import get_latest_audit
+from db.queries.projects import list_active_projects, list_project_slugs_by_id
 from ops import audit
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.permissions import Principal, require
@@ -53,7 +55,9 @@ def list_assignments(
             and (assignment.ends_on is None or assignment.ends_on >= today),
             "by": assignment.created_by or "",
         }
-        for assignment, slug in wq.list_assignments(session, annotator_id=annotator_id)
+        for assignment, slug in staffing_queries.list_assignments(
+            session, annotator_id=annotator_id
+        )
     ]
     frame = pd.DataFrame(rows, columns=["id", "project", "role", "from", "until", "running", "by"])
     frame["running"] = frame["running"].astype(bool)
@@ -66,11 +70,13 @@ def reassignment_choices(
     """Projects the person is on today, and active projects they could join (id -> slug)."""
     load_annotator(session, principal, annotator_id)
     today = today or utcnow().date()
-    current = wq.load_current_assignment_frame(session, annotator_ids=[annotator_id], today=today)
+    current = staffing_queries.load_current_assignment_frame(
+        session, annotator_ids=[annotator_id], today=today
+    )
     on = dict(zip(current["project_id"].astype(int), current["project"], strict=True))
     others = {
         project_id: slug
-        for project_id, slug in wq.list_active_projects(session)
+        for project_id, slug in list_active_projects(session)
         if project_id not in on
     }
     return on, others
@@ -114,7 +120,7 @@ def assign_to_project(
             field="to_project_id",
         )
     _check_fit(annotator.tier, project.min_tier, role, project.slug)
-    if wq.get_current_assignment(
+    if staffing_queries.get_current_assignment(
         session, annotator_id=annotator.id, project_id=project.id, today=starts_on
     ):
         raise ValidationError(
@@ -142,7 +148,7 @@ def end_assignment(
         raise NotFound(f"No assignment {assignment_id}.")
     load_annotator(session, actor, assignment.annotator_id)
     if assignment.ends_on is not None:
-        ended = wq.get_latest_audit(
+        ended = get_latest_audit(
             session,
             entity_type="assignments",
             entity_id=str(assignment.id),
@@ -198,7 +204,7 @@ def record_reassignment(
     leaving = None
     if from_project_id is not None:
         source = require_project(session, from_project_id)
-        leaving = wq.get_current_assignment(
+        leaving = staffing_queries.get_current_assignment(
             session, annotator_id=annotator.id, project_id=source.id, today=today
         )
         if leaving is None:
@@ -212,7 +218,7 @@ def record_reassignment(
         if target.status != "active":
             raise ValidationError(f"{target.slug} is {target.status}.", field="to_project_id")
         _check_fit(annotator.tier, target.min_tier, role, target.slug)
-        if wq.get_current_assignment(
+        if staffing_queries.get_current_assignment(
             session, annotator_id=annotator.id, project_id=target.id, today=today
         ):
             raise ValidationError(
@@ -263,8 +269,8 @@ def record_reassignment(
 def list_reassignments(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
     """Decisions about a person, newest first, with the evidence they were taken on."""
     load_annotator(session, principal, annotator_id)
-    decisions = wq.list_reassignment_decisions(session, annotator_id=annotator_id)
-    slugs = wq.project_slugs(
+    decisions = staffing_queries.list_reassignment_decisions(session, annotator_id=annotator_id)
+    slugs = list_project_slugs_by_id(
         session,
         project_ids=[
             project_id

@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import TIERS, AppSetting, TierChange, utcnow
+from db.queries.people import list_tier_changes
+from db.queries.settings import get_setting
 from ops import audit
 from ops.errors import ConflictError, ValidationError
 from ops.permissions import Principal, require
@@ -151,7 +152,7 @@ def evaluate_promotion(metrics: PersonMetrics, criteria: PromotionCriteria) -> l
 
 def get_promotion_criteria(session: Session) -> CriteriaSettings:
     """The saved criteria, with the defaults for any tier never saved."""
-    setting = wq.get_setting(session, key=SETTING_KEY)
+    setting = get_setting(session, key=SETTING_KEY)
     saved = setting.value if setting is not None else {}
     criteria = {
         tier: PromotionCriteria(**{**asdict(DEFAULT_CRITERIA[tier]), **saved.get(tier, {})})
@@ -179,7 +180,7 @@ def set_promotion_criteria(
             f"Criteria exist for {', '.join(PROMOTION_TIERS)}, not {tier!r}.", field="tier"
         )
     _check_criteria(criteria)
-    setting = wq.get_setting(session, key=SETTING_KEY)
+    setting = get_setting(session, key=SETTING_KEY)
     current_at = setting.updated_at if setting is not None else None
     if current_at != expected_updated_at:
         raise ConflictError(
@@ -404,7 +405,7 @@ def change_tier(
 def list_tier_history(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
     """A person's tier changes, newest first, with who decided and why."""
     load_annotator(session, principal, annotator_id)
-    changes = wq.list_tier_changes(session, annotator_id=annotator_id)
+    changes = list_tier_changes(session, annotator_id=annotator_id)
     return pd.DataFrame(
         [
             {

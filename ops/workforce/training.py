@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db import workforce as wq
 from db.models import TRAINING_KINDS, GuidelineVersion, TrainingRecord, utcnow
+from db.queries.guidelines import list_major_guideline_versions
+from db.queries.staffing import load_current_assignment_frame
+from db.queries.training import load_training_frame
 from ops import audit
 from ops.errors import ValidationError
 from ops.permissions import Principal, require
@@ -87,14 +89,14 @@ def training_rows(session: Session, annotator_ids: Sequence[int], now: dt.dateti
     """Latest trainings with their status, plus a 'missing' row for every assignment to a
     project whose newest major guideline version the person has not been trained on."""
     ids = list(annotator_ids)
-    latest = latest_trainings(wq.load_training_frame(session, annotator_ids=ids))
+    latest = latest_trainings(load_training_frame(session, annotator_ids=ids))
     if not latest.empty:
         latest["status"] = [training_status(value, now) for value in _timestamps(latest)]
     missing = _missing_guideline_training(session, ids, now)
     frames = [frame for frame in (latest, missing) if not frame.empty]
     if not frames:
         return pd.DataFrame(
-            columns=[*wq.load_training_frame(session, annotator_ids=[]).columns, "status"]
+            columns=[*load_training_frame(session, annotator_ids=[]).columns, "status"]
         )
     return pd.concat(frames, ignore_index=True)
 
@@ -106,18 +108,18 @@ def _timestamps(frame: pd.DataFrame) -> list[dt.datetime | None]:
 def _missing_guideline_training(
     session: Session, annotator_ids: list[int], now: dt.datetime
 ) -> pd.DataFrame:
-    assignments = wq.load_current_assignment_frame(
+    assignments = load_current_assignment_frame(
         session, annotator_ids=annotator_ids, today=now.date()
     )
     if assignments.empty:
         return pd.DataFrame()
-    majors = wq.list_major_guideline_versions(
+    majors = list_major_guideline_versions(
         session, project_ids=assignments["project_id"].unique().tolist(), effective_by=now
     )
     newest: dict[int, GuidelineVersion] = {major.project_id: major for major in majors}
     if not newest:
         return pd.DataFrame()
-    trainings = wq.load_training_frame(session, annotator_ids=annotator_ids)
+    trainings = load_training_frame(session, annotator_ids=annotator_ids)
     changes = trainings[trainings["kind"] == "guideline_change"]
     rows = []
     for record in assignments.to_dict("records"):
@@ -183,7 +185,7 @@ def list_trainings(
     """Every training record of one person, newest first, with each one's status."""
     load_annotator(session, principal, annotator_id)
     now = now or utcnow()
-    frame = wq.load_training_frame(session, annotator_ids=[annotator_id])
+    frame = load_training_frame(session, annotator_ids=[annotator_id])
     latest_ids = set(latest_trainings(frame)["id"]) if not frame.empty else set()
     statuses = [
         training_status(expires, now) if record_id in latest_ids else "superseded"

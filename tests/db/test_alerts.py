@@ -25,7 +25,7 @@ from ops.alerts import (
     change_status,
     evaluate_alerts,
     get_alert,
-    give_feedback,
+    give_feedback_on_alert,
     list_alerts,
     propose_reassignment,
 )
@@ -125,7 +125,9 @@ def test_feedback_and_reassignment_carry_the_alert_as_evidence(
     )
     evaluate_alerts(session, now=NOW)
     alert = session.scalars(select(Alert).where(Alert.rule == "gold_below_target")).one()
-    note = give_feedback(session, OPS, alert.id, category="accuracy", text="Re-read section 3.")
+    note = give_feedback_on_alert(
+        session, OPS, alert.id, category="accuracy", text="Re-read section 3."
+    )
     decision = propose_reassignment(
         session, OPS, alert.id, to_project_slug=None, reason_category="quality"
     )

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import queries
 from db.models import (
     AnnotationEvent,
     Annotator,
@@ -19,6 +18,9 @@ from db.models import (
     TrainingRecord,
     User,
 )
+from db.queries.projects import get_project, list_projects
+from db.queries.rollups import sum_rollups
+from db.queries.training import count_expired_training
 from ops.demo import DemoConfig, DemoRefused, database_state, load_demo, wipe_demo
 from ops.metrics.accuracy import compute_gold_accuracy
 from ops.permissions import SYSTEM
@@ -43,7 +45,7 @@ def fingerprint(session: Session) -> tuple[tuple[object, ...], ...]:
         .group_by(AnnotationEvent.label)
         .order_by(AnnotationEvent.label)
     ).all()
-    totals = queries.sum_rollups(session, since=dt.date.min)
+    totals = sum_rollups(session, since=dt.date.min)
     people = session.scalars(select(Annotator.display_name).order_by(Annotator.id)).all()
     # Float sums depend on summation order, which PostgreSQL does not fix.
     events_key = (events[0], round(float(events[1]), 3), events[2], events[3])
@@ -73,7 +75,7 @@ def _annotator(session: Session, name: str) -> Annotator:
 
 
 def _project(session: Session, slug: str) -> Project:
-    project = queries.get_project(session, slug=slug)
+    project = get_project(session, slug=slug)
     assert project is not None
     return project
 
@@ -197,7 +199,7 @@ def test_steady_high_performer_and_expired_training(demo_factory: sessionmaker[S
         ).one()
         assert domain.expires_at is not None and domain.expires_at < now
         assert priya.status == "active"
-        assert queries.count_expired_training(session, now=now) >= 1
+        assert count_expired_training(session, now=now) >= 1
 
 
 def test_budget_burns_faster_than_progress_on_street_scenes(
@@ -207,7 +209,7 @@ def test_budget_burns_faster_than_progress_on_street_scenes(
         shares = {}
         for slug in ("street-scenes", "support-intents"):
             project = _project(session, slug)
-            totals = queries.sum_rollups(session, since=dt.date.min, project_id=project.id)
+            totals = sum_rollups(session, since=dt.date.min, project_id=project.id)
             assert project.budget_minor and project.volume_target
             shares[slug] = (
                 totals["spend_minor"] / project.budget_minor,
@@ -259,7 +261,7 @@ def test_demo_refuses_a_database_with_other_data(fresh_factory: sessionmaker[Ses
     with pytest.raises(DemoRefused):
         load_demo(fresh_factory, SMALL)
     with fresh_factory() as session:
-        assert [p.slug for p in queries.list_projects(session)] == ["real-work"]
+        assert [p.slug for p in list_projects(session)] == ["real-work"]
 
 
 def test_a_demo_someone_worked_in_is_no_longer_demo_only(

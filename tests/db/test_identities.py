@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from db.models import AnnotationEvent, Annotator, AuditEntry, DailyRollup
 from ops import rollups
 from ops.errors import PermissionDenied, ValidationError
-from ops.identities import accept_as_new_annotator, link_identity, list_link_targets, list_unlinked
+from ops.identities import (
+    accept_as_new_annotator,
+    list_link_targets,
+    list_unlinked,
+    merge_unlinked_identity,
+)
 from ops.importers.pipeline import ImportRequest, run_import
 from ops.permissions import SYSTEM, Principal
 from tests.factories import make_annotator, make_project
@@ -57,7 +62,7 @@ def test_linking_moves_the_work_archives_the_placeholder_and_is_audited(session:
     assert bob.id in {target.annotator_id for target in list_link_targets(session, OPS)}
     assert row.annotator_id not in {t.annotator_id for t in list_link_targets(session, OPS)}
 
-    moved = link_identity(session, OPS, identity_id=row.identity_id, annotator_id=bob.id)
+    moved = merge_unlinked_identity(session, OPS, identity_id=row.identity_id, annotator_id=bob.id)
 
     assert moved == 22
     work = select(func.count(AnnotationEvent.id)).where(AnnotationEvent.project_id == project_id)
@@ -87,7 +92,7 @@ def test_linking_moves_the_work_archives_the_placeholder_and_is_audited(session:
     )
     assert bobs == 22
     with pytest.raises(ValidationError, match="already linked"):
-        link_identity(session, OPS, identity_id=row.identity_id, annotator_id=bob.id)
+        merge_unlinked_identity(session, OPS, identity_id=row.identity_id, annotator_id=bob.id)
 
 
 def test_accepting_makes_the_placeholder_a_person(session: Session) -> None:
@@ -104,7 +109,7 @@ def test_only_admin_and_ops_may_link(session: Session) -> None:
     row = list_unlinked(session, SYSTEM)[0]
     for role in ("lead", "finance", "annotator"):
         with pytest.raises(PermissionDenied):
-            link_identity(
+            merge_unlinked_identity(
                 session,
                 Principal(username="x", role=role),
                 identity_id=row.identity_id,

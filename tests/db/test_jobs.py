@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import jobs as job_queries
 from db.engine import make_engine
 from db.locks import JOB_LOCKS, lock_key
 from db.models import AuditEntry, DailyRollup, JobRun, JobState, ProjectAgreement
+from db.queries.jobs import SCHEDULER_JOBS
 from ops import jobs
 from ops.errors import NotFound, PermissionDenied
 from ops.jobs import JOBS, Job, JobBusy, JobContext, run_job, run_job_now, summarise_jobs
@@ -242,9 +242,9 @@ def test_jobs_overview_without_and_with_a_worker(fresh_factory: sessionmaker[Ses
     digest = due + dt.timedelta(hours=3)
     with fresh_factory() as session, session.begin():
         jobs.record_heartbeat(session, worker="host-a:42", leader_since=now, poll_seconds=5)
-        job_queries.SCHEDULER_JOBS.create(session.connection())
+        SCHEDULER_JOBS.create(session.connection())
         session.execute(
-            job_queries.SCHEDULER_JOBS.insert(),
+            SCHEDULER_JOBS.insert(),
             [
                 {"id": "rollup", "next_run_time": due.timestamp(), "job_state": b"x"},
                 {"id": "agreement", "next_run_time": None, "job_state": b"x"},

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from db import rollup_sql
 from db.models import AnnotationEvent, DailyRollup, PayRate
 from ops import rollups
 from tests.factories import make_annotator, make_pay_rate, make_project
@@ -109,7 +110,7 @@ def test_costs_match_a_price_per_event_with_rates_starting_mid_day(
             }
         )
     session.execute(insert(AnnotationEvent), events)
-    assert rollups.rate_boundaries(session)  # the mid-day starts are really there
+    assert rollup_sql.rate_boundaries(session)  # the mid-day starts are really there
     rollups.rebuild(session)
     got = {
         (row.annotator_id, row.project_id, row.day): (row.cost_minor, row.review_cost_minor)

@@ -141,6 +141,7 @@ def test_change_access_checks_and_records_names(session: Session) -> None:
         session, ADMIN, user.id, role="lead", team_name="Vision", annotator_email=annotator.email
     )
     entry = last_entry(session, "user.access")
+    assert entry.before is not None and entry.after is not None
     assert (entry.before["role"], entry.before["team"], entry.before["annotator"]) == (
         "ops",
         None,

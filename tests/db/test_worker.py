@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from db import jobs as job_queries
 from db.engine import make_engine
 from db.locks import LEADER_LOCKS, FileLeaderLock, leader_lock_for
 from db.models import JobRun
+from db.queries.jobs import get_job_state, list_scheduled_jobs
 from ops.jobs import WORKER_STATE, summarise_jobs
 from ops.permissions import SYSTEM
 from ops.settings import Settings
@@ -122,9 +122,9 @@ def test_a_worker_registers_its_jobs_and_runs_rollup_then_alerts(
     assert runs[0].status == "succeeded" and runs[0].rows == 1
     assert_no_overlap(runs)
     with fresh_factory() as session:
-        scheduled = job_queries.list_scheduled_jobs(session)
+        scheduled = list_scheduled_jobs(session)
         overview = summarise_jobs(session, SYSTEM)
-        state = job_queries.get_job_state(session, job=WORKER_STATE)
+        state = get_job_state(session, job=WORKER_STATE)
     assert set(scheduled) == {"rollup", "agreement", "spend", "notify"}
     nightly = scheduled["agreement"]
     assert nightly is not None and (nightly.hour, nightly.minute) == (2, 30)
@@ -164,7 +164,7 @@ def test_a_leader_that_loses_its_lock_stops_and_leads_again(
 ) -> None:
     def leader_since() -> str | None:
         with fresh_factory() as session:
-            return job_queries.get_job_state(session, job=WORKER_STATE).get("leader_since")
+            return get_job_state(session, job=WORKER_STATE).get("leader_since")
 
     wait_for(lambda: leader_since() is not None, timeout=15, what="the worker to lead")
     first_term = leader_since()
@@ -252,5 +252,5 @@ def test_two_worker_processes_one_leads_the_standby_takes_over(
     assert all(run.error and run.error.startswith("interrupted") for run in unfinished)
     assert_no_overlap(runs)
     with fresh_factory() as session:
-        state = job_queries.get_job_state(session, job=WORKER_STATE)
+        state = get_job_state(session, job=WORKER_STATE)
     assert state["worker"].endswith(f":{second.pid}" if second else "")

@@ -305,21 +305,21 @@ def test_leads_cannot_archive(session: Session) -> None:
 def test_linking_an_identity_is_audited_and_an_identity_has_one_owner(session: Session) -> None:
     first = make_annotator(session, display_name="First Owner")
     second = make_annotator(session)
-    identity = roster.link_identity(
+    identity = roster.add_identity(
         session, OPS, first.id, platform="CVAT", external_id="fo-22", email="FO@example.org"
     )
     assert (identity.platform, identity.email) == ("cvat", "fo@example.org")
     assert audit_entries(session, "identity.link")[-1].entity_id == str(identity.id)
     with pytest.raises(ValidationError, match="already linked to First Owner") as caught:
-        roster.link_identity(session, OPS, second.id, platform="cvat", external_id="fo-22")
+        roster.add_identity(session, OPS, second.id, platform="cvat", external_id="fo-22")
     assert caught.value.field == "external_id"
     with pytest.raises(ValidationError, match="already linked to First Owner"):
-        roster.link_identity(session, OPS, first.id, platform="cvat", external_id="fo-22")
+        roster.add_identity(session, OPS, first.id, platform="cvat", external_id="fo-22")
     with pytest.raises(ValidationError) as bad:
-        roster.link_identity(session, OPS, first.id, platform="Label Studio!", external_id="1")
+        roster.add_identity(session, OPS, first.id, platform="Label Studio!", external_id="1")
     assert bad.value.field == "platform"
     with pytest.raises(PermissionDenied):
-        roster.link_identity(session, FINANCE, first.id, platform="cvat", external_id="x")
+        roster.add_identity(session, FINANCE, first.id, platform="cvat", external_id="x")
 
 
 def test_an_imported_placeholder_is_linked_where_its_work_moves(session: Session) -> None:
@@ -329,7 +329,7 @@ def test_an_imported_placeholder_is_linked_where_its_work_moves(session: Session
     )
     person = make_annotator(session)
     with pytest.raises(ValidationError, match="Unlinked identities page"):
-        roster.link_identity(session, OPS, person.id, platform="labelstudio", external_id="77")
+        roster.add_identity(session, OPS, person.id, platform="labelstudio", external_id="77")
 
 
 def _pool_people(session: Session) -> dict[str, Annotator]:

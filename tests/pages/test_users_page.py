@@ -32,7 +32,7 @@ def test_admin_sees_every_login(app: AppTest) -> None:
     assert {"admin", "ops", "lead", "finance", "annotator"} <= set(users["user"])
     rows = users.set_index("user")
     assert rows.loc["lead", "team"] == "Text"
-    assert rows.loc["annotator", "annotator"].endswith("@annotators.example")
+    assert str(rows.loc["annotator", "annotator"]).endswith("@annotators.example")
     assert rows.loc["admin", "open sessions"] == 1
     assert [button.label for button in app.sidebar.button] == ["Log out"]
 

@@ -13,7 +13,7 @@ import pytest
 
 from ops.errors import ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy
-from ops.metrics.calibration import compute_reference_agreement, rank_calibration_items
+from ops.metrics.calibration_agreement import compute_reference_agreement, rank_calibration_items
 from ops.workforce.calibration import parse_reference_lines
 from ops.workforce.evidence import PersonMetrics
 from ops.workforce.profile import weekly_trend

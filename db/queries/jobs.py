@@ -1,14 +1,14 @@
-"""Reads for scheduled jobs: their runs, their state and the scheduler's job store."""
+"""Scheduled jobs: their runs, their state and the scheduler's job store."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Column, Float, LargeBinary, MetaData, Table, Unicode, inspect, select
+from sqlalchemy import Column, Float, LargeBinary, MetaData, Table, Unicode, inspect, select, update
 from sqlalchemy.orm import Session
 
-from db.models import JobRun, JobState
+from db.models import JobRun, JobState, utcnow
 
 # APScheduler's SQLAlchemyJobStore table, as that library creates it. It is not an annops
 # model (Alembic leaves it alone); only the columns read here are declared.
@@ -42,6 +42,36 @@ def get_job_state(session: Session, *, job: str) -> dict[str, Any]:
     """The stored state document of ``job``; empty when it has none."""
     state = session.get(JobState, job)
     return dict(state.state) if state is not None else {}
+
+
+def save_job_state(
+    session: Session, *, job: str, values: dict[str, Any], at: dt.datetime | None = None
+) -> None:
+    """Store ``values`` in the state document of ``job``, keeping its other keys."""
+    at = at or utcnow()
+    state = session.get(JobState, job)
+    if state is None:
+        session.add(JobState(job=job, state=dict(values), updated_at=at))
+    else:
+        state.state = {**state.state, **values}
+        state.updated_at = at
+
+
+def finish_job_run(
+    session: Session,
+    *,
+    run_id: int,
+    status: str,
+    finished_at: dt.datetime,
+    rows: int | None,
+    error: str | None = None,
+) -> None:
+    """Record how a run ended."""
+    session.execute(
+        update(JobRun)
+        .where(JobRun.id == run_id)
+        .values(status=status, finished_at=finished_at, rows=rows, error=error)
+    )
 
 
 def list_scheduled_jobs(session: Session) -> dict[str, dt.datetime | None]:

@@ -1,4 +1,4 @@
-"""Imports as the dashboard uses them: run an uploaded file, show history and lineage."""
+"""Uploads: import a file someone uploaded, and show import history and lineage."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from db import imports as import_queries
-from db import queries
+from db.queries.imports import list_import_batches
+from db.queries.projects import list_projects
 from ops.database import session_factory
 from ops.importers.pipeline import ImportRequest, ImportResult, Progress, import_file
 from ops.permissions import Principal, require
 
-SOURCES = {
+# What each of the pipeline's SOURCES is, in words for people choosing one.
+SOURCE_DESCRIPTIONS = {
     "labelstudio": "Label Studio export (JSON, JSON_MIN, CSV)",
     "events": "Canonical events (CSV, Parquet)",
 }
@@ -32,7 +33,7 @@ class UploadOutcome:
 def list_project_slugs(session: Session, principal: Principal) -> list[str]:
     """Projects an import can target."""
     require(principal, "import.run")
-    return [project.slug for project in queries.list_projects(session)]
+    return [project.slug for project in list_projects(session)]
 
 
 def import_upload(
@@ -129,5 +130,5 @@ def history(session: Session, principal: Principal, *, limit: int = 200) -> list
             "sha256": batch.sha256[:12],
             "error": batch.error or "",
         }
-        for batch, slug in import_queries.list_import_batches(session, limit=limit)
+        for batch, slug in list_import_batches(session, limit=limit)
     ]

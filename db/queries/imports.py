@@ -1,4 +1,4 @@
-"""Staging of imported annotation events and their set-based merge into the events table.
+"""Imports: lineage batches, golden items, the import lock, and the staging of events.
 
 An import writes its validated rows into a temporary table (COPY on PostgreSQL,
 batched executemany on SQLite), then a handful of set-based statements merge
@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -40,64 +38,68 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
-from db.models import AnnotationEvent, GoldItem, UTCDateTime
+from db.bulk import insert_rows
+from db.models import AnnotationEvent, GoldItem, ImportBatch, Project, UTCDateTime
+from db.queries.shared import batched
+
+
+def get_latest_import(session: Session) -> ImportBatch | None:
+    """The most recent import batch."""
+    return session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(1)).first()
+
+
+def list_gold_items(
+    session: Session, *, project_id: int, item_ids: list[str]
+) -> dict[str, GoldItem]:
+    """item id -> golden item, for the given items of a project."""
+    found: dict[str, GoldItem] = {}
+    for chunk in batched(item_ids):
+        for gold in session.scalars(
+            select(GoldItem).where(GoldItem.project_id == project_id, GoldItem.item_id.in_(chunk))
+        ):
+            found[gold.item_id] = gold
+    return found
+
+
+def list_gold_reference_ids(session: Session, *, project_id: int) -> list[str]:
+    """External ids of the annotations that set a project's golden items."""
+    return [
+        str(external_id)
+        for external_id in session.scalars(
+            select(GoldItem.external_id).where(
+                GoldItem.project_id == project_id, GoldItem.external_id.is_not(None)
+            )
+        )
+    ]
+
+
+def list_import_batches(
+    session: Session, *, limit: int = 200, project_id: int | None = None
+) -> list[tuple[ImportBatch, str | None]]:
+    """Recent import batches, newest first, with their project's slug."""
+    query = (
+        select(ImportBatch, Project.slug)
+        .outerjoin(Project, Project.id == ImportBatch.project_id)
+        .order_by(ImportBatch.id.desc())
+        .limit(limit)
+    )
+    if project_id is not None:
+        query = query.where(ImportBatch.project_id == project_id)
+    return [(batch, slug) for batch, slug in session.execute(query)]
+
+
+# --- staging ----------------------------------------------------------------------------
 
 STAGING_TABLE = "staged_events"
 
-# Columns copied from the staging table into annotation_events, in order.
-EVENT_COLUMNS: tuple[str, ...] = (
-    "project_id",
-    "item_id",
-    "annotator_id",
-    "label",
-    "submitted_at",
-    "active_seconds",
-    "skipped",
-    "escalated",
-    "guideline_version_id",
-    "external_id",
-    "source_updated_at",
-    "is_gold",
-    "gold_label",
-    "reviewer_id",
-    "review_outcome",
-    "review_seconds",
-    "reviewed_at",
-    "rereview_request_id",
-)
-
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
-# The Arrow schema callers hand to ``stage``: ``seq`` orders rows as they were read,
-# ``row_number`` is where the row came from in the file (for messages and rejects).
-STAGED_SCHEMA = pa.schema(
-    [
-        ("seq", pa.int64()),
-        ("row_number", pa.int64()),
-        ("project_id", pa.int32()),
-        ("item_id", pa.string()),
-        ("annotator_id", pa.int32()),
-        ("label", pa.string()),
-        ("submitted_at", TIMESTAMP),
-        ("active_seconds", pa.float64()),
-        ("skipped", pa.bool_()),
-        ("escalated", pa.bool_()),
-        ("guideline_version_id", pa.int32()),
-        ("external_id", pa.string()),
-        ("source_updated_at", TIMESTAMP),
-        ("is_gold", pa.bool_()),
-        ("gold_label", pa.string()),
-        ("reviewer_id", pa.int32()),
-        ("review_outcome", pa.string()),
-        ("review_seconds", pa.float64()),
-        ("reviewed_at", TIMESTAMP),
-        ("rereview_request_id", pa.int32()),
-        ("replaces", pa.bool_()),
-    ]
-)
-
 _metadata = MetaData()
+# Where an import puts its checked rows before they are merged: ``seq`` orders rows as
+# they were read, ``row_number`` is where the row came from in the file (for messages and
+# rejects), ``replaces`` marks a newer version of a stored event.
 STAGED = Table(
     STAGING_TABLE,
     _metadata,
@@ -125,7 +127,24 @@ STAGED = Table(
     prefixes=["TEMPORARY"],
 )
 
-SQLITE_BATCH = 20_000
+# Columns copied from the staging table into annotation_events, in order.
+EVENT_COLUMNS: tuple[str, ...] = tuple(
+    column.name for column in STAGED.columns if column.name not in ("seq", "row_number", "replaces")
+)
+
+_ARROW_TYPES: dict[type[Any], pa.DataType] = {
+    BigInteger: pa.int64(),
+    Integer: pa.int32(),
+    String: pa.string(),
+    Text: pa.string(),
+    Float: pa.float64(),
+    Boolean: pa.bool_(),
+    UTCDateTime: TIMESTAMP,
+}
+# The Arrow schema callers hand to ``stage``: the staging table's columns, in order.
+STAGED_SCHEMA = pa.schema(
+    [(column.name, _ARROW_TYPES[type(column.type)]) for column in STAGED.columns]
+)
 
 EVENTS: Table = AnnotationEvent.__table__  # type: ignore[assignment]
 GOLD: Table = GoldItem.__table__  # type: ignore[assignment]
@@ -163,53 +182,9 @@ def staging_table(session: Session) -> Iterator[Table]:
     STAGED.drop(connection, checkfirst=True)
 
 
-def stage(session: Session, rows: pa.Table) -> int:
+def stage(session: Session, *, rows: pa.Table) -> int:
     """Append validated rows (``STAGED_SCHEMA``) to the staging table; returns rows written."""
-    if rows.num_rows == 0:
-        return 0
-    rows = rows.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA)
-    connection = session.connection()
-    driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        _copy(driver, rows)
-    else:
-        _executemany(driver, rows)
-    return int(rows.num_rows)
-
-
-def _copy(driver: Any, rows: pa.Table) -> None:
-    sink = pa.BufferOutputStream()
-    # Arrow quotes every string and leaves NULL unquoted, which is what COPY's CSV expects.
-    pa_csv.write_csv(rows, sink, pa_csv.WriteOptions(include_header=False))
-    names = ", ".join(f'"{name}"' for name in rows.column_names)
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f'COPY "{STAGING_TABLE}" ({names}) FROM STDIN WITH (FORMAT csv)') as copy,
-    ):
-        copy.write(memoryview(sink.getvalue()))
-
-
-def _sqlite_column(column: pa.ChunkedArray) -> list[Any]:
-    if pa.types.is_timestamp(column.type):
-        # The text form SQLAlchemy's DateTime stores on SQLite (naive UTC).
-        return pc.strftime(column, "%Y-%m-%d %H:%M:%S").to_pylist()  # type: ignore[no-any-return]
-    if pa.types.is_boolean(column.type):
-        return [None if value is None else int(value) for value in column.to_pylist()]
-    return column.to_pylist()  # type: ignore[no-any-return]
-
-
-def _executemany(driver: Any, rows: pa.Table) -> None:
-    names = ", ".join(f'"{name}"' for name in rows.column_names)
-    placeholders = ", ".join("?" for _ in rows.column_names)
-    statement = f'INSERT INTO "{STAGING_TABLE}" ({names}) VALUES ({placeholders})'
-    cursor = driver.cursor()
-    try:
-        for start in range(0, rows.num_rows, SQLITE_BATCH):
-            chunk = rows.slice(start, SQLITE_BATCH)
-            columns = [_sqlite_column(chunk.column(name)) for name in chunk.column_names]
-            cursor.executemany(statement, zip(*columns, strict=True))
-    finally:
-        cursor.close()
+    return insert_rows(session, STAGED, rows.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA))
 
 
 def count_staged(session: Session) -> int:
@@ -275,22 +250,7 @@ def delete_gold_reference_events(session: Session, *, import_batch_id: int) -> i
     A JSON_MIN or CSV export carries no ground-truth flag, so such an annotation may
     have been stored as regular work before a full export named it as the gold.
     """
-    event = EVENTS
-    gold = GOLD
-    ids = (
-        select(event.c.id)
-        .select_from(gold)
-        .join(
-            event,
-            and_(
-                event.c.project_id == gold.c.project_id,
-                event.c.external_id == gold.c.external_id,
-            ),
-        )
-        .where(gold.c.import_batch_id == import_batch_id)
-    )
-    result = session.execute(delete(event).where(event.c.id.in_(ids)))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return _delete_events_named_in(session, GOLD, GOLD.c.import_batch_id == import_batch_id)
 
 
 def mark_replacements(session: Session) -> int:
@@ -328,18 +288,24 @@ def mark_replacements(session: Session) -> int:
 
 def delete_replaced_events(session: Session) -> int:
     """Delete the stored events that flagged staged rows replace; returns events deleted."""
+    return _delete_events_named_in(session, STAGED, STAGED.c.replaces == True)  # noqa: E712
+
+
+def _delete_events_named_in(session: Session, source: Table, condition: ColumnElement[bool]) -> int:
+    """Delete the events whose (project, external id) a row of ``source`` meeting
+    ``condition`` names; returns events deleted."""
     event = EVENTS
     ids = (
         select(event.c.id)
-        .select_from(STAGED)
+        .select_from(source)
         .join(
             event,
             and_(
-                event.c.project_id == STAGED.c.project_id,
-                event.c.external_id == STAGED.c.external_id,
+                event.c.project_id == source.c.project_id,
+                event.c.external_id == source.c.external_id,
             ),
         )
-        .where(STAGED.c.replaces == True)  # noqa: E712
+        .where(condition)
     )
     result = session.execute(delete(event).where(event.c.id.in_(ids)))
     return int(result.rowcount)  # type: ignore[attr-defined]

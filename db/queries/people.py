@@ -1,0 +1,336 @@
+"""The pool: annotators, teams, platform identities, skills and tier history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import (
+    AnnotationEvent,
+    Annotator,
+    AnnotatorIdentity,
+    AnnotatorSkill,
+    Assignment,
+    QualificationResult,
+    Team,
+    TierChange,
+)
+from db.queries.shared import batched, load_frame
+from db.queries.staffing import running_on
+
+
+def count_annotators(
+    session: Session, *, status: str | None = None, team_id: int | None = None
+) -> int:
+    """Annotators not archived, optionally of one status and team."""
+    query = select(func.count(Annotator.id)).where(Annotator.archived_at.is_(None))
+    if status is not None:
+        query = query.where(Annotator.status == status)
+    if team_id is not None:
+        query = query.where(Annotator.team_id == team_id)
+    return int(session.scalar(query) or 0)
+
+
+def load_annotator_name_frame(
+    session: Session, *, annotator_ids: list[int] | None = None, team_id: int | None = None
+) -> pd.DataFrame:
+    """One row per annotator (of some ids or of a team): id, email, display_name, team_id."""
+    query = select(Annotator.id, Annotator.email, Annotator.display_name, Annotator.team_id)
+    if annotator_ids is not None:
+        query = query.where(Annotator.id.in_(annotator_ids))
+    if team_id is not None:
+        query = query.where(Annotator.team_id == team_id)
+    return load_frame(session, query.order_by(Annotator.id)).set_index("id")
+
+
+def list_identity_matches(
+    session: Session, *, platform: str, external_ids: list[str]
+) -> dict[str, int]:
+    """external id -> annotator id for the identities of ``platform`` that exist."""
+    found: dict[str, int] = {}
+    for chunk in batched(external_ids):
+        rows = session.execute(
+            select(AnnotatorIdentity.external_id, AnnotatorIdentity.annotator_id).where(
+                AnnotatorIdentity.platform == platform,
+                AnnotatorIdentity.external_id.in_(chunk),
+            )
+        )
+        found.update({str(key): int(value) for key, value in rows})
+    return found
+
+
+def list_annotators_by_email(
+    session: Session, *, emails: list[str], include_archived: bool = False
+) -> dict[str, int]:
+    """lower-cased email -> annotator id, for annotators not archived (unless asked)."""
+    found: dict[str, int] = {}
+    lowered = sorted({email.lower() for email in emails})
+    for chunk in batched(lowered):
+        query = select(func.lower(Annotator.email), Annotator.id).where(
+            func.lower(Annotator.email).in_(chunk)
+        )
+        if not include_archived:
+            query = query.where(Annotator.archived_at.is_(None))
+        rows = session.execute(query)
+        found.update({str(key): int(value) for key, value in rows})
+    return found
+
+
+@dataclass(frozen=True)
+class UnlinkedIdentity:
+    """An identity an import could not match to a person, with the work it carries."""
+
+    identity_id: int
+    annotator_id: int
+    display_name: str
+    platform: str
+    external_id: str
+    email: str | None
+    events: int
+    first_submitted_at: dt.datetime | None
+    last_submitted_at: dt.datetime | None
+
+
+def list_unlinked_identities(session: Session) -> list[UnlinkedIdentity]:
+    """Identities whose annotator an import created and nobody has linked yet."""
+    work = (
+        select(
+            AnnotationEvent.annotator_id,
+            func.count(AnnotationEvent.id).label("events"),
+            func.min(AnnotationEvent.submitted_at).label("first"),
+            func.max(AnnotationEvent.submitted_at).label("last"),
+        )
+        .group_by(AnnotationEvent.annotator_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            AnnotatorIdentity.id,
+            Annotator.id,
+            Annotator.display_name,
+            AnnotatorIdentity.platform,
+            AnnotatorIdentity.external_id,
+            AnnotatorIdentity.email,
+            func.coalesce(work.c.events, 0),
+            work.c.first,
+            work.c.last,
+        )
+        .join(Annotator, Annotator.id == AnnotatorIdentity.annotator_id)
+        .outerjoin(work, work.c.annotator_id == Annotator.id)
+        .where(
+            Annotator.is_linked == False,  # noqa: E712
+            Annotator.merged_into_id.is_(None),
+            Annotator.archived_at.is_(None),
+        )
+        .order_by(AnnotatorIdentity.platform, AnnotatorIdentity.external_id)
+    )
+    return [UnlinkedIdentity(*row) for row in rows]
+
+
+def list_linked_annotators(session: Session) -> list[Annotator]:
+    """Annotators an identity can be linked to: linked and not archived, by name."""
+    return list(
+        session.scalars(
+            select(Annotator)
+            .where(
+                Annotator.is_linked == True,  # noqa: E712
+                Annotator.archived_at.is_(None),
+                Annotator.merged_into_id.is_(None),
+            )
+            .order_by(Annotator.display_name)
+        )
+    )
+
+
+def list_pool_annotators(
+    session: Session,
+    *,
+    today: dt.date,
+    team_id: int | None = None,
+    include_archived: bool = False,
+    search: str | None = None,
+    search_email: bool = False,
+    tiers: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    skill: str | None = None,
+    domain: str | None = None,
+    language: str | None = None,
+    qualified_task_type: str | None = None,
+    project_id: int | None = None,
+) -> list[Annotator]:
+    """Annotators matching every given filter, by name; merged placeholders never."""
+    query = (
+        select(Annotator)
+        .where(Annotator.merged_into_id.is_(None))
+        .order_by(Annotator.display_name, Annotator.id)
+    )
+    if not include_archived:
+        query = query.where(Annotator.archived_at.is_(None))
+    if team_id is not None:
+        query = query.where(Annotator.team_id == team_id)
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        matches: ColumnElement[bool] = func.lower(Annotator.display_name).like(pattern)
+        if search_email:
+            matches = or_(matches, func.lower(Annotator.email).like(pattern))
+        query = query.where(matches)
+    if tiers:
+        query = query.where(Annotator.tier.in_(list(tiers)))
+    if statuses:
+        query = query.where(Annotator.status.in_(list(statuses)))
+    for kind, name in (("skill", skill), ("domain", domain), ("language", language)):
+        if name:
+            query = query.where(
+                Annotator.id.in_(
+                    select(AnnotatorSkill.annotator_id).where(
+                        AnnotatorSkill.kind == kind, AnnotatorSkill.name == name
+                    )
+                )
+            )
+    if qualified_task_type:
+        query = query.where(
+            Annotator.id.in_(
+                select(QualificationResult.annotator_id).where(
+                    QualificationResult.task_type == qualified_task_type,
+                    QualificationResult.score >= QualificationResult.pass_mark,
+                )
+            )
+        )
+    if project_id is not None:
+        query = query.where(
+            Annotator.id.in_(
+                select(Assignment.annotator_id).where(
+                    Assignment.project_id == project_id, *running_on(today)
+                )
+            )
+        )
+    return list(session.scalars(query))
+
+
+def list_teams(session: Session) -> list[Team]:
+    """Teams by name."""
+    return list(session.scalars(select(Team).order_by(Team.name)))
+
+
+def get_team(session: Session, *, team_id: int) -> Team | None:
+    """The team with ``team_id``, or None."""
+    return session.get(Team, team_id)
+
+
+def get_team_by_name(session: Session, *, name: str) -> Team | None:
+    """The team named ``name``, or None."""
+    return session.scalars(select(Team).where(Team.name == name)).one_or_none()
+
+
+def get_annotator(session: Session, *, annotator_id: int) -> Annotator | None:
+    """The annotator with ``annotator_id``, or None."""
+    return session.get(Annotator, annotator_id)
+
+
+def get_annotator_by_email(session: Session, *, email: str) -> Annotator | None:
+    """The annotator with this email (case-insensitive), or None."""
+    return session.scalars(
+        select(Annotator).where(func.lower(Annotator.email) == email.strip().lower())
+    ).first()
+
+
+def load_skill_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd.DataFrame:
+    """One row per skill, domain or language of the given people."""
+    rows = session.execute(
+        select(
+            AnnotatorSkill.annotator_id,
+            AnnotatorSkill.kind,
+            AnnotatorSkill.name,
+            AnnotatorSkill.level,
+        )
+        .where(AnnotatorSkill.annotator_id.in_(list(annotator_ids)))
+        .order_by(AnnotatorSkill.annotator_id, AnnotatorSkill.kind, AnnotatorSkill.name)
+    ).all()
+    return pd.DataFrame(rows, columns=["annotator_id", "kind", "name", "level"])
+
+
+def list_skills(session: Session, *, annotator_id: int) -> list[AnnotatorSkill]:
+    """One person's skills, domains and languages."""
+    return list(
+        session.scalars(
+            select(AnnotatorSkill)
+            .where(AnnotatorSkill.annotator_id == annotator_id)
+            .order_by(AnnotatorSkill.kind, AnnotatorSkill.name)
+        )
+    )
+
+
+def list_skill_names(session: Session, *, kind: str) -> list[str]:
+    """Distinct names of one kind of skill across the pool."""
+    return list(
+        session.scalars(
+            select(AnnotatorSkill.name)
+            .where(AnnotatorSkill.kind == kind)
+            .distinct()
+            .order_by(AnnotatorSkill.name)
+        )
+    )
+
+
+def list_identities(session: Session, *, annotator_ids: Sequence[int]) -> list[AnnotatorIdentity]:
+    """Platform identities of the given people."""
+    return list(
+        session.scalars(
+            select(AnnotatorIdentity)
+            .where(AnnotatorIdentity.annotator_id.in_(list(annotator_ids)))
+            .order_by(AnnotatorIdentity.platform, AnnotatorIdentity.external_id)
+        )
+    )
+
+
+def get_identity(session: Session, *, platform: str, external_id: str) -> AnnotatorIdentity | None:
+    """The identity of ``external_id`` on ``platform``, or None."""
+    return session.scalars(
+        select(AnnotatorIdentity).where(
+            AnnotatorIdentity.platform == platform, AnnotatorIdentity.external_id == external_id
+        )
+    ).first()
+
+
+def list_annotators_by_id(session: Session, *, annotator_ids: Sequence[int]) -> list[Annotator]:
+    """The annotators with the given ids."""
+    return list(session.scalars(select(Annotator).where(Annotator.id.in_(list(annotator_ids)))))
+
+
+def load_tier_since(session: Session, *, annotator_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """Since when each person holds their current tier: the last change into it, or the
+    moment they joined the pool when it never changed."""
+    ids = list(annotator_ids)
+    changed = dict(
+        session.execute(
+            select(TierChange.annotator_id, func.max(TierChange.effective_at))
+            .join(Annotator, Annotator.id == TierChange.annotator_id)
+            .where(TierChange.annotator_id.in_(ids), TierChange.to_tier == Annotator.tier)
+            .group_by(TierChange.annotator_id)
+        ).all()
+    )
+    joined = dict(
+        session.execute(
+            select(Annotator.id, Annotator.created_at).where(Annotator.id.in_(ids))
+        ).all()
+    )
+    return {
+        int(person): changed.get(person) or joined[person] for person in ids if person in joined
+    }
+
+
+def list_tier_changes(session: Session, *, annotator_id: int) -> list[TierChange]:
+    """One person's tier history, newest first."""
+    return list(
+        session.scalars(
+            select(TierChange)
+            .where(TierChange.annotator_id == annotator_id)
+            .order_by(TierChange.effective_at.desc(), TierChange.id.desc())
+        )
+    )

@@ -1,0 +1,185 @@
+"""Reads of the daily rollups (annotator x project x UTC day): sums over days, as frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import ROLLUP_COSTS, ROLLUP_FLOAT_MEASURES, ROLLUP_MEASURES, Annotator, DailyRollup
+
+# Work and review cost together, in minor units.
+SPEND = DailyRollup.cost_minor + DailyRollup.review_cost_minor
+
+
+def _sums(names: Iterable[str]) -> list[Any]:
+    """SUM of each named rollup column, 0 where no row matched."""
+    return [func.coalesce(func.sum(getattr(DailyRollup, name)), 0).label(name) for name in names]
+
+
+def _typed(frame: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
+    """Measure columns as int64, or float for seconds."""
+    return frame.astype(
+        {name: float if name in ROLLUP_FLOAT_MEASURES else "int64" for name in names}
+    )
+
+
+def sum_rollups(
+    session: Session,
+    *,
+    since: dt.date,
+    until: dt.date | None = None,
+    project_id: int | None = None,
+    annotator_ids: list[int] | None = None,
+    team_id: int | None = None,
+) -> dict[str, float]:
+    """Totals of the daily rollups in [since, until]."""
+    query = select(
+        *_sums(("annotations", "active_seconds", "gold_answered", "gold_correct")),
+        func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
+        *_sums(("reviewed", "accepted")),
+        func.count(func.distinct(DailyRollup.annotator_id)).label("annotators"),
+    ).where(DailyRollup.day >= since)
+    if until is not None:
+        query = query.where(DailyRollup.day <= until)
+    if project_id is not None:
+        query = query.where(DailyRollup.project_id == project_id)
+    if annotator_ids is not None:
+        query = query.where(DailyRollup.annotator_id.in_(annotator_ids))
+    if team_id is not None:
+        query = query.join(Annotator, Annotator.id == DailyRollup.annotator_id).where(
+            Annotator.team_id == team_id
+        )
+    row = session.execute(query).one()
+    return {
+        key: float(value) if key in ROLLUP_FLOAT_MEASURES else int(value)
+        for key, value in row._mapping.items()
+    }
+
+
+def load_rollup_window_frame(
+    session: Session, *, since: dt.date, until: dt.date, project_ids: list[int] | None = None
+) -> pd.DataFrame:
+    """One row per annotator x project: rollup sums over days [since, until]."""
+    query = (
+        select(DailyRollup.annotator_id, DailyRollup.project_id, *_sums(ROLLUP_MEASURES))
+        .where(DailyRollup.day >= since, DailyRollup.day <= until)
+        .group_by(DailyRollup.annotator_id, DailyRollup.project_id)
+        .order_by(DailyRollup.project_id, DailyRollup.annotator_id)
+    )
+    if project_ids is not None:
+        query = query.where(DailyRollup.project_id.in_(project_ids))
+    rows = session.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["annotator_id", "project_id", *ROLLUP_MEASURES])
+    return _typed(frame, ROLLUP_MEASURES)
+
+
+def load_rollup_totals_frame(
+    session: Session,
+    *,
+    since: dt.date,
+    until: dt.date | None = None,
+    annotator_ids: Sequence[int],
+    project_id: int | None = None,
+) -> pd.DataFrame:
+    """One row per annotator with work: rollup sums over days [since, until]."""
+    query = (
+        select(DailyRollup.annotator_id, *_sums(ROLLUP_MEASURES))
+        .where(DailyRollup.day >= since, DailyRollup.annotator_id.in_(list(annotator_ids)))
+        .group_by(DailyRollup.annotator_id)
+    )
+    if until is not None:
+        query = query.where(DailyRollup.day <= until)
+    if project_id is not None:
+        query = query.where(DailyRollup.project_id == project_id)
+    frame = pd.DataFrame(session.execute(query).all(), columns=["annotator_id", *ROLLUP_MEASURES])
+    return _typed(frame, ["annotator_id", *ROLLUP_MEASURES])
+
+
+def load_annotator_totals_frame(
+    session: Session,
+    *,
+    project_id: int,
+    since: dt.date | None = None,
+    annotator_ids: list[int] | None = None,
+) -> pd.DataFrame:
+    """One row per annotator x pay currency: rollup sums of a project from ``since`` on.
+
+    Money in integer minor units; currency is None for work no pay rate covered.
+    """
+    totals = (*ROLLUP_MEASURES, *ROLLUP_COSTS)
+    query = (
+        select(DailyRollup.annotator_id, DailyRollup.currency, *_sums(totals))
+        .where(DailyRollup.project_id == project_id)
+        .group_by(DailyRollup.annotator_id, DailyRollup.currency)
+        .order_by(DailyRollup.annotator_id, DailyRollup.currency)
+    )
+    if since is not None:
+        query = query.where(DailyRollup.day >= since)
+    if annotator_ids is not None:
+        query = query.where(DailyRollup.annotator_id.in_(annotator_ids))
+    frame = pd.DataFrame(
+        session.execute(query).all(), columns=["annotator_id", "currency", *totals]
+    )
+    return _typed(frame, ["annotator_id", *totals])
+
+
+def load_rollup_daily_frame(
+    session: Session,
+    *,
+    since: dt.date,
+    project_id: int | None = None,
+    annotator_id: int | None = None,
+) -> pd.DataFrame:
+    """One row per day: rollup sums for a project and/or an annotator since ``since``."""
+    measures = ("annotations", "gold_answered", "gold_correct")
+    query = (
+        select(
+            DailyRollup.day,
+            *_sums(measures),
+            func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
+        )
+        .where(DailyRollup.day >= since)
+        .group_by(DailyRollup.day)
+        .order_by(DailyRollup.day)
+    )
+    if project_id is not None:
+        query = query.where(DailyRollup.project_id == project_id)
+    if annotator_id is not None:
+        query = query.where(DailyRollup.annotator_id == annotator_id)
+    frame = pd.DataFrame(session.execute(query).all(), columns=["day", *measures, "spend_minor"])
+    return _typed(frame, [*measures, "spend_minor"])
+
+
+def load_weekly_rollup_frame(
+    session: Session, *, annotator_id: int, since: dt.date
+) -> pd.DataFrame:
+    """One row per day with work by one annotator since ``since``: rollup sums."""
+    measures = ("annotations", "active_seconds", "gold_answered", "gold_correct")
+    rows = session.execute(
+        select(DailyRollup.day, *_sums(measures))
+        .where(DailyRollup.annotator_id == annotator_id, DailyRollup.day >= since)
+        .group_by(DailyRollup.day)
+        .order_by(DailyRollup.day)
+    ).all()
+    return _typed(pd.DataFrame(rows, columns=["day", *measures]), measures)
+
+
+def load_daily_spend_frame(session: Session, *, project_id: int | None = None) -> pd.DataFrame:
+    """One row per project x day x pay currency: spend (minor units), annotations, accepted."""
+    totals = (*ROLLUP_COSTS, "annotations", "accepted")
+    query = (
+        select(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency, *_sums(totals))
+        .group_by(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency)
+        .order_by(DailyRollup.project_id, DailyRollup.day)
+    )
+    if project_id is not None:
+        query = query.where(DailyRollup.project_id == project_id)
+    frame = pd.DataFrame(
+        session.execute(query).all(), columns=["project_id", "day", "currency", *totals]
+    )
+    return _typed(frame, totals)

@@ -1,0 +1,28 @@
+"""What the query modules share: IN lists of a bounded size, and results as DataFrames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+import pandas as pd
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+# A long list of keys never makes one huge statement.
+IN_BATCH = 5_000
+
+T = TypeVar("T")
+
+
+def batched(values: Sequence[T], size: int = IN_BATCH) -> Iterator[Sequence[T]]:
+    """``values`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def load_frame(session: Session, query: Select[*tuple[Any, ...]]) -> pd.DataFrame:
+    """The rows of ``query`` as a DataFrame, one column per selected column, named by its
+    label (a table column's label is its name)."""
+    result = session.execute(query)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))

@@ -1,0 +1,429 @@
+"""The SQL that builds the daily rollups (annotator x project x UTC day) from events.
+
+Both a full rebuild and a refresh of some keys are set-based INSERT ... SELECT
+statements built here for the session's dialect (PostgreSQL or SQLite); which keys
+to refresh, and when, is decided in ops.rollups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    Time,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from db.models import (
+    ROLLUP_COSTS,
+    ROLLUP_MEASURES,
+    AnnotationEvent,
+    DailyRollup,
+    PayRate,
+    PayRateCorrection,
+    UTCDateTime,
+)
+
+_keys_metadata = MetaData()
+ROLLUP_KEYS = Table(
+    "rollup_keys",
+    _keys_metadata,
+    Column("annotator_id", Integer, nullable=False),
+    Column("project_id", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("day_start", UTCDateTime, nullable=False),
+    Column("day_end", UTCDateTime, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+# The columns an INSERT ... SELECT of aggregate_select fills, in its order.
+ROLLUP_COLUMNS = ("annotator_id", "project_id", "day", *ROLLUP_MEASURES, *ROLLUP_COSTS, "currency")
+
+
+def utc_day(column: Any, dialect: str) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column, in SQL."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    # SQLite stores naive UTC text; date() takes its first ten characters' meaning.
+    return func.date(column)
+
+
+def _rate_periods(name: str) -> Any:
+    """Pay rates with the moment each stopped being in effect."""
+    return select(
+        PayRate.annotator_id,
+        PayRate.basis,
+        PayRate.amount_minor,
+        PayRate.currency,
+        PayRate.effective_from,
+        func.lead(PayRate.effective_from)
+        .over(partition_by=PayRate.annotator_id, order_by=PayRate.effective_from)
+        .label("effective_to"),
+    ).cte(name)
+
+
+def _in_period(rate: Any, person: Any, moment: Any) -> ColumnElement[bool]:
+    return and_(
+        rate.c.annotator_id == person,
+        moment >= rate.c.effective_from,
+        or_(rate.c.effective_to.is_(None), moment < rate.c.effective_to),
+    )
+
+
+# Costs are summed as exact integers in minor units x milliseconds per hour, so the
+# total does not depend on summation order (floats do, and round() then flips at .5).
+COST_SCALE = 3_600_000
+
+
+def rate_boundaries(session: Session) -> list[dt.time]:
+    """Times of day (UTC), other than midnight, at which some pay rate starts; sorted."""
+    starts = session.scalars(select(PayRate.effective_from).distinct()).all()
+    return sorted({start.time() for start in starts} - {dt.time()})
+
+
+def _time_of_day(column: Any, dialect: str) -> ColumnElement[Any]:
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Time)
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff'; the time is the text after the date.
+    return func.substr(column, 12)
+
+
+def _bucket(column: Any, dialect: str, boundaries: Sequence[dt.time]) -> ColumnElement[Any]:
+    """Which part of its day ``column`` falls in, the day cut at every rate boundary."""
+    if not boundaries:
+        return literal_column("0")
+    time_of_day = _time_of_day(column, dialect)
+    cuts = [
+        boundary if dialect == "postgresql" else boundary.strftime("%H:%M:%S.%f")
+        for boundary in boundaries
+    ]
+    return case(
+        *[(time_of_day >= cut, len(cuts) - index) for index, cut in enumerate(reversed(cuts))],
+        else_=0,
+    )
+
+
+def _bucket_start(
+    day: Any, bucket: Any, dialect: str, boundaries: Sequence[dt.time]
+) -> ColumnElement[Any]:
+    """The moment a part of a day begins, comparable with rate start times."""
+    offsets = [dt.timedelta()] + [
+        dt.timedelta(hours=b.hour, minutes=b.minute, seconds=b.second, microseconds=b.microsecond)
+        for b in boundaries
+    ]
+    if dialect == "postgresql":
+        start = cast(day, DateTime())
+        shifted = (
+            start
+            if not boundaries
+            else start + case(*[(bucket == index, offset) for index, offset in enumerate(offsets)])
+        )
+        return func.timezone("UTC", shifted)
+
+    def moment(offset: dt.timedelta) -> ColumnElement[Any]:
+        whole = int(offset.total_seconds())
+        text = func.strftime("%Y-%m-%d %H:%M:%S", day, f"+{whole} seconds")
+        return text + f".{offset.microseconds:06d}"
+
+    if not boundaries:
+        return moment(offsets[0])
+    return case(*[(bucket == index, moment(offset)) for index, offset in enumerate(offsets)])
+
+
+def _milliseconds(seconds: Any) -> ColumnElement[int]:
+    return cast(func.round(func.coalesce(seconds, 0.0) * 1000), BigInteger)
+
+
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """How many events of the group meet ``condition`` (an aggregate FILTER, cheaper than
+    summing a CASE)."""
+    return func.count().filter(condition)
+
+
+def _rounded_sum(expression: ColumnElement[int]) -> ColumnElement[int]:
+    """Sum of scaled costs back in minor units, rounded half up once per rollup row."""
+    total = cast(func.coalesce(func.sum(expression), 0), BigInteger)
+    # Integer division on both databases: (total + half) / scale, truncated.
+    return cast((total + COST_SCALE // 2).self_group().op("/")(COST_SCALE), BigInteger)
+
+
+def aggregate_select(
+    dialect: str, *, keys: Table | None = None, boundaries: Sequence[dt.time] = ()
+) -> Select[Any]:
+    """SELECT of rollup rows from events, optionally limited to the keys in ``keys``.
+
+    ``boundaries`` must hold every time of day at which a pay rate starts (other than
+    midnight): see rate_boundaries.
+    """
+    # Events are first summed per person, project, day and reviewer, and per part of
+    # the day between rate boundaries; within one such part nobody's rate changes, so
+    # each part is priced once at the rate in effect when it begins. The rate lookups
+    # then join a few thousand sums instead of every event, and the costs are the same
+    # exact integers a price per event would give (rate x the sum of milliseconds).
+    event = AnnotationEvent.__table__
+    day = utc_day(event.c.submitted_at, dialect)
+    answered = and_(event.c.skipped == False, event.c.label.is_not(None))  # noqa: E712
+    reviewed = event.c.review_outcome.is_not(None)
+    work_bucket = _bucket(event.c.submitted_at, dialect, boundaries)
+    # Grouped by reviewer and review day as recorded; only reviewed events add review
+    # time and counts, so an unreviewed event that names a reviewer costs nothing.
+    reviewer = event.c.reviewer_id
+    review_day = utc_day(event.c.reviewed_at, dialect)
+    review_bucket = _bucket(event.c.reviewed_at, dialect, boundaries)
+    buckets = [work_bucket, review_bucket] if boundaries else []
+    # What each measure of ROLLUP_MEASURES counts or sums over the events of a row.
+    measures: dict[str, ColumnElement[Any]] = {
+        "annotations": _count(answered),
+        "skipped": _count(event.c.skipped == True),  # noqa: E712
+        "active_seconds": func.coalesce(func.sum(event.c.active_seconds), 0.0),
+        "gold_answered": _count(and_(event.c.is_gold == True, answered)),  # noqa: E712
+        "gold_correct": _count(
+            and_(event.c.is_gold == True, answered, event.c.label == event.c.gold_label)  # noqa: E712
+        ),
+        "escalations": _count(event.c.escalated == True),  # noqa: E712
+        "reviewed": _count(reviewed),
+        "accepted": _count(event.c.review_outcome == "accepted"),
+    }
+    source: Any = event
+    if keys is not None:
+        source = event.join(
+            keys,
+            and_(
+                keys.c.annotator_id == event.c.annotator_id,
+                keys.c.project_id == event.c.project_id,
+                # The day as an equality lets many keys hash-join; the range lets a few
+                # keys use the (annotator, submitted_at) index.
+                keys.c.day == day,
+                event.c.submitted_at >= keys.c.day_start,
+                event.c.submitted_at < keys.c.day_end,
+            ),
+        )
+    parts = (
+        select(
+            event.c.annotator_id,
+            event.c.project_id,
+            day.label("day"),
+            work_bucket.label("work_bucket"),
+            reviewer.label("reviewer_id"),
+            review_day.label("review_day"),
+            review_bucket.label("review_bucket"),
+            *(measures[name].label(name) for name in ROLLUP_MEASURES),
+            # Hourly pay covers all active time, skipped items included.
+            func.coalesce(func.sum(_milliseconds(event.c.active_seconds)), 0).label("work_ms"),
+            func.coalesce(
+                func.sum(_milliseconds(event.c.review_seconds)).filter(reviewed), 0
+            ).label("review_ms"),
+        )
+        .select_from(source)
+        .group_by(event.c.annotator_id, event.c.project_id, day, reviewer, review_day, *buckets)
+        .subquery("parts")
+    )
+    work_rate = _rate_periods("work_rate")
+    review_rate = _rate_periods("review_rate")
+    work_start = _bucket_start(parts.c.day, parts.c.work_bucket, dialect, boundaries)
+    review_start = _bucket_start(parts.c.review_day, parts.c.review_bucket, dialect, boundaries)
+    priced = parts.outerjoin(
+        work_rate, _in_period(work_rate, parts.c.annotator_id, work_start)
+    ).outerjoin(review_rate, _in_period(review_rate, parts.c.reviewer_id, review_start))
+    work_cost = case(
+        (work_rate.c.basis == "hourly", parts.c.work_ms * work_rate.c.amount_minor),
+        (
+            work_rate.c.basis == "per_item",
+            parts.c.annotations * work_rate.c.amount_minor * COST_SCALE,
+        ),
+        else_=0,
+    )
+    review_cost = case(
+        (review_rate.c.basis == "hourly", parts.c.review_ms * review_rate.c.amount_minor),
+        (
+            review_rate.c.basis == "per_item",
+            parts.c.reviewed * review_rate.c.amount_minor * COST_SCALE,
+        ),
+        else_=0,
+    )
+    totals = [func.coalesce(func.sum(parts.c[name]), 0).label(name) for name in ROLLUP_MEASURES]
+    return (
+        select(
+            parts.c.annotator_id,
+            parts.c.project_id,
+            parts.c.day,
+            *totals,
+            _rounded_sum(work_cost).label("cost_minor"),
+            _rounded_sum(review_cost).label("review_cost_minor"),
+            func.max(work_rate.c.currency).label("currency"),
+        )
+        .select_from(priced)
+        .group_by(parts.c.annotator_id, parts.c.project_id, parts.c.day)
+    )
+
+
+def get_last_event_id(session: Session) -> int:
+    """The highest annotation event id; 0 without events."""
+    return int(session.scalar(select(func.max(AnnotationEvent.id))) or 0)
+
+
+def get_last_pay_rate_ids(session: Session) -> tuple[int, int]:
+    """The highest pay rate id and pay rate correction id; 0 where there are none."""
+    return (
+        int(session.scalar(select(func.max(PayRate.id))) or 0),
+        int(session.scalar(select(func.max(PayRateCorrection.id))) or 0),
+    )
+
+
+def count_rollups(session: Session) -> int:
+    """Rows in the daily rollups."""
+    return int(session.scalar(select(func.count()).select_from(DailyRollup)) or 0)
+
+
+def prepare_aggregation(session: Session) -> None:
+    """PostgreSQL settings for the rollup queries, for this transaction only."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    # The planner overestimates the groups of the first GROUP BY by two orders of
+    # magnitude (several expressions, no joint statistics). That switches on JIT
+    # optimisation, which then costs more than the aggregation itself, and makes a hash
+    # aggregate look too big for work_mem, so it sorts a million rows instead. The real
+    # hash table holds a few thousand groups.
+    session.execute(text("SET LOCAL jit = off"))
+    session.execute(text("SET LOCAL work_mem = '256MB'"))
+    # A refresh touches a few (annotator, day) ranges: read them through the index.
+    session.execute(text("SET LOCAL random_page_cost = 1.1"))
+
+
+def rebuild_rollups(session: Session) -> int:
+    """Replace every rollup row by one computed from all events; returns rows written."""
+    dialect = session.get_bind().dialect.name
+    prepare_aggregation(session)
+    session.execute(delete(DailyRollup))
+    session.execute(
+        insert(DailyRollup).from_select(
+            list(ROLLUP_COLUMNS),
+            aggregate_select(dialect, boundaries=rate_boundaries(session)),
+        )
+    )
+    # INSERT ... SELECT reports no row count on SQLite; count what is there.
+    return count_rollups(session)
+
+
+RollupKey = tuple[Any, Any, Any]
+
+
+def list_event_keys(session: Session, *, after_id: int, up_to_id: int) -> list[RollupKey]:
+    """(annotator, project, day) keys of the events with ids in (after_id, up_to_id]."""
+    event = AnnotationEvent.__table__
+    return _keys_of_events(session, and_(event.c.id > after_id, event.c.id <= up_to_id))
+
+
+def list_pay_rate_starts(
+    session: Session, *, after_id: int, up_to_id: int
+) -> list[tuple[int, dt.datetime]]:
+    """(annotator, effective from) of the pay rates with ids in (after_id, up_to_id]."""
+    return [
+        (int(annotator_id), effective_from)
+        for annotator_id, effective_from in session.execute(
+            select(PayRate.annotator_id, PayRate.effective_from).where(
+                PayRate.id > after_id, PayRate.id <= up_to_id
+            )
+        )
+    ]
+
+
+def list_pay_rate_corrections_between(
+    session: Session, *, after_id: int, up_to_id: int
+) -> list[tuple[int, dt.datetime, dict[str, Any]]]:
+    """(annotator, effective from, the rate before) of corrections with ids in the range."""
+    return [
+        (int(annotator_id), effective_from, before)
+        for annotator_id, effective_from, before in session.execute(
+            select(PayRate.annotator_id, PayRate.effective_from, PayRateCorrection.before)
+            .join(PayRate, PayRate.id == PayRateCorrection.pay_rate_id)
+            .where(PayRateCorrection.id > after_id, PayRateCorrection.id <= up_to_id)
+        )
+    ]
+
+
+def list_work_keys_since(
+    session: Session, *, annotator_id: int, since: dt.datetime
+) -> list[RollupKey]:
+    """Keys of the rollup rows holding a person's work, or their reviews, from ``since`` on."""
+    event = AnnotationEvent.__table__
+    return _keys_of_events(
+        session,
+        or_(
+            and_(event.c.annotator_id == annotator_id, event.c.submitted_at >= since),
+            and_(event.c.reviewer_id == annotator_id, event.c.reviewed_at >= since),
+        ),
+    )
+
+
+def _keys_of_events(session: Session, condition: ColumnElement[bool]) -> list[RollupKey]:
+    """Distinct (annotator, project, UTC day) of the events meeting ``condition``."""
+    event = AnnotationEvent.__table__
+    day = utc_day(event.c.submitted_at, session.get_bind().dialect.name)
+    query = select(event.c.annotator_id, event.c.project_id, day).where(condition).distinct()
+    return [tuple(row) for row in session.execute(query)]
+
+
+def rewrite_rollups(session: Session, *, keys: Sequence[RollupKey]) -> int:
+    """Recompute the rollup rows of the given (annotator, project, day) keys from events."""
+    dialect = session.get_bind().dialect.name
+    rows = []
+    for annotator_id, project_id, value in keys:
+        day_value = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        start = dt.datetime.combine(day_value, dt.time(), tzinfo=dt.UTC)
+        rows.append(
+            {
+                "annotator_id": annotator_id,
+                "project_id": project_id,
+                "day": day_value,
+                "day_start": start,
+                "day_end": start + dt.timedelta(days=1),
+            }
+        )
+    prepare_aggregation(session)
+    connection = session.connection()
+    ROLLUP_KEYS.create(connection, checkfirst=True)
+    try:
+        session.execute(delete(ROLLUP_KEYS))
+        session.execute(insert(ROLLUP_KEYS), rows)
+        if dialect == "postgresql":
+            # Without statistics the planner guesses the key count and picks loops.
+            session.execute(text("ANALYZE rollup_keys"))
+        session.execute(
+            delete(DailyRollup).where(
+                tuple_(DailyRollup.annotator_id, DailyRollup.project_id, DailyRollup.day).in_(
+                    select(ROLLUP_KEYS.c.annotator_id, ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day)
+                )
+            )
+        )
+        session.execute(
+            insert(DailyRollup).from_select(
+                list(ROLLUP_COLUMNS),
+                aggregate_select(dialect, keys=ROLLUP_KEYS, boundaries=rate_boundaries(session)),
+            )
+        )
+    finally:
+        ROLLUP_KEYS.drop(connection, checkfirst=True)
+    return len(rows)
