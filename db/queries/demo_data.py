@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table, delete, func, insert, literal, select, update
+from sqlalchemy import JSON, ColumnDefault, Integer, Table, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from db.bulk import indexes_deferred, insert_frames
-from db.models import AnnotationEvent, AuditEntry, Base, ImportBatch
+from db.models import AnnotationEvent, Annotator, AuditEntry, Base, ImportBatch
 
-EVENTS_TABLE: Table = AnnotationEvent.__table__  # type: ignore[assignment]
+EVENTS_TABLE = Base.metadata.tables[AnnotationEvent.__tablename__]
 
 
 def has_rows(session: Session, *, model: type[Base]) -> bool:
@@ -34,14 +35,18 @@ def count_import_batches_not_from(session: Session, *, source: str) -> int:
     return int(session.scalar(query) or 0)
 
 
-def insert_rows(
-    session: Session, *, model: type[Base], rows: Sequence[Mapping[str, Any]]
-) -> list[int]:
-    """Insert ``rows`` (attribute name to value) of ``model`` in batches; their ids, in order."""
-    if not rows:
-        return []
-    statement = insert(model).returning(model.__table__.c.id, sort_by_parameter_order=True)
-    return [int(row_id) for row_id in session.scalars(statement, list(rows))]
+def get_annotator_ids_by_email(session: Session) -> dict[str, int]:
+    """Every annotator's id, by email; annotators without one are left out."""
+    query = select(Annotator.email, Annotator.id).where(Annotator.email.is_not(None))
+    return {str(email): int(annotator_id) for email, annotator_id in session.execute(query)}
+
+
+def insert_rows(session: Session, *, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (column name to value) into the table of ``model`` in one bulk load
+    (COPY on PostgreSQL); a column the rows leave out gets its default."""
+    if rows:
+        table = Base.metadata.tables[model.__tablename__]
+        insert_frames(session, table, [_rows_frame(table, rows)])
 
 
 def insert_event_frames(session: Session, *, frames: Iterable[pd.DataFrame]) -> int:
@@ -67,3 +72,21 @@ def delete_all_rows(session: Session) -> None:
     session.execute(update(AnnotationEvent).values(rereview_request_id=None))
     for table in tables:
         session.execute(delete(table))
+
+
+def _rows_frame(table: Table, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """``rows`` as the frame db.bulk loads: Python-side defaults filled in (the ORM would
+    apply them), JSON as text, integer columns with gaps as nullable integers."""
+    frame = pd.DataFrame.from_records(list(rows))
+    for column in table.columns:
+        default = column.default
+        if column.name not in frame and isinstance(default, ColumnDefault):
+            value = default.arg(None) if default.is_callable else default.arg
+            frame[column.name] = [value] * len(frame)
+        if column.name not in frame:
+            continue
+        if isinstance(column.type, JSON):
+            frame[column.name] = [json.dumps(value) for value in frame[column.name]]
+        elif isinstance(column.type, Integer) and frame[column.name].isna().any():
+            frame[column.name] = frame[column.name].astype("Int64")
+    return frame

@@ -227,11 +227,12 @@ def _add_people(
         }
         for index, person in enumerate(people)
     ]
-    ids = demo_data.insert_rows(session, model=Annotator, rows=annotator_rows)
+    demo_data.insert_rows(session, model=Annotator, rows=annotator_rows)
+    ids = demo_data.get_annotator_ids_by_email(session)
     rows: Rows = defaultdict(list)
     start = config.end - dt.timedelta(days=150)
-    for index, (person, annotator_id) in enumerate(zip(people, ids, strict=True)):
-        person.id = annotator_id
+    for index, person in enumerate(people):
+        person.id = annotator_id = ids[person.email]
         rows[AnnotatorIdentity].append(
             {
                 "annotator_id": annotator_id,

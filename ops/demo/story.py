@@ -241,12 +241,13 @@ FAST_BUT_INACCURATE = Profile(
 # The named people the stories are about. Their first names are not in FIRST_NAMES,
 # so no one else in the pool can share their name.
 STORY_CAST = {
-    # Steady high performer; qualifies for reviewer.
+    # Steady high performer; qualifies for reviewer. Accurate enough that chance alone
+    # does not make her drift even with thousands of golden items.
     "amara": (
         "Amara Okafor",
         Profile(
             team="Text",
-            accuracy=0.975,
+            accuracy=0.985,
             speed=0.95,
             productivity=1.6,
             projects=("retail-sentiment", "support-intents"),
