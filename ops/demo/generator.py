@@ -15,7 +15,7 @@ import pandas as pd
 
 from ops.demo.story import PROJECTS, STORY_CAST, DemoConfig, Person, ProjectSpec
 
-EVENT_CHUNK = 200_000
+EVENT_CHUNK = 100_000
 # A project's item pool; beyond it the same items are labeled more often.
 MAX_ITEMS = 1_000_000
 # However large the pool, a project's core team (its first people and the story cast)
