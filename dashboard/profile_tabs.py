@@ -183,7 +183,7 @@ def _identity_form(principal: Principal, person: Profile) -> None:
         if st.form_submit_button("Link identity"):
             submit(
                 errors,
-                lambda session: roster.link_identity(
+                lambda session: roster.add_identity(
                     session,
                     principal,
                     person.id,

@@ -134,7 +134,3 @@ def accept_as_new_annotator(session: Session, principal: Principal, *, identity_
         placeholder.email = email
     placeholder.updated_by = principal.username
     audit.record(session, principal, "identity.accept", placeholder, before=before)
-
-
-# Kept for callers outside ops/ until they use the name that says what it does.
-link_identity = merge_unlinked_identity

@@ -12,7 +12,7 @@ from ops.alerts import (
     AlertFilter,
     change_status,
     get_alert,
-    give_feedback,
+    give_feedback_on_alert,
     list_alerts,
     propose_reassignment,
 )
@@ -159,7 +159,7 @@ if alert.annotator_id is not None:
         if st.form_submit_button("Send feedback"):
             try:
                 with db_session() as session:
-                    give_feedback(
+                    give_feedback_on_alert(
                         session,
                         principal,
                         alert_id,

@@ -7,7 +7,12 @@ import streamlit as st
 
 from dashboard.session import db_session, require_principal
 from ops.errors import AnnopsError
-from ops.identities import accept_as_new_annotator, link_identity, list_link_targets, list_unlinked
+from ops.identities import (
+    accept_as_new_annotator,
+    list_link_targets,
+    list_unlinked,
+    merge_unlinked_identity,
+)
 
 principal = require_principal()
 st.title("Unlinked identities")
@@ -58,7 +63,7 @@ if link or accept:
     try:
         with db_session() as session:
             if link:
-                moved = link_identity(
+                moved = merge_unlinked_identity(
                     session, principal, identity_id=identity_id, annotator_id=annotator_id
                 )
                 message = f"Linked {choices[identity_id]}; {moved} events moved."

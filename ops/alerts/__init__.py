@@ -17,9 +17,6 @@ from ops.alerts.triage import (
     propose_reassignment,
 )
 
-# Kept for callers outside ops/ until they use the name that says what it does.
-give_feedback = give_feedback_on_alert
-
 __all__ = [
     "ALERT_EXPORT_FIELDS",
     "RULES",
@@ -34,7 +31,6 @@ __all__ = [
     "change_status",
     "evaluate_alerts",
     "get_alert",
-    "give_feedback",
     "give_feedback_on_alert",
     "list_alerts",
     "propose_reassignment",

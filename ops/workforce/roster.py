@@ -556,7 +556,3 @@ def add_identity(
     session.add(identity)
     audit.record(session, actor, "identity.link", identity)
     return identity
-
-
-# Kept for callers outside ops/ until they use the name that says what it does.
-link_identity = add_identity
