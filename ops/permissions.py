@@ -6,6 +6,7 @@ import getpass
 from dataclasses import dataclass
 
 from db.models import ROLES as ROLES  # the database checks a login's role against these
+from db.scope import EVERYONE, PeopleScope
 from ops.errors import PermissionDenied
 
 # action -> roles allowed. Anything not listed is denied.
@@ -84,6 +85,33 @@ def command_line_principal() -> Principal:
     except (KeyError, OSError):
         account = "unknown"
     return Principal(username=f"cli:{account}"[:120], role="admin")
+
+
+NO_TEAM = (
+    "Your login leads no team yet, so there is nobody to show. "
+    "Ask an admin to set your team on the Users page."
+)
+NO_ANNOTATOR = (
+    "Your login is not linked to an annotator record, so there is nothing to show. "
+    "Ask an admin to link it on the Users page."
+)
+
+
+def people_scope(principal: Principal) -> PeopleScope:
+    """The one rule of whose records a principal may see: a lead their own team, an
+    annotator themself, everyone else all; nobody (with the reason) where the link is
+    missing. Every read in ops applies it, through db.scope in the queries."""
+    if principal.role == "lead":
+        if principal.team_id is None:
+            return PeopleScope("none", reason=NO_TEAM)
+        return PeopleScope("team", team_id=principal.team_id)
+    if principal.role == "annotator":
+        if principal.annotator_id is None:
+            return PeopleScope("none", reason=NO_ANNOTATOR)
+        return PeopleScope("self", annotator_id=principal.annotator_id)
+    if principal.role in ROLES:
+        return EVERYONE
+    return PeopleScope("none", reason="Unknown role: nothing is shown.")
 
 
 def require(principal: Principal, action: str) -> None:
