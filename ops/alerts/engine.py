@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from db import queries
 from db.models import Alert, AlertAction, JobState, utcnow
+from db.queries.alert_windows import load_gold_daily_frame
 from ops.alerts.rules import (
     AlertSettings,
     Finding,
@@ -111,8 +112,9 @@ def evaluate_window(
             until=start - dt.timedelta(days=1),
             project_ids=project_ids,
         )
+        daily = load_gold_daily_frame(session, since=start, until=end, project_ids=project_ids)
         individual = find_quality_findings(window, baseline, group)
-        systematic = find_systematic_findings(window, baseline, group, individual)
+        systematic = find_systematic_findings(window, baseline, group, individual, daily)
         linked = {id(child) for finding in systematic for child in finding.children}
         findings += systematic
         findings += [finding for finding in individual if id(finding) not in linked]
