@@ -306,8 +306,8 @@ def find_systematic_findings(
     return results
 
 
-def _shared_drop(counts: pd.DataFrame, settings: AlertSettings) -> dict[str, Any] | None:
-    """Several annotators dropped, and the typical one credibly did; else None.
+def _annotators_dropped(counts: pd.DataFrame, settings: AlertSettings) -> dict[str, Any] | None:
+    """Enough of the measured annotators fell by at least the minimum drop; else None.
 
     ``counts``: one row per measured annotator: annotator_id, answered_before,
     correct_before, answered_after, correct_after.
@@ -322,23 +322,11 @@ def _shared_drop(counts: pd.DataFrame, settings: AlertSettings) -> dict[str, Any
     share = len(dropped) / len(counts)
     if len(dropped) < settings.systematic_min_annotators or share < settings.systematic_min_share:
         return None
-    # One person falling hard can pull the pool down and, with a few small samples
-    # dipping by chance, pass the count above; the typical annotator's drop cannot.
-    typical = estimate_typical_drop(
-        counts["answered_before"].to_numpy(),
-        counts["correct_before"].to_numpy(),
-        counts["answered_after"].to_numpy(),
-        counts["correct_after"].to_numpy(),
-    )
-    if not typical.p_value < settings.systematic_shared_p_value:
-        return None
     return {
         "annotators_dropped": len(dropped),
         "annotators_measured": len(counts),
         "share_dropped": _round(share, 3),
         "dropped_annotator_ids": sorted(int(a) for a in dropped["annotator_id"]),
-        "typical_drop": _round(typical.mean),
-        "typical_drop_p_value": float(f"{typical.p_value:.3g}"),
     }
 
 
@@ -346,6 +334,8 @@ def _drop_against_baseline(
     window: pd.DataFrame, baseline: pd.DataFrame, settings: AlertSettings
 ) -> dict[str, Any] | None:
     """Each person's window against their own baseline before it; the pool credibly lower."""
+    if window.empty or baseline.empty:
+        return None
     merged = window.merge(
         baseline[["annotator_id", "project_id", "gold_answered", "gold_correct"]],
         on=["annotator_id", "project_id"],
@@ -365,7 +355,7 @@ def _drop_against_baseline(
             "correct_after": merged["gold_correct"],
         }
     )
-    shared = _shared_drop(counts, settings)
+    shared = _annotators_dropped(counts, settings)
     if shared is None:
         return None
     correct = [int(counts["correct_after"].sum()), int(counts["correct_before"].sum())]
@@ -395,10 +385,22 @@ def _change_in_window(daily: pd.DataFrame, settings: AlertSettings) -> dict[str,
         return None
     in_window = daily.groupby("annotator_id")["gold_answered"].sum()
     counts = scan.annotators
-    shared = _shared_drop(
-        counts[counts["annotator_id"].map(in_window) >= settings.systematic_min_gold], settings
-    )
+    counts = counts[counts["annotator_id"].map(in_window) >= settings.systematic_min_gold]
+    shared = _annotators_dropped(counts, settings)
     if shared is None:
+        return None
+    # One person falling hard pulls the pool down, and in the few days after a change a
+    # few small samples dip by chance often enough to pass the count above; the typical
+    # annotator's drop (random effects, which widen with disagreement) is not fooled so.
+    typical = estimate_typical_drop(
+        counts["answered_before"].to_numpy(),
+        counts["correct_before"].to_numpy(),
+        counts["answered_after"].to_numpy(),
+        counts["correct_after"].to_numpy(),
+    )
+    # The day was picked where the drop looked strongest: the same Bonferroni correction.
+    typical_p_value = min(1.0, typical.p_value * scan.candidate_days)
+    if not typical_p_value < settings.systematic_shared_p_value:
         return None
     drop = scan.drop
     return {
@@ -408,6 +410,8 @@ def _change_in_window(daily: pd.DataFrame, settings: AlertSettings) -> dict[str,
         "candidate days",
         "change_day": scan.change_day.isoformat(),
         **shared,
+        "typical_drop": _round(typical.mean),
+        "typical_drop_p_value": float(f"{typical_p_value:.3g}"),
         "accuracy_before": _round(drop.accuracy_before),
         "accuracy_after": _round(drop.accuracy_after),
         "gold_answered_before": drop.answered_before,
