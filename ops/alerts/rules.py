@@ -371,6 +371,8 @@ def _drop_against_baseline(
         **shared,
         "accuracy_before": _round(correct[1] / answered[1]),
         "accuracy_after": _round(correct[0] / answered[0]),
+        # The name this figure had before there were two methods; scripts may read it.
+        "accuracy_now": _round(correct[0] / answered[0]),
         "gold_answered_before": answered[1],
         "gold_answered_after": answered[0],
         "statistic": _round(statistic, 2),

@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import hypergeom, norm
 
-DAILY_GOLD_COLUMNS = ("annotator_id", "day", "gold_answered", "gold_correct")
-# Probabilities this small relative to an annotator's most likely count are dropped from
-# the exact distribution; p-values stay exact far below any threshold anyone would set.
+# While the exact distribution is built up, probabilities this much smaller than the most
+# likely total are dropped; p-values stay exact far below any threshold anyone would set.
 _NEGLIGIBLE = 1e-40
 
 
