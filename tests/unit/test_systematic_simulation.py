@@ -124,9 +124,11 @@ def systematic_share(seed: int, runs: int, **scenario: bool | float) -> float:
 
 def check_shared_drops_are_caught(seed: int, runs: int, *, history: bool) -> list[int]:
     """A 0.15 drop of everyone in the project: caught in >= 90% of runs within 3 days,
-    as one alert with every individual quality finding under it. Returns the delays."""
+    as one alert with every individual quality finding under it, naming the change
+    day. Returns the delays."""
     rng = np.random.default_rng(seed)
     delays = []
+    day_errors = []
     for _ in range(runs):
         project = simulate_project(rng, history=history, drop=0.15)
         found = first_systematic(project)
@@ -140,11 +142,13 @@ def check_shared_drops_are_caught(seed: int, runs: int, *, history: bool) -> lis
         evidence = issue.evidence
         if evidence["method"] == "change day within the window":
             change = dt.date.fromisoformat(evidence["change_day"])
-            assert abs((change - START).days - CHANGE) <= 7, evidence
+            day_errors.append(abs((change - START).days - CHANGE))
             assert evidence["accuracy_before"] > evidence["accuracy_after"]
             assert evidence["p_value"] < SETTINGS.systematic_change_p_value
             assert evidence["annotators_dropped"] >= SETTINGS.systematic_min_annotators
     assert len(delays) >= 0.9 * runs, f"caught {len(delays)} of {runs}"
+    # The change day named in the evidence is, nearly always, the day it happened.
+    assert np.mean(np.array(day_errors) <= 1) >= 0.9, sorted(day_errors)
     return delays
 
 
