@@ -40,6 +40,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests run only when a marker expression names them (``-m slow``)."""
+    if "slow" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow; run with -m slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def create_scratch_database(tmp_path_factory: pytest.TempPathFactory, backend: str) -> str:
     """A new, empty database of ``backend``; its URL."""
     if backend == "sqlite":

@@ -68,7 +68,13 @@ if principal.can("project.edit") and project != "any":
             current = alert_settings_for(session, principal, slug=project)
         with st.form("thresholds"):
             values = {
-                key: st.number_input(key.replace("_", " "), value=value, key=f"threshold_{key}")
+                key: st.number_input(
+                    key.replace("_", " "),
+                    value=value,
+                    # p-values such as 0.001 would show as 0.00 at the default two decimals.
+                    format=None if isinstance(value, int) else "%g",
+                    key=f"threshold_{key}",
+                )
                 for key, value in current.items()
             }
             if st.form_submit_button("Save thresholds"):

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from db.models import Alert, AlertAction, utcnow
+from db.queries.alert_windows import load_gold_daily_frame
 from db.queries.alerts import ACTIVE_STATUSES, get_alert_for_window
 from db.queries.events import load_repeat_consistency_frame
 from db.queries.jobs import get_job_state, save_job_state
@@ -106,8 +107,9 @@ def evaluate_window(
             until=start - dt.timedelta(days=1),
             project_ids=project_ids,
         )
+        daily = load_gold_daily_frame(session, since=start, until=end, project_ids=project_ids)
         individual = find_quality_findings(window, baseline, group)
-        systematic = find_systematic_findings(window, baseline, group, individual)
+        systematic = find_systematic_findings(window, baseline, group, individual, daily)
         linked = {id(child) for finding in systematic for child in finding.children}
         findings += systematic
         findings += [finding for finding in individual if id(finding) not in linked]

@@ -18,6 +18,7 @@ from scipy.stats import binomtest
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from ops.errors import ValidationError
+from ops.metrics.changepoint import estimate_typical_drop, find_change_day
 
 QUALITY_RULES = ("gold_below_target", "quality_vs_speed", "drift")
 RULE_TITLES = {
@@ -57,6 +58,8 @@ class AlertSettings:
     systematic_min_share: float = 0.3
     systematic_min_drop: float = 0.08
     systematic_min_gold: int = 10
+    systematic_change_p_value: float = 0.001
+    systematic_shared_p_value: float = 0.01
     budget_margin: float = 0.15
     budget_min_spent: float = 0.25
     deadline_throughput_days: int = 14
@@ -241,56 +244,48 @@ def _drift(row: Any, settings: AlertSettings) -> dict[str, Any] | None:
     }
 
 
+LIKELY_CAUSES = (
+    "guidelines: a recent change or an ambiguous rule",
+    "data: a new batch or source that differs from before",
+    "tooling: a labeling interface or pre-label change",
+)
+
+
 def find_systematic_findings(
     window: pd.DataFrame,
     baseline: pd.DataFrame,
     projects: dict[int, ProjectContext],
     individual: list[Finding],
+    daily: pd.DataFrame | None = None,
 ) -> list[Finding]:
     """Projects where several annotators dropped in the same window: one project alert.
 
-    The individual quality findings of that project become its children, so people
-    hear about one guideline/data/tooling problem once, not once per annotator.
+    Two ways to see it, at most one alert per project: a drop that started inside the
+    window, found in ``daily`` (one row per annotator x project x day: gold_answered,
+    gold_correct), which needs no history; else each person's window against their own
+    baseline, for drops that started before the window. The individual quality findings
+    of that project become its children, so people hear about one guideline/data/tooling
+    problem once, not once per annotator.
     """
-    if window.empty:
-        return []
-    merged = window.merge(
-        baseline[["annotator_id", "project_id", "gold_answered", "gold_correct"]],
-        on=["annotator_id", "project_id"],
-        how="inner",
-        suffixes=("", "_baseline"),
-    )
+    project_ids = set(window["project_id"].tolist())
+    if daily is not None:
+        project_ids |= set(daily["project_id"].tolist())
     results: list[Finding] = []
-    for project_id in sorted(set(merged["project_id"].tolist())):
-        rows = merged[merged["project_id"] == project_id]
+    for project_id in sorted(project_ids):
         context = projects.get(int(project_id))
         if context is None:
             continue
         settings = context.settings
-        measured = rows[
-            (rows["gold_answered"] >= settings.systematic_min_gold)
-            & (rows["gold_answered_baseline"] >= settings.min_gold)
-        ]
-        if measured.empty:
-            continue
-        now = measured["gold_correct"] / measured["gold_answered"]
-        before = measured["gold_correct_baseline"] / measured["gold_answered_baseline"]
-        dropped = measured[(before - now) >= settings.systematic_min_drop]
-        share = len(dropped) / len(measured)
-        if (
-            len(dropped) < settings.systematic_min_annotators
-            or share < settings.systematic_min_share
-        ):
-            continue
-        counts = [int(measured["gold_correct"].sum()), int(measured["gold_correct_baseline"].sum())]
-        totals = [
-            int(measured["gold_answered"].sum()),
-            int(measured["gold_answered_baseline"].sum()),
-        ]
-        pooled_now, pooled_before = counts[0] / totals[0], counts[1] / totals[1]
-        # Small samples drop by chance; the project as a whole must have credibly dropped.
-        _stat, p_value = proportions_ztest(counts, totals, alternative="smaller")
-        if not p_value < settings.drift_p_value:
+        evidence = None
+        if daily is not None:
+            evidence = _change_in_window(daily[daily["project_id"] == project_id], settings)
+        if evidence is None:
+            evidence = _drop_against_baseline(
+                window[window["project_id"] == project_id],
+                baseline[baseline["project_id"] == project_id],
+                settings,
+            )
+        if evidence is None:
             continue
         children = [
             finding
@@ -303,25 +298,131 @@ def find_systematic_findings(
                 context.project_id,
                 None,
                 "critical",
-                {
-                    "annotators_dropped": len(dropped),
-                    "annotators_measured": len(measured),
-                    "share_dropped": _round(share, 3),
-                    "dropped_annotator_ids": sorted(int(a) for a in dropped["annotator_id"]),
-                    "accuracy_before": _round(pooled_before),
-                    "accuracy_now": _round(pooled_now),
-                    "p_value": float(f"{p_value:.3g}"),
-                    "min_drop": settings.systematic_min_drop,
-                    "likely_causes": [
-                        "guidelines: a recent change or an ambiguous rule",
-                        "data: a new batch or source that differs from before",
-                        "tooling: a labeling interface or pre-label change",
-                    ],
-                },
+                evidence
+                | {"min_drop": settings.systematic_min_drop, "likely_causes": list(LIKELY_CAUSES)},
                 children,
             )
         )
     return results
+
+
+def _annotators_dropped(counts: pd.DataFrame, settings: AlertSettings) -> dict[str, Any] | None:
+    """Enough of the measured annotators fell by at least the minimum drop; else None.
+
+    ``counts``: one row per measured annotator: annotator_id, answered_before,
+    correct_before, answered_after, correct_after.
+    """
+    if counts.empty:
+        return None
+    drops = (
+        counts["correct_before"] / counts["answered_before"]
+        - counts["correct_after"] / counts["answered_after"]
+    )
+    dropped = counts[drops >= settings.systematic_min_drop]
+    share = len(dropped) / len(counts)
+    if len(dropped) < settings.systematic_min_annotators or share < settings.systematic_min_share:
+        return None
+    return {
+        "annotators_dropped": len(dropped),
+        "annotators_measured": len(counts),
+        "share_dropped": _round(share, 3),
+        "dropped_annotator_ids": sorted(int(a) for a in dropped["annotator_id"]),
+    }
+
+
+def _drop_against_baseline(
+    window: pd.DataFrame, baseline: pd.DataFrame, settings: AlertSettings
+) -> dict[str, Any] | None:
+    """Each person's window against their own baseline before it; the pool credibly lower."""
+    if window.empty or baseline.empty:
+        return None
+    merged = window.merge(
+        baseline[["annotator_id", "project_id", "gold_answered", "gold_correct"]],
+        on=["annotator_id", "project_id"],
+        how="inner",
+        suffixes=("", "_baseline"),
+    )
+    merged = merged[
+        (merged["gold_answered"] >= settings.systematic_min_gold)
+        & (merged["gold_answered_baseline"] >= settings.min_gold)
+    ]
+    counts = pd.DataFrame(
+        {
+            "annotator_id": merged["annotator_id"],
+            "answered_before": merged["gold_answered_baseline"],
+            "correct_before": merged["gold_correct_baseline"],
+            "answered_after": merged["gold_answered"],
+            "correct_after": merged["gold_correct"],
+        }
+    )
+    shared = _annotators_dropped(counts, settings)
+    if shared is None:
+        return None
+    correct = [int(counts["correct_after"].sum()), int(counts["correct_before"].sum())]
+    answered = [int(counts["answered_after"].sum()), int(counts["answered_before"].sum())]
+    # Small samples drop by chance; the project as a whole must have credibly dropped.
+    statistic, p_value = proportions_ztest(correct, answered, alternative="smaller")
+    if not p_value < settings.drift_p_value:
+        return None
+    return {
+        "method": "window against each annotator's own baseline",
+        "test": "one-sided two-proportion z-test, pooled window against the pooled "
+        f"{settings.baseline_days}-day baselines",
+        **shared,
+        "accuracy_before": _round(correct[1] / answered[1]),
+        "accuracy_after": _round(correct[0] / answered[0]),
+        # The name this figure had before there were two methods; scripts may read it.
+        "accuracy_now": _round(correct[0] / answered[0]),
+        "gold_answered_before": answered[1],
+        "gold_answered_after": answered[0],
+        "statistic": _round(statistic, 2),
+        "p_value": float(f"{p_value:.3g}"),
+    }
+
+
+def _change_in_window(daily: pd.DataFrame, settings: AlertSettings) -> dict[str, Any] | None:
+    """A drop that started on a day inside the window, shared by several annotators."""
+    scan = find_change_day(daily, min_answered=settings.min_gold)
+    if scan is None or not scan.p_value < settings.systematic_change_p_value:
+        return None
+    in_window = daily.groupby("annotator_id")["gold_answered"].sum()
+    counts = scan.annotators
+    counts = counts[counts["annotator_id"].map(in_window) >= settings.systematic_min_gold]
+    shared = _annotators_dropped(counts, settings)
+    if shared is None:
+        return None
+    # One person falling hard pulls the pool down, and in the few days after a change a
+    # few small samples dip by chance often enough to pass the count above; the typical
+    # annotator's drop (random effects, which widen with disagreement) is not fooled so.
+    typical = estimate_typical_drop(
+        counts["answered_before"].to_numpy(),
+        counts["correct_before"].to_numpy(),
+        counts["answered_after"].to_numpy(),
+        counts["correct_after"].to_numpy(),
+    )
+    # The day was picked where the drop looked strongest: the same Bonferroni correction.
+    typical_p_value = min(1.0, typical.p_value * scan.candidate_days)
+    if not typical_p_value < settings.systematic_shared_p_value:
+        return None
+    drop = scan.drop
+    return {
+        "method": "change day within the window",
+        "test": "exact one-sided test of each annotator against themself before the day "
+        f"(stratified Cochran-Mantel-Haenszel), Bonferroni over {scan.candidate_days} "
+        "candidate days",
+        "change_day": scan.change_day.isoformat(),
+        **shared,
+        "typical_drop": _round(typical.mean),
+        "typical_drop_p_value": float(f"{typical_p_value:.3g}"),
+        "accuracy_before": _round(drop.accuracy_before),
+        "accuracy_after": _round(drop.accuracy_after),
+        "gold_answered_before": drop.answered_before,
+        "gold_answered_after": drop.answered_after,
+        "statistic": _round(drop.statistic, 2),
+        "p_value": float(f"{scan.p_value:.3g}"),
+        "p_value_at_day": float(f"{drop.p_value:.3g}"),
+        "candidate_days": scan.candidate_days,
+    }
 
 
 def find_consistency_findings(

@@ -25,6 +25,14 @@ from ops.metrics.agreement import (
     compute_percent_agreement,
     rank_disputed_items,
 )
+from ops.metrics.changepoint import (
+    ChangeScan,
+    DropTest,
+    TypicalDrop,
+    compare_before_after,
+    estimate_typical_drop,
+    find_change_day,
+)
 from ops.metrics.consensus import DawidSkeneResult, fit_dawid_skene
 from ops.metrics.cost import PAY_BASES, PricedEvents, price_events, summarise_cost
 from ops.metrics.ratings import (
@@ -50,15 +58,19 @@ __all__ = [
     "KAPPA_WEIGHTS",
     "PAY_BASES",
     "AlphaLevel",
+    "ChangeScan",
     "CohenKappa",
     "DawidSkeneResult",
+    "DropTest",
     "FleissKappa",
     "GoldAccuracy",
     "KappaWeights",
     "PricedEvents",
+    "TypicalDrop",
     "allocate_review_sample",
     "check_rating_frame",
     "collect_gold_labels",
+    "compare_before_after",
     "compute_agreement_with_majority",
     "compute_annotations_per_active_hour",
     "compute_annotations_per_day",
@@ -81,6 +93,8 @@ __all__ = [
     "count_daily_annotations",
     "count_gold_answers",
     "count_labels_per_item",
+    "estimate_typical_drop",
+    "find_change_day",
     "fit_dawid_skene",
     "order_labels",
     "price_events",

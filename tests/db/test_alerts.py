@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import (
     Alert,
@@ -30,6 +30,7 @@ from ops.alerts import (
     propose_reassignment,
 )
 from ops.errors import NotFound, PermissionDenied, ValidationError
+from ops.jobs import run_job
 from ops.permissions import Principal
 from tests.factories import make_annotator, make_event, make_project, make_team
 
@@ -196,6 +197,52 @@ def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
     assert {row.annotator_id for row in detail.linked} == {p.id for p in people[:4]}
     everything = list_alerts(session, OPS, AlertFilter(include_children=True))
     assert len(everything) == 5
+
+
+def test_a_young_project_dropping_together_gets_one_systematic_alert(
+    fresh_factory: sessionmaker[Session],
+) -> None:
+    """Twelve days old, so no baseline: six people go from 90% to 60% on the same day."""
+    change = NOW - dt.timedelta(days=4)
+    with fresh_factory() as session, session.begin():
+        project = make_project(session, slug="young", quality_target=0.9)
+        people = [make_annotator(session) for _ in range(6)]
+        for person in people:
+            for days_back in range(1, 13):
+                when = NOW - dt.timedelta(days=days_back)
+                wrong = 4 if when >= change else 1
+                for index in range(10):
+                    make_event(
+                        session,
+                        project,
+                        person,
+                        submitted_at=when + dt.timedelta(minutes=index),
+                        is_gold=True,
+                        gold_label="cat",
+                        label="dog" if index < wrong else "cat",
+                    )
+        ids = {person.id for person in people}
+    assert run_job("rollup", factory=fresh_factory, now=NOW).status == "succeeded"
+    assert run_job("alerts", factory=fresh_factory, now=NOW).rows == 7
+    with fresh_factory() as session:
+        [top] = list_alerts(session, OPS, AlertFilter(project_slug="young"))
+        assert top.rule == "systematic_issue"
+        detail = get_alert(session, OPS, top.id)
+    evidence = detail.alert.evidence
+    assert evidence["method"] == "change day within the window"
+    assert evidence["change_day"] == change.date().isoformat()
+    assert (evidence["accuracy_before"], evidence["accuracy_after"]) == (0.9, 0.6)
+    assert (evidence["annotators_dropped"], evidence["annotators_measured"]) == (6, 6)
+    assert evidence["p_value"] < 0.001 and "Bonferroni" in evidence["test"]
+    # Each person is also under the target over the window; they hang under the one alert.
+    assert {(row.rule, row.annotator_id) for row in detail.linked} == {
+        ("gold_below_target", person) for person in ids
+    }
+    # The next day's run takes the newest numbers into the same alerts.
+    tomorrow = NOW + dt.timedelta(days=1)
+    assert run_job("alerts", factory=fresh_factory, now=tomorrow).rows == 0
+    with fresh_factory() as session:
+        assert len(list_alerts(session, OPS, AlertFilter(include_children=True))) == 7
 
 
 def test_project_thresholds_are_validated_audited_and_used(

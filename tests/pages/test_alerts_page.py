@@ -43,6 +43,22 @@ def test_ops_acknowledges_an_alert_and_it_leaves_the_open_list(app: AppTest) -> 
     assert first in set(app.dataframe[0].value["id"])
 
 
+def test_ops_sees_every_alert_threshold_of_a_project_readably(app: AppTest) -> None:
+    from dataclasses import fields
+
+    from ops.alerts import AlertSettings
+
+    open_page(app, "ops", "alerts.py")
+    app.selectbox(key="alerts_project").set_value("retail-sentiment")
+    app.run()
+    assert not app.exception, app.exception
+    for setting in fields(AlertSettings):
+        assert app.number_input(key=f"threshold_{setting.name}").value == setting.default
+    change = app.number_input(key="threshold_systematic_change_p_value")
+    assert (change.value, change.proto.format) == (0.001, "%g")
+    assert app.number_input(key="threshold_window_days").proto.format == "%d"
+
+
 def test_lead_sees_only_alerts_about_their_team(app: AppTest) -> None:
     open_page(app, "lead", "alerts.py")
     assert not app.exception, app.exception

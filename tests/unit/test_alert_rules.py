@@ -283,3 +283,105 @@ def test_project_settings_override_defaults_and_refuse_unknown_keys() -> None:
         AlertSettings.for_project({"min_golds": 3})
     with pytest.raises(ValidationError, match="must be a whole number"):
         AlertSettings.for_project({"min_gold": "many"})
+
+
+def daily_gold(
+    rng: np.random.Generator,
+    before: np.ndarray,
+    after: np.ndarray,
+    *,
+    days: int = 14,
+    change: int = 9,
+    per_day: int = 12,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A window of daily gold answers (accuracy ``before`` until day ``change``, then
+    ``after``), and its per-annotator sums as the engine loads them."""
+    start = dt.date(2026, 3, 1)
+    rows = []
+    for annotator in range(len(before)):
+        for day in range(days):
+            answered = int(rng.poisson(per_day))
+            accuracy = before[annotator] if day < change else after[annotator]
+            rows.append(
+                {
+                    "annotator_id": annotator,
+                    "project_id": 1,
+                    "day": start + dt.timedelta(days=day),
+                    "gold_answered": answered,
+                    "gold_correct": int(rng.binomial(answered, accuracy)),
+                }
+            )
+    daily = pd.DataFrame(rows)
+    window = daily.groupby(["annotator_id", "project_id"], as_index=False)[
+        ["gold_answered", "gold_correct"]
+    ].sum()
+    window["annotations"] = window["gold_answered"] * 10
+    window["active_seconds"] = window["annotations"] * 20.0
+    window["escalations"] = 0
+    return daily, window
+
+
+NO_BASELINE = pd.DataFrame(columns=["annotator_id", "project_id", "gold_answered", "gold_correct"])
+
+
+def test_a_young_project_dropping_together_is_one_alert_with_the_change_day() -> None:
+    rng = np.random.default_rng(21)
+    before = rng.uniform(0.88, 0.95, 8)
+    daily, window = daily_gold(rng, before, before - 0.2)
+    individual = find_quality_findings(window, NO_BASELINE, contexts(1))
+    assert individual, "each person is under the target too"
+    [issue] = find_systematic_findings(window, NO_BASELINE, contexts(1), individual, daily)
+    evidence = issue.evidence
+    assert evidence["method"] == "change day within the window"
+    assert evidence["change_day"] == "2026-03-10"
+    assert evidence["accuracy_before"] - evidence["accuracy_after"] > 0.15
+    assert evidence["annotators_dropped"] >= 6 and evidence["annotators_measured"] == 8
+    assert evidence["p_value"] < 0.001 and evidence["statistic"] < -5
+    assert evidence["p_value"] == pytest.approx(
+        min(1, evidence["p_value_at_day"] * evidence["candidate_days"]), rel=0.01
+    )
+    assert evidence["typical_drop"] > 0.15 and evidence["typical_drop_p_value"] < 0.01
+    assert issue.children == individual
+    # Without the daily rows (the rule as it was) a young project had no systematic alert.
+    assert not find_systematic_findings(window, NO_BASELINE, contexts(1), individual)
+
+
+def test_one_annotator_dropping_inside_the_window_stays_individual() -> None:
+    rng = np.random.default_rng(22)
+    before = rng.uniform(0.9, 0.95, 10)
+    after = before.copy()
+    after[0] = 0.4
+    daily, window = daily_gold(rng, before, after, change=4, per_day=20)
+    individual = find_quality_findings(window, NO_BASELINE, contexts(1))
+    assert [(f.annotator_id, f.rule) for f in individual] == [(0, "gold_below_target")]
+    assert not find_systematic_findings(window, NO_BASELINE, contexts(1), individual, daily)
+
+
+def test_a_project_with_history_gets_one_alert_when_both_ways_see_the_drop() -> None:
+    rng = np.random.default_rng(23)
+    before = rng.uniform(0.9, 0.95, 8)
+    daily, window = daily_gold(rng, before, before - 0.25, change=4)
+    baseline = window[["annotator_id", "project_id"]].assign(gold_answered=400)
+    baseline["gold_correct"] = np.round(400 * before).astype(int)
+    settings = contexts(1)
+    [issue] = find_systematic_findings(window, baseline, settings, [], daily)
+    assert issue.evidence["method"] == "change day within the window"
+    # The baseline comparison alone sees it too; the in-window one names the day.
+    [alone] = find_systematic_findings(window, baseline, settings, [])
+    assert alone.evidence["method"] == "window against each annotator's own baseline"
+    assert "change_day" not in alone.evidence
+
+
+def test_the_in_window_rule_follows_the_project_thresholds() -> None:
+    rng = np.random.default_rng(24)
+    before = rng.uniform(0.88, 0.95, 6)
+    daily, window = daily_gold(rng, before, before - 0.2)
+    strict = {
+        1: ProjectContext(
+            1, "p1", TARGET, AlertSettings.for_project({"systematic_change_p_value": 1e-12})
+        )
+    }
+    assert find_systematic_findings(window, NO_BASELINE, contexts(1), [], daily)
+    assert not find_systematic_findings(window, NO_BASELINE, strict, [], daily)
+    seven = {1: ProjectContext(1, "p1", TARGET, AlertSettings(systematic_min_annotators=7))}
+    assert not find_systematic_findings(window, NO_BASELINE, seven, [], daily)
