@@ -8,7 +8,7 @@ pulls in transformers and nltk). Run it from a throwaway environment that has it
     PYTHONPATH=. /tmp/crowdkit-venv/bin/python benchmarks/compare_dawid_skene_crowdkit.py
 
 Optionally pass --ratings FILE (long CSV item_id,annotator_id,label[,gold]) to
-compare on real data as well, e.g. ../shared/refdata/snow2008_temp.csv.
+compare on real data as well, e.g. tests/fixtures/refdata/snow2008_temp.csv.
 """
 
 from __future__ import annotations

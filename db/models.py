@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models for every concept in DESIGN.md "Core concepts".
+"""SQLAlchemy 2 models for every concept annops keeps (docs/concepts.md describes them).
 
 Money is integer minor units plus an ISO currency code; timestamps are
 timezone-aware UTC; scores and accuracies are fractions in [0, 1].

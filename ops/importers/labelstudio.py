@@ -1,6 +1,6 @@
 """Label Studio exports (JSON, JSON_MIN, CSV) read into raw annotation records.
 
-Field shapes follow DESIGN.md "Label Studio export" and the real exports in
+Field shapes follow docs/labelstudio.md and the real exports in
 tests/fixtures/labelstudio. Each annotation becomes one record keyed
 ``ls:<annotation id>``; its item is the task id. A ``ground_truth`` annotation
 makes its task golden and is kept as the gold reference, not as work.

@@ -1,4 +1,4 @@
-"""Published reference values in ../shared/refdata, at the precision each source prints."""
+"""Published reference values (tests/fixtures/refdata), at the precision each source prints."""
 
 from __future__ import annotations
 
