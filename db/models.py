@@ -638,7 +638,9 @@ class RereviewRequest(Base):
     reason: Mapped[str] = mapped_column(Text)
     criteria: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     n_events: Mapped[int] = mapped_column(Integer, default=0)
+    # Cost in the project's currency; ``costs`` has every currency (code -> minor units).
     cost_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    costs: Mapped[dict[str, int]] = mapped_column(JsonDoc, default=dict)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -29,9 +29,9 @@ from db.queries.rollups import load_rollup_window_frame
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
-from ops.metrics.cost import price_events
+from ops.metrics.cost import cost_by_currency, cost_by_rollup_row, price_events
 from ops.metrics.sampling import allocate_review_sample, compute_review_sample_size
-from ops.money import format_money
+from ops.money import format_costs
 from ops.permissions import Principal, require
 
 
@@ -162,8 +162,10 @@ class AffectedWork:
 
     criteria: Criteria
     n_events: int
-    cost_minor: int
-    currency: str
+    # Work and review cost per currency, in minor units (never summed across currencies).
+    costs: dict[str, int]
+    # Selected events whose work or review no pay rate covers.
+    n_unpriced: int
     by_annotator: pd.DataFrame
     already_requested: int
     items: pd.DataFrame
@@ -219,15 +221,21 @@ def find_affected_work(session: Session, principal: Principal, criteria: Criteri
     selection, project = _selection(session, criteria)
     ids = list_selected_event_ids(session, selection=selection)
     events = load_selected_event_frame(session, selection=selection)
-    cost = 0
+    costs: dict[str, int] = {}
+    n_unpriced = 0
     if not events.empty:
-        rates = load_pay_rate_frame(session, annotator_ids=events["annotator_id"].unique().tolist())
-        if not rates.empty:
-            # Without any pay rate the work cost nothing that annops knows of.
-            events["submitted_at"] = pd.to_datetime(events["submitted_at"], utc=True)
-            rates["effective_from"] = pd.to_datetime(rates["effective_from"], utc=True)
-            priced = price_events(events, rates)
-            cost = int(priced.events["annotation_cost_minor"].sum())
+        # Everyone whose pay the work involves: the annotators and their reviewers.
+        people = set(events["annotator_id"].dropna().astype(int))
+        people |= set(events["reviewer_id"].dropna().astype(int))
+        rates = load_pay_rate_frame(session, annotator_ids=sorted(people))
+        for column in ("submitted_at", "reviewed_at"):
+            events[column] = pd.to_datetime(events[column], utc=True)
+        rates["effective_from"] = pd.to_datetime(rates["effective_from"], utc=True)
+        rates["amount_minor"] = rates["amount_minor"].astype("int64")
+        # Rounded as the rollups round, once per annotator x project x day.
+        rows = cost_by_rollup_row(price_events(events, rates))
+        costs = cost_by_currency(rows)
+        n_unpriced = int(rows["unpriced_events"].sum())
     names = _names(session, events["annotator_id"].unique().tolist() if not events.empty else [])
     by_annotator = (
         events.assign(annotator=events["annotator_id"].map(names))
@@ -241,8 +249,8 @@ def find_affected_work(session: Session, principal: Principal, criteria: Criteri
     return AffectedWork(
         criteria=criteria,
         n_events=len(ids),
-        cost_minor=cost,
-        currency=project.currency,
+        costs=costs,
+        n_unpriced=n_unpriced,
         by_annotator=by_annotator.reset_index(drop=True),
         already_requested=int(events["rereview_request_id"].notna().sum())
         if not events.empty
@@ -274,7 +282,8 @@ def request_rereview(
         reason=reason.strip(),
         criteria=criteria.as_dict(),
         n_events=affected.n_events,
-        cost_minor=affected.cost_minor,
+        cost_minor=affected.costs.get(project.currency, 0),
+        costs=affected.costs,
         alert_id=alert_id,
         created_by=principal.username,
     )
@@ -305,7 +314,7 @@ def rereview_progress(session: Session, principal: Principal, *, project_slug: s
                 "came back": int(returned),
                 "corrected": int(corrected),
                 "pending": request.n_events - int(returned),
-                "cost": format_money(request.cost_minor, project.currency),
+                "cost": format_costs(request.costs or {project.currency: request.cost_minor}),
                 "by": request.created_by,
             }
         )

@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard.session import db_session, require_principal
 from ops.errors import AnnopsError
-from ops.money import format_money
+from ops.money import format_costs
 from ops.projects import list_projects
 from ops.review import (
     Criteria,
@@ -96,7 +96,7 @@ with correction:
         else:
             a, b, c = st.columns(3)
             a.metric("Affected annotations", f"{affected.n_events:,}")
-            b.metric("Their cost", format_money(affected.cost_minor, affected.currency))
+            b.metric("Their cost", format_costs(affected.costs))
             c.metric("Already under re-review", f"{affected.already_requested:,}")
             st.dataframe(affected.by_annotator, hide_index=True, width="stretch")
             st.download_button(
