@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -46,6 +47,7 @@ from db.models import (
     PayRateCorrection,
     UTCDateTime,
 )
+from db.queries.imports import GOLD, STAGED
 
 _keys_metadata = MetaData()
 ROLLUP_KEYS = Table(
@@ -329,6 +331,41 @@ def aggregate_select(
 def get_last_event_id(session: Session) -> int:
     """The highest annotation event id; 0 without events."""
     return int(session.scalar(select(func.max(AnnotationEvent.id))) or 0)
+
+
+def count_events_after(session: Session, *, after_id: int) -> int:
+    """Annotation events with an id above ``after_id``."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(AnnotationEvent).where(AnnotationEvent.id > after_id)
+        )
+        or 0
+    )
+
+
+def list_keys_an_import_may_change(session: Session, *, import_batch_id: int) -> list[RollupKey]:
+    """Keys of the stored events an import's staged rows or gold references name: the rows
+    its replacements and removals of gold-reference events may change (a superset)."""
+    event = AnnotationEvent.__table__
+    named = union(
+        select(STAGED.c.project_id, STAGED.c.external_id),
+        select(GOLD.c.project_id, GOLD.c.external_id).where(
+            GOLD.c.import_batch_id == import_batch_id
+        ),
+    ).subquery("named")
+    day = utc_day(event.c.submitted_at, session.get_bind().dialect.name)
+    query = (
+        select(event.c.annotator_id, event.c.project_id, day)
+        .join(
+            named,
+            and_(
+                event.c.project_id == named.c.project_id,
+                event.c.external_id == named.c.external_id,
+            ),
+        )
+        .distinct()
+    )
+    return [tuple(row) for row in session.execute(query)]
 
 
 def get_last_pay_rate_ids(session: Session) -> tuple[int, int]:

@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
 from ops.errors import AnnopsError
 from ops.money import format_costs
@@ -20,6 +21,7 @@ from ops.review import (
 
 principal = require_principal()
 st.title("Review & correction")
+show_freshness()
 
 with db_session() as session:
     slugs = [project.slug for project in list_projects(session, principal)]
