@@ -71,6 +71,8 @@ def count_pending_events(session: Session) -> int:
 
 def rebuild(session: Session) -> int:
     """Recompute every rollup row from all events; returns rows written."""
+    # As in refresh: no import may be half way when the watermark is set.
+    lock_imports(session)
     high = get_last_event_id(session)
     high_rate, high_fix = get_last_pay_rate_ids(session)
     written = rebuild_rollups(session)
