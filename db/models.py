@@ -200,6 +200,9 @@ class Annotator(Versioned, Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id"))
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every change to the person's pay history (a new rate or a correction), so
+    # two people editing it at once cannot both save; see db.queries.pay.bump_pay_version.
+    pay_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class AnnotatorIdentity(Base):
@@ -726,6 +729,10 @@ class Alert(Base):
     assignee: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: a decision saved from a stale view, or racing another, fails.
+    version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
 
 
 class AlertAction(Base):

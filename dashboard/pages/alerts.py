@@ -150,7 +150,14 @@ with st.form(f"triage_{alert_id}"):
     if st.form_submit_button("Save decision", type="primary"):
         try:
             with db_session() as session:
-                change_status(session, principal, alert_id, to_status, note=note)
+                change_status(
+                    session,
+                    principal,
+                    alert_id,
+                    to_status,
+                    note=note,
+                    expected_version=alert.version,
+                )
         except AnnopsError as error:
             st.error(str(error))
         else:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import pandas as pd
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import (
     SEVERITIES,
@@ -23,10 +24,10 @@ from db.queries.people import list_annotators_by_id
 from db.queries.projects import get_project
 from db.queries.rollups import load_rollup_daily_frame
 from ops import audit
-from ops.errors import NotFound, ValidationError
+from ops.errors import ConflictError, NotFound, ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.permissions import Principal, require
-from ops.workforce.common import lead_team
+from ops.workforce.common import changed_message, lead_team
 
 # status -> statuses it may move to
 TRANSITIONS = {
@@ -74,6 +75,8 @@ class AlertRow:
     evidence: dict[str, Any]
     assignee: str | None
     created_at: dt.datetime
+    # The alert's version when read: a decision made from this view passes it back.
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,7 @@ def _as_row(alert: Alert, slug: str | None, names: dict[int, tuple[str, str | No
         evidence=alert.evidence,
         assignee=alert.assignee,
         created_at=alert.created_at,
+        version=alert.version_id,
     )
 
 
@@ -248,10 +252,17 @@ def change_status(
     *,
     note: str = "",
     now: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> Alert:
-    """Move an alert along its lifecycle; resolving or dismissing needs a note."""
+    """Move an alert along its lifecycle; resolving or dismissing needs a note.
+
+    ``expected_version`` is the alert's version the decider saw (AlertRow.version); a
+    decision on an alert changed since, or saved at the same moment as another, is
+    refused and nothing is stored.
+    """
     require(principal, "alerts.triage")
     alert = _load(session, principal, alert_id)
+    _check_unchanged(session, alert, expected_version)
     if to_status not in TRANSITIONS.get(alert.status, ()):
         raise ValidationError(
             f"An alert that is {alert.status} cannot become {to_status}; "
@@ -277,7 +288,30 @@ def change_status(
         before=before,
         after={"status": alert.status, "assignee": alert.assignee, "note": note},
     )
+    _flush_decision(session, alert)
     return alert
+
+
+def _check_unchanged(session: Session, alert: Alert, expected_version: int | None) -> None:
+    if expected_version is not None and alert.version_id != expected_version:
+        latest = alert_queries.list_alert_actions(session, alert_id=alert.id)
+        last = latest[-1] if latest else None
+        raise ConflictError(
+            changed_message(
+                f"Alert #{alert.id}",
+                last.actor if last else None,
+                last.at if last else alert.updated_at,
+            )
+        )
+
+
+def _flush_decision(session: Session, alert: Alert) -> None:
+    """Write the decision; one that lost a race with another becomes a ConflictError."""
+    alert_id = alert.id
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise ConflictError(changed_message(f"Alert #{alert_id}", None, None)) from error
 
 
 def _record(
@@ -340,12 +374,15 @@ def propose_reassignment(
     to_project_slug: str | None,
     reason_category: str,
     notes: str = "",
+    expected_version: int | None = None,
 ) -> ReassignmentDecision:
     """Reassign the alert's annotator off its project through the staffing service; the
-    alert's evidence is stored with the decision's own snapshot of the person's metrics."""
+    alert's evidence is stored with the decision's own snapshot of the person's metrics.
+    Like change_status, refused when the alert changed since ``expected_version``."""
     from ops.workforce.staffing import record_reassignment
 
     alert = _load(session, principal, alert_id)
+    _check_unchanged(session, alert, expected_version)
     if alert.annotator_id is None:
         raise ValidationError("This alert is about a project, not a person.", field="alert")
     to_project_id = None
@@ -368,7 +405,9 @@ def propose_reassignment(
         **decision.evidence,
         "alert": {"id": alert.id, "rule": alert.rule, **alert.evidence},
     }
-    session.flush()
+    # A decision on the alert: a second one racing it must not also be saved.
+    alert.updated_at = utcnow()
+    _flush_decision(session, alert)
     _record(session, principal, alert, "reassignment", alert.status, decision.notes, None)
     return decision
 
