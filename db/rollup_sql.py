@@ -185,6 +185,10 @@ def aggregate_select(
 ) -> Select[Any]:
     """SELECT of rollup rows from events, optionally limited to the keys in ``keys``.
 
+    Costs follow the one pricing rule written out in the README ("How cost is
+    computed"); the pandas pricing (ops.metrics.cost) implements the same rule and a
+    property test (tests/db/test_pricing_rule.py) holds the two to the same minor unit.
+
     ``boundaries`` must hold every time of day at which a pay rate starts (other than
     midnight): see rate_boundaries.
     """
