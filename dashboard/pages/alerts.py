@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.charts import alert_metric_chart
-from dashboard.session import db_session, require_principal
+from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from ops.alerts import (
     RULES,
     AlertFilter,
@@ -24,6 +24,7 @@ from ops.workforce.staffing import REASSIGNMENT_REASONS
 
 principal = require_principal()
 st.title("Alerts")
+stop_if_nobody_in_scope(principal)
 st.caption(
     "Raised by the rules after each rollup. Quality alerts fire only when the 95% interval "
     "is clearly on the wrong side of the target and enough golden items were answered. "

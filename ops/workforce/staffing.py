@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.models import ASSIGNMENT_ROLES, TIERS, Assignment, ReassignmentDecision, utcnow
+from db.models import ASSIGNMENT_ROLES, TIERS, Alert, Assignment, ReassignmentDecision, utcnow
 from db.queries import staffing as staffing_queries
 from db.queries.audit import get_latest_audit
 from db.queries.projects import list_active_projects, list_project_slugs_by_id
@@ -181,8 +181,12 @@ def record_reassignment(
     notes: str = "",
     role: str = "annotator",
     now: dt.datetime | None = None,
+    alert: Alert | None = None,
 ) -> ReassignmentDecision:
-    """Move a person off one project and/or onto another, and record why with evidence."""
+    """Move a person off one project and/or onto another, and record why with evidence.
+
+    A decision taken on an ``alert`` carries its id and evidence, already in the audit entry.
+    """
     require(actor, "staffing.edit")
     annotator = load_annotator(session, actor, annotator_id)
     require_active(annotator)
@@ -239,6 +243,8 @@ def record_reassignment(
             window_days=EVIDENCE_WINDOW_DAYS,
             project_id=from_project_id,
         ).as_evidence()
+    if alert is not None:
+        evidence["alert"] = {"id": alert.id, "rule": alert.rule, **alert.evidence}
     if leaving is not None:
         leaving.ends_on = max(today, leaving.starts_on)
     if joining is not None:
@@ -260,6 +266,7 @@ def record_reassignment(
         evidence=evidence,
         decided_by=actor.username,
         decided_at=now,
+        alert_id=None if alert is None else alert.id,
     )
     session.add(decision)
     audit.record(session, actor, "reassignment.create", decision)
@@ -267,8 +274,10 @@ def record_reassignment(
 
 
 def list_reassignments(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
-    """Decisions about a person, newest first, with the evidence they were taken on."""
+    """Decisions about a person, newest first, with the evidence they were taken on; the
+    notes (coaching text) only for roles that may read coaching."""
     load_annotator(session, principal, annotator_id)
+    coaching = principal.can("coaching.view")
     decisions = staffing_queries.list_reassignment_decisions(session, annotator_id=annotator_id)
     slugs = list_project_slugs_by_id(
         session,
@@ -279,7 +288,10 @@ def list_reassignments(session: Session, principal: Principal, annotator_id: int
             if project_id is not None
         ],
     )
-    return pd.DataFrame(
+    columns = ["when", "from", "to", "reason", "notes", "evidence", "decided by"]
+    if not coaching:
+        columns.remove("notes")
+    frame = pd.DataFrame(
         [
             {
                 "when": decision.decided_at.date().isoformat(),
@@ -294,6 +306,7 @@ def list_reassignments(session: Session, principal: Principal, annotator_id: int
         ],
         columns=["when", "from", "to", "reason", "notes", "evidence", "decided by"],
     )
+    return frame[columns]
 
 
 def evidence_summary(evidence: dict[str, Any]) -> str:
