@@ -340,9 +340,11 @@ def propose_reassignment(
     to_project_slug: str | None,
     reason_category: str,
     notes: str = "",
+    override_justification: str = "",
 ) -> ReassignmentDecision:
     """Reassign the alert's annotator off its project through the staffing service; the
-    alert's evidence is stored with the decision's own snapshot of the person's metrics."""
+    alert's evidence is stored with the decision's own snapshot of the person's metrics.
+    A target whose requirements they do not meet needs ``override_justification``."""
     from ops.workforce.staffing import record_reassignment
 
     alert = _load(session, principal, alert_id)
@@ -362,6 +364,7 @@ def propose_reassignment(
         to_project_id=to_project_id,
         reason_category=reason_category,
         notes=notes,
+        override_justification=override_justification,
     )
     decision.alert_id = alert.id
     decision.evidence = {
