@@ -187,6 +187,10 @@ if alert.annotator_id is not None:
             key=f"ra_reason_{alert_id}",
         )
         notes = st.text_area("Notes", key=f"ra_notes_{alert_id}")
+        justification = st.text_area(
+            "Override: why they should join although they miss its requirements (audited)",
+            key=f"ra_override_{alert_id}",
+        )
         if st.form_submit_button("Record decision"):
             try:
                 with db_session() as session:
@@ -197,6 +201,7 @@ if alert.annotator_id is not None:
                         to_project_slug=None if target.startswith("(") else target,
                         reason_category=reason,
                         notes=notes,
+                        override_justification=justification,
                     )
             except AnnopsError as error:
                 st.error(str(error))

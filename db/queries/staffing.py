@@ -22,10 +22,10 @@ from db.models import (
 
 
 def running_on(today: dt.date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """Conditions of an assignment that runs on ``today``."""
+    """Conditions of an assignment that runs on ``today`` (``ends_on`` is the first day off)."""
     return (
         Assignment.starts_on <= today,
-        or_(Assignment.ends_on.is_(None), Assignment.ends_on >= today),
+        or_(Assignment.ends_on.is_(None), Assignment.ends_on > today),
     )
 
 
@@ -37,8 +37,7 @@ def list_assignment_compliance(session: Session, *, now: dt.datetime) -> list[di
         .join(Project, Project.id == Assignment.project_id)
         .join(Annotator, Annotator.id == Assignment.annotator_id)
         .where(
-            Assignment.starts_on <= today,
-            or_(Assignment.ends_on.is_(None), Assignment.ends_on >= today),
+            *running_on(today),
             Annotator.status.in_(("active", "probation")),
             Annotator.archived_at.is_(None),
         )

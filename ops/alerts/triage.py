@@ -367,9 +367,11 @@ def propose_reassignment(
     to_project_slug: str | None,
     reason_category: str,
     notes: str = "",
+    override_justification: str = "",
 ) -> ReassignmentDecision:
     """Reassign the alert's annotator off its project through the staffing service; the
-    alert's evidence is stored with the decision's own snapshot of the person's metrics."""
+    alert's evidence is stored with the decision's own snapshot of the person's metrics.
+    A target whose requirements they do not meet needs ``override_justification``."""
     from ops.workforce.staffing import record_reassignment
 
     require(principal, "alerts.triage")
@@ -391,6 +393,7 @@ def propose_reassignment(
         reason_category=reason_category,
         notes=notes,
         alert=alert,
+        override_justification=override_justification,
     )
     _record(session, principal, alert, "reassignment", alert.status, decision.notes, None)
     return decision
