@@ -22,6 +22,7 @@ from ops.metrics.forecast import (
     forecast_completion,
     forecast_cost_at_completion,
     people_needed,
+    projection_band,
 )
 from ops.money import parse_amount, validate_currency
 from ops.permissions import Principal, people_scope, require
@@ -296,4 +297,25 @@ def project_overview(
         else None,
         daily=chart.reset_index(drop=True),
         last_work_day=None if daily.empty else daily["day"].iloc[-1],
+    )
+
+
+def projection(overview: ProjectOverview) -> pd.DataFrame:
+    """The forecast as a band of cumulative volume from today until the latest likely
+    finish (or the deadline, if later); empty without a target or a forecast."""
+    forecast = overview.forecast
+    if overview.volume_target is None or forecast is None or forecast.per_day <= 0:
+        return pd.DataFrame(columns=["day", "expected", "low", "high"])
+    last = max(
+        day
+        for day in (forecast.finish_late, forecast.finish, overview.deadline, overview.today)
+        if day is not None
+    )
+    return projection_band(
+        done=overview.done,
+        target=overview.volume_target,
+        per_day=forecast.per_day,
+        per_day_sd=forecast.per_day_sd,
+        today=overview.today,
+        days=(last - overview.today).days,
     )

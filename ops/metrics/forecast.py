@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 # Two-sided 80% range of a normal distribution.
 RANGE_Z = 1.2816
@@ -118,3 +119,21 @@ def people_needed(
     if days_left <= 0 or per_person_per_day <= 0:
         return None
     return math.ceil(remaining / days_left / per_person_per_day * (1 + buffer))
+
+
+def projection_band(
+    *, done: int, target: int, per_day: float, per_day_sd: float, today: dt.date, days: int
+) -> pd.DataFrame:
+    """One row per day from today: the cumulative volume expected, and its 80% range,
+    each capped at the target. Columns day, expected, low, high."""
+    offsets = np.arange(0, max(days, 0) + 1, dtype=float)
+    spread = RANGE_Z * per_day_sd * np.sqrt(offsets)
+    expected = done + per_day * offsets
+    return pd.DataFrame(
+        {
+            "day": [today + dt.timedelta(days=int(offset)) for offset in offsets],
+            "expected": np.minimum(expected, target),
+            "low": np.clip(expected - spread, done, target),
+            "high": np.minimum(expected + spread, target),
+        }
+    )
