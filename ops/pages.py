@@ -30,6 +30,7 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "home.py", "Home", ":material/home:", "", "home.view"),
     PageSpec("scorecard", "home.py", "My scorecard", ":material/person:", "", "scorecard.view_own"),
+    PageSpec("projects", "projects.py", "Projects", ":material/work:", "", "project.view"),
     PageSpec("alerts", "alerts.py", "Alerts", ":material/notifications:", "", "alerts.view"),
     PageSpec(
         "review", "review.py", "Review & correction", ":material/fact_check:", "", "review.view"

@@ -12,6 +12,7 @@ from ops.permissions import ACTIONS, ROLES
 PAGES_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
 
 HOME = ("home.py", "Home", ":material/home:")
+PROJECTS = ("projects.py", "Projects", ":material/work:")
 ALERTS = ("alerts.py", "Alerts", ":material/notifications:")
 REVIEW = ("review.py", "Review & correction", ":material/fact_check:")
 QUALITY = ("quality.py", "Quality", ":material/verified:")
@@ -34,6 +35,7 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "admin": {
         "": [
             HOME,
+            PROJECTS,
             ALERTS,
             ("jobs.py", "Jobs", ":material/schedule:"),
             NOTIFICATIONS,
@@ -47,15 +49,15 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         ],
     },
     "ops": {
-        "": [HOME, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
+        "": [HOME, PROJECTS, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
         "Data": DATA,
         "People": [POOL, PROFILE, *COACHING],
     },
     "lead": {
-        "": [HOME, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
+        "": [HOME, PROJECTS, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
         "People": [POOL, PROFILE, *COACHING],
     },
-    "finance": {"": [HOME, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
+    "finance": {"": [HOME, PROJECTS, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
     "annotator": {"": [("home.py", "My scorecard", ":material/person:"), MY_NOTIFICATIONS]},
 }
 
