@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import ROLLUP_COSTS, ROLLUP_FLOAT_MEASURES, ROLLUP_MEASURES, Annotator, DailyRollup
+from db.models import ROLLUP_COSTS, ROLLUP_FLOAT_MEASURES, ROLLUP_MEASURES, DailyRollup
 from db.scope import EVERYONE, PeopleScope
 
 # Work and review cost together, in minor units.
