@@ -7,7 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard.freshness import show_freshness
-from dashboard.session import db_session, require_principal
+from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from ops.errors import AnnopsError
 from ops.money import format_costs
 from ops.projects import list_projects
@@ -21,6 +21,7 @@ from ops.review import (
 
 principal = require_principal()
 st.title("Review & correction")
+stop_if_nobody_in_scope(principal)
 show_freshness()
 
 with db_session() as session:
@@ -98,7 +99,8 @@ with correction:
         else:
             a, b, c = st.columns(3)
             a.metric("Affected annotations", f"{affected.n_events:,}")
-            b.metric("Their cost", format_costs(affected.costs))
+            if affected.costs is not None:
+                b.metric("Their cost", format_costs(affected.costs))
             c.metric("Already under re-review", f"{affected.already_requested:,}")
             st.dataframe(affected.by_annotator, hide_index=True, width="stretch")
             st.download_button(
