@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from ops.errors import AnnopsError
+from ops.exports import frame_csv
 from ops.money import format_money
 from ops.projects import list_projects
 from ops.review import (
@@ -64,7 +65,7 @@ with sampling:
             st.dataframe(plan.allocation, hide_index=True, width="stretch")
             st.download_button(
                 "Download item list (CSV)",
-                plan.items.to_csv(index=False),
+                frame_csv(plan.items),
                 file_name=f"review-sample-{project}-{window[0]}-{window[1]}.csv",
                 mime="text/csv",
                 key="review_download",
@@ -103,7 +104,7 @@ with correction:
             st.dataframe(affected.by_annotator, hide_index=True, width="stretch")
             st.download_button(
                 "Download re-label list (CSV)",
-                affected.items.to_csv(index=False),
+                frame_csv(affected.items),
                 file_name=f"relabel-{project}.csv",
                 mime="text/csv",
                 key="fix_download",
