@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.forms import FormErrors, show_flash, submit
 from dashboard.session import db_session
+from dashboard.text import inert
 from ops.permissions import Principal
 from ops.workforce import feedback
 
@@ -23,10 +24,10 @@ def render_feedback_inbox(principal: Principal) -> None:
         return
     for note in notes:
         with st.container(border=True):
-            st.markdown(f"**{note.category}** · {note.given_on} · from {note.author or ''}")
-            st.write(note.text)
+            st.markdown(f"**{inert(note.category)}** · {note.given_on} · from {inert(note.author)}")
+            st.markdown(inert(note.text))
             if note.evidence:
-                st.caption(f"Evidence: {note.evidence}")
+                st.caption(f"Evidence: {inert(note.evidence)}")
             if note.follow_up_on:
                 st.caption(f"Follow-up on {note.follow_up_on}")
             if note.acknowledged_on:

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard.charts import alert_metric_chart
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
+from dashboard.text import inert
 from ops.alerts import (
     RULES,
     AlertFilter,
@@ -64,7 +65,7 @@ with db_session() as session:
     rows = list_alerts(session, principal, alert_filter)
 
 if principal.can("project.edit") and project != "any":
-    with st.expander(f"Alert thresholds for {project}"):
+    with st.expander(f"Alert thresholds for {inert(project)}"):
         with db_session() as session:
             current = alert_settings_for(session, principal, slug=project)
         with st.form("thresholds"):
@@ -83,7 +84,7 @@ if principal.can("project.edit") and project != "any":
                     with db_session() as session:
                         set_alert_settings(session, principal, slug=project, overrides=values)
                 except AnnopsError as error:
-                    st.error(str(error))
+                    st.error(inert(error))
                 else:
                     st.success("Saved; the next evaluation uses them.")
 
@@ -116,9 +117,9 @@ with db_session() as session:
     series = alert_metric_series(session, principal, alert_id)
 alert = detail.alert
 
-st.subheader(f"#{alert.id} · {alert.title}")
+st.subheader(f"#{alert.id} · {inert(alert.title)}")
 st.markdown(
-    f"**{alert.subject}** in **{alert.project or '—'}** · {alert.severity} · "
+    f"**{inert(alert.subject)}** in **{inert(alert.project or '—')}** · {alert.severity} · "
     f"{alert.status} · window {alert.window_start} to {alert.window_end}"
 )
 left, right = st.columns([2, 3])
@@ -129,7 +130,7 @@ left.dataframe(
     width="stretch",
 )
 for cause in alert.evidence.get("likely_causes", []):
-    left.markdown(f"- check {cause}")
+    left.markdown(f"- check {inert(cause)}")
 chart = alert_metric_chart(series)
 if chart is not None:
     right.altair_chart(chart, width="stretch")
@@ -151,7 +152,7 @@ with st.form(f"triage_{alert_id}"):
             with db_session() as session:
                 change_status(session, principal, alert_id, to_status, note=note)
         except AnnopsError as error:
-            st.error(str(error))
+            st.error(inert(error))
         else:
             st.success(f"Alert #{alert_id} is now {to_status}.")
             st.rerun()
@@ -175,7 +176,7 @@ if alert.annotator_id is not None:
                         follow_up_on=follow_up,
                     )
             except AnnopsError as error:
-                st.error(str(error))
+                st.error(inert(error))
             else:
                 st.success("Feedback recorded with the alert's evidence.")
     with reassign.form(f"reassign_{alert_id}"):
@@ -199,7 +200,7 @@ if alert.annotator_id is not None:
                         notes=notes,
                     )
             except AnnopsError as error:
-                st.error(str(error))
+                st.error(inert(error))
             else:
                 st.success("Reassignment decision recorded with the evidence snapshot.")
 

@@ -7,6 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
+from dashboard.text import inert
 from ops.errors import AnnopsError
 from ops.exports import frame_csv
 from ops.money import format_money
@@ -57,7 +58,7 @@ with sampling:
                     margin=margin,
                 )
         except AnnopsError as error:
-            st.error(str(error))
+            st.error(inert(error))
         else:
             a, b = st.columns(2)
             a.metric("Unreviewed annotations", f"{plan.population:,}")
@@ -94,7 +95,7 @@ with correction:
             with db_session() as session:
                 affected = find_affected_work(session, principal, criteria)
         except AnnopsError as error:
-            st.error(str(error))
+            st.error(inert(error))
         else:
             a, b, c = st.columns(3)
             a.metric("Affected annotations", f"{affected.n_events:,}")
@@ -116,7 +117,7 @@ with correction:
                         with db_session() as session:
                             request = request_rereview(session, principal, criteria, reason=reason)
                     except AnnopsError as error:
-                        st.error(str(error))
+                        st.error(inert(error))
                     else:
                         st.success(
                             f"Request #{request.id}: {request.n_events:,} annotations sent back."
