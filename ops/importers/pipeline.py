@@ -816,7 +816,7 @@ def record_failure(
         finished_at=utcnow(),
     )
     session.add(batch)
-    session.flush()
+    audit.record(session, principal, "import.failed", batch)
     return batch
 
 
