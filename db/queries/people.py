@@ -306,9 +306,17 @@ def get_identity(session: Session, *, platform: str, external_id: str) -> Annota
     ).first()
 
 
-def list_annotators_by_id(session: Session, *, annotator_ids: Sequence[int]) -> list[Annotator]:
-    """The annotators with the given ids."""
-    return list(session.scalars(select(Annotator).where(Annotator.id.in_(list(annotator_ids)))))
+def list_annotators_by_id(
+    session: Session, *, annotator_ids: Sequence[int], scope: PeopleScope = EVERYONE
+) -> list[Annotator]:
+    """The annotators with the given ids, as far as ``scope`` reaches."""
+    return list(
+        session.scalars(
+            select(Annotator).where(
+                Annotator.id.in_(list(annotator_ids)), scope.where(Annotator.id)
+            )
+        )
+    )
 
 
 def load_tier_since(session: Session, *, annotator_ids: Sequence[int]) -> dict[int, dt.datetime]:

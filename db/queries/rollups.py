@@ -191,3 +191,53 @@ def load_daily_spend_frame(session: Session, *, project_id: int | None = None) -
         session.execute(query).all(), columns=["project_id", "day", "currency", *totals]
     )
     return _typed(frame, totals)
+
+
+def load_scoped_rollup_totals_frame(
+    session: Session, *, scope: PeopleScope, since: dt.date, until: dt.date | None = None
+) -> pd.DataFrame:
+    """One row per annotator in ``scope`` with work in [since, until], all projects: sums."""
+    measures = ("annotations", "active_seconds", "gold_answered", "gold_correct")
+    query = (
+        select(DailyRollup.annotator_id, *_sums(measures))
+        .where(DailyRollup.day >= since, scope.where(DailyRollup.annotator_id))
+        .group_by(DailyRollup.annotator_id)
+    )
+    if until is not None:
+        query = query.where(DailyRollup.day <= until)
+    frame = pd.DataFrame(session.execute(query).all(), columns=["annotator_id", *measures])
+    return _typed(frame, ["annotator_id", *measures])
+
+
+def load_project_daily_frame(session: Session, *, project_id: int) -> pd.DataFrame:
+    """One row per day with work on the project, all history: annotations, spend (minor units,
+    all currencies together) and the number of people who worked that day."""
+    rows = session.execute(
+        select(
+            DailyRollup.day,
+            func.coalesce(func.sum(DailyRollup.annotations), 0).label("annotations"),
+            func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
+            func.count(func.distinct(DailyRollup.annotator_id)).label("people"),
+        )
+        .where(DailyRollup.project_id == project_id)
+        .group_by(DailyRollup.day)
+        .order_by(DailyRollup.day)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["day", "annotations", "spend_minor", "people"])
+    return frame.astype({"annotations": "int64", "spend_minor": "int64", "people": "int64"})
+
+
+def count_project_contributors(
+    session: Session, *, project_id: int, since: dt.date, until: dt.date
+) -> int:
+    """Distinct people with work on the project in [since, until]."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(DailyRollup.annotator_id))).where(
+                DailyRollup.project_id == project_id,
+                DailyRollup.day >= since,
+                DailyRollup.day <= until,
+            )
+        )
+        or 0
+    )

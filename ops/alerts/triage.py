@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
@@ -23,6 +23,7 @@ from db.queries.people import list_annotators_by_id
 from db.queries.projects import get_project
 from db.queries.rollups import load_rollup_daily_frame
 from ops import audit
+from ops.alerts.evidence import AlertEvidence, describe_alert, evidence_ids
 from ops.errors import NotFound, ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.permissions import Principal, people_scope, require
@@ -73,6 +74,21 @@ class AlertRow:
     evidence: dict[str, Any]
     assignee: str | None
     created_at: dt.datetime
+    # The people the evidence refers to by id whom the reader may see: id -> (name, email).
+    evidence_people: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+
+    @property
+    def readable(self) -> AlertEvidence:
+        """The evidence as sentences and named figures (ops.alerts.evidence)."""
+        return describe_alert(
+            rule=self.rule,
+            evidence=self.evidence,
+            who=self.annotator,
+            project=self.project,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            people=self.evidence_people,
+        )
 
 
 @dataclass(frozen=True)
@@ -168,7 +184,7 @@ def list_alerts(
     rows = alert_queries.list_alerts(
         session, scope=people_scope(principal), **_query_filter(alert_filter)
     )
-    names = _annotator_names(session, principal, [alert.annotator_id for alert, _slug in rows])
+    names = _annotator_names(session, principal, [alert for alert, _slug in rows])
     return [_as_row(alert, slug, names) for alert, slug in rows]
 
 
@@ -194,16 +210,22 @@ def _query_filter(alert_filter: AlertFilter) -> dict[str, Any]:
 
 
 def _annotator_names(
-    session: Session, principal: Principal, ids: list[int | None]
+    session: Session, principal: Principal, alerts: list[Alert]
 ) -> dict[int, tuple[str, str | None]]:
-    """Annotator id -> (name, email); the email only for roles that may see contacts."""
-    wanted = sorted({i for i in ids if i is not None})
+    """Names of the alerts' subjects and of the people their evidence refers to, as far as
+    the principal may see them."""
+    wanted = sorted(
+        {alert.annotator_id for alert in alerts if alert.annotator_id is not None}
+        | {annotator_id for alert in alerts for annotator_id in evidence_ids(alert.evidence)}
+    )
     if not wanted:
         return {}
     contact = principal.can("contact.view")
     return {
         person.id: (person.display_name, person.email if contact else None)
-        for person in list_annotators_by_id(session, annotator_ids=wanted)
+        for person in list_annotators_by_id(
+            session, annotator_ids=wanted, scope=people_scope(principal)
+        )
     }
 
 
@@ -229,6 +251,11 @@ def _as_row(alert: Alert, slug: str | None, names: dict[int, tuple[str, str | No
         evidence=alert.evidence,
         assignee=alert.assignee,
         created_at=alert.created_at,
+        evidence_people={
+            annotator_id: names[annotator_id]
+            for annotator_id in evidence_ids(alert.evidence)
+            if annotator_id in names
+        },
     )
 
 
@@ -238,7 +265,7 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDet
     alert = _load(session, principal, alert_id)
     project = session.get(Project, alert.project_id) if alert.project_id else None
     slug = project.slug if project is not None else None
-    names = _annotator_names(session, principal, [alert.annotator_id])
+    names = _annotator_names(session, principal, [alert])
     history = tuple(
         AlertHistoryEntry(
             action=action.action,
@@ -253,7 +280,7 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDet
     children = alert_queries.list_child_alerts(
         session, alert_id=alert.id, scope=people_scope(principal)
     )
-    child_names = _annotator_names(session, principal, [child.annotator_id for child in children])
+    child_names = _annotator_names(session, principal, list(children))
     return AlertDetail(
         alert=_as_row(alert, slug, names),
         history=history,
@@ -367,9 +394,11 @@ def propose_reassignment(
     to_project_slug: str | None,
     reason_category: str,
     notes: str = "",
+    override_justification: str = "",
 ) -> ReassignmentDecision:
     """Reassign the alert's annotator off its project through the staffing service; the
-    alert's evidence is stored with the decision's own snapshot of the person's metrics."""
+    alert's evidence is stored with the decision's own snapshot of the person's metrics.
+    A target whose requirements they do not meet needs ``override_justification``."""
     from ops.workforce.staffing import record_reassignment
 
     require(principal, "alerts.triage")
@@ -391,6 +420,7 @@ def propose_reassignment(
         reason_category=reason_category,
         notes=notes,
         alert=alert,
+        override_justification=override_justification,
     )
     _record(session, principal, alert, "reassignment", alert.status, decision.notes, None)
     return decision
