@@ -39,10 +39,12 @@ from ops.notify import channels, preferences
 from ops.permissions import SYSTEM, Principal
 from ops.review import Criteria, request_rereview
 from ops.workforce import (
+    availability,
     calibration,
     feedback,
     guidelines,
     pay,
+    proposals,
     qualifications,
     roster,
     staffing,
@@ -358,6 +360,59 @@ STEPS: dict[str, tuple[str, Step]] = {
             justification="Consistent and careful for months",
             expected_version=_version(s, w.alpha_two),
             now=NOW,
+        ),
+    ),
+    "workforce.availability.set_weekly_capacity": (
+        "annotator.capacity",
+        lambda s, w, t: availability.set_weekly_capacity(
+            s, SYSTEM, w.bravo_one.id, hours=30.0, expected_version=_version(s, w.bravo_one)
+        ),
+    ),
+    "workforce.availability.add_time_off": (
+        "annotator.time_off.add",
+        lambda s, w, t: availability.add_time_off(
+            s,
+            SYSTEM,
+            w.bravo_one.id,
+            starts_on=NOW.date() + dt.timedelta(days=300),
+            ends_on=NOW.date() + dt.timedelta(days=305),
+        ),
+    ),
+    "workforce.availability.remove_time_off": (
+        "annotator.time_off.remove",
+        lambda s, w, t: availability.remove_time_off(
+            s,
+            SYSTEM,
+            availability.add_time_off(
+                s,
+                SYSTEM,
+                w.bravo_one.id,
+                starts_on=NOW.date() + dt.timedelta(days=400),
+                ends_on=NOW.date() + dt.timedelta(days=401),
+            ).id,
+        ),
+    ),
+    "workforce.proposals.propose_staffing": (
+        "staffing_proposal.create",
+        lambda s, w, t: proposals.propose_staffing(
+            s, SYSTEM, w.loner.id, project_id=w.projects[1].id
+        ),
+    ),
+    "workforce.proposals.approve_proposal": (
+        "staffing_proposal.approve",
+        lambda s, w, t: proposals.approve_proposal(
+            s,
+            SYSTEM,
+            proposals.propose_staffing(s, SYSTEM, w.loner.id, project_id=w.projects[0].id).id,
+        ),
+    ),
+    "workforce.proposals.reject_proposal": (
+        "staffing_proposal.reject",
+        lambda s, w, t: proposals.reject_proposal(
+            s,
+            SYSTEM,
+            proposals.propose_staffing(s, SYSTEM, w.alpha_two.id, project_id=w.projects[1].id).id,
+            note="not this quarter",
         ),
     ),
     "workforce.guidelines.create_version": (

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 import ops
 from db.models import Alert, Annotator, GuidelineVersion, Project
-from ops import rollups
+from ops import projects, rollups
 from ops.alerts import triage
 from ops.audit import AuditFilter, audit_choices, audit_log
 from ops.auth import principal_for
@@ -40,13 +40,17 @@ from ops.projects import alert_settings_for, list_projects
 from ops.quality import summarise_quality
 from ops.reports import annotator_report, spend_report
 from ops.review import Criteria, find_affected_work, plan_review_sample, rereview_progress
+from ops.scorecard import my_scorecard
 from ops.users import list_users, user_choices
 from ops.workforce import (
+    availability,
     calibration,
+    candidates,
     feedback,
     guidelines,
     pay,
     profile,
+    proposals,
     qualifications,
     roster,
     staffing,
@@ -153,6 +157,25 @@ def world(session: Session) -> World:
     )
     session.add(alerts["project"])
     session.flush()
+    for person in people:
+        qualifications.record_qualification(
+            session,
+            SYSTEM,
+            person.id,
+            task_type="classification",
+            n_items=20,
+            n_correct=19,
+            taken_on=NOW.date() - dt.timedelta(days=50),
+        )
+        training.record_training(
+            session,
+            SYSTEM,
+            person.id,
+            kind="initial",
+            topic="Basics",
+            completed_on=NOW.date() - dt.timedelta(days=100),
+            today=NOW.date(),
+        )
     for person in (people[0], people[2]):
         feedback.give_feedback(
             session,
@@ -188,25 +211,6 @@ def world(session: Session) -> World:
             justification=f"{COACHING} steady and careful work",
             expected_version=person.version_id,
             now=NOW,
-        )
-        training.record_training(
-            session,
-            SYSTEM,
-            person.id,
-            kind="initial",
-            topic="Basics",
-            completed_on=NOW.date() - dt.timedelta(days=100),
-            expires_on=NOW.date() - dt.timedelta(days=10),
-            today=NOW.date(),
-        )
-        qualifications.record_qualification(
-            session,
-            SYSTEM,
-            person.id,
-            task_type="classification",
-            n_items=20,
-            n_correct=19,
-            taken_on=NOW.date() - dt.timedelta(days=50),
         )
     calibration_session = calibration.create_session(
         session,
@@ -422,6 +426,34 @@ READS: dict[str, tuple[str | None, Call]] = {
         "annotator.view",
         lambda s, p, w: training.list_trainings(s, p, person(w), now=NOW),
     ),
+    "projects.list_visible_projects": (
+        "project.view",
+        lambda s, p, w: projects.list_visible_projects(s, p, today=NOW.date()),
+    ),
+    "projects.project_overview": (
+        "project.view",
+        lambda s, p, w: projects.project_overview(s, p, w.projects[0].id, now=NOW),
+    ),
+    "scorecard.my_scorecard": (
+        "scorecard.view_own",
+        lambda s, p, w: my_scorecard(s, p, now=NOW),
+    ),
+    "workforce.availability.get_availability": (
+        "annotator.view",
+        lambda s, p, w: availability.get_availability(s, p, person(w)),
+    ),
+    "workforce.candidates.plan_staffing": (
+        "staffing.view",
+        lambda s, p, w: candidates.plan_staffing(s, p, w.projects[0].id, now=NOW),
+    ),
+    "workforce.proposals.list_proposals": (
+        "staffing.view",
+        lambda s, p, w: proposals.list_proposals(s, p),
+    ),
+    "workforce.staffing.check_requirements": (
+        "annotator.view",
+        lambda s, p, w: staffing.check_requirements(s, p, person(w), w.projects[1].id, now=NOW),
+    ),
     "workforce.training.list_my_training": (
         "training.view_own",
         lambda s, p, w: training.list_my_training(s, p, now=NOW),
@@ -482,6 +514,12 @@ WRITES = frozenset(
         "workforce.tiers.set_promotion_criteria",
         "workforce.tiers.change_tier",
         "workforce.training.record_training",
+        "workforce.availability.add_time_off",
+        "workforce.availability.remove_time_off",
+        "workforce.availability.set_weekly_capacity",
+        "workforce.proposals.propose_staffing",
+        "workforce.proposals.approve_proposal",
+        "workforce.proposals.reject_proposal",
     }
 )
 
