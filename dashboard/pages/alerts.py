@@ -17,6 +17,7 @@ from dashboard.alert_views import (
 from dashboard.charts import alert_metric_chart
 from dashboard.forms import FormErrors, show_flash, submit
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
+from dashboard.text import inert
 from ops.alerts import (
     RULES,
     AlertFilter,
@@ -108,7 +109,7 @@ with db_session() as session:
     series = alert_metric_series(session, principal, alert_id)
 alert = detail.alert
 
-st.subheader(f"#{alert.id} · {alert.title}")
+st.subheader(f"#{alert.id} · {inert(alert.title)}")
 st.text(
     f"{alert.annotator or alert.project or ''} · {alert.project or 'all projects'} · "
     f"{alert.severity} · {alert.status} · "
@@ -168,7 +169,7 @@ if alert.annotator_id is not None:
                         follow_up_on=follow_up,
                     )
             except AnnopsError as error:
-                st.error(str(error))
+                st.error(inert(error))
             else:
                 st.success("Feedback recorded with the alert's evidence.")
     with reassign.form(f"reassign_{alert_id}"):
@@ -197,7 +198,7 @@ if alert.annotator_id is not None:
                         override_justification=justification,
                     )
             except AnnopsError as error:
-                st.error(str(error))
+                st.error(inert(error))
             else:
                 st.success("Reassignment decision recorded with the evidence snapshot.")
 

@@ -900,7 +900,7 @@ def record_failure(
         finished_at=utcnow(),
     )
     session.add(batch)
-    session.flush()
+    audit.record(session, principal, "import.failed", batch)
     return batch
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from ops.errors import ValidationError
+from ops.exports import SafeWriter
 
 # Longest cell value quoted back in a message or a rejects file.
 MAX_QUOTED = 80
@@ -67,7 +67,7 @@ class RejectWriter:
         self.path = path
         self.count = 0
         self._file: object | None = None
-        self._writer: csv.DictWriter[str] | None = None
+        self._writer: SafeWriter | None = None
 
     def write(self, rejects: list[Reject]) -> None:
         if not rejects:
@@ -78,10 +78,9 @@ class RejectWriter:
         if self._writer is None:
             handle = self.path.open("w", newline="", encoding="utf-8")
             self._file = handle
-            self._writer = csv.DictWriter(handle, fieldnames=REJECT_COLUMNS)
-            self._writer.writeheader()
+            self._writer = SafeWriter(handle, REJECT_COLUMNS)
         for reject in rejects:
-            self._writer.writerow(
+            self._writer.write(
                 {
                     "row": reject.row,
                     "field": reject.field,
