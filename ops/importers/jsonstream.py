@@ -18,6 +18,8 @@ READ_BLOCK = 4 << 20
 # One element larger than this is not a Label Studio task; stop rather than grow forever.
 MAX_ELEMENT_CHARS = 64 << 20
 
+# A \uD800-\uDFFF escape: half of a surrogate pair, or a lone one that is not text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
 _DECODER = json.JSONDecoder()
@@ -137,11 +139,28 @@ class JsonArrayReader:
                 if self._need_more(element):
                     continue
                 raise self._fail(f"malformed JSON: {error.msg}", error.pos, element) from None
+            except RecursionError:
+                raise self._fail(
+                    "the JSON is nested too deeply to be an export", self._position, element
+                ) from None
             if self._may_continue(value, end) and self._need_more(element):
                 # A number at the very end of the window may continue in the next block.
                 continue
+            if _SURROGATE_ESCAPE.search(self._buffer, self._position, end):
+                self._check_text(value, element)
             self._position = end
             return value
+
+    def _check_text(self, value: Any, element: int) -> None:
+        """Refuse a string holding a lone surrogate: it is not text and cannot be stored."""
+        field = _lone_surrogate(value, "")
+        if field is not None:
+            raise self._fail(
+                f"field {field or '(element)'} holds a lone surrogate escape (\\uD800-\\uDFFF), "
+                "which is not text; fix the export",
+                self._position,
+                element,
+            )
 
     def _may_continue(self, value: Any, end: int) -> bool:
         if self._eof:
@@ -165,3 +184,29 @@ class JsonArrayReader:
         trailing = self._skip_whitespace()
         if trailing:
             raise self._fail(f"unexpected {trailing!r} after the end of the list", self._position)
+
+
+def _lone_surrogate(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) in ``value`` that is not valid Unicode."""
+    stack = [(value, path)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, str):
+            if not _encodes(current):
+                return where
+        elif isinstance(current, dict):
+            for key, item in current.items():
+                if not _encodes(key):
+                    return where or "(key)"
+                stack.append((item, f"{where}.{key}" if where else key))
+        elif isinstance(current, list):
+            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(current))
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -97,6 +97,8 @@ def load_users(path: Path) -> dict[str, Person]:
         raise ImportFailed(
             file_name, f"line {error.lineno}: the users file is not valid JSON: {error.msg}"
         ) from None
+    except RecursionError:
+        raise ImportFailed(file_name, "the users file is nested too deeply") from None
     if isinstance(data, dict) and isinstance(data.get("results"), list):
         data = data["results"]
     if not isinstance(data, list):
@@ -111,6 +113,16 @@ def load_users(path: Path) -> dict[str, Person]:
             if part.strip()
         )
         email = user.get("email") if isinstance(user.get("email"), str) else None
+        for field_name, text in (("first_name", name), ("email", email or "")):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ImportFailed(
+                    file_name,
+                    "holds a lone surrogate escape, which is not text",
+                    row=index,
+                    field=field_name,
+                ) from None
         people[f"{PLATFORM}:{user['id']}"] = Person(email=email or None, name=name or None)
     return people
 
@@ -134,11 +146,16 @@ def person_from(value: object, users: dict[str, Person]) -> tuple[str | None, Pe
     if isinstance(value, bool):
         return None, None
     if isinstance(value, int):
+        # Label Studio user ids start at 1; anything else is not a user.
+        if value < 1:
+            return None, None
         key = f"{PLATFORM}:{value}"
         return key, users.get(key)
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
+            if int(text) < 1:
+                return None, None
             key = f"{PLATFORM}:{int(text)}"
             return key, users.get(key)
         if "@" in text:
@@ -152,7 +169,7 @@ def person_from(value: object, users: dict[str, Person]) -> tuple[str | None, Pe
             if str(value.get(part) or "").strip()
         )
         user_id = value.get("id")
-        if isinstance(user_id, int) and not isinstance(user_id, bool):
+        if isinstance(user_id, int) and not isinstance(user_id, bool) and user_id >= 1:
             key = f"{PLATFORM}:{user_id}"
             known = users.get(key)
             return key, Person(
@@ -164,8 +181,19 @@ def person_from(value: object, users: dict[str, Person]) -> tuple[str | None, Pe
     return None, None
 
 
+def _check_choices(value: object) -> None:
+    """A choices control's value must hold a list of choice texts."""
+    if isinstance(value, dict) and "choices" in value:
+        choices = value["choices"]
+        if not isinstance(choices, list) or not all(isinstance(text, str) for text in choices):
+            raise ValueError(
+                f"value.choices must be a list of choice texts, not {canonical_json(choices)}"
+            )
+
+
 def _value_label(value: object) -> str | None:
     """One control's value as a label: the choice text for one choice, else canonical JSON."""
+    _check_choices(value)
     if isinstance(value, dict):
         choices = value.get("choices")
         if isinstance(choices, list) and len(choices) == 1 and isinstance(choices[0], str):
@@ -186,7 +214,13 @@ def label_from_result(result: object, label_field: str | None) -> str | None:
     """
     if not isinstance(result, list):
         raise ValueError("result is not a list")
-    items = [item for item in result if isinstance(item, dict)]
+    for position, item in enumerate(result):
+        if not isinstance(item, dict):
+            raise ValueError(f"result[{position}] is not an object")
+        if item.get("type") == "choices" and not isinstance(item.get("value"), dict):
+            raise ValueError(f"result[{position}].value of a choices control is not an object")
+        _check_choices(item.get("value"))
+    items: list[dict[str, Any]] = result
     if label_field is not None:
         values = [item.get("value") for item in items if item.get("from_name") == label_field]
         if not values:
@@ -336,9 +370,8 @@ class LabelStudioReader:
         )
 
     def _reject(self, row: int, field: str, value: object, reason: str) -> None:
-        self._builder.rejects.append(
-            Reject(row=row, field=field, value=str(value)[:80], reason=reason)
-        )
+        shown = canonical_json(value) if isinstance(value, dict | list) else str(value)
+        self._builder.rejects.append(Reject(row=row, field=field, value=shown[:80], reason=reason))
 
     def _add_task(self, row: int, task: dict[str, Any]) -> None:
         builder = self._builder
@@ -371,8 +404,20 @@ class LabelStudioReader:
                     row,
                     f"{where}: completed_by",
                     annotation.get("completed_by"),
-                    "no user id or email for who completed the annotation",
+                    "no user id (1 or more) or e-mail for who completed the annotation",
                 )
+                continue
+            flag = next(
+                (
+                    name
+                    for name in ("was_cancelled", "ground_truth")
+                    if annotation.get(name) is not None
+                    and not isinstance(annotation.get(name), bool)
+                ),
+                None,
+            )
+            if flag is not None:
+                self._reject(row, f"{where}: {flag}", annotation.get(flag), "must be true or false")
                 continue
             try:
                 label = label_from_result(annotation.get("result"), self.label_field)
@@ -467,7 +512,10 @@ class LabelStudioReader:
         key, person = person_from(record.get("annotator"), self.users)
         if key is None:
             self._reject(
-                row, "annotator", record.get("annotator"), "no user id or email for the annotator"
+                row,
+                "annotator",
+                record.get("annotator"),
+                "no user id (1 or more) or e-mail for the annotator",
             )
             return
         if self._reference(key, person):
