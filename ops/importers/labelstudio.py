@@ -23,6 +23,7 @@ from ops.importers.csvfile import CsvReader
 from ops.importers.fields import canonical_json
 from ops.importers.jsonstream import JsonArrayReader
 from ops.importers.problems import ImportFailed, Reject
+from ops.importers.taskstream import Annotation, TaskArrayReader, as_annotation
 
 PLATFORM = "labelstudio"
 EXTERNAL_PREFIX = "ls:"
@@ -212,6 +213,14 @@ def label_from_result(result: object, label_field: str | None) -> str | None:
     result holds exactly one choices control with one choice (comments and ratings
     beside it do not change the label), else canonical JSON of all result values.
     """
+    if type(result) is list and len(result) == 1 and label_field is None:
+        # The common case, one single-choice control, without building anything.
+        item = result[0]
+        if type(item) is dict and item.get("type") == "choices":
+            value = item.get("value")
+            picked = value.get("choices") if type(value) is dict else None
+            if type(picked) is list and len(picked) == 1 and type(picked[0]) is str:
+                return picked[0]
     if not isinstance(result, list):
         raise ValueError("result is not a list")
     for position, item in enumerate(result):
@@ -238,9 +247,9 @@ def label_from_result(result: object, label_field: str | None) -> str | None:
     return canonical_json(sorted(values, key=canonical_json))
 
 
-def _review(annotation: dict[str, Any], users: dict[str, Person]) -> tuple[Any, ...]:
+def _review(annotation: Annotation, users: dict[str, Person]) -> tuple[Any, ...]:
     """(reviewer key, reviewer person, outcome, reviewed at) from reviews[] or last_action."""
-    reviews = annotation.get("reviews")
+    reviews = annotation.reviews
     if isinstance(reviews, list):
         done = [review for review in reviews if isinstance(review, dict)]
         if done:
@@ -250,9 +259,9 @@ def _review(annotation: dict[str, Any], users: dict[str, Person]) -> tuple[Any, 
             if latest.get("accepted") is True:
                 verdict = "corrected" if latest.get("fixed_annotation_history") else "accepted"
             return key, person, verdict, latest.get("created_at")
-    outcome = LAST_ACTION_OUTCOMES.get(str(annotation.get("last_action") or ""))
+    outcome = LAST_ACTION_OUTCOMES.get(str(annotation.last_action or ""))
     if outcome is not None:
-        return None, None, outcome, annotation.get("updated_at")
+        return None, None, outcome, annotation.updated_at
     return None, None, None, None
 
 
@@ -276,9 +285,10 @@ class LabelStudioReader:
         self.references = references or ReferenceAnnotators()
         self.no_gold = no_gold
         self.format: str | None = None
-        self._source: JsonArrayReader | CsvReader | None = None
+        self._source: JsonArrayReader | TaskArrayReader | CsvReader | None = None
         self._builder = ColumnBuilder()
         self._matched: set[str] = set()
+        self._people: dict[int, tuple[str | None, Person | None]] = {}
         # Item -> updated_at of the reference handed out for it, so the newest one wins.
         self._gold_updated: dict[str, str] = {}
 
@@ -289,7 +299,11 @@ class LabelStudioReader:
     def chunks(self) -> Iterator[RawChunk]:
         head = self.stream.peek(1 << 12) if hasattr(self.stream, "peek") else b""
         if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-            reader: JsonArrayReader = JsonArrayReader(self.stream, self.file_name)
+            reader: JsonArrayReader | TaskArrayReader = (
+                TaskArrayReader(self.stream, self.file_name)
+                if self.stream.seekable()
+                else JsonArrayReader(self.stream, self.file_name)
+            )
             self._source = reader
             yield from self._json_chunks(reader)
         else:
@@ -300,7 +314,7 @@ class LabelStudioReader:
 
     # --- JSON and JSON_MIN -----------------------------------------------------------
 
-    def _json_chunks(self, reader: JsonArrayReader) -> Iterator[RawChunk]:
+    def _json_chunks(self, reader: JsonArrayReader | TaskArrayReader) -> Iterator[RawChunk]:
         builder = self._builder
         for row, element in enumerate(reader, start=1):
             if not isinstance(element, dict):
@@ -373,65 +387,89 @@ class LabelStudioReader:
         shown = canonical_json(value) if isinstance(value, dict | list) else str(value)
         self._builder.rejects.append(Reject(row=row, field=field, value=shown[:80], reason=reason))
 
+    def _person(self, value: object) -> tuple[str | None, Person | None]:
+        """``person_from`` with the answer for plain user ids kept, as most values are."""
+        if type(value) is int:
+            known = self._people.get(value)
+            if known is None:
+                known = self._people[value] = person_from(value, self.users)
+            return known
+        return person_from(value, self.users)
+
     def _add_task(self, row: int, task: dict[str, Any]) -> None:
         builder = self._builder
         builder.count("tasks")
         task_id = task.get("id")
         annotations = task.get("annotations")
-        if not isinstance(task_id, int) or isinstance(task_id, bool):
+        if type(task_id) is not int:
             self._reject(row, "id", task_id, "task id must be an integer")
             return
         if not isinstance(annotations, list):
             self._reject(row, "annotations", annotations, "annotations must be a list")
             return
         item_id = str(task_id)
-        usable: list[tuple[dict[str, Any], str, str | None, Any]] = []
-        gold: tuple[dict[str, Any], str, str | None] | None = None
-        for position, annotation in enumerate(annotations):
-            where = f"annotations[{position}]"
-            if not isinstance(annotation, dict):
-                self._reject(row, where, annotation, "annotation must be an object")
+        usable: list[tuple[Annotation, str, str | None, bool]] = []
+        gold: tuple[Annotation, str, str | None] | None = None
+        references = bool(self.references)
+        for position, given in enumerate(annotations):
+            if type(given) is Annotation:
+                annotation = given
+            elif isinstance(given, dict):
+                annotation = as_annotation(given)
+            else:
+                self._reject(row, f"annotations[{position}]", given, "annotation must be an object")
                 continue
-            annotation_id = annotation.get("id")
-            if not isinstance(annotation_id, int) or isinstance(annotation_id, bool):
-                self._reject(row, f"{where}.id", annotation_id, "annotation id must be an integer")
+            annotation_id = annotation.id
+            if type(annotation_id) is not int:
+                self._reject(
+                    row,
+                    f"annotations[{position}].id",
+                    annotation_id,
+                    "annotation id must be an integer",
+                )
                 continue
-            where = f"annotation {annotation_id}"
             builder.count("annotations")
-            key, person = person_from(annotation.get("completed_by"), self.users)
+            key, person = self._person(annotation.completed_by)
             if key is None:
                 self._reject(
                     row,
-                    f"{where}: completed_by",
-                    annotation.get("completed_by"),
+                    f"annotation {annotation_id}: completed_by",
+                    annotation.completed_by,
                     "no user id (1 or more) or e-mail for who completed the annotation",
                 )
                 continue
-            flag = next(
-                (
-                    name
-                    for name in ("was_cancelled", "ground_truth")
-                    if annotation.get(name) is not None
-                    and not isinstance(annotation.get(name), bool)
-                ),
-                None,
-            )
-            if flag is not None:
-                self._reject(row, f"{where}: {flag}", annotation.get(flag), "must be true or false")
+            cancelled = annotation.was_cancelled
+            ground_truth = annotation.ground_truth
+            if cancelled is not None and type(cancelled) is not bool:
+                self._reject(
+                    row,
+                    f"annotation {annotation_id}: was_cancelled",
+                    cancelled,
+                    "must be true or false",
+                )
+                continue
+            if ground_truth is not None and type(ground_truth) is not bool:
+                self._reject(
+                    row,
+                    f"annotation {annotation_id}: ground_truth",
+                    ground_truth,
+                    "must be true or false",
+                )
                 continue
             try:
-                label = label_from_result(annotation.get("result"), self.label_field)
+                label = label_from_result(annotation.result, self.label_field)
             except ValueError as error:
-                self._reject(row, f"{where}: result", annotation.get("result"), str(error))
+                self._reject(
+                    row, f"annotation {annotation_id}: result", annotation.result, str(error)
+                )
                 continue
-            if person is not None:
-                builder.people.setdefault(key, person)
-            skipped = annotation.get("was_cancelled") is True
-            reference = annotation.get("ground_truth") is True or self._reference(key, person)
-            if reference and not skipped:
-                if gold is None or str(annotation.get("updated_at") or "") > str(
-                    gold[0].get("updated_at") or ""
-                ):
+            if person is not None and key not in builder.people:
+                builder.people[key] = person
+            skipped = cancelled is True
+            if (ground_truth is True or (references and self._reference(key, person))) and (
+                not skipped
+            ):
+                if gold is None or str(annotation.updated_at or "") > str(gold[0].updated_at or ""):
                     gold = (annotation, key, label)
                 builder.count("gold_references")
                 builder.count("reference_rows")
@@ -442,37 +480,48 @@ class LabelStudioReader:
                 GoldReference(
                     item_id=item_id,
                     gold_label=gold[2],
-                    external_id=external_id(gold[0]["id"]),
+                    external_id=external_id(gold[0].id),
                     set_by=gold[1],
-                    source_updated_at=gold[0].get("updated_at"),
+                    source_updated_at=gold[0].updated_at
+                    if isinstance(gold[0].updated_at, str)
+                    else None,
                 )
             )
+        is_gold = gold is not None
         gold_label = gold[2] if gold is not None else None
+        skips = 0
         for annotation, key, label, skipped in usable:
-            reviewer, reviewer_person, outcome, reviewed_at = _review(annotation, self.users)
-            if reviewer is not None and reviewer_person is not None:
-                builder.people.setdefault(reviewer, reviewer_person)
-            if skipped:
-                builder.count("skipped")
-            builder.add(
+            if annotation.reviews is None and annotation.last_action is None:
+                reviewer = outcome = reviewed_at = None
+            else:
+                reviewer, reviewer_person, outcome, reviewed_at = _review(annotation, self.users)
+                if reviewer is not None and reviewer_person is not None:
+                    builder.people.setdefault(reviewer, reviewer_person)
+            skips += skipped
+            builder.add_record(
                 row,
-                {
-                    "item_id": item_id,
-                    "annotator": key,
-                    "label": None if skipped else label,
-                    "submitted_at": annotation.get("created_at"),
-                    "active_seconds": annotation.get("lead_time"),
-                    "skipped": skipped,
-                    "escalated": False,
-                    "is_gold": gold is not None,
-                    "gold_label": gold_label,
-                    "reviewer": reviewer,
-                    "review_outcome": outcome,
-                    "reviewed_at": reviewed_at,
-                    "external_id": external_id(annotation["id"]),
-                    "source_updated_at": annotation.get("updated_at"),
-                },
+                (
+                    None,  # project
+                    item_id,
+                    key,
+                    None if skipped else label,
+                    annotation.created_at,
+                    annotation.lead_time,
+                    skipped,
+                    False,  # escalated
+                    is_gold,
+                    gold_label,
+                    reviewer,
+                    outcome,
+                    None,  # review_seconds
+                    reviewed_at,
+                    None,  # guideline_version
+                    f"{EXTERNAL_PREFIX}{annotation.id}",
+                    annotation.updated_at,
+                ),
             )
+        if skips:
+            builder.count("skipped", skips)
 
     def _min_label(self, row: int, record: dict[str, Any], controls: list[str]) -> str | None:
         if self.label_field is not None:
