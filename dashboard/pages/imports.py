@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import streamlit as st
 
@@ -90,6 +92,14 @@ elif (dry_run_clicked or import_clicked) and upload is not None:
     except AnnopsError as error:
         bar.empty()
         st.error(inert(error))
+    except Exception:
+        # The person uploading sees one line; the details, with server paths, go to the log.
+        logging.getLogger(__name__).exception("import of %s failed", upload.name)
+        bar.empty()
+        st.error(
+            f"{upload.name}: the import stopped on a problem annops did not foresee; nothing "
+            "was stored. The server log has the details."
+        )
     else:
         bar.progress(1.0, text="Done")
         result = outcome.result

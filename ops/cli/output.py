@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from db.engine import transaction
@@ -45,6 +45,12 @@ def user_errors() -> Iterator[None]:
         yield
     except AnnopsError as error:
         raise fail(str(error)) from None
+    except ArgumentError as error:
+        # Raised when an engine is made from a URL SQLAlchemy cannot parse or has no driver for.
+        raise fail(
+            f"ANNOPS_DATABASE_URL is not a database URL annops can use ({error}); "
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/NAME"
+        ) from None
     except OperationalError as error:
         url = get_settings().database_url
         raise fail(
