@@ -395,6 +395,7 @@ def _new_rate_form(principal: Principal, person: Profile, history: pd.DataFrame)
                     currency=code,
                     effective_on=effective_on,
                     reason=reason,
+                    expected_pay_version=person.pay_version,
                 ),
                 "New pay rate recorded.",
             )

@@ -221,6 +221,9 @@ class AnnotatorTimeOff(Base):
     kind: Mapped[str] = mapped_column(String(40), default="time off")
     created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped by every change to the person's pay history (a new rate or a correction), so
+    # two people editing it at once cannot both save; see db.queries.pay.bump_pay_version.
+    pay_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class AnnotatorIdentity(Base):
@@ -698,7 +701,9 @@ class RereviewRequest(Base):
     reason: Mapped[str] = mapped_column(Text)
     criteria: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     n_events: Mapped[int] = mapped_column(Integer, default=0)
+    # Cost in the project's currency; ``costs`` has every currency (code -> minor units).
     cost_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    costs: Mapped[dict[str, int]] = mapped_column(JsonDoc, default=dict)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -784,6 +789,10 @@ class Alert(Base):
     assignee: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: a decision saved from a stale view, or racing another, fails.
+    version_id: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version_id}
 
 
 class AlertAction(Base):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Integer,
     MetaData,
     Select,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -45,6 +47,7 @@ from db.models import (
     PayRateCorrection,
     UTCDateTime,
 )
+from db.queries.imports import GOLD, STAGED
 
 _keys_metadata = MetaData()
 ROLLUP_KEYS = Table(
@@ -152,8 +155,16 @@ def _bucket_start(
     return case(*[(bucket == index, moment(offset)) for index, offset in enumerate(offsets)])
 
 
-def _milliseconds(seconds: Any) -> ColumnElement[int]:
-    return cast(func.round(func.coalesce(seconds, 0.0) * 1000), BigInteger)
+def _milliseconds(seconds: Any, dialect: str) -> ColumnElement[int]:
+    """Seconds as whole milliseconds, half up: floor(x * 1000 + 0.5) in float64.
+
+    round() does not do: PostgreSQL rounds a double's halves to even, SQLite away from
+    zero. Seconds are never negative, so SQLite's truncating CAST is a floor.
+    """
+    shifted = func.coalesce(seconds, 0.0) * 1000 + 0.5
+    if dialect == "postgresql":
+        return cast(func.floor(shifted), BigInteger)
+    return cast(shifted, BigInteger)
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -174,6 +185,10 @@ def aggregate_select(
 ) -> Select[Any]:
     """SELECT of rollup rows from events, optionally limited to the keys in ``keys``.
 
+    Costs follow the one pricing rule written out in the README ("How cost is
+    computed"); the pandas pricing (ops.metrics.cost) implements the same rule and a
+    property test (tests/db/test_pricing_rule.py) holds the two to the same minor unit.
+
     ``boundaries`` must hold every time of day at which a pay rate starts (other than
     midnight): see rate_boundaries.
     """
@@ -187,17 +202,21 @@ def aggregate_select(
     answered = and_(event.c.skipped == False, event.c.label.is_not(None))  # noqa: E712
     reviewed = event.c.review_outcome.is_not(None)
     work_bucket = _bucket(event.c.submitted_at, dialect, boundaries)
-    # Grouped by reviewer and review day as recorded; only reviewed events add review
-    # time and counts, so an unreviewed event that names a reviewer costs nothing.
+    # Grouped by reviewer and review day as recorded (the submission's, if the review
+    # time is unknown); only reviewed events add review time and counts, so an unreviewed
+    # event that names a reviewer costs nothing.
     reviewer = event.c.reviewer_id
-    review_day = utc_day(event.c.reviewed_at, dialect)
-    review_bucket = _bucket(event.c.reviewed_at, dialect, boundaries)
+    review_moment = func.coalesce(event.c.reviewed_at, event.c.submitted_at)
+    review_day = utc_day(review_moment, dialect)
+    review_bucket = _bucket(review_moment, dialect, boundaries)
+    active_ms = func.coalesce(func.sum(_milliseconds(event.c.active_seconds, dialect)), 0)
     buckets = [work_bucket, review_bucket] if boundaries else []
     # What each measure of ROLLUP_MEASURES counts or sums over the events of a row.
     measures: dict[str, ColumnElement[Any]] = {
         "annotations": _count(answered),
         "skipped": _count(event.c.skipped == True),  # noqa: E712
-        "active_seconds": func.coalesce(func.sum(event.c.active_seconds), 0.0),
+        # Summed in whole milliseconds (exact, so in any order the same), seconds at the end.
+        "active_seconds": active_ms,
         "gold_answered": _count(and_(event.c.is_gold == True, answered)),  # noqa: E712
         "gold_correct": _count(
             and_(event.c.is_gold == True, answered, event.c.label == event.c.gold_label)  # noqa: E712
@@ -231,9 +250,9 @@ def aggregate_select(
             review_bucket.label("review_bucket"),
             *(measures[name].label(name) for name in ROLLUP_MEASURES),
             # Hourly pay covers all active time, skipped items included.
-            func.coalesce(func.sum(_milliseconds(event.c.active_seconds)), 0).label("work_ms"),
+            active_ms.label("work_ms"),
             func.coalesce(
-                func.sum(_milliseconds(event.c.review_seconds)).filter(reviewed), 0
+                func.sum(_milliseconds(event.c.review_seconds, dialect)).filter(reviewed), 0
             ).label("review_ms"),
         )
         .select_from(source)
@@ -263,25 +282,94 @@ def aggregate_select(
         ),
         else_=0,
     )
-    totals = [func.coalesce(func.sum(parts.c[name]), 0).label(name) for name in ROLLUP_MEASURES]
-    return (
+    # Only reviews done say what currency a row's review cost is in.
+    review_currency = case((parts.c.reviewed > 0, review_rate.c.currency))
+    row_key = (parts.c.annotator_id, parts.c.project_id, parts.c.day)
+    costed = (
         select(
-            parts.c.annotator_id,
-            parts.c.project_id,
-            parts.c.day,
-            *totals,
-            _rounded_sum(work_cost).label("cost_minor"),
-            _rounded_sum(review_cost).label("review_cost_minor"),
-            func.max(work_rate.c.currency).label("currency"),
+            *row_key,
+            *(parts.c[name] for name in ROLLUP_MEASURES),
+            work_cost.label("work_cost"),
+            review_cost.label("review_cost"),
+            work_rate.c.currency.label("work_currency"),
+            review_currency.label("review_currency"),
+            # A row holds one currency: that of the annotator's rate for the day's work,
+            # or for work without a rate that of its reviewers (see ops.metrics.cost).
+            func.coalesce(
+                func.max(work_rate.c.currency).over(partition_by=row_key),
+                func.max(review_currency).over(partition_by=row_key),
+            ).label("currency"),
         )
         .select_from(priced)
-        .group_by(parts.c.annotator_id, parts.c.project_id, parts.c.day)
+        .subquery("costed")
+    )
+    # Cost in another currency than the row's is left out, never added to it.
+    work_in_currency = costed.c.work_currency == costed.c.currency
+    review_in_currency = costed.c.review_currency == costed.c.currency
+    totals = [
+        func.coalesce(func.sum(costed.c[name]), 0).label(name)
+        for name in ROLLUP_MEASURES
+        if name != "active_seconds"
+    ]
+    active_seconds = (
+        cast(func.coalesce(func.sum(costed.c.active_seconds), 0), Float) / 1000.0
+    ).label("active_seconds")
+    by_name = {column.name: column for column in [*totals, active_seconds]}
+    return (
+        select(
+            costed.c.annotator_id,
+            costed.c.project_id,
+            costed.c.day,
+            *(by_name[name] for name in ROLLUP_MEASURES),
+            _rounded_sum(case((work_in_currency, costed.c.work_cost), else_=0)).label("cost_minor"),
+            _rounded_sum(case((review_in_currency, costed.c.review_cost), else_=0)).label(
+                "review_cost_minor"
+            ),
+            func.max(costed.c.currency).label("currency"),
+        )
+        .select_from(costed)
+        .group_by(costed.c.annotator_id, costed.c.project_id, costed.c.day)
     )
 
 
 def get_last_event_id(session: Session) -> int:
     """The highest annotation event id; 0 without events."""
     return int(session.scalar(select(func.max(AnnotationEvent.id))) or 0)
+
+
+def count_events_after(session: Session, *, after_id: int) -> int:
+    """Annotation events with an id above ``after_id``."""
+    return int(
+        session.scalar(
+            select(func.count()).select_from(AnnotationEvent).where(AnnotationEvent.id > after_id)
+        )
+        or 0
+    )
+
+
+def list_keys_an_import_may_change(session: Session, *, import_batch_id: int) -> list[RollupKey]:
+    """Keys of the stored events an import's staged rows or gold references name: the rows
+    its replacements and removals of gold-reference events may change (a superset)."""
+    event = AnnotationEvent.__table__
+    named = union(
+        select(STAGED.c.project_id, STAGED.c.external_id),
+        select(GOLD.c.project_id, GOLD.c.external_id).where(
+            GOLD.c.import_batch_id == import_batch_id
+        ),
+    ).subquery("named")
+    day = utc_day(event.c.submitted_at, session.get_bind().dialect.name)
+    query = (
+        select(event.c.annotator_id, event.c.project_id, day)
+        .join(
+            named,
+            and_(
+                event.c.project_id == named.c.project_id,
+                event.c.external_id == named.c.external_id,
+            ),
+        )
+        .distinct()
+    )
+    return [tuple(row) for row in session.execute(query)]
 
 
 def get_last_pay_rate_ids(session: Session) -> tuple[int, int]:
@@ -373,7 +461,10 @@ def list_work_keys_since(
         session,
         or_(
             and_(event.c.annotator_id == annotator_id, event.c.submitted_at >= since),
-            and_(event.c.reviewer_id == annotator_id, event.c.reviewed_at >= since),
+            and_(
+                event.c.reviewer_id == annotator_id,
+                func.coalesce(event.c.reviewed_at, event.c.submitted_at) >= since,
+            ),
         ),
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Annotator, AnnotatorIdentity, utcnow
 from db.queries.events import reassign_events
+from db.queries.imports import lock_imports
 from db.queries.people import (
     UnlinkedIdentity,
     list_annotators_by_email,
@@ -17,7 +18,7 @@ from db.queries.people import (
     list_linked_annotators,
     list_unlinked_identities,
 )
-from ops import audit
+from ops import audit, rollups
 from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, require
 
@@ -79,9 +80,14 @@ def merge_unlinked_identity(
     """Merge an unlinked identity into a person in the pool; returns the events moved.
 
     The work imported under the identity moves to that person, and the annotator
-    the import created for it is archived as merged into them.
+    the import created for it is archived as merged into them; the rollups follow in
+    the same transaction.
     """
     require(principal, "identity.link")
+    # Moved events get new ids. Holding the import lock from before they are written
+    # until commit keeps a rollup from passing those ids while they are invisible, and
+    # keeps an import from filing work under the identity's old annotator meanwhile.
+    lock_imports(session)
     identity, placeholder = _unlinked_identity(session, identity_id)
     target = session.get(Annotator, annotator_id)
     if target is None or target.archived_at is not None or not target.is_linked:
@@ -103,6 +109,8 @@ def merge_unlinked_identity(
     placeholder.merged_into_id = target.id
     placeholder.archived_at = utcnow()
     placeholder.updated_by = principal.username
+    session.flush()
+    rollups.refresh(session)
     audit.record(
         session,
         principal,

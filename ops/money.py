@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ops.errors import ValidationError
@@ -72,3 +73,11 @@ def format_money(amount_minor: int | None, currency: str | None) -> str:
         Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP
     )
     return f"{currency} {major:,.{digits}f}"
+
+
+def format_costs(costs: Mapping[str, int]) -> str:
+    """Amounts in several currencies, one after another ('EUR 12.00 + USD 3.50');
+    'nothing priced' without any."""
+    if not costs:
+        return "nothing priced"
+    return " + ".join(format_money(amount, currency) for currency, amount in sorted(costs.items()))

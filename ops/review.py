@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,9 +29,9 @@ from db.queries.rollups import load_rollup_window_frame
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
-from ops.metrics.cost import price_events
+from ops.metrics.cost import cost_by_currency, cost_by_rollup_row, price_events
 from ops.metrics.sampling import allocate_review_sample, compute_review_sample_size
-from ops.money import format_money
+from ops.money import format_costs
 from ops.permissions import Principal, people_scope, require
 
 
@@ -169,8 +169,11 @@ class AffectedWork:
 
     criteria: Criteria
     n_events: int
-    cost_minor: int | None
-    currency: str
+    # Work and review cost per currency, in minor units (never summed across currencies);
+    # None for a role that does not see pay.
+    costs: dict[str, int] | None
+    # Selected events whose work or review no pay rate covers.
+    n_unpriced: int
     by_annotator: pd.DataFrame
     already_requested: int
     items: pd.DataFrame
@@ -228,21 +231,34 @@ def _selection(
 
 
 def find_affected_work(session: Session, principal: Principal, criteria: Criteria) -> AffectedWork:
-    """Every annotation the criteria select, with what it cost at the rates then in effect."""
+    """Every annotation the criteria select, with what it cost at the rates then in effect
+    (the cost only for roles that see pay)."""
     require(principal, "review.plan")
+    affected = _find_affected_work(session, principal, criteria)
+    if principal.can("pay.view"):
+        return affected
+    return replace(affected, costs=None, n_unpriced=0)
+
+
+def _find_affected_work(session: Session, principal: Principal, criteria: Criteria) -> AffectedWork:
     selection, project = _selection(session, principal, criteria)
     ids = list_selected_event_ids(session, selection=selection)
     events = load_selected_event_frame(session, selection=selection)
-    see_pay = principal.can("pay.view")
-    cost = 0
-    if see_pay and not events.empty:
-        rates = load_pay_rate_frame(session, annotator_ids=events["annotator_id"].unique().tolist())
-        if not rates.empty:
-            # Without any pay rate the work cost nothing that annops knows of.
-            events["submitted_at"] = pd.to_datetime(events["submitted_at"], utc=True)
-            rates["effective_from"] = pd.to_datetime(rates["effective_from"], utc=True)
-            priced = price_events(events, rates)
-            cost = int(priced.events["annotation_cost_minor"].sum())
+    costs: dict[str, int] = {}
+    n_unpriced = 0
+    if not events.empty:
+        # Everyone whose pay the work involves: the annotators and their reviewers.
+        people = set(events["annotator_id"].dropna().astype(int))
+        people |= set(events["reviewer_id"].dropna().astype(int))
+        rates = load_pay_rate_frame(session, annotator_ids=sorted(people))
+        for column in ("submitted_at", "reviewed_at"):
+            events[column] = pd.to_datetime(events[column], utc=True)
+        rates["effective_from"] = pd.to_datetime(rates["effective_from"], utc=True)
+        rates["amount_minor"] = rates["amount_minor"].astype("int64")
+        # Rounded as the rollups round, once per annotator x project x day.
+        rows = cost_by_rollup_row(price_events(events, rates))
+        costs = cost_by_currency(rows)
+        n_unpriced = int(rows["unpriced_events"].sum())
     contact = principal.can("contact.view")
     names = _names(
         session,
@@ -261,8 +277,8 @@ def find_affected_work(session: Session, principal: Principal, criteria: Criteri
     return AffectedWork(
         criteria=criteria,
         n_events=len(ids),
-        cost_minor=cost if see_pay else None,
-        currency=project.currency,
+        costs=costs,
+        n_unpriced=n_unpriced,
         by_annotator=by_annotator.reset_index(drop=True),
         already_requested=int(events["rereview_request_id"].notna().sum())
         if not events.empty
@@ -285,7 +301,9 @@ def request_rereview(
         raise ValidationError(
             "Say what went wrong: the reason is kept with the request.", field="reason"
         )
-    affected = find_affected_work(session, principal, criteria)
+    require(principal, "review.plan")
+    affected = _find_affected_work(session, principal, criteria)
+    costs = affected.costs or {}
     if affected.n_events == 0:
         raise ValidationError("The criteria select no annotations.", field="criteria")
     selection, project = _selection(session, principal, criteria)
@@ -294,7 +312,8 @@ def request_rereview(
         reason=reason.strip(),
         criteria=criteria.as_dict(),
         n_events=affected.n_events,
-        cost_minor=affected.cost_minor or 0,
+        cost_minor=costs.get(project.currency, 0),
+        costs=costs,
         alert_id=alert_id,
         created_by=principal.username,
     )
@@ -328,6 +347,6 @@ def rereview_progress(session: Session, principal: Principal, *, project_slug: s
             "pending": request.n_events - int(returned),
         }
         if see_pay:
-            row["cost"] = format_money(request.cost_minor, project.currency)
+            row["cost"] = format_costs(request.costs or {project.currency: request.cost_minor})
         rows.append({**row, "by": request.created_by})
     return pd.DataFrame(rows)

@@ -8,6 +8,7 @@ for past days are folded in and its cost follows new work rather than history.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from db.queries.imports import lock_imports
 from db.queries.jobs import get_job_state, save_job_state
 from db.rollup_sql import (
     RollupKey,
+    count_events_after,
     count_rollups,
     get_last_event_id,
     get_last_pay_rate_ids,
@@ -31,6 +33,8 @@ WATERMARK_JOB = "rollup"
 # Pay rates and rate corrections already reflected in the rollup costs (ids).
 PAY_RATE_MARK = "last_pay_rate_id"
 CORRECTION_MARK = "last_correction_id"
+# When the rollups last took in every stored event (seconds since the epoch, UTC).
+REFRESHED_MARK = "refreshed_at"
 # A refresh touching more than this share of the rollup rows (and more than a few
 # hundred of them) rebuilds them all instead.
 REBUILD_SHARE = 0.25
@@ -50,35 +54,65 @@ def watermark(session: Session) -> int:
     return _state(session).get("last_event_id", 0)
 
 
+def _now_mark() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp())
+
+
+def last_refreshed(session: Session) -> dt.datetime | None:
+    """When the rollups last took in every stored event; None if they never did."""
+    mark = _state(session).get(REFRESHED_MARK)
+    return dt.datetime.fromtimestamp(mark, dt.UTC) if mark is not None else None
+
+
+def count_pending_events(session: Session) -> int:
+    """Stored events the rollups do not hold yet."""
+    return count_events_after(session, after_id=watermark(session))
+
+
 def rebuild(session: Session) -> int:
     """Recompute every rollup row from all events; returns rows written."""
+    # As in refresh: no import may be half way when the watermark is set.
+    lock_imports(session)
     high = get_last_event_id(session)
     high_rate, high_fix = get_last_pay_rate_ids(session)
     written = rebuild_rollups(session)
     # Every row now has the rates as they are, so no rate change is pending either.
     _set_state(
-        session, {"last_event_id": high, PAY_RATE_MARK: high_rate, CORRECTION_MARK: high_fix}
+        session,
+        {
+            "last_event_id": high,
+            PAY_RATE_MARK: high_rate,
+            CORRECTION_MARK: high_fix,
+            REFRESHED_MARK: _now_mark(),
+        },
     )
     return written
 
 
-def refresh(session: Session) -> int:
-    """Fold events newer than the watermark into the rollups; returns rows rewritten."""
+def refresh(session: Session, *, also: Iterable[RollupKey] = ()) -> int:
+    """Fold events newer than the watermark into the rollups; returns rows rewritten.
+
+    ``also`` names further (annotator, project, day) keys to recompute: those of events
+    deleted or moved, which no new event id points at.
+    """
     # Imports hold this lock until they commit. Waiting for it means no import is half
     # way, so no event id below the new watermark can still appear later.
     lock_imports(session)
     low = watermark(session)
     high = get_last_event_id(session)
-    if high <= low:
+    extra = set(also)
+    if high <= low and not extra:
+        _set_state(session, {REFRESHED_MARK: _now_mark()})
         return 0
-    touched = list_event_keys(session, after_id=low, up_to_id=high)
+    touched = set(list_event_keys(session, after_id=low, up_to_id=high)) if high > low else set()
+    touched |= extra
     existing = count_rollups(session)
     if len(touched) > max(REBUILD_MIN_KEYS, REBUILD_SHARE * existing):
         # Late work spread over most of history: recomputing everything is cheaper
         # than finding the events of each touched key.
         return rebuild(session)
-    rewritten = rewrite_rollups(session, keys=touched)
-    _set_state(session, {"last_event_id": high})
+    rewritten = rewrite_rollups(session, keys=sorted(touched, key=str))
+    _set_state(session, {"last_event_id": max(high, low), REFRESHED_MARK: _now_mark()})
     return rewritten
 
 
@@ -121,4 +155,11 @@ def _moment(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-__all__ = ["rebuild", "refresh", "reprice", "watermark"]
+__all__ = [
+    "count_pending_events",
+    "last_refreshed",
+    "rebuild",
+    "refresh",
+    "reprice",
+    "watermark",
+]

@@ -16,6 +16,7 @@ from dashboard.alert_views import (
 )
 from dashboard.charts import alert_metric_chart
 from dashboard.forms import FormErrors, show_flash, submit
+from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from dashboard.text import inert
 from ops.alerts import (
@@ -38,6 +39,7 @@ principal = require_principal()
 st.title("Alerts")
 stop_if_nobody_in_scope(principal)
 show_flash()
+show_freshness()
 st.caption(
     "Raised by the rules after each rollup. Quality alerts fire only when the 95% interval "
     "is clearly on the wrong side of the target and enough golden items were answered. "
@@ -146,6 +148,7 @@ with st.form(f"triage_{alert_id}"):
                 alert_id=alert_id,
                 to_status=to_status,
                 note=note,
+                expected_version=alert.version,
             ),
             decision_confirmation(alert.id, alert.title, to_status),
         )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import profile_tabs
 from dashboard.forms import may, option_label, show_flash
+from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
 from dashboard.text import inert
 from ops.workforce import profile
@@ -21,6 +22,7 @@ def follow_selection() -> None:
 
 principal = require_principal()
 st.title("Annotator profile")
+show_freshness()
 show_flash()
 with db_session() as session:
     people = dict(profile.list_people(session, principal, include_archived=True))

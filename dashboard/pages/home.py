@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
 from dashboard.text import inert
 from ops.home import summarise_home
@@ -15,6 +16,7 @@ with db_session() as session:
     summary = summarise_home(session, principal)
 
 st.title(summary.title)
+show_freshness()
 st.caption(summary.intro)
 if summary.figures:
     columns = st.columns(len(summary.figures))

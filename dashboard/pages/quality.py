@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.charts import agreement_history, gold_accuracy_intervals, kappa_heatmap
+from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
 from dashboard.text import inert
 from ops.projects import list_projects
@@ -12,6 +13,7 @@ from ops.quality import WINDOW_CHOICES, summarise_quality
 
 principal = require_principal()
 st.title("Quality")
+show_freshness()
 
 with db_session() as session:
     slugs = [project.slug for project in list_projects(session, principal)]

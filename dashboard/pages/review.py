@@ -6,11 +6,12 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from dashboard.text import inert
 from ops.errors import AnnopsError
 from ops.exports import frame_csv
-from ops.money import format_money
+from ops.money import format_costs
 from ops.projects import list_projects
 from ops.review import (
     Criteria,
@@ -23,6 +24,7 @@ from ops.review import (
 principal = require_principal()
 st.title("Review & correction")
 stop_if_nobody_in_scope(principal)
+show_freshness()
 
 with db_session() as session:
     slugs = [project.slug for project in list_projects(session, principal)]
@@ -99,8 +101,8 @@ with correction:
         else:
             a, b, c = st.columns(3)
             a.metric("Affected annotations", f"{affected.n_events:,}")
-            if affected.cost_minor is not None:
-                b.metric("Their cost", format_money(affected.cost_minor, affected.currency))
+            if affected.costs is not None:
+                b.metric("Their cost", format_costs(affected.costs))
             c.metric("Already under re-review", f"{affected.already_requested:,}")
             st.dataframe(affected.by_annotator, hide_index=True, width="stretch")
             st.download_button(

@@ -365,14 +365,20 @@ def list_selected_event_ids(session: Session, *, selection: EventSelection) -> l
 
 
 def load_selected_event_frame(session: Session, *, selection: EventSelection) -> pd.DataFrame:
-    """One row per selected event: id, annotator_id, submitted_at, active_seconds, skipped,
-    rereview_request_id."""
+    """One row per selected event: id, who did and reviewed it, when, for how long and
+    with what outcome (what pricing needs), and rereview_request_id."""
     columns = [
         "id",
         "annotator_id",
+        "project_id",
         "submitted_at",
         "active_seconds",
         "skipped",
+        "label",
+        "reviewer_id",
+        "review_outcome",
+        "review_seconds",
+        "reviewed_at",
         "rereview_request_id",
     ]
     rows = session.execute(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
-from db.models import PayRate, PayRateCorrection
+from db.models import Annotator, PayRate, PayRateCorrection
 
 
 def list_pay_rates(session: Session, *, annotator_id: int) -> list[PayRate]:
@@ -45,3 +45,26 @@ def load_pay_rate_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd
         )
     ).all()
     return pd.DataFrame(rows, columns=columns)
+
+
+def bump_pay_version(session: Session, *, annotator_id: int, expected: int) -> bool:
+    """Count one more change to a person's pay history, if it is still at ``expected``.
+
+    False when someone else changed it first. On PostgreSQL a concurrent bump waits for
+    the other transaction and then finds the version moved on.
+    """
+    # A plain table UPDATE: the person's own record version (profile edits) is untouched.
+    people: Table = Annotator.__table__  # type: ignore[assignment]
+    result = session.execute(
+        update(people)
+        .where(people.c.id == annotator_id, people.c.pay_version == expected)
+        .values(pay_version=people.c.pay_version + 1)
+    )
+    return int(result.rowcount) == 1  # type: ignore[attr-defined]
+
+
+def get_pay_version(session: Session, *, annotator_id: int) -> int:
+    """The number of changes made to a person's pay history."""
+    return int(
+        session.scalar(select(Annotator.pay_version).where(Annotator.id == annotator_id)) or 0
+    )

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 import pandas as pd
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import (
     SEVERITIES,
@@ -24,9 +25,10 @@ from db.queries.projects import get_project
 from db.queries.rollups import load_rollup_daily_frame
 from ops import audit
 from ops.alerts.evidence import AlertEvidence, describe_alert, evidence_ids
-from ops.errors import NotFound, ValidationError
+from ops.errors import ConflictError, NotFound, ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.permissions import Principal, people_scope, require
+from ops.workforce.common import changed_message
 
 # status -> statuses it may move to
 TRANSITIONS = {
@@ -89,6 +91,9 @@ class AlertRow:
             window_end=self.window_end,
             people=self.evidence_people,
         )
+
+    # The alert's version when read: a decision made from this view passes it back.
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -256,6 +261,7 @@ def _as_row(alert: Alert, slug: str | None, names: dict[int, tuple[str, str | No
             for annotator_id in evidence_ids(alert.evidence)
             if annotator_id in names
         },
+        version=alert.version_id,
     )
 
 
@@ -303,10 +309,17 @@ def change_status(
     *,
     note: str = "",
     now: dt.datetime | None = None,
+    expected_version: int | None = None,
 ) -> Alert:
-    """Move an alert along its lifecycle; resolving or dismissing needs a note."""
+    """Move an alert along its lifecycle; resolving or dismissing needs a note.
+
+    ``expected_version`` is the alert's version the decider saw (AlertRow.version); a
+    decision on an alert changed since, or saved at the same moment as another, is
+    refused and nothing is stored.
+    """
     require(principal, "alerts.triage")
     alert = _load(session, principal, alert_id)
+    _check_unchanged(session, alert, expected_version)
     if to_status not in TRANSITIONS.get(alert.status, ()):
         raise ValidationError(
             f"An alert that is {alert.status} cannot become {to_status}; "
@@ -332,7 +345,30 @@ def change_status(
         before=before,
         after={"status": alert.status, "assignee": alert.assignee, "note": note},
     )
+    _flush_decision(session, alert)
     return alert
+
+
+def _check_unchanged(session: Session, alert: Alert, expected_version: int | None) -> None:
+    if expected_version is not None and alert.version_id != expected_version:
+        latest = alert_queries.list_alert_actions(session, alert_id=alert.id)
+        last = latest[-1] if latest else None
+        raise ConflictError(
+            changed_message(
+                f"Alert #{alert.id}",
+                last.actor if last else None,
+                last.at if last else alert.updated_at,
+            )
+        )
+
+
+def _flush_decision(session: Session, alert: Alert) -> None:
+    """Write the decision; one that lost a race with another becomes a ConflictError."""
+    alert_id = alert.id
+    try:
+        session.flush()
+    except StaleDataError as error:
+        raise ConflictError(changed_message(f"Alert #{alert_id}", None, None)) from error
 
 
 def _record(
@@ -395,14 +431,17 @@ def propose_reassignment(
     reason_category: str,
     notes: str = "",
     override_justification: str = "",
+    expected_version: int | None = None,
 ) -> ReassignmentDecision:
     """Reassign the alert's annotator off its project through the staffing service; the
     alert's evidence is stored with the decision's own snapshot of the person's metrics.
-    A target whose requirements they do not meet needs ``override_justification``."""
+    A target whose requirements they do not meet needs ``override_justification``. Like
+    change_status, refused when the alert changed since ``expected_version``."""
     from ops.workforce.staffing import record_reassignment
 
     require(principal, "alerts.triage")
     alert = _load(session, principal, alert_id)
+    _check_unchanged(session, alert, expected_version)
     if alert.annotator_id is None:
         raise ValidationError("This alert is about a project, not a person.", field="alert")
     to_project_id = None
@@ -422,6 +461,9 @@ def propose_reassignment(
         alert=alert,
         override_justification=override_justification,
     )
+    # A decision on the alert: a second one racing it must not also be saved.
+    alert.updated_at = utcnow()
+    _flush_decision(session, alert)
     _record(session, principal, alert, "reassignment", alert.status, decision.notes, None)
     return decision
 

@@ -13,6 +13,7 @@ from ops.cli.output import (
     RowFormat,
     as_system,
     check_format,
+    echo_freshness,
     echo_rows,
     fail,
     in_transaction,
@@ -51,6 +52,7 @@ def alerts(
     rows = as_system(list_alerts, alert_filter)
     records = [alert_export_record(row) for row in rows]
     echo_rows(records, ALERT_EXPORT_FIELDS, format, empty="no alerts match", line=_line)
+    echo_freshness()
 
 
 def _line(record: Row) -> str:

@@ -72,6 +72,13 @@ def as_system(action: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return in_transaction(lambda session: action(session, principal, *args, **kwargs))
 
 
+def echo_freshness() -> None:
+    """One line on stderr: when the rollups a report read were refreshed, what they lack."""
+    from ops.freshness import get_freshness
+
+    typer.echo(in_transaction(get_freshness).describe(), err=True)
+
+
 def check_format(format: str, choices: Sequence[str] = ROW_FORMATS) -> None:
     """Refuse a ``--format`` outside ``choices`` with the list of the ones there are."""
     if format not in choices:

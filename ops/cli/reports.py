@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ops.cli.output import RowFormat, as_system, check_format, echo_rows, fail
+from ops.cli.output import RowFormat, as_system, check_format, echo_freshness, echo_rows, fail
 
 app = typer.Typer(help="Reports from the daily rollups, as a table, JSON or CSV.")
 
@@ -40,6 +40,7 @@ def report_annotators(
         empty="no work recorded for this project",
         cell=_cell,
     )
+    echo_freshness()
 
 
 @app.command("spend")
@@ -53,6 +54,7 @@ def report_spend(
     check_format(format)
     rows = as_system(spend_report, project_slug=project)
     echo_rows(report_records(rows), SPEND_COLUMNS, format, empty="no spend recorded", cell=_cell)
+    echo_freshness()
 
 
 def _cell(column: str, value: Any) -> str:

@@ -45,7 +45,8 @@ from db.queries.people import (
     list_identity_matches,
 )
 from db.queries.projects import get_project, list_projects_by_slug
-from ops import audit
+from db.rollup_sql import RollupKey, list_keys_an_import_may_change
+from ops import audit, rollups
 from ops.importers.chunks import GoldReference, Person, RawChunk
 from ops.importers.events import EventsReader
 from ops.importers.fields import (
@@ -292,6 +293,8 @@ class _Context:
     rows: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     gold: dict[str, GoldReference] = field(default_factory=dict)
+    # Rollup keys of stored events this import replaces or removes.
+    stale_keys: list[RollupKey] = field(default_factory=list)
 
 
 def run_import(
@@ -356,6 +359,8 @@ def run_import(
         if request.dry_run:
             savepoint.rollback()
             return _record_dry_run(session, principal, request, result, project_id)
+        # Reports read the rollups: bring the rows this import changed up to date with it.
+        rollups.refresh(session, also=context.stale_keys)
         audit.record(
             session,
             principal,
@@ -782,6 +787,7 @@ def _finish(
     if request.source == "labelstudio":
         gold_stored = _store_gold(session, context, batch)
         apply_known_gold(session)
+        context.stale_keys = list_keys_an_import_may_change(session, import_batch_id=batch.id)
         removed_references = delete_gold_reference_events(session, import_batch_id=batch.id)
     per_annotator = count_staged_by_annotator(session)
     gold_rows, gold_items = count_staged_gold(session)

@@ -34,7 +34,15 @@ from ops.metrics.changepoint import (
     find_change_day,
 )
 from ops.metrics.consensus import DawidSkeneResult, fit_dawid_skene
-from ops.metrics.cost import PAY_BASES, PricedEvents, price_events, summarise_cost
+from ops.metrics.cost import (
+    PAY_BASES,
+    PricedEvents,
+    cost_by_currency,
+    cost_by_rollup_row,
+    price_events,
+    summarise_cost,
+    to_minor_units,
+)
 from ops.metrics.ratings import (
     check_rating_frame,
     collect_gold_labels,
@@ -98,6 +106,9 @@ __all__ = [
     "fit_dawid_skene",
     "order_labels",
     "price_events",
+    "cost_by_currency",
+    "cost_by_rollup_row",
+    "to_minor_units",
     "rank_disputed_items",
     "summarise_cost",
     "summarise_throughput",

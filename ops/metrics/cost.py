@@ -1,10 +1,29 @@
 """Cost of annotation and review work at the pay rate in effect when it was done.
 
+This module and the rollup SQL (db.rollup_sql.aggregate_select) implement one rule,
+written out in the README ("How cost is computed"); a property test holds the two to
+the same answer to the minor unit. The rule, in short:
+
+- Work is paid at the annotator's rate in effect when it was submitted. Hourly: every
+  active second, skipped items included. Per item: each answered annotation (not
+  skipped, with a label).
+- A review (an event with a review outcome and a reviewer) is paid at the reviewer's
+  rate in effect when it was reviewed (when it was submitted, if the review time is
+  unknown). Hourly: the review seconds. Per item: each review.
+- Seconds become whole milliseconds (half up). An event's exact cost is an integer in
+  1/3,600,000 of a minor unit (milliseconds x rate per hour, or rate per item x
+  3,600,000); exact costs are summed and rounded half up to minor units once per total.
+- A stored total (a rollup row: annotator x project x UTC day of submission) holds one
+  currency: that of the annotator's rate for the day's work or, for work no rate
+  covers, that of its reviewers' rates (the alphabetically last code where there are
+  several). Cost in another currency is left out of the row and counted as unpriced;
+  amounts in different currencies are never added.
+
 Rates: one row per (annotator_id, effective_from) with basis 'hourly' | 'per_item',
 amount_minor (integer minor units per hour or per item) and currency. Events: one row
 per piece of work with annotator_id, submitted_at, active_seconds and optionally
-skipped, review_outcome, reviewer_id, review_seconds, reviewed_at. Money is integer
-minor units (cents); timestamps are timezone-aware.
+project_id, skipped, label, review_outcome, reviewer_id, review_seconds, reviewed_at.
+Money is integer minor units (cents); timestamps are timezone-aware.
 """
 
 from __future__ import annotations
@@ -25,19 +44,29 @@ RATE_COLUMNS: tuple[str, ...] = (
     "currency",
 )
 EVENT_COLUMNS: tuple[str, ...] = ("annotator_id", "submitted_at", "active_seconds")
-MILLISECONDS_PER_HOUR = 3_600_000
+# Exact costs are counted in 1/COST_SCALE of a minor unit: milliseconds x rate per hour.
+COST_SCALE = 3_600_000
 
 
 @dataclass(frozen=True)
 class PricedEvents:
-    """Events with per-event cost columns (integer minor units) and the count left unpriced."""
+    """Events with per-event exact cost columns and the count left unpriced.
+
+    annotation_cost_exact and review_cost_exact are integers in 1/COST_SCALE of a minor
+    unit of annotation_currency; round totals with to_minor_units.
+    """
 
     events: pd.DataFrame
     n_unpriced: int
 
 
+def to_minor_units(exact: int) -> int:
+    """An exact cost total (1/COST_SCALE of a minor unit) in minor units, half up."""
+    return (int(exact) + COST_SCALE // 2) // COST_SCALE
+
+
 def price_events(events: pd.DataFrame, rates: pd.DataFrame) -> PricedEvents:
-    """Per event: annotation_cost_minor and review_cost_minor (int minor units) at the rate then."""
+    """Per event: exact annotation and review cost at the rates then in effect."""
     _check_columns(events, EVENT_COLUMNS, "events")
     _check_rates(rates)
     frame = events.reset_index(drop=True)
@@ -52,17 +81,23 @@ def price_events(events: pd.DataFrame, rates: pd.DataFrame) -> PricedEvents:
         if "skipped" in frame.columns
         else np.zeros(len(frame), dtype=bool)
     )
-    active_ms = _milliseconds(frame["active_seconds"])
+    labelled = (
+        frame["label"].notna().to_numpy(dtype=bool)
+        if "label" in frame.columns
+        else np.ones(len(frame), dtype=bool)
+    )
+    active_ms = milliseconds(frame["active_seconds"])
     hourly = annotation_rate["basis"].to_numpy() == "hourly"
     per_item = annotation_rate["basis"].to_numpy() == "per_item"
     amount = annotation_rate["amount_minor"].fillna(0).to_numpy(dtype=np.int64)
-    # A per-item rate pays for delivered items; a skipped item delivers nothing.
+    # A per-item rate pays for delivered answers; a skipped or empty item delivers nothing.
     annotation_cost = np.where(
         hourly,
-        _cost_of_time(active_ms, amount),
-        np.where(per_item & ~skipped, amount, 0),
+        active_ms * amount,
+        np.where(per_item & ~skipped & labelled, amount * COST_SCALE, 0),
     )
     annotation_priced = hourly | per_item
+    annotation_currency = annotation_rate["currency"].where(annotation_priced)
 
     reviewed = _reviewed_mask(frame)
     review_cost = np.zeros(len(frame), dtype=np.int64)
@@ -79,27 +114,95 @@ def price_events(events: pd.DataFrame, rates: pd.DataFrame) -> PricedEvents:
             review_time,
             rate_table,
         )
-        # Review is paid by the hour; a reviewer with only a per-item rate has no price for
-        # review time, so it is flagged rather than guessed.
-        review_hourly = review_rate["basis"].to_numpy() == "hourly"
-        review_amount = review_rate["amount_minor"].fillna(0).to_numpy(dtype=np.int64)
-        review_ms = _milliseconds(review_rows["review_seconds"])
         positions = np.flatnonzero(reviewed)
-        review_cost[positions] = np.where(review_hourly, _cost_of_time(review_ms, review_amount), 0)
-        review_priced[positions] = review_hourly
-        review_currency.iloc[positions] = review_rate["currency"].where(review_hourly).to_numpy()
+        review_hourly = review_rate["basis"].to_numpy() == "hourly"
+        review_per_item = review_rate["basis"].to_numpy() == "per_item"
+        review_amount = review_rate["amount_minor"].fillna(0).to_numpy(dtype=np.int64)
+        review_ms = milliseconds(
+            review_rows["review_seconds"]
+            if "review_seconds" in review_rows.columns
+            else pd.Series(0.0, index=review_rows.index)
+        )
+        review_cost[positions] = np.where(
+            review_hourly,
+            review_ms * review_amount,
+            np.where(review_per_item, review_amount * COST_SCALE, 0),
+        )
+        review_priced[positions] = review_hourly | review_per_item
+        review_currency.iloc[positions] = (
+            review_rate["currency"].where(review_hourly | review_per_item).to_numpy()
+        )
 
     priced = frame.assign(
-        annotation_cost_minor=annotation_cost.astype(np.int64),
-        annotation_currency=annotation_rate["currency"].where(annotation_priced).to_numpy(),
+        annotation_cost_exact=annotation_cost.astype(np.int64),
+        annotation_currency=annotation_currency.to_numpy(),
         annotation_priced=annotation_priced,
-        review_cost_minor=review_cost,
+        review_cost_exact=review_cost,
         review_currency=review_currency.to_numpy(),
         review_priced=review_priced,
         has_review=reviewed,
     )
     unpriced = ~annotation_priced | (reviewed & ~review_priced)
     return PricedEvents(events=priced, n_unpriced=int(unpriced.sum()))
+
+
+ROLLUP_COST_COLUMNS: tuple[str, ...] = (
+    "annotator_id",
+    "project_id",
+    "day",
+    "cost_minor",
+    "review_cost_minor",
+    "currency",
+    "unpriced_events",
+)
+
+
+def cost_by_rollup_row(priced: PricedEvents) -> pd.DataFrame:
+    """One row per annotator x project x UTC day of submission: cost and review cost
+    (int minor units) in the row's currency, as the daily rollups store them, and how
+    many events have work or a review that no rate in that currency priced."""
+    _check_columns(priced.events, ("project_id",), "events")
+    keys = ["annotator_id", "project_id", "day"]
+    frame = priced.events.assign(day=priced.events["submitted_at"].dt.tz_convert("UTC").dt.date)
+    if frame.empty:
+        return pd.DataFrame(columns=list(ROLLUP_COST_COLUMNS))
+    groups = frame.groupby(keys, sort=True)
+    row_currency = groups["annotation_currency"].transform("max")
+    row_currency = row_currency.where(
+        row_currency.notna(), groups["review_currency"].transform("max")
+    )
+    work_counted = frame["annotation_currency"].eq(row_currency).fillna(False).astype(bool)
+    review_counted = frame["review_currency"].eq(row_currency).fillna(False).astype(bool)
+    frame = frame.assign(
+        currency=row_currency,
+        _work=frame["annotation_cost_exact"].where(work_counted, 0),
+        _review=frame["review_cost_exact"].where(review_counted, 0),
+        _unpriced=~work_counted | (frame["has_review"] & ~review_counted),
+    )
+    rows = frame.groupby(keys, sort=True, dropna=False).agg(
+        exact_work=("_work", "sum"),
+        exact_review=("_review", "sum"),
+        currency=("currency", "first"),
+        unpriced_events=("_unpriced", "sum"),
+    )
+    result = rows.reset_index()
+    result["cost_minor"] = [to_minor_units(int(value)) for value in result["exact_work"]]
+    result["review_cost_minor"] = [to_minor_units(int(value)) for value in result["exact_review"]]
+    result["currency"] = result["currency"].astype(object).where(result["currency"].notna(), None)
+    return result.loc[:, list(ROLLUP_COST_COLUMNS)].astype(
+        {"cost_minor": "int64", "review_cost_minor": "int64", "unpriced_events": "int64"}
+    )
+
+
+def cost_by_currency(rows: pd.DataFrame) -> dict[str, int]:
+    """Work and review cost (int minor units) per currency of cost_by_rollup_row's rows."""
+    totals: dict[str, int] = {}
+    for currency, work, review in zip(
+        rows["currency"], rows["cost_minor"], rows["review_cost_minor"], strict=True
+    ):
+        if currency is not None:
+            totals[str(currency)] = totals.get(str(currency), 0) + int(work) + int(review)
+    return dict(sorted(totals.items()))
 
 
 def summarise_cost(priced: PricedEvents, *, by: Sequence[str] = ()) -> pd.DataFrame:
@@ -137,8 +240,8 @@ def summarise_cost(priced: PricedEvents, *, by: Sequence[str] = ()) -> pd.DataFr
                 f"group {key!r} mixes currencies {', '.join(sorted(currencies))}; "
                 "summarise each currency separately (add a currency column to by)"
             )
-        annotation_spend = int(group["annotation_cost_minor"].sum())
-        review_spend = int(group["review_cost_minor"].sum())
+        annotation_spend = to_minor_units(int(group["annotation_cost_exact"].sum()))
+        review_spend = to_minor_units(int(group["review_cost_exact"].sum()))
         submitted = int(group["_submitted"].sum())
         accepted = int(group["_accepted"].sum())
         spend = annotation_spend + review_spend
@@ -199,27 +302,21 @@ def _rate_in_effect(
     return matched.sort_values("_position").reset_index(drop=True)
 
 
-def _cost_of_time(
-    milliseconds: npt.NDArray[np.int64], amount_per_hour: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    # Integer arithmetic rounds half-up exactly; floats would misround x.5 cents at random.
-    numerator = 2 * milliseconds * amount_per_hour + MILLISECONDS_PER_HOUR
-    cost: npt.NDArray[np.int64] = numerator // (2 * MILLISECONDS_PER_HOUR)
-    return cost
-
-
-def _milliseconds(seconds: pd.Series) -> npt.NDArray[np.int64]:
+def milliseconds(seconds: pd.Series) -> npt.NDArray[np.int64]:
+    """Seconds as whole milliseconds, half up (missing seconds are 0)."""
     values = seconds.astype(np.float64).fillna(0.0).to_numpy()
     if (values < 0).any():
         raise ValueError("active and review seconds must not be negative")
-    milliseconds: npt.NDArray[np.int64] = np.floor(values * 1000.0 + 0.5).astype(np.int64)
-    return milliseconds
+    # floor(x * 1000 + 0.5) in float64, as the rollup SQL computes it on both databases.
+    whole: npt.NDArray[np.int64] = np.floor(values * 1000.0 + 0.5).astype(np.int64)
+    return whole
 
 
 def _reviewed_mask(frame: pd.DataFrame) -> npt.NDArray[np.bool_]:
-    if "reviewer_id" not in frame.columns or "review_seconds" not in frame.columns:
+    """Events with a review outcome and a reviewer."""
+    if "reviewer_id" not in frame.columns or "review_outcome" not in frame.columns:
         return np.zeros(len(frame), dtype=bool)
-    mask = frame["reviewer_id"].notna() & frame["review_seconds"].notna()
+    mask = frame["reviewer_id"].notna() & frame["review_outcome"].notna()
     return mask.to_numpy(dtype=bool)
 
 

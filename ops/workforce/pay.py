@@ -10,8 +10,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.models import PAY_BASES, PayRate, PayRateCorrection, utcnow
-from db.queries.pay import list_pay_rate_corrections, list_pay_rates
+from db.models import PAY_BASES, Annotator, PayRate, PayRateCorrection, utcnow
+from db.queries.pay import (
+    bump_pay_version,
+    get_pay_version,
+    list_pay_rate_corrections,
+    list_pay_rates,
+)
 from ops import audit
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.money import format_money, parse_amount, to_major, validate_currency
@@ -100,12 +105,19 @@ def add_pay_rate(
     currency: str,
     effective_on: dt.date,
     reason: str,
+    expected_pay_version: int | None = None,
 ) -> PayRate:
-    """A new rate from ``effective_on``; it must start after the person's latest rate."""
+    """A new rate from ``effective_on``; it must start after the person's latest rate.
+
+    ``expected_pay_version`` is the pay history version the editor saw (Profile's
+    pay_version); if the history changed since, or changes while this is saved, the new
+    rate is refused and nothing is stored.
+    """
     annotator = load_annotator(session, actor, annotator_id, action="pay.edit")
     require_active(annotator)
     terms = _validated_terms(basis, amount, currency, effective_on)
     reason = require_text(reason, "reason", "Say why the rate changes, e.g. 'annual review'.")
+    _claim_pay_history(session, annotator, expected_pay_version)
     rates = list_pay_rates(session, annotator_id=annotator.id)
     if rates and terms["effective_from"] <= rates[-1].effective_from:
         raise ValidationError(
@@ -147,7 +159,9 @@ def correct_pay_rate(
     rate = session.get(PayRate, pay_rate_id, populate_existing=True, with_for_update=True)
     if rate is None:
         raise NotFound(f"No pay rate {pay_rate_id}.")
-    load_annotator(session, actor, rate.annotator_id, action="pay.edit")
+    annotator = load_annotator(session, actor, rate.annotator_id, action="pay.edit")
+    # A correction moves a start that a concurrent new rate was checked against.
+    _claim_pay_history(session, annotator, None)
     fixes = list_pay_rate_corrections(session, pay_rate_ids=[rate.id])
     if len(fixes) != expected_corrections:
         latest = fixes[-1] if fixes else None
@@ -205,6 +219,20 @@ def correct_pay_rate(
         after={**after, "correction_reason": reason, "correction_id": correction.id},
     )
     return correction
+
+
+def _claim_pay_history(session: Session, annotator: Annotator, expected: int | None) -> None:
+    """Count this change in the person's pay history version, or raise ConflictError when
+    the history is not at the version the editor saw, or someone else is changing it."""
+    current = get_pay_version(session, annotator_id=annotator.id)
+    if expected is not None and expected != current:
+        raise ConflictError(_pay_changed(annotator))
+    if not bump_pay_version(session, annotator_id=annotator.id, expected=current):
+        raise ConflictError(_pay_changed(annotator))
+
+
+def _pay_changed(annotator: Annotator) -> str:
+    return changed_message(f"The pay history of {annotator.display_name}", None, None)
 
 
 def _validated_terms(

@@ -47,6 +47,8 @@ class Profile:
     languages: tuple[str, ...]
     identities: tuple[str, ...]
     current_projects: tuple[str, ...]
+    # Changes made to the pay history so far; a new rate saved from this view passes it.
+    pay_version: int = 0
 
 
 def list_people(
@@ -84,6 +86,7 @@ def get_profile(
         show_contact=contact,
         archived=annotator.archived_at is not None,
         version_id=annotator.version_id,
+        pay_version=annotator.pay_version,
         updated_by=annotator.updated_by,
         updated_at=annotator.updated_at,
         skills=tuple(s.name for s in skills if s.kind == "skill"),

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, Annotator, AuditEntry, GuidelineVersion, Project
+from db.models import (
+    AnnotationEvent,
+    Annotator,
+    AuditEntry,
+    DailyRollup,
+    GuidelineVersion,
+    Project,
+)
 from ops import rollups
 from ops.errors import PermissionDenied, ValidationError
 from ops.metrics.sampling import compute_review_sample_size
@@ -102,7 +109,7 @@ def test_affected_work_costs_and_rereview_tracking(session: Session, work: Work)
     affected = find_affected_work(session, OPS, criteria)
     assert affected.n_events == 100
     # 50 hourly events of 10 s at 36.00/h = 10 cents each; 50 per-item events at 7 cents.
-    assert affected.cost_minor == 50 * 10 + 50 * 7
+    assert affected.costs == {"USD": 50 * 10 + 50 * 7}
     request = request_rereview(session, OPS, criteria, reason="v1 rule 4 was wrong")
     marked = session.scalar(
         select(func.count()).where(AnnotationEvent.rereview_request_id == request.id)
@@ -157,7 +164,7 @@ def test_work_without_pay_rates_costs_nothing_and_can_be_sent_back(session: Sess
         make_event(session, project, person, submitted_at=DAY + dt.timedelta(minutes=index))
     criteria = Criteria(project_slug=project.slug, annotator_emails=(person.email or "",))
     affected = find_affected_work(session, OPS, criteria)
-    assert (affected.n_events, affected.cost_minor) == (3, 0)
+    assert (affected.n_events, affected.costs, affected.n_unpriced) == (3, {}, 3)
     assert request_rereview(session, OPS, criteria, reason="wrong tool config").n_events == 3
 
 
@@ -170,7 +177,7 @@ def test_a_lead_finds_only_their_teams_work_and_no_cost(session: Session, work: 
     criteria = Criteria(project_slug=project.slug, guideline_version="v1")
     affected = find_affected_work(session, lead, criteria)
     assert affected.n_events == 50  # only the strong annotator's half
-    assert affected.cost_minor is None
+    assert affected.costs is None
     # Names, not emails: a lead may not see contact details.
     assert list(affected.by_annotator["annotator"]) == [strong.display_name]
     assert set(affected.items["annotator"]) == {strong.display_name}
@@ -195,3 +202,39 @@ def test_a_lead_finds_only_their_teams_work_and_no_cost(session: Session, work: 
     assert "cost" not in rereview_progress(session, lead, project_slug=project.slug).columns
     with pytest.raises(PermissionDenied):
         find_affected_work(session, Principal(username="f", role="finance"), criteria)
+
+
+def test_affected_work_prices_reviews_at_the_reviewers_rate_per_currency(
+    session: Session,
+) -> None:
+    project = make_project(session)
+    paid_in_euro, paid_in_dollars, reviewer = (make_annotator(session) for _ in range(3))
+    make_pay_rate(session, paid_in_euro, basis="per_item", amount_minor=30, currency="EUR")
+    make_pay_rate(session, paid_in_dollars, amount_minor=3600, currency="USD")
+    # The reviewer is paid per review, in dollars: only dollar work's reviews are priced.
+    make_pay_rate(session, reviewer, basis="per_item", amount_minor=5, currency="USD")
+    for index, person in enumerate([paid_in_euro, paid_in_dollars] * 3):
+        make_event(
+            session,
+            project,
+            person,
+            submitted_at=DAY + dt.timedelta(minutes=index),
+            active_seconds=10,
+            reviewer_id=reviewer.id,
+            review_outcome="accepted",
+            reviewed_at=DAY + dt.timedelta(hours=1),
+        )
+    rollups.rebuild(session)
+    emails = (paid_in_euro.email or "", paid_in_dollars.email or "")
+    affected = find_affected_work(
+        session, OPS, Criteria(project_slug=project.slug, annotator_emails=emails)
+    )
+    # 3 x 0.30 EUR of work; 3 x 0.10 USD of work and 3 x 0.05 USD of review.
+    assert affected.costs == {"EUR": 90, "USD": 30 + 15}
+    # The euro work's reviews have no rate in euros.
+    assert affected.n_unpriced == 3
+    spend = {
+        row.currency: row.cost_minor + row.review_cost_minor
+        for row in session.scalars(select(DailyRollup).where(DailyRollup.project_id == project.id))
+    }
+    assert spend == affected.costs

@@ -60,8 +60,8 @@ def test_a_rate_entered_late_reprices_past_work_and_reviews(session: Session) ->
     # Three worker days are touched (two by the new rate, all three by the reviewer's).
     assert rollups.reprice(session) == 3
     after = costs(session)
-    # Day 1 is before the worker's rate: only the review is priced (no work currency).
-    assert after[(worker.id, DAY.date())] == (0, 100, None)
+    # Day 1 is before the worker's rate: only the review is priced, in its currency.
+    assert after[(worker.id, DAY.date())] == (0, 100, "USD")
     assert after[(worker.id, DAY.date() + dt.timedelta(days=1))] == (100, 100, "USD")
     assert after[(worker.id, DAY.date() + dt.timedelta(days=2))] == (100, 100, "USD")
     # Work nobody's new rate touches keeps its row as it was.

@@ -32,7 +32,7 @@ def table(session: Session) -> list[RollupRow]:
             r.day,
             r.annotations,
             r.skipped,
-            round(r.active_seconds, 6),
+            r.active_seconds,
             r.gold_answered,
             r.gold_correct,
             r.escalations,

@@ -73,7 +73,10 @@ def test_lead_sees_only_their_team(app: AppTest) -> None:
     assert "Amara Okafor" in gold and "Dana Voss" not in gold
     majority = set(table_with(app, "agreement_with_majority")["annotator"])
     assert "Amara Okafor" in majority and "Dana Voss" not in majority
-    assert "Your team's annotators only." in app.caption[0].value
+    captions = [caption.value for caption in app.caption]
+    assert any("Your team's annotators only." in caption for caption in captions)
+    # Under the title: how fresh the figures are.
+    assert captions[0].startswith("Figures as of ")
 
 
 @pytest.mark.parametrize("role", ["admin", "finance", "annotator"])

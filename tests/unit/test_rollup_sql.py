@@ -92,4 +92,4 @@ def test_insert_from_select_names_every_rollup_column(dialect: str) -> None:
     sql, _params = compile_sql(statement, dialect)
     # The rate periods are common table expressions ahead of the INSERT.
     assert sql.startswith("WITH work_rate AS (")
-    assert f"INSERT INTO daily_rollups ({', '.join(ROLLUP_COLUMNS)}) SELECT parts." in sql
+    assert f"INSERT INTO daily_rollups ({', '.join(ROLLUP_COLUMNS)}) SELECT costed." in sql
