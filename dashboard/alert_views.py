@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.session import db_session
+from dashboard.text import inert
 from ops.alerts.evidence import AlertEvidence, threshold_text
 from ops.errors import AnnopsError
 from ops.permissions import Principal
@@ -124,6 +125,6 @@ def render_threshold_editor(principal: Principal, slugs: list[str], filtered: st
                     with db_session() as session:
                         set_alert_settings(session, principal, slug=project, overrides=values)
                 except AnnopsError as error:
-                    st.error(str(error))
+                    st.error(inert(error))
                 else:
                     st.success(f"Saved for {project}; the next evaluation uses them.")

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
 from dashboard.pool_views import PERCENT
 from dashboard.session import db_session
+from dashboard.text import inert
 from ops.permissions import Principal
 from ops.projects import list_projects
 from ops.workforce import calibration, guidelines
@@ -97,7 +98,7 @@ def render_new_session(principal: Principal, projects: dict[int, str]) -> None:
 
 def render_detail(principal: Principal, detail: CalibrationDetail) -> None:
     """Group agreement, each person against the reference, and the items to discuss."""
-    st.subheader(detail.name)
+    st.subheader(inert(detail.name))
     st.caption(
         f"{detail.project} · held {detail.held_on} · guideline {detail.guideline_version or '—'}"
     )
@@ -195,7 +196,9 @@ def render_notes(principal: Principal, detail: CalibrationDetail) -> None:
                 "Notes saved.",
             )
     if detail.updated_by:
-        st.caption(f"Last changed by {detail.updated_by} at {detail.updated_at:%Y-%m-%d %H:%M} UTC")
+        st.caption(
+            f"Last changed by {inert(detail.updated_by)} at {detail.updated_at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def render_archive(principal: Principal, detail: CalibrationDetail) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from streamlit.delta_generator import DeltaGenerator
 
 from dashboard.session import db_session
+from dashboard.text import inert
 from ops.errors import AnnopsError, ConflictError, ValidationError
 from ops.permissions import Principal
 
@@ -37,10 +38,10 @@ class FormErrors:
     def show(self, error: AnnopsError) -> None:
         """Show ``error`` next to its field, or above the form."""
         if isinstance(error, ValidationError) and error.field in self._slots:
-            self._slots[error.field].error(str(error), icon=":material/error:")
+            self._slots[error.field].error(inert(error), icon=":material/error:")
         elif isinstance(error, ConflictError):
             with self._top.container():
-                st.warning(str(error), icon=":material/sync_problem:")
+                st.warning(inert(error), icon=":material/sync_problem:")
                 st.button(
                     "Reload",
                     key=f"{self.name}-reload",
@@ -49,7 +50,7 @@ class FormErrors:
                     icon=":material/refresh:",
                 )
         else:
-            self._top.error(str(error), icon=":material/error:")
+            self._top.error(inert(error), icon=":material/error:")
 
 
 def submit(errors: FormErrors, action: Callable[[Session], T], done: str) -> T | None:
@@ -88,7 +89,7 @@ def show_flash() -> None:
     """The confirmation of the last successful save, once."""
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(inert(message), icon=":material/check_circle:")
 
 
 def form_token(name: str, current: T) -> T:

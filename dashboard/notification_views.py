@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.forms import FormErrors, form_key, form_token, submit
 from dashboard.session import db_session
+from dashboard.text import inert
 from ops.errors import AnnopsError
 from ops.notify import channels, deliveries, delivery, preferences
 from ops.notify.channels import ChannelView
@@ -156,7 +157,7 @@ def render_log(principal: Principal, views: list[ChannelView]) -> None:
             try:
                 outcome = delivery.send_again(principal, int(picked))
             except AnnopsError as error:
-                st.error(str(error))
+                st.error(inert(error))
             else:
                 _outcome(f"Message {picked}", outcome)
 
@@ -173,7 +174,7 @@ def render_test(principal: Principal, views: list[ChannelView]) -> None:
         try:
             outcome = delivery.send_test(principal, channel, address=address)
         except AnnopsError as error:
-            st.error(str(error))
+            st.error(inert(error))
         else:
             _outcome("Test message", outcome)
 
@@ -192,7 +193,7 @@ def render_preference(
     errors = FormErrors(name)
     titles = dict(view.rule_choices)
     with st.form(key):
-        st.markdown(f"**{channel.channel}**" + ("" if channel.usable else " (turned off)"))
+        st.markdown(f"**{inert(channel.channel)}**" + ("" if channel.usable else " (turned off)"))
         label = "Email address" if channel.kind == channels.EMAIL else "Mention (optional)"
         address = st.text_input(label, value=channel.address, key=f"{key}-address")
         errors.slot("address")

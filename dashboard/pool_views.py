@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
 from dashboard.session import db_session
+from ops.exports import frame_csv
 from ops.permissions import Principal
 from ops.workforce import roster, tiers
 from ops.workforce.choices import ANNOTATOR_STATUSES, EMPLOYMENT_TYPES, TIERS
@@ -93,7 +94,7 @@ def render_roster(principal: Principal) -> None:
     st.download_button(
         "Download CSV",
         # The export is exactly the rows and columns shown, so it is the same frame.
-        frame.to_csv(index=False),
+        frame_csv(frame),
         file_name="annotator-pool.csv",
         mime="text/csv",
         key="pool-download",

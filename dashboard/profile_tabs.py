@@ -12,6 +12,7 @@ from dashboard.charts import calibration_trend_chart, weekly_accuracy_chart, wee
 from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
 from dashboard.pool_views import PERCENT, split_list
 from dashboard.session import db_session
+from dashboard.text import inert
 from ops.permissions import Principal
 from ops.projects import list_projects
 from ops.workforce import (
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 
 def _table(frame: pd.DataFrame, empty: str, **config: ColumnConfig | None) -> None:
     if frame.empty:
-        st.caption(empty)
+        st.caption(inert(empty))
     else:
         st.dataframe(frame, hide_index=True, column_config=config or None)
 
@@ -460,7 +461,7 @@ def tier_tab(principal: Principal, person: Profile) -> None:
         with db_session() as session:
             check = tiers.check_promotion(session, principal, person.id, next_tier)
         verdict = "meets" if check.meets_all else "does not yet meet"
-        st.markdown(f"**{person.display_name} {verdict} the criteria for {next_tier}**")
+        st.markdown(f"**{inert(person.display_name)} {verdict} the criteria for {next_tier}**")
         st.dataframe(
             pd.DataFrame([vars(item) for item in check.checks]),
             hide_index=True,

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from dashboard.forms import FormErrors, form_key, submit
+from dashboard.text import inert
 from ops.auth import MIN_PASSWORD_LENGTH, create_user
 from ops.errors import ValidationError
 from ops.permissions import Principal
 from ops.users import UserChoices, UserRow, change_access, reset_password, set_enabled, unlock
 
 NONE = "(none)"
-MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>:$])")
 PASSWORD_HELP = (
     f"At least {MIN_PASSWORD_LENGTH} characters, not a common password, not the user name."
 )
-
-
-def inert(text: str) -> str:
-    """``text`` with Markdown's special characters escaped, for a widget label."""
-    return MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
 def _optional(value: str) -> str | None:

@@ -6,10 +6,8 @@ annops updates or deletes one, and the database refuses it too (a trigger).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import decimal
-import io
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,14 +17,13 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, Base
 from db.queries import audit as queries
+from ops.exports import rows_csv
 from ops.permissions import Principal, require
 
 # Columns that never reach the log, whatever a caller snapshots.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "handoff_hash"})
 # Entries about signing in and out rather than about changing data.
 ACCESS_ACTIONS = ("login", "login.failed", "user.locked", "logout")
-# A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def snapshot(row: Base) -> dict[str, Any]:
@@ -223,22 +220,11 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def safe_cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet shows as text: a leading formula character gets a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def audit_csv(rows: list[AuditRow]) -> str:
     """The entries as CSV, one row each, before and after as JSON; formulas neutralised."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["id", "at", "actor", "action", "entity_type", "entity_id", "before", "after"])
-    for row in rows:
-        writer.writerow(
-            safe_cell(value)
-            for value in (
+    return rows_csv(
+        (
+            (
                 row.id,
                 row.at.isoformat(),
                 row.actor,
@@ -248,5 +234,7 @@ def audit_csv(rows: list[AuditRow]) -> str:
                 "" if row.before is None else json.dumps(row.before, sort_keys=True),
                 "" if row.after is None else json.dumps(row.after, sort_keys=True),
             )
-        )
-    return buffer.getvalue()
+            for row in rows
+        ),
+        ("id", "at", "actor", "action", "entity_type", "entity_id", "before", "after"),
+    )

@@ -7,6 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ops.errors import ValidationError
 
+# The largest amount stored, in minor units: far above any budget or rate, and inside the
+# 64-bit integers both databases keep money in.
+MAX_MINOR = 10**15
 # Currencies whose minor unit is not the cent.
 MINOR_DIGITS = {"JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "BHD": 3, "KWD": 3, "TND": 3}
 
@@ -41,7 +44,19 @@ def parse_amount(text: str, currency: str, *, field: str = "amount") -> int:
         raise ValidationError(
             f"Amount {text!r} has more than {digits} decimal places for {currency}.", field=field
         )
+    if scaled > MAX_MINOR:
+        raise ValidationError(
+            f"Amount {quote_amount(text)} is too large; the most annops keeps is "
+            f"{to_major(MAX_MINOR, currency):,} {currency}.",
+            field=field,
+        )
     return int(scaled)
+
+
+def quote_amount(text: str) -> str:
+    """An amount as typed, shortened if someone typed a very long one."""
+    shown = str(text).strip()
+    return repr(shown if len(shown) <= 40 else shown[:39] + "…")
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:

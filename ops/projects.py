@@ -28,6 +28,8 @@ from ops.money import parse_amount, validate_currency
 from ops.permissions import Principal, people_scope, require
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
+# Longest project name the database keeps (projects.name).
+MAX_NAME_LENGTH = 200
 
 
 def add_project(
@@ -53,6 +55,12 @@ def add_project(
         )
     if not name.strip():
         raise ValidationError("Project name must not be empty.", field="name")
+    if len(name.strip()) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            f"Project name must be at most {MAX_NAME_LENGTH} characters "
+            f"(it has {len(name.strip()):,}).",
+            field="name",
+        )
     if not 0 < quality_target <= 1:
         raise ValidationError(
             f"Quality target {quality_target} must be a fraction in (0, 1], e.g. 0.95.",

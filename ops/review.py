@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -170,7 +170,7 @@ class AffectedWork:
     criteria: Criteria
     n_events: int
     # Work and review cost per currency, in minor units (never summed across currencies);
-    # None for a role that may not see pay.
+    # None for a role that does not see pay.
     costs: dict[str, int] | None
     # Selected events whose work or review no pay rate covers.
     n_unpriced: int
@@ -231,15 +231,22 @@ def _selection(
 
 
 def find_affected_work(session: Session, principal: Principal, criteria: Criteria) -> AffectedWork:
-    """Every annotation the criteria select, with what it cost at the rates then in effect."""
+    """Every annotation the criteria select, with what it cost at the rates then in effect
+    (the cost only for roles that see pay)."""
     require(principal, "review.plan")
+    affected = _find_affected_work(session, principal, criteria)
+    if principal.can("pay.view"):
+        return affected
+    return replace(affected, costs=None, n_unpriced=0)
+
+
+def _find_affected_work(session: Session, principal: Principal, criteria: Criteria) -> AffectedWork:
     selection, project = _selection(session, principal, criteria)
     ids = list_selected_event_ids(session, selection=selection)
     events = load_selected_event_frame(session, selection=selection)
-    see_pay = principal.can("pay.view")
     costs: dict[str, int] = {}
     n_unpriced = 0
-    if see_pay and not events.empty:
+    if not events.empty:
         # Everyone whose pay the work involves: the annotators and their reviewers.
         people = set(events["annotator_id"].dropna().astype(int))
         people |= set(events["reviewer_id"].dropna().astype(int))
@@ -270,7 +277,7 @@ def find_affected_work(session: Session, principal: Principal, criteria: Criteri
     return AffectedWork(
         criteria=criteria,
         n_events=len(ids),
-        costs=costs if see_pay else None,
+        costs=costs,
         n_unpriced=n_unpriced,
         by_annotator=by_annotator.reset_index(drop=True),
         already_requested=int(events["rereview_request_id"].notna().sum())
@@ -294,7 +301,9 @@ def request_rereview(
         raise ValidationError(
             "Say what went wrong: the reason is kept with the request.", field="reason"
         )
-    affected = find_affected_work(session, principal, criteria)
+    require(principal, "review.plan")
+    affected = _find_affected_work(session, principal, criteria)
+    costs = affected.costs or {}
     if affected.n_events == 0:
         raise ValidationError("The criteria select no annotations.", field="criteria")
     selection, project = _selection(session, principal, criteria)
@@ -303,8 +312,8 @@ def request_rereview(
         reason=reason.strip(),
         criteria=criteria.as_dict(),
         n_events=affected.n_events,
-        cost_minor=(affected.costs or {}).get(project.currency, 0),
-        costs=affected.costs or {},
+        cost_minor=costs.get(project.currency, 0),
+        costs=costs,
         alert_id=alert_id,
         created_by=principal.username,
     )

@@ -18,6 +18,7 @@ from dashboard.charts import alert_metric_chart
 from dashboard.forms import FormErrors, show_flash, submit
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
+from dashboard.text import inert
 from ops.alerts import (
     RULES,
     AlertFilter,
@@ -37,8 +38,8 @@ from ops.workforce.staffing import REASSIGNMENT_REASONS
 principal = require_principal()
 st.title("Alerts")
 stop_if_nobody_in_scope(principal)
-show_freshness()
 show_flash()
+show_freshness()
 st.caption(
     "Raised by the rules after each rollup. Quality alerts fire only when the 95% interval "
     "is clearly on the wrong side of the target and enough golden items were answered. "
@@ -110,7 +111,7 @@ with db_session() as session:
     series = alert_metric_series(session, principal, alert_id)
 alert = detail.alert
 
-st.subheader(f"#{alert.id} · {alert.title}")
+st.subheader(f"#{alert.id} · {inert(alert.title)}")
 st.text(
     f"{alert.annotator or alert.project or ''} · {alert.project or 'all projects'} · "
     f"{alert.severity} · {alert.status} · "
@@ -171,7 +172,7 @@ if alert.annotator_id is not None:
                         follow_up_on=follow_up,
                     )
             except AnnopsError as error:
-                st.error(str(error))
+                st.error(inert(error))
             else:
                 st.success("Feedback recorded with the alert's evidence.")
     with reassign.form(f"reassign_{alert_id}"):
@@ -200,7 +201,7 @@ if alert.annotator_id is not None:
                         override_justification=justification,
                     )
             except AnnopsError as error:
-                st.error(str(error))
+                st.error(inert(error))
             else:
                 st.success("Reassignment decision recorded with the evidence snapshot.")
 

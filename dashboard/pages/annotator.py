@@ -9,6 +9,7 @@ from dashboard import profile_tabs
 from dashboard.forms import may, option_label, show_flash
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
+from dashboard.text import inert
 from ops.workforce import profile
 
 PERSON_KEY = "profile-person"
@@ -43,8 +44,8 @@ with db_session() as session:
 badges = [person.tier, person.status, person.team or "no team"]
 if person.archived:
     badges.append("archived")
-st.subheader(person.display_name)
-st.caption(" · ".join(badges))
+st.subheader(inert(person.display_name))
+st.caption(" · ".join(inert(badge) for badge in badges))
 
 tabs = {
     "Overview": profile_tabs.overview,

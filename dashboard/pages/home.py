@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
+from dashboard.text import inert
 from ops.home import summarise_home
 
 principal = require_principal()
@@ -22,7 +23,7 @@ if summary.figures:
     for column, figure in zip(columns, summary.figures, strict=True):
         column.metric(figure.label, figure.value)
         if figure.help:
-            column.caption(figure.help)
+            column.caption(inert(figure.help))
 if summary.table:
     st.subheader(summary.table_title)
     st.dataframe(pd.DataFrame(summary.table), hide_index=True, width="stretch")

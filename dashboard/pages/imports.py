@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import streamlit as st
 
 from dashboard.session import db_session, require_principal
+from dashboard.text import inert
 from ops.errors import AnnopsError
 from ops.importers.uploads import (
     SOURCE_DESCRIPTIONS,
@@ -88,14 +91,22 @@ elif (dry_run_clicked or import_clicked) and upload is not None:
         )
     except AnnopsError as error:
         bar.empty()
-        st.error(str(error))
+        st.error(inert(error))
+    except Exception:
+        # The person uploading sees one line; the details, with server paths, go to the log.
+        logging.getLogger(__name__).exception("import of %s failed", upload.name)
+        bar.empty()
+        st.error(
+            f"{upload.name}: the import stopped on a problem annops did not foresee; nothing "
+            "was stored. The server log has the details."
+        )
     else:
         bar.progress(1.0, text="Done")
         result = outcome.result
         if result.dry_run:
-            st.info(f"Dry run of {result.file_name}: nothing was stored.")
+            st.info(f"Dry run of {inert(result.file_name)}: nothing was stored.")
         else:
-            st.success(f"Imported {result.file_name} as batch {result.batch_id}.")
+            st.success(f"Imported {inert(result.file_name)} as batch {result.batch_id}.")
         note = format_note(result)
         if note is not None:
             st.warning(note)

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.session import db_session, require_principal
+from dashboard.text import inert
 from ops.errors import AnnopsError
 from ops.jobs import JOBS, run_job_now, summarise_jobs
 
@@ -35,12 +36,12 @@ with st.container(border=True):
         try:
             outcome = run_job_now(principal, name, full=full, progress=show)
         except AnnopsError as error:
-            st.error(str(error))
+            st.error(inert(error))
         else:
             if outcome.status == "succeeded":
                 st.success(f"{name} succeeded: {outcome.rows:,} rows in {outcome.seconds:.2f} s")
             else:
-                st.error(f"{name} failed after {outcome.seconds:.2f} s: {outcome.error}")
+                st.error(f"{name} failed after {outcome.seconds:.2f} s: {inert(outcome.error)}")
 
 with db_session() as session:
     overview = summarise_jobs(session, principal)

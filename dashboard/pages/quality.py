@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard.charts import agreement_history, gold_accuracy_intervals, kappa_heatmap
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
+from dashboard.text import inert
 from ops.projects import list_projects
 from ops.quality import WINDOW_CHOICES, summarise_quality
 
@@ -31,7 +32,7 @@ days = columns[1].selectbox(
 with db_session() as session:
     summary = summarise_quality(session, principal, project_slug=slug, days=days)
 
-st.caption(f"{summary.project_name}. {summary.scope_note}")
+st.caption(f"{inert(summary.project_name)}. {summary.scope_note}")
 for note in summary.notes:
     st.info(note)
 

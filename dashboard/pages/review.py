@@ -8,7 +8,9 @@ import streamlit as st
 
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
+from dashboard.text import inert
 from ops.errors import AnnopsError
+from ops.exports import frame_csv
 from ops.money import format_costs
 from ops.projects import list_projects
 from ops.review import (
@@ -58,7 +60,7 @@ with sampling:
                     margin=margin,
                 )
         except AnnopsError as error:
-            st.error(str(error))
+            st.error(inert(error))
         else:
             a, b = st.columns(2)
             a.metric("Unreviewed annotations", f"{plan.population:,}")
@@ -66,7 +68,7 @@ with sampling:
             st.dataframe(plan.allocation, hide_index=True, width="stretch")
             st.download_button(
                 "Download item list (CSV)",
-                plan.items.to_csv(index=False),
+                frame_csv(plan.items),
                 file_name=f"review-sample-{project}-{window[0]}-{window[1]}.csv",
                 mime="text/csv",
                 key="review_download",
@@ -95,7 +97,7 @@ with correction:
             with db_session() as session:
                 affected = find_affected_work(session, principal, criteria)
         except AnnopsError as error:
-            st.error(str(error))
+            st.error(inert(error))
         else:
             a, b, c = st.columns(3)
             a.metric("Affected annotations", f"{affected.n_events:,}")
@@ -105,7 +107,7 @@ with correction:
             st.dataframe(affected.by_annotator, hide_index=True, width="stretch")
             st.download_button(
                 "Download re-label list (CSV)",
-                affected.items.to_csv(index=False),
+                frame_csv(affected.items),
                 file_name=f"relabel-{project}.csv",
                 mime="text/csv",
                 key="fix_download",
@@ -117,7 +119,7 @@ with correction:
                         with db_session() as session:
                             request = request_rereview(session, principal, criteria, reason=reason)
                     except AnnopsError as error:
-                        st.error(str(error))
+                        st.error(inert(error))
                     else:
                         st.success(
                             f"Request #{request.id}: {request.n_events:,} annotations sent back."

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.session import db_session, require_principal
+from dashboard.text import inert
 from ops.errors import AnnopsError
 from ops.identities import (
     accept_as_new_annotator,
@@ -71,7 +72,7 @@ if link or accept:
                 accept_as_new_annotator(session, principal, identity_id=identity_id)
                 message = f"Accepted {choices[identity_id]} as a new annotator."
     except AnnopsError as error:
-        st.error(str(error))
+        st.error(inert(error))
     else:
         st.session_state["unlinked_message"] = message
         st.rerun()

@@ -239,6 +239,22 @@ def load_expired_training_frame(
     )
 
 
+def list_initial_trained_ids(session: Session, *, scope: PeopleScope, project_id: int) -> set[int]:
+    """People in ``scope`` with an initial training, general or for the project (whether it
+    is still current is ``load_expired_training_frame``'s question)."""
+    return set(
+        session.scalars(
+            select(TrainingRecord.annotator_id)
+            .where(
+                scope.where(TrainingRecord.annotator_id),
+                TrainingRecord.kind == "initial",
+                or_(TrainingRecord.project_id.is_(None), TrainingRecord.project_id == project_id),
+            )
+            .distinct()
+        )
+    )
+
+
 def load_scoped_skill_frame(session: Session, *, scope: PeopleScope) -> pd.DataFrame:
     """Skills, domains and languages of the people in ``scope``: annotator_id, kind, name."""
     return load_frame(

@@ -78,8 +78,6 @@ class AlertRow:
     created_at: dt.datetime
     # The people the evidence refers to by id whom the reader may see: id -> (name, email).
     evidence_people: dict[int, tuple[str, str | None]] = field(default_factory=dict)
-    # The alert's version when read: a decision made from this view passes it back.
-    version: int = 1
 
     @property
     def readable(self) -> AlertEvidence:
@@ -93,6 +91,9 @@ class AlertRow:
             window_end=self.window_end,
             people=self.evidence_people,
         )
+
+    # The alert's version when read: a decision made from this view passes it back.
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -434,8 +435,8 @@ def propose_reassignment(
 ) -> ReassignmentDecision:
     """Reassign the alert's annotator off its project through the staffing service; the
     alert's evidence is stored with the decision's own snapshot of the person's metrics.
-    A target whose requirements they do not meet needs ``override_justification``.
-    Like change_status, refused when the alert changed since ``expected_version``."""
+    A target whose requirements they do not meet needs ``override_justification``. Like
+    change_status, refused when the alert changed since ``expected_version``."""
     from ops.workforce.staffing import record_reassignment
 
     require(principal, "alerts.triage")

@@ -6,20 +6,19 @@ can fix becomes one line on stderr and exit code 1.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session
 
 from db.engine import transaction
 from ops.database import session_factory
 from ops.errors import AnnopsError
+from ops.exports import rows_csv
 from ops.permissions import command_line_principal
 from ops.settings import get_settings
 
@@ -46,6 +45,12 @@ def user_errors() -> Iterator[None]:
         yield
     except AnnopsError as error:
         raise fail(str(error)) from None
+    except ArgumentError as error:
+        # Raised when an engine is made from a URL SQLAlchemy cannot parse or has no driver for.
+        raise fail(
+            f"ANNOPS_DATABASE_URL is not a database URL annops can use ({error}); "
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/NAME"
+        ) from None
     except OperationalError as error:
         url = get_settings().database_url
         raise fail(
@@ -87,20 +92,22 @@ def echo_json(value: object, *, ascii_only: bool = True) -> None:
 
 
 def echo_csv(rows: Sequence[Row], columns: Sequence[str]) -> None:
-    """A header and one line per row; a nested value (a dict or list) is written as JSON."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
+    """A header and one line per row; a nested value (a dict or list) is written as JSON;
+    formulas neutralised."""
+    text = rows_csv(
+        (
             {
                 column: json.dumps(row[column], sort_keys=True)
                 if isinstance(row[column], dict | list)
                 else row[column]
                 for column in columns
             }
-        )
-    typer.echo(buffer.getvalue(), nl=False)
+            for row in rows
+        ),
+        columns,
+        lineterminator="\n",
+    )
+    typer.echo(text, nl=False)
 
 
 def plain_cell(_column: str, value: Any) -> str:

@@ -29,7 +29,8 @@ class CsvReader:
         self._text = io.TextIOWrapper(
             stream, encoding="utf-8-sig", errors="surrogateescape", newline=""
         )
-        self._reader = csv.reader(self._text, strict=True)
+        self._last_line = ""
+        self._reader = csv.reader(self._lines(), strict=True)
         try:
             header = next(self._reader, None)
         except csv.Error as error:
@@ -43,6 +44,13 @@ class CsvReader:
         repeated = sorted({name for name in self.header if self.header.count(name) > 1})
         if repeated:
             raise ImportFailed(file_name, f"the header repeats {', '.join(repeated)}", row=1)
+
+    def _lines(self) -> Iterator[str]:
+        # The csv module cannot tell a row ended by the end of the file from one ended
+        # by a line break; the last line read can.
+        for line in self._text:
+            self._last_line = line
+            yield line
 
     @property
     def bytes_read(self) -> int:
@@ -64,6 +72,14 @@ class CsvReader:
                     self.file_name, f"not valid CSV: {error}", row=row_number + 1
                 ) from None
             row_number += 1
+            if not self._last_line.endswith(("\n", "\r")):
+                raise ImportFailed(
+                    self.file_name,
+                    "the file ends inside this row, without a line break, so it looks cut "
+                    "off; if the row is complete, end the file with a line break",
+                    row=row_number,
+                    field=self.header[min(len(row), len(self.header)) - 1] if row else None,
+                )
             if not row:
                 continue
             if len(row) != width:

@@ -105,6 +105,18 @@ class EventsReader:
             raise ImportFailed(self.file_name, f"not a readable Parquet file: {error}") from None
         names = list(parquet.schema_arrow.names)
         check_columns(names, self.file_name)
+        for column in parquet.schema_arrow:
+            kind = column.type
+            if pa.types.is_dictionary(kind):
+                kind = kind.value_type
+            if pa.types.is_nested(kind):
+                raise ImportFailed(
+                    self.file_name,
+                    f"the column holds {kind} values; use text, numbers, booleans or "
+                    "timestamps (one value per cell)",
+                    row=1,
+                    field=column.name,
+                )
         self._parquet_total = max(parquet.metadata.num_rows, 1)
         self.stream.seek(0, 2)
         self._size = self.stream.tell()

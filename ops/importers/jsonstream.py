@@ -18,6 +18,8 @@ READ_BLOCK = 4 << 20
 # One element larger than this is not a Label Studio task; stop rather than grow forever.
 MAX_ELEMENT_CHARS = 64 << 20
 
+# A \uD800-\uDFFF escape: half of a surrogate pair, or a lone one that is not text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _NUMBER_TAIL = re.compile(r"[0-9.eE+-]*")
 _DECODER = json.JSONDecoder()
@@ -30,7 +32,15 @@ class JsonArrayReader:
     Errors raise ImportFailed with the line and the element's position.
     """
 
-    def __init__(self, stream: BinaryIO, file_name: str) -> None:
+    def __init__(
+        self,
+        stream: BinaryIO,
+        file_name: str,
+        *,
+        resume: tuple[int, int, int] | None = None,
+    ) -> None:
+        """``resume=(byte offset, line, elements before)`` goes on inside the list at the
+        start of an element, where a faster reader left off."""
         self.stream = stream
         self.file_name = file_name
         self.bytes_read = 0
@@ -41,6 +51,12 @@ class JsonArrayReader:
         # Lines fully consumed and dropped from the buffer, for line numbers in messages.
         self._base_line = 1
         self._eof = False
+        self._resume = resume
+        if resume is not None:
+            offset, self._base_line, _ = resume
+            stream.seek(offset)
+            self.bytes_read = offset
+            self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
 
     def _line_at(self, position: int) -> int:
         return self._base_line + self._buffer.count("\n", 0, position)
@@ -56,7 +72,7 @@ class JsonArrayReader:
         if self._eof:
             return False
         block = self.stream.read(READ_BLOCK)
-        if self.bytes_read == 0:
+        if self.bytes_read == 0 and self._resume is None:
             block = self._check_start(block)
         try:
             text = self._decoder.decode(block, final=not block)
@@ -96,18 +112,21 @@ class JsonArrayReader:
                 return ""
 
     def __iter__(self) -> Iterator[Any]:
-        first = self._skip_whitespace()
-        if first == "":
-            raise ImportFailed(self.file_name, "the file is empty")
-        if first != "[":
-            found = "an object" if first == "{" else f"{first!r}"
-            raise self._fail(f"expected a JSON list ('['), found {found}", self._position)
-        self._position += 1
-        element = 0
-        if self._skip_whitespace() == "]":
+        if self._resume is not None:
+            element = self._resume[2]
+        else:
+            first = self._skip_whitespace()
+            if first == "":
+                raise ImportFailed(self.file_name, "the file is empty")
+            if first != "[":
+                found = "an object" if first == "{" else f"{first!r}"
+                raise self._fail(f"expected a JSON list ('['), found {found}", self._position)
             self._position += 1
-            self._expect_end()
-            return
+            element = 0
+            if self._skip_whitespace() == "]":
+                self._position += 1
+                self._expect_end()
+                return
         while True:
             element += 1
             yield self._decode_element(element)
@@ -137,11 +156,28 @@ class JsonArrayReader:
                 if self._need_more(element):
                     continue
                 raise self._fail(f"malformed JSON: {error.msg}", error.pos, element) from None
+            except RecursionError:
+                raise self._fail(
+                    "the JSON is nested too deeply to be an export", self._position, element
+                ) from None
             if self._may_continue(value, end) and self._need_more(element):
                 # A number at the very end of the window may continue in the next block.
                 continue
+            if _SURROGATE_ESCAPE.search(self._buffer, self._position, end):
+                self._check_text(value, element)
             self._position = end
             return value
+
+    def _check_text(self, value: Any, element: int) -> None:
+        """Refuse a string holding a lone surrogate: it is not text and cannot be stored."""
+        field = _lone_surrogate(value, "")
+        if field is not None:
+            raise self._fail(
+                f"field {field or '(element)'} holds a lone surrogate escape (\\uD800-\\uDFFF), "
+                "which is not text; fix the export",
+                self._position,
+                element,
+            )
 
     def _may_continue(self, value: Any, end: int) -> bool:
         if self._eof:
@@ -165,3 +201,29 @@ class JsonArrayReader:
         trailing = self._skip_whitespace()
         if trailing:
             raise self._fail(f"unexpected {trailing!r} after the end of the list", self._position)
+
+
+def _lone_surrogate(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) in ``value`` that is not valid Unicode."""
+    stack = [(value, path)]
+    while stack:
+        current, where = stack.pop()
+        if isinstance(current, str):
+            if not _encodes(current):
+                return where
+        elif isinstance(current, dict):
+            for key, item in current.items():
+                if not _encodes(key):
+                    return where or "(key)"
+                stack.append((item, f"{where}.{key}" if where else key))
+        elif isinstance(current, list):
+            stack.extend((item, f"{where}[{index}]") for index, item in enumerate(current))
+    return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -23,6 +23,7 @@ from ops.importers.csvfile import CsvReader
 from ops.importers.fields import canonical_json
 from ops.importers.jsonstream import JsonArrayReader
 from ops.importers.problems import ImportFailed, Reject
+from ops.importers.taskstream import Annotation, TaskArrayReader, as_annotation
 
 PLATFORM = "labelstudio"
 EXTERNAL_PREFIX = "ls:"
@@ -97,6 +98,8 @@ def load_users(path: Path) -> dict[str, Person]:
         raise ImportFailed(
             file_name, f"line {error.lineno}: the users file is not valid JSON: {error.msg}"
         ) from None
+    except RecursionError:
+        raise ImportFailed(file_name, "the users file is nested too deeply") from None
     if isinstance(data, dict) and isinstance(data.get("results"), list):
         data = data["results"]
     if not isinstance(data, list):
@@ -111,6 +114,16 @@ def load_users(path: Path) -> dict[str, Person]:
             if part.strip()
         )
         email = user.get("email") if isinstance(user.get("email"), str) else None
+        for field_name, text in (("first_name", name), ("email", email or "")):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ImportFailed(
+                    file_name,
+                    "holds a lone surrogate escape, which is not text",
+                    row=index,
+                    field=field_name,
+                ) from None
         people[f"{PLATFORM}:{user['id']}"] = Person(email=email or None, name=name or None)
     return people
 
@@ -134,11 +147,16 @@ def person_from(value: object, users: dict[str, Person]) -> tuple[str | None, Pe
     if isinstance(value, bool):
         return None, None
     if isinstance(value, int):
+        # Label Studio user ids start at 1; anything else is not a user.
+        if value < 1:
+            return None, None
         key = f"{PLATFORM}:{value}"
         return key, users.get(key)
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
+            if int(text) < 1:
+                return None, None
             key = f"{PLATFORM}:{int(text)}"
             return key, users.get(key)
         if "@" in text:
@@ -152,7 +170,7 @@ def person_from(value: object, users: dict[str, Person]) -> tuple[str | None, Pe
             if str(value.get(part) or "").strip()
         )
         user_id = value.get("id")
-        if isinstance(user_id, int) and not isinstance(user_id, bool):
+        if isinstance(user_id, int) and not isinstance(user_id, bool) and user_id >= 1:
             key = f"{PLATFORM}:{user_id}"
             known = users.get(key)
             return key, Person(
@@ -164,8 +182,19 @@ def person_from(value: object, users: dict[str, Person]) -> tuple[str | None, Pe
     return None, None
 
 
+def _check_choices(value: object) -> None:
+    """A choices control's value must hold a list of choice texts."""
+    if isinstance(value, dict) and "choices" in value:
+        choices = value["choices"]
+        if not isinstance(choices, list) or not all(isinstance(text, str) for text in choices):
+            raise ValueError(
+                f"value.choices must be a list of choice texts, not {canonical_json(choices)}"
+            )
+
+
 def _value_label(value: object) -> str | None:
     """One control's value as a label: the choice text for one choice, else canonical JSON."""
+    _check_choices(value)
     if isinstance(value, dict):
         choices = value.get("choices")
         if isinstance(choices, list) and len(choices) == 1 and isinstance(choices[0], str):
@@ -184,9 +213,23 @@ def label_from_result(result: object, label_field: str | None) -> str | None:
     result holds exactly one choices control with one choice (comments and ratings
     beside it do not change the label), else canonical JSON of all result values.
     """
+    if type(result) is list and len(result) == 1 and label_field is None:
+        # The common case, one single-choice control, without building anything.
+        item = result[0]
+        if type(item) is dict and item.get("type") == "choices":
+            value = item.get("value")
+            picked = value.get("choices") if type(value) is dict else None
+            if type(picked) is list and len(picked) == 1 and type(picked[0]) is str:
+                return picked[0]
     if not isinstance(result, list):
         raise ValueError("result is not a list")
-    items = [item for item in result if isinstance(item, dict)]
+    for position, item in enumerate(result):
+        if not isinstance(item, dict):
+            raise ValueError(f"result[{position}] is not an object")
+        if item.get("type") == "choices" and not isinstance(item.get("value"), dict):
+            raise ValueError(f"result[{position}].value of a choices control is not an object")
+        _check_choices(item.get("value"))
+    items: list[dict[str, Any]] = result
     if label_field is not None:
         values = [item.get("value") for item in items if item.get("from_name") == label_field]
         if not values:
@@ -204,9 +247,9 @@ def label_from_result(result: object, label_field: str | None) -> str | None:
     return canonical_json(sorted(values, key=canonical_json))
 
 
-def _review(annotation: dict[str, Any], users: dict[str, Person]) -> tuple[Any, ...]:
+def _review(annotation: Annotation, users: dict[str, Person]) -> tuple[Any, ...]:
     """(reviewer key, reviewer person, outcome, reviewed at) from reviews[] or last_action."""
-    reviews = annotation.get("reviews")
+    reviews = annotation.reviews
     if isinstance(reviews, list):
         done = [review for review in reviews if isinstance(review, dict)]
         if done:
@@ -216,9 +259,9 @@ def _review(annotation: dict[str, Any], users: dict[str, Person]) -> tuple[Any, 
             if latest.get("accepted") is True:
                 verdict = "corrected" if latest.get("fixed_annotation_history") else "accepted"
             return key, person, verdict, latest.get("created_at")
-    outcome = LAST_ACTION_OUTCOMES.get(str(annotation.get("last_action") or ""))
+    outcome = LAST_ACTION_OUTCOMES.get(str(annotation.last_action or ""))
     if outcome is not None:
-        return None, None, outcome, annotation.get("updated_at")
+        return None, None, outcome, annotation.updated_at
     return None, None, None, None
 
 
@@ -242,9 +285,10 @@ class LabelStudioReader:
         self.references = references or ReferenceAnnotators()
         self.no_gold = no_gold
         self.format: str | None = None
-        self._source: JsonArrayReader | CsvReader | None = None
+        self._source: JsonArrayReader | TaskArrayReader | CsvReader | None = None
         self._builder = ColumnBuilder()
         self._matched: set[str] = set()
+        self._people: dict[int, tuple[str | None, Person | None]] = {}
         # Item -> updated_at of the reference handed out for it, so the newest one wins.
         self._gold_updated: dict[str, str] = {}
 
@@ -255,7 +299,11 @@ class LabelStudioReader:
     def chunks(self) -> Iterator[RawChunk]:
         head = self.stream.peek(1 << 12) if hasattr(self.stream, "peek") else b""
         if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
-            reader: JsonArrayReader = JsonArrayReader(self.stream, self.file_name)
+            reader: JsonArrayReader | TaskArrayReader = (
+                TaskArrayReader(self.stream, self.file_name)
+                if self.stream.seekable()
+                else JsonArrayReader(self.stream, self.file_name)
+            )
             self._source = reader
             yield from self._json_chunks(reader)
         else:
@@ -266,7 +314,7 @@ class LabelStudioReader:
 
     # --- JSON and JSON_MIN -----------------------------------------------------------
 
-    def _json_chunks(self, reader: JsonArrayReader) -> Iterator[RawChunk]:
+    def _json_chunks(self, reader: JsonArrayReader | TaskArrayReader) -> Iterator[RawChunk]:
         builder = self._builder
         for row, element in enumerate(reader, start=1):
             if not isinstance(element, dict):
@@ -336,57 +384,92 @@ class LabelStudioReader:
         )
 
     def _reject(self, row: int, field: str, value: object, reason: str) -> None:
-        self._builder.rejects.append(
-            Reject(row=row, field=field, value=str(value)[:80], reason=reason)
-        )
+        shown = canonical_json(value) if isinstance(value, dict | list) else str(value)
+        self._builder.rejects.append(Reject(row=row, field=field, value=shown[:80], reason=reason))
+
+    def _person(self, value: object) -> tuple[str | None, Person | None]:
+        """``person_from`` with the answer for plain user ids kept, as most values are."""
+        if type(value) is int:
+            known = self._people.get(value)
+            if known is None:
+                known = self._people[value] = person_from(value, self.users)
+            return known
+        return person_from(value, self.users)
 
     def _add_task(self, row: int, task: dict[str, Any]) -> None:
         builder = self._builder
         builder.count("tasks")
         task_id = task.get("id")
         annotations = task.get("annotations")
-        if not isinstance(task_id, int) or isinstance(task_id, bool):
+        if type(task_id) is not int:
             self._reject(row, "id", task_id, "task id must be an integer")
             return
         if not isinstance(annotations, list):
             self._reject(row, "annotations", annotations, "annotations must be a list")
             return
         item_id = str(task_id)
-        usable: list[tuple[dict[str, Any], str, str | None, Any]] = []
-        gold: tuple[dict[str, Any], str, str | None] | None = None
-        for position, annotation in enumerate(annotations):
-            where = f"annotations[{position}]"
-            if not isinstance(annotation, dict):
-                self._reject(row, where, annotation, "annotation must be an object")
+        usable: list[tuple[Annotation, str, str | None, bool]] = []
+        gold: tuple[Annotation, str, str | None] | None = None
+        references = bool(self.references)
+        for position, given in enumerate(annotations):
+            if type(given) is Annotation:
+                annotation = given
+            elif isinstance(given, dict):
+                annotation = as_annotation(given)
+            else:
+                self._reject(row, f"annotations[{position}]", given, "annotation must be an object")
                 continue
-            annotation_id = annotation.get("id")
-            if not isinstance(annotation_id, int) or isinstance(annotation_id, bool):
-                self._reject(row, f"{where}.id", annotation_id, "annotation id must be an integer")
+            annotation_id = annotation.id
+            if type(annotation_id) is not int:
+                self._reject(
+                    row,
+                    f"annotations[{position}].id",
+                    annotation_id,
+                    "annotation id must be an integer",
+                )
                 continue
-            where = f"annotation {annotation_id}"
             builder.count("annotations")
-            key, person = person_from(annotation.get("completed_by"), self.users)
+            key, person = self._person(annotation.completed_by)
             if key is None:
                 self._reject(
                     row,
-                    f"{where}: completed_by",
-                    annotation.get("completed_by"),
-                    "no user id or email for who completed the annotation",
+                    f"annotation {annotation_id}: completed_by",
+                    annotation.completed_by,
+                    "no user id (1 or more) or e-mail for who completed the annotation",
+                )
+                continue
+            cancelled = annotation.was_cancelled
+            ground_truth = annotation.ground_truth
+            if cancelled is not None and type(cancelled) is not bool:
+                self._reject(
+                    row,
+                    f"annotation {annotation_id}: was_cancelled",
+                    cancelled,
+                    "must be true or false",
+                )
+                continue
+            if ground_truth is not None and type(ground_truth) is not bool:
+                self._reject(
+                    row,
+                    f"annotation {annotation_id}: ground_truth",
+                    ground_truth,
+                    "must be true or false",
                 )
                 continue
             try:
-                label = label_from_result(annotation.get("result"), self.label_field)
+                label = label_from_result(annotation.result, self.label_field)
             except ValueError as error:
-                self._reject(row, f"{where}: result", annotation.get("result"), str(error))
+                self._reject(
+                    row, f"annotation {annotation_id}: result", annotation.result, str(error)
+                )
                 continue
-            if person is not None:
-                builder.people.setdefault(key, person)
-            skipped = annotation.get("was_cancelled") is True
-            reference = annotation.get("ground_truth") is True or self._reference(key, person)
-            if reference and not skipped:
-                if gold is None or str(annotation.get("updated_at") or "") > str(
-                    gold[0].get("updated_at") or ""
-                ):
+            if person is not None and key not in builder.people:
+                builder.people[key] = person
+            skipped = cancelled is True
+            if (ground_truth is True or (references and self._reference(key, person))) and (
+                not skipped
+            ):
+                if gold is None or str(annotation.updated_at or "") > str(gold[0].updated_at or ""):
                     gold = (annotation, key, label)
                 builder.count("gold_references")
                 builder.count("reference_rows")
@@ -397,37 +480,48 @@ class LabelStudioReader:
                 GoldReference(
                     item_id=item_id,
                     gold_label=gold[2],
-                    external_id=external_id(gold[0]["id"]),
+                    external_id=external_id(gold[0].id),
                     set_by=gold[1],
-                    source_updated_at=gold[0].get("updated_at"),
+                    source_updated_at=gold[0].updated_at
+                    if isinstance(gold[0].updated_at, str)
+                    else None,
                 )
             )
+        is_gold = gold is not None
         gold_label = gold[2] if gold is not None else None
+        skips = 0
         for annotation, key, label, skipped in usable:
-            reviewer, reviewer_person, outcome, reviewed_at = _review(annotation, self.users)
-            if reviewer is not None and reviewer_person is not None:
-                builder.people.setdefault(reviewer, reviewer_person)
-            if skipped:
-                builder.count("skipped")
-            builder.add(
+            if annotation.reviews is None and annotation.last_action is None:
+                reviewer = outcome = reviewed_at = None
+            else:
+                reviewer, reviewer_person, outcome, reviewed_at = _review(annotation, self.users)
+                if reviewer is not None and reviewer_person is not None:
+                    builder.people.setdefault(reviewer, reviewer_person)
+            skips += skipped
+            builder.add_record(
                 row,
-                {
-                    "item_id": item_id,
-                    "annotator": key,
-                    "label": None if skipped else label,
-                    "submitted_at": annotation.get("created_at"),
-                    "active_seconds": annotation.get("lead_time"),
-                    "skipped": skipped,
-                    "escalated": False,
-                    "is_gold": gold is not None,
-                    "gold_label": gold_label,
-                    "reviewer": reviewer,
-                    "review_outcome": outcome,
-                    "reviewed_at": reviewed_at,
-                    "external_id": external_id(annotation["id"]),
-                    "source_updated_at": annotation.get("updated_at"),
-                },
+                (
+                    None,  # project
+                    item_id,
+                    key,
+                    None if skipped else label,
+                    annotation.created_at,
+                    annotation.lead_time,
+                    skipped,
+                    False,  # escalated
+                    is_gold,
+                    gold_label,
+                    reviewer,
+                    outcome,
+                    None,  # review_seconds
+                    reviewed_at,
+                    None,  # guideline_version
+                    f"{EXTERNAL_PREFIX}{annotation.id}",
+                    annotation.updated_at,
+                ),
             )
+        if skips:
+            builder.count("skipped", skips)
 
     def _min_label(self, row: int, record: dict[str, Any], controls: list[str]) -> str | None:
         if self.label_field is not None:
@@ -467,7 +561,10 @@ class LabelStudioReader:
         key, person = person_from(record.get("annotator"), self.users)
         if key is None:
             self._reject(
-                row, "annotator", record.get("annotator"), "no user id or email for the annotator"
+                row,
+                "annotator",
+                record.get("annotator"),
+                "no user id (1 or more) or e-mail for the annotator",
             )
             return
         if self._reference(key, person):

@@ -68,7 +68,7 @@ from ops.importers.labelstudio import (
     ReferenceAnnotators,
     load_users,
 )
-from ops.importers.problems import ImportFailed, Reject, RejectWriter
+from ops.importers.problems import ImportFailed, Reject, RejectWriter, check_rejects_path
 from ops.permissions import Principal, require
 
 SOURCES = ("labelstudio", "events")
@@ -313,6 +313,8 @@ def run_import(
         )
     if not request.path.is_file():
         raise ImportFailed(request.name, "no such file")
+    if request.skip_invalid and request.rejects_path is not None:
+        check_rejects_path(request.name, request.rejects_path)
     project_id, version_id = _check_project(session, request)
     users = load_users(request.users_path) if request.users_path is not None else {}
     references = _reference_annotators(session, request, users)
@@ -324,7 +326,7 @@ def run_import(
         project_id=project_id,
         guideline_version_id=version_id,
         resolver=IdentityResolver(session, principal),
-        rejects=RejectWriter(request.rejects_path if request.skip_invalid else None),
+        rejects=RejectWriter(request.rejects_path if request.skip_invalid else None, request.name),
         now=now or utcnow(),
     )
     savepoint = session.begin_nested()
@@ -906,7 +908,7 @@ def record_failure(
         finished_at=utcnow(),
     )
     session.add(batch)
-    session.flush()
+    audit.record(session, principal, "import.failed", batch)
     return batch
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 from ops.errors import ValidationError
+from ops.exports import SafeWriter
 
 # Longest cell value quoted back in a message or a rejects file.
 MAX_QUOTED = 80
@@ -47,7 +48,9 @@ class ImportFailed(ValidationError):
         if field is not None:
             where.append(f"field {field}")
         shown = f" (value {quote(value)!r})" if value not in (None, "") else ""
-        super().__init__(f"{', '.join(where)}: {reason}{shown}", field=field)
+        # One line, whatever a parser's own message held.
+        message = " ".join(f"{', '.join(where)}: {reason}{shown}".split())
+        super().__init__(message, field=field)
         self.file_name = file_name
         self.row = row
         self.reason = reason
@@ -60,14 +63,37 @@ class ImportFailed(ValidationError):
 REJECT_COLUMNS = ("row", "field", "value", "reason")
 
 
+def rejects_unwritable(file_name: str, path: Path, error: OSError | str) -> ImportFailed:
+    """The one-line refusal of a ``--rejects`` path that cannot be written."""
+    reason = error if isinstance(error, str) else (error.strerror or str(error)).lower()
+    return ImportFailed(
+        file_name,
+        f"cannot write the rejects file {quote(str(path))}: {reason}; "
+        "name a file in a folder that exists and you may write to",
+        field="rejects",
+    )
+
+
+def check_rejects_path(file_name: str, path: Path) -> None:
+    """Refuse, before anything is read, a rejects path that cannot be written."""
+    if path.is_dir():
+        raise rejects_unwritable(file_name, path, "it is a folder")
+    folder = path.parent
+    if not folder.is_dir():
+        raise rejects_unwritable(file_name, path, f"there is no folder {quote(str(folder))}")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise rejects_unwritable(file_name, path, "permission denied")
+
+
 class RejectWriter:
     """Writes rejected rows to a CSV file, opened on the first reject."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, file_name: str = "") -> None:
         self.path = path
+        self.file_name = file_name
         self.count = 0
         self._file: object | None = None
-        self._writer: csv.DictWriter[str] | None = None
+        self._writer: SafeWriter | None = None
 
     def write(self, rejects: list[Reject]) -> None:
         if not rejects:
@@ -76,12 +102,14 @@ class RejectWriter:
         if self.path is None:
             return
         if self._writer is None:
-            handle = self.path.open("w", newline="", encoding="utf-8")
+            try:
+                handle = self.path.open("w", newline="", encoding="utf-8")
+            except OSError as error:
+                raise rejects_unwritable(self.file_name, self.path, error) from None
             self._file = handle
-            self._writer = csv.DictWriter(handle, fieldnames=REJECT_COLUMNS)
-            self._writer.writeheader()
+            self._writer = SafeWriter(handle, REJECT_COLUMNS)
         for reject in rejects:
-            self._writer.writerow(
+            self._writer.write(
                 {
                     "row": reject.row,
                     "field": reject.field,

@@ -215,7 +215,8 @@ def correct_pay_rate(
         "pay_rate.correct",
         rate,
         before=before,
-        after={**after, "reason": reason, "correction_id": correction.id},
+        # The rate's own reason column is why it was set; why it was corrected is apart.
+        after={**after, "correction_reason": reason, "correction_id": correction.id},
     )
     return correction
 

@@ -36,6 +36,7 @@ from db.queries.staffing import load_current_assignment_frame
 from db.queries.training import load_qualification_frame
 from ops import audit
 from ops.errors import PermissionDenied, ValidationError
+from ops.exports import frame_csv
 from ops.identities import EMAIL_PATTERN, PLATFORM_PATTERN
 from ops.permissions import Principal, people_scope, require
 from ops.workforce.common import (
@@ -276,7 +277,7 @@ def pool_csv(
     now: dt.datetime | None = None,
 ) -> str:
     """The roster as CSV text, exactly the rows and columns the principal may see."""
-    return list_pool(session, principal, pool_filter, now=now).to_csv(index=False)
+    return frame_csv(list_pool(session, principal, pool_filter, now=now))
 
 
 def list_training_due(

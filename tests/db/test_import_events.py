@@ -355,7 +355,25 @@ CORRUPTION = st.tuples(
     st.integers(min_value=0, max_value=10_000),
     st.binary(min_size=1, max_size=12)
     | st.sampled_from(
-        [b"\xe9", b'"', b",", b"\n", b"-1", b"\x00", b"{", b"]", b"Z", b"\xef\xbb\xbf"]
+        [
+            b"\xe9",
+            b'"',
+            b",",
+            b"\n",
+            b"-1",
+            b"\x00",
+            b"{",
+            b"]",
+            b"Z",
+            b"\xef\xbb\xbf",
+            b"\\ud800",
+            b"\\udfff\\ud800",
+            b"[" * 5000,
+            b'{"a":' * 3000,
+            b'"yes"',
+            b"-7",
+            b"5",
+        ]
     ),
 )
 
@@ -384,7 +402,12 @@ def test_corrupted_files_either_import_or_change_nothing(
         request: dict[str, Any] = {"source": "events"}
     else:
         original = (fixtures / target).read_bytes()
-        request = {"source": "labelstudio", "project": project.slug, "label_field": "defect"}
+        request = {
+            "source": "labelstudio",
+            "project": project.slug,
+            "label_field": "defect",
+            "no_gold": True,
+        }
     path = folder / target
     path.write_bytes(_corrupt(original, *corruption))
     before = fingerprint(session)
@@ -394,6 +417,7 @@ def test_corrupted_files_either_import_or_change_nothing(
         run_import(session, SYSTEM, ImportRequest(path=path, **request))
     except ImportFailed as error:
         assert str(error).startswith(target), error
+        assert "\n" not in str(error), error
         assert fingerprint(session) == before
         assert session.scalar(select(func.count(ImportBatch.id))) == batches
     finally:

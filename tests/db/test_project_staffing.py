@@ -47,6 +47,14 @@ def _qualify(session: Session, annotator: Annotator, task_type: str, score: floa
             taken_at=NOW - dt.timedelta(days=90),
         )
     )
+    session.add(
+        TrainingRecord(
+            annotator_id=annotator.id,
+            kind="initial",
+            topic="Basics",
+            completed_at=NOW - dt.timedelta(days=100),
+        )
+    )
     session.flush()
 
 
@@ -199,7 +207,7 @@ def test_staffing_ranks_candidates_and_says_why_others_are_out(session: Session)
     assert "gold 98.0%" in strong.reasons and "on 100 answers" in strong.reasons
     assert "weekly capacity not recorded" in strong.reasons
     out = {item.name: item.reasons for item in plan.excluded}
-    assert out["Never Tested"] == "no text qualification test"
+    assert out["Never Tested"] == "no text qualification test; no initial training"
     assert out["Failed Test"] == "failed the text qualification (best 50%)"
     assert out["Expired Training"] == "training expired: initial"
     assert out["Away Today"].startswith("off until")

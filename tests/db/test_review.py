@@ -28,7 +28,7 @@ from ops.review import (
     request_rereview,
     rereview_progress,
 )
-from tests.factories import make_annotator, make_event, make_pay_rate, make_project
+from tests.factories import make_annotator, make_event, make_pay_rate, make_project, make_team
 
 OPS = Principal(username="olga", role="ops")
 DAY = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
@@ -166,6 +166,42 @@ def test_work_without_pay_rates_costs_nothing_and_can_be_sent_back(session: Sess
     affected = find_affected_work(session, OPS, criteria)
     assert (affected.n_events, affected.costs, affected.n_unpriced) == (3, {}, 3)
     assert request_rereview(session, OPS, criteria, reason="wrong tool config").n_events == 3
+
+
+def test_a_lead_finds_only_their_teams_work_and_no_cost(session: Session, work: Work) -> None:
+    project, strong, weak = work
+    team, other = make_team(session), make_team(session)
+    strong.team_id, weak.team_id = team.id, other.id
+    session.flush()
+    lead = Principal(username="lee", role="lead", team_id=team.id)
+    criteria = Criteria(project_slug=project.slug, guideline_version="v1")
+    affected = find_affected_work(session, lead, criteria)
+    assert affected.n_events == 50  # only the strong annotator's half
+    assert affected.costs is None
+    # Names, not emails: a lead may not see contact details.
+    assert list(affected.by_annotator["annotator"]) == [strong.display_name]
+    assert set(affected.items["annotator"]) == {strong.display_name}
+    # Someone of another team reads exactly like an email nobody has.
+    messages = []
+    for email in (weak.email or "", "ghost@example.org"):
+        with pytest.raises(ValidationError) as refused:
+            find_affected_work(
+                session, lead, Criteria(project_slug=project.slug, annotator_emails=(email,))
+            )
+        messages.append(str(refused.value).replace(email, "EMAIL"))
+    assert messages[0] == messages[1]
+    plan = plan_review_sample(
+        session, lead, project_slug=project.slug, since=DAY.date(), until=DAY.date()
+    )
+    assert set(plan.allocation["annotator"]) == {strong.display_name}
+    # A lead without a team finds nothing at all.
+    nobody = Principal(username="l2", role="lead")
+    assert find_affected_work(session, nobody, criteria).n_events == 0
+    request_rereview(session, OPS, criteria, reason="v1 rule 4 was wrong")
+    assert "cost" in rereview_progress(session, OPS, project_slug=project.slug).columns
+    assert "cost" not in rereview_progress(session, lead, project_slug=project.slug).columns
+    with pytest.raises(PermissionDenied):
+        find_affected_work(session, Principal(username="f", role="finance"), criteria)
 
 
 def test_affected_work_prices_reviews_at_the_reviewers_rate_per_currency(

@@ -401,7 +401,7 @@ def test_a_correction_keeps_the_old_terms_the_reason_and_the_author(session: Ses
     assert correction.corrected_by == "finn"
     entry = audit_entries(session, "pay_rate.correct")[-1]
     assert entry.before is not None and entry.before["amount_minor"] == 1600
-    assert entry.after is not None and entry.after["reason"] == "typed 16 instead of 18"
+    assert entry.after is not None and entry.after["correction_reason"] == "typed 16 instead of 18"
     history = pay.list_pay_history(session, OPS, person.id, now=NOW)
     assert history["corrections"].iloc[0] == 1
     assert "was USD 16.00 per hour" in history["correction history"].iloc[0]

@@ -20,8 +20,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table("annotators") as batch:
-        batch.add_column(sa.Column("weekly_capacity_hours", sa.Float(), nullable=True))
+    # A plain ADD COLUMN: copying annotators (SQLite's batch mode) would cascade-delete
+    # the rows that reference them.
+    op.add_column("annotators", sa.Column("weekly_capacity_hours", sa.Float(), nullable=True))
     op.create_table(
         "annotator_time_off",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -113,5 +114,8 @@ def downgrade() -> None:
     op.drop_table("staffing_proposals")
     op.drop_index("ix_annotator_time_off_annotator_ends", table_name="annotator_time_off")
     op.drop_table("annotator_time_off")
-    with op.batch_alter_table("annotators") as batch:
-        batch.drop_column("weekly_capacity_hours")
+    if op.get_bind().dialect.name == "sqlite":
+        # Native DROP COLUMN (SQLite 3.35+) keeps the table, and so the rows that reference it.
+        op.execute("ALTER TABLE annotators DROP COLUMN weekly_capacity_hours")
+    else:
+        op.drop_column("annotators", "weekly_capacity_hours")
