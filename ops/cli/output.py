@@ -14,14 +14,13 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from db.engine import transaction
-from ops.database import session_factory
+from ops.database import describe_outage, session_factory
 from ops.errors import AnnopsError
 from ops.permissions import command_line_principal
-from ops.settings import get_settings
 
 T = TypeVar("T")
 Row = Mapping[str, Any]
@@ -46,12 +45,13 @@ def user_errors() -> Iterator[None]:
         yield
     except AnnopsError as error:
         raise fail(str(error)) from None
-    except OperationalError as error:
-        url = get_settings().database_url
-        raise fail(
-            f"cannot use the database {url!r}: {error.orig}. "
-            "Check ANNOPS_DATABASE_URL and run `annops init-db`."
-        ) from None
+    except DBAPIError as error:
+        message = describe_outage(error)
+        if message is None:
+            raise
+        if not error.connection_invalidated:
+            message += "; check ANNOPS_DATABASE_URL and run `annops init-db`"
+        raise fail(message) from None
 
 
 def in_transaction(work: Callable[[Session], T]) -> T:
