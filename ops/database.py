@@ -24,9 +24,10 @@ def session_factory(url: str | None = None) -> sessionmaker[Session]:
     return make_session_factory(engine_for(url or get_settings().database_url))
 
 
-def describe_outage(error: BaseException) -> str | None:
-    """One line for the person who hit ``error`` when the database could not be reached or
-    the connection to it was lost; None for any other error (a bug, bad data)."""
+def describe_outage(error: BaseException, *, show_url: bool = False) -> str | None:
+    """One line for the person who hit ``error`` when the database could not be used or the
+    connection to it was lost; None for any other error (a bug, bad data). ``show_url``
+    names the database (without its password), for operators rather than page users."""
     if not isinstance(error, DBAPIError):
         return None
     if not (error.connection_invalidated or isinstance(error, OperationalError | InterfaceError)):
@@ -34,6 +35,10 @@ def describe_outage(error: BaseException) -> str | None:
     reason = _first_line(error.orig) or type(error.orig).__name__
     if error.connection_invalidated:
         return f"the connection to the database was lost ({reason}); nothing was saved, try again"
+    if not show_url:
+        # Where the server is stays with the operators: keep only what the server said.
+        said = reason.rsplit(" failed: ", 1)[-1].removeprefix("FATAL:").strip()
+        return f"cannot use the database ({said})"
     url = make_url(get_settings().database_url).render_as_string(hide_password=True)
     return f"cannot use the database {url} ({reason})"
 

@@ -46,7 +46,7 @@ def user_errors() -> Iterator[None]:
     except AnnopsError as error:
         raise fail(str(error)) from None
     except DBAPIError as error:
-        message = describe_outage(error)
+        message = describe_outage(error, show_url=True)
         if message is None:
             raise
         if not error.connection_invalidated:
