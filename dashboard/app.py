@@ -13,6 +13,7 @@ from dashboard.session import (
     PRINCIPAL_KEY,
     SESSION_ID_KEY,
     db_session,
+    outage_notice,
     resolve_principal,
     spend_cookie,
 )
@@ -133,4 +134,6 @@ with st.sidebar:
     st.button("Log out", key="logout", icon=":material/logout:", on_click=logout)
 own_pages = pages_for(principal.role)
 own_pages.setdefault("", []).extend(refused_pages(principal.role))
-st.navigation(own_pages).run()
+# Work a page does outside db_session (a job run, an import) is covered here.
+with outage_notice():
+    st.navigation(own_pages).run()

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from ops.database import session_factory
+from ops.database import describe_outage, session_factory
 from ops.permissions import Principal, people_scope
 from ops.sessions import COOKIE_NAME, resume_session
 
@@ -93,5 +94,22 @@ def stop_if_nobody_in_scope(principal: Principal) -> None:
 @contextmanager
 def db_session() -> Iterator[Session]:
     """One transaction for one page action: commit on success, roll back on error."""
-    with session_factory()() as session, session.begin():
+    with outage_notice(), session_factory()() as session, session.begin():
         yield session
+
+
+@contextmanager
+def outage_notice() -> Iterator[None]:
+    """A lost or unreachable database ends the run with one line saying so, not a traceback;
+    the user's login is kept, so the next click works once the database is back."""
+    try:
+        yield
+    except DBAPIError as error:
+        message = describe_outage(error)
+        if message is None:
+            raise
+        st.error(
+            f"The page could not be shown: {message}. Reload the page in a moment.",
+            icon=":material/cloud_off:",
+        )
+        st.stop()

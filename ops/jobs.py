@@ -31,7 +31,7 @@ from db.queries.jobs import (
 )
 from ops import audit, rollups
 from ops.alerts import evaluate_alerts
-from ops.database import session_factory
+from ops.database import describe_outage, session_factory
 from ops.errors import AnnopsError, NotFound
 from ops.permissions import Principal, require
 from ops.quality import compute_project_agreements
@@ -275,7 +275,11 @@ def run_job(
             _record_failure(factory, run_id, finished_at, message)
             if not isinstance(error, Exception):
                 raise
-            log.exception("job %s failed", name)
+            if describe_outage(error):
+                # Nothing to debug: say what happened in one line, as the run records it.
+                log.error("job %s failed: %s", name, message)
+            else:
+                log.exception("job %s failed", name)
             report("failed", 1.0)
             return JobOutcome(
                 run_id, name, trigger, "failed", None, message, started_at, finished_at
@@ -435,7 +439,8 @@ def _process_alive(worker: str | None) -> bool:
 def _error_text(error: BaseException) -> str:
     if isinstance(error, KeyboardInterrupt | SystemExit):
         return f"interrupted ({type(error).__name__})"
-    text = f"{type(error).__name__}: {error}"
+    outage = describe_outage(error)
+    text = f"{type(error).__name__}: {outage or error}"
     return text if len(text) <= ERROR_LIMIT else text[: ERROR_LIMIT - 1] + "…"
 
 

@@ -12,15 +12,14 @@ from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from db.engine import transaction
-from ops.database import session_factory
+from ops.database import describe_outage, session_factory
 from ops.errors import AnnopsError
 from ops.exports import rows_csv
 from ops.permissions import command_line_principal
-from ops.settings import get_settings
 
 T = TypeVar("T")
 Row = Mapping[str, Any]
@@ -51,12 +50,13 @@ def user_errors() -> Iterator[None]:
             f"ANNOPS_DATABASE_URL is not a database URL annops can use ({error}); "
             "use sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/NAME"
         ) from None
-    except OperationalError as error:
-        url = get_settings().database_url
-        raise fail(
-            f"cannot use the database {url!r}: {error.orig}. "
-            "Check ANNOPS_DATABASE_URL and run `annops init-db`."
-        ) from None
+    except DBAPIError as error:
+        message = describe_outage(error, show_url=True)
+        if message is None:
+            raise
+        if not error.connection_invalidated:
+            message += "; check ANNOPS_DATABASE_URL and run `annops init-db`"
+        raise fail(message) from None
 
 
 def in_transaction(work: Callable[[Session], T]) -> T:
