@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, Base
 from db.queries import audit as queries
+from ops.exports import FORMULA_STARTS as FORMULA_STARTS
+from ops.exports import safe_cell
 from ops.permissions import Principal, require
 
 # Columns that never reach the log, whatever a caller snapshots.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "handoff_hash"})
 # Entries about signing in and out rather than about changing data.
 ACCESS_ACTIONS = ("login", "login.failed", "user.locked", "logout")
-# A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def snapshot(row: Base) -> dict[str, Any]:
@@ -221,13 +221,6 @@ def _as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, ensure_ascii=False)
-
-
-def safe_cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet shows as text: a leading formula character gets a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def audit_csv(rows: list[AuditRow]) -> str:

@@ -31,6 +31,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "home.py", "Home", ":material/home:", "", "home.view"),
     PageSpec("scorecard", "home.py", "My scorecard", ":material/person:", "", "scorecard.view_own"),
     PageSpec("projects", "projects.py", "Projects", ":material/work:", "", "project.view"),
+    PageSpec("spend", "spend.py", "Spend", ":material/payments:", "", "spend.view"),
     PageSpec("alerts", "alerts.py", "Alerts", ":material/notifications:", "", "alerts.view"),
     PageSpec(
         "review", "review.py", "Review & correction", ":material/fact_check:", "", "review.view"

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.queries.imports import lock_imports
-from db.queries.jobs import get_job_state, save_job_state
+from db.queries.jobs import get_job_state, get_job_state_updated_at, save_job_state
 from db.rollup_sql import (
     RollupKey,
     count_rollups,
@@ -48,6 +48,11 @@ def _set_state(session: Session, values: dict[str, int]) -> None:
 def watermark(session: Session) -> int:
     """Id of the last event folded into the rollups."""
     return _state(session).get("last_event_id", 0)
+
+
+def last_refreshed(session: Session) -> dt.datetime | None:
+    """When the rollups were last brought up to date; None before the first time."""
+    return get_job_state_updated_at(session, job=WATERMARK_JOB)
 
 
 def rebuild(session: Session) -> int:
@@ -121,4 +126,4 @@ def _moment(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-__all__ = ["rebuild", "refresh", "reprice", "watermark"]
+__all__ = ["last_refreshed", "rebuild", "refresh", "reprice", "watermark"]

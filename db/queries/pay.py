@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import PayRate, PayRateCorrection
+from db.models import Annotator, PayRate, PayRateCorrection
+from db.scope import PeopleScope
 
 
 def list_pay_rates(session: Session, *, annotator_id: int) -> list[PayRate]:
@@ -45,3 +47,30 @@ def load_pay_rate_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd
         )
     ).all()
     return pd.DataFrame(rows, columns=columns)
+
+
+def load_pay_changes_frame(
+    session: Session, *, scope: PeopleScope, since: dt.datetime, until: dt.datetime
+) -> pd.DataFrame:
+    """Pay rates of people in ``scope`` that took effect in [since, until), with the
+    person's name: annotator_id, annotator, effective_from, basis, amount_minor, currency,
+    reason."""
+    result = session.execute(
+        select(
+            PayRate.annotator_id,
+            Annotator.display_name.label("annotator"),
+            PayRate.effective_from,
+            PayRate.basis,
+            PayRate.amount_minor,
+            PayRate.currency,
+            PayRate.reason,
+        )
+        .join(Annotator, Annotator.id == PayRate.annotator_id)
+        .where(
+            PayRate.effective_from >= since,
+            PayRate.effective_from < until,
+            scope.where(PayRate.annotator_id),
+        )
+        .order_by(PayRate.effective_from, Annotator.display_name)
+    )
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
