@@ -267,7 +267,8 @@ def record_reassignment(
 
 
 def list_reassignments(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
-    """Decisions about a person, newest first, with the evidence they were taken on."""
+    """Decisions about a person, newest first, with the evidence they were taken on; the
+    notes only for roles that may read coaching text."""
     load_annotator(session, principal, annotator_id)
     decisions = staffing_queries.list_reassignment_decisions(session, annotator_id=annotator_id)
     slugs = list_project_slugs_by_id(
@@ -279,7 +280,7 @@ def list_reassignments(session: Session, principal: Principal, annotator_id: int
             if project_id is not None
         ],
     )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
             {
                 "when": decision.decided_at.date().isoformat(),
@@ -294,6 +295,9 @@ def list_reassignments(session: Session, principal: Principal, annotator_id: int
         ],
         columns=["when", "from", "to", "reason", "notes", "evidence", "decided by"],
     )
+    if not principal.can("coaching.view"):
+        return frame.drop(columns=["notes"])
+    return frame
 
 
 def evidence_summary(evidence: dict[str, Any]) -> str:

@@ -403,10 +403,11 @@ def change_tier(
 
 
 def list_tier_history(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
-    """A person's tier changes, newest first, with who decided and why."""
+    """A person's tier changes, newest first, with who decided and why; the justification
+    only for roles that may read coaching text."""
     load_annotator(session, principal, annotator_id)
     changes = list_tier_changes(session, annotator_id=annotator_id)
-    return pd.DataFrame(
+    history = pd.DataFrame(
         [
             {
                 "when": change.effective_at.date().isoformat(),
@@ -420,3 +421,6 @@ def list_tier_history(session: Session, principal: Principal, annotator_id: int)
         ],
         columns=["when", "from", "to", "justification", "met criteria", "decided by"],
     )
+    if not principal.can("coaching.view"):
+        return history.drop(columns=["justification"])
+    return history
