@@ -226,10 +226,8 @@ def render_proposals(principal: Principal, overview: ProjectOverview) -> None:
     for item in pending:
         with st.container(border=True):
             st.text(
-                f"{item.annotator} to join {item.project} as {item.role}"
-                + (f", leaving {item.from_project}" if item.from_project else "")
-                + f"; reason {item.reason}; proposed by {item.proposed_by} on "
-                f"{item.proposed_at:%d %b %Y %H:%M} UTC"
+                f"{proposals.describe_move(item)}; reason {item.reason}; proposed by "
+                f"{item.proposed_by} on {item.proposed_at:%d %b %Y %H:%M} UTC"
             )
             if item.notes:
                 st.text(f"Notes: {item.notes}")

@@ -186,7 +186,8 @@ if alert.annotator_id is not None:
             key=f"ra_reason_{alert_id}",
         )
         notes = st.text_area("Notes", key=f"ra_notes_{alert_id}")
-        if st.form_submit_button("Record decision"):
+        st.caption("Ops approves or rejects the proposal on the Projects page.")
+        if st.form_submit_button("Propose"):
             try:
                 with db_session() as session:
                     propose_reassignment(
@@ -200,7 +201,10 @@ if alert.annotator_id is not None:
             except AnnopsError as error:
                 st.error(str(error))
             else:
-                st.success("Reassignment decision recorded with the evidence snapshot.")
+                st.success(
+                    "Proposal recorded. Nobody moves until ops approves it on the Projects "
+                    "page; the decision then keeps this alert's evidence."
+                )
 
 with st.expander("History"):
     st.dataframe(

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -361,7 +361,7 @@ def load_proposal_frame(
             StaffingProposal.decision_note,
         )
         .join(Annotator, Annotator.id == StaffingProposal.annotator_id)
-        .join(joins, joins.id == StaffingProposal.project_id)
+        .outerjoin(joins, joins.id == StaffingProposal.project_id)
         .outerjoin(leaves, leaves.id == StaffingProposal.from_project_id)
         .where(scope.where(StaffingProposal.annotator_id))
         .order_by(StaffingProposal.proposed_at.desc(), StaffingProposal.id.desc())
@@ -370,18 +370,32 @@ def load_proposal_frame(
     if statuses:
         query = query.where(StaffingProposal.status.in_(list(statuses)))
     if project_id is not None:
-        query = query.where(StaffingProposal.project_id == project_id)
+        query = query.where(
+            or_(
+                StaffingProposal.project_id == project_id,
+                StaffingProposal.from_project_id == project_id,
+            )
+        )
     return load_frame(session, query)
 
 
 def get_pending_proposal(
-    session: Session, *, annotator_id: int, project_id: int
+    session: Session, *, annotator_id: int, project_id: int | None, from_project_id: int | None
 ) -> StaffingProposal | None:
-    """A pending proposal to put the person on the project, or None."""
+    """A pending proposal that puts the person on ``project_id`` or, for a proposal that only
+    takes them off ``from_project_id``, a pending one of that; None when there is none."""
+    target: ColumnElement[bool] = (
+        StaffingProposal.project_id == project_id
+        if project_id is not None
+        else and_(
+            StaffingProposal.project_id.is_(None),
+            StaffingProposal.from_project_id == from_project_id,
+        )
+    )
     return session.scalars(
         select(StaffingProposal).where(
             StaffingProposal.annotator_id == annotator_id,
-            StaffingProposal.project_id == project_id,
+            target,
             StaffingProposal.status == "pending",
         )
     ).first()

@@ -15,7 +15,7 @@ from db.models import (
     AlertAction,
     FeedbackNote,
     Project,
-    ReassignmentDecision,
+    StaffingProposal,
     utcnow,
 )
 from db.queries import alerts as alert_queries
@@ -340,10 +340,11 @@ def propose_reassignment(
     to_project_slug: str | None,
     reason_category: str,
     notes: str = "",
-) -> ReassignmentDecision:
-    """Reassign the alert's annotator off its project through the staffing service; the
-    alert's evidence is stored with the decision's own snapshot of the person's metrics."""
-    from ops.workforce.staffing import record_reassignment
+) -> StaffingProposal:
+    """Propose moving the alert's annotator off its project (and onto another): a staffing
+    proposal that ops approves or rejects; approval keeps the alert's evidence with the
+    decision. Nobody moves before that."""
+    from ops.workforce.proposals import propose_staffing
 
     alert = _load(session, principal, alert_id)
     if alert.annotator_id is None:
@@ -354,23 +355,18 @@ def propose_reassignment(
         if to_project is None:
             raise NotFound(f"No project {to_project_slug!r}.")
         to_project_id = to_project.id
-    decision = record_reassignment(
+    proposal = propose_staffing(
         session,
         principal,
         alert.annotator_id,
+        project_id=to_project_id,
         from_project_id=alert.project_id,
-        to_project_id=to_project_id,
         reason_category=reason_category,
         notes=notes,
+        alert_id=alert.id,
     )
-    decision.alert_id = alert.id
-    decision.evidence = {
-        **decision.evidence,
-        "alert": {"id": alert.id, "rule": alert.rule, **alert.evidence},
-    }
-    session.flush()
-    _record(session, principal, alert, "reassignment", alert.status, decision.notes, None)
-    return decision
+    _record(session, principal, alert, "proposal", alert.status, proposal.notes, None)
+    return proposal
 
 
 def alert_metric_series(session: Session, principal: Principal, alert_id: int) -> MetricSeries:

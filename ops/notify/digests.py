@@ -147,17 +147,16 @@ def pending_staffing_proposals(
     session: Session, principal: Principal, period: DigestPeriod
 ) -> DigestSection | None:
     """Staffing proposals that wait for a decision, oldest first, each with its project page."""
-    from ops.workforce.proposals import list_proposals
+    from ops.workforce.proposals import describe_move, list_proposals
 
     waiting = list(reversed(list_proposals(session, principal, statuses=("pending",))))
     if not waiting:
         return None
     lines = [
         one_line(
-            f"#{item.id} {item.annotator} to join {item.project} as {item.role}"
-            + (f", leaving {item.from_project}" if item.from_project else "")
-            + f" ({item.reason}), proposed by {item.proposed_by or 'someone'} on "
-            f"{item.proposed_at:%Y-%m-%d}: {page_link('projects', project=item.project)}",
+            f"#{item.id} {describe_move(item)} ({item.reason}), proposed by "
+            f"{item.proposed_by or 'someone'} on {item.proposed_at:%Y-%m-%d}: "
+            f"{page_link('projects', project=item.project or item.from_project)}",
             300,
         )
         for item in waiting
