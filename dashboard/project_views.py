@@ -138,7 +138,9 @@ def render_staffing(principal: Principal, overview: ProjectOverview) -> None:
                 "gold accuracy": item.gold_accuracy,
                 "lower bound": item.gold_ci_low,
                 "gold answers": item.gold_answered,
-                "hours left this week": item.capacity_left_hours,
+                "hours left this week": "capacity not recorded"
+                if item.capacity_left_hours is None
+                else f"{item.capacity_left_hours:.1f}",
                 "why": item.reasons,
             }
             for item in plan.candidates
@@ -155,7 +157,6 @@ def render_staffing(principal: Principal, overview: ProjectOverview) -> None:
                 "id": None,
                 "gold accuracy": PERCENT,
                 "lower bound": PERCENT,
-                "hours left this week": st.column_config.NumberColumn(format="%.1f"),
             },
         )
     with st.expander(f"Not eligible now ({len(plan.excluded)})"):

@@ -208,6 +208,10 @@ def _add_projects(
     return projects, versions
 
 
+# Hours a week each kind of worker gives to annotation in the demo.
+WEEKLY_HOURS = {"employee": 38.0, "contractor": 25.0, "vendor": 30.0}
+
+
 def _add_people(
     session: Session,
     config: DemoConfig,
@@ -227,6 +231,7 @@ def _add_people(
             "tier": person.profile.tier,
             "team_id": teams[person.profile.team].id,
             "employment_type": person.profile.employment,
+            "weekly_capacity_hours": WEEKLY_HOURS[person.profile.employment],
             "country": COUNTRIES[index % len(COUNTRIES)],
             "phone": f"+1-555-01{index:02d}",
             "updated_by": DEMO_ACTOR.username,

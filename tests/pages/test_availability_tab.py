@@ -44,5 +44,5 @@ def test_finance_sees_availability_without_forms(app: AppTest, demo_url: str) ->
     open_profile(app, "finance", demo_url, "Rex Turner")
     assert not app.exception, app.exception
     assert "Availability" in [tab.label for tab in app.tabs]
-    assert labelled(app.metric, "Weekly capacity").value == "not recorded"
+    assert str(labelled(app.metric, "Weekly capacity").value).endswith(" h")
     assert not [button for button in app.button if button.label == "Save capacity"]
