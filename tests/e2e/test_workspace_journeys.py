@@ -94,6 +94,9 @@ def test_finance_exports_a_quarter_of_one_project(
     page.get_by_role("option", name="Street scene tagging (street-scenes)").click()
     page.keyboard.press("Escape")
     page.get_by_text("Monthly spend per project (USD)").wait_for()
+    # Charts draw after the text; the screenshot should show them.
+    page.locator(".vega-embed canvas, .vega-embed svg").first.wait_for()
+    page.wait_for_timeout(1_000)
     shots = screens(tmp_path_factory)
     page.screenshot(path=str(shots / "spend-quarter.png"), full_page=True)
 
