@@ -253,6 +253,13 @@ def _add_people(
             }
         )
         skills = [("domain", skill) for skill in person.profile.skills]
+        # The kinds of labeling each person does, so the pool's skill filter has values.
+        skills += [
+            ("skill", name)
+            for name in sorted(
+                {projects[slug].task_type.replace("_", " ") for slug in person.profile.projects}
+            )
+        ]
         skills.append(("language", LANGUAGES[index % len(LANGUAGES)]))
         for kind, name in skills:
             level = 4 if kind == "domain" else 5

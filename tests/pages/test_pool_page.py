@@ -125,3 +125,13 @@ def test_open_profile_goes_to_the_person(app: AppTest, demo_url: str) -> None:
     assert not app.exception
     assert app.title[0].value == "Annotator profile"
     assert app.subheader[0].value == "Amara Okafor"
+
+
+def test_the_skill_filter_offers_the_kinds_of_labeling_people_do(app: AppTest) -> None:
+    open_page(app, "ops", "pool")
+    skill = app.selectbox(key="pool-skill")
+    assert {"image classification", "text classification"} <= set(skill.options)
+    everyone = roster(app)
+    skill.select("text classification").run()
+    text_people = roster(app)
+    assert "Amara Okafor" in text_people and text_people < everyone
