@@ -248,8 +248,12 @@ def _decision_form(principal: Principal, proposal_id: int) -> None:
     key = form_key(name)
     errors = FormErrors(name)
     with st.form(key):
-        note = st.text_input("Decision note (needed to reject)", key=f"{key}-note")
+        note = st.text_input(
+            "Decision note (needed to reject, or to approve someone who misses a requirement)",
+            key=f"{key}-note",
+        )
         errors.slot("note")
+        errors.slot("override_justification")
         approve, reject = st.columns(2)
         if approve.form_submit_button("Approve", type="primary"):
             submit(

@@ -495,6 +495,8 @@ class Assignment(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20), default="annotator")
     starts_on: Mapped[dt.date] = mapped_column(Date)
+    # The first day the person is no longer on the project: an assignment ended today
+    # (by hand or by a reassignment) is not running today. Same as starts_on: never ran.
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[str | None] = mapped_column(String(120))
 

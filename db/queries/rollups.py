@@ -18,7 +18,7 @@ from db.models import (
     DailyRollup,
     Team,
 )
-from db.scope import PeopleScope
+from db.scope import EVERYONE, PeopleScope
 
 # Work and review cost together, in minor units.
 SPEND = DailyRollup.cost_minor + DailyRollup.review_cost_minor
@@ -43,9 +43,9 @@ def sum_rollups(
     until: dt.date | None = None,
     project_id: int | None = None,
     annotator_ids: list[int] | None = None,
-    team_id: int | None = None,
+    scope: PeopleScope = EVERYONE,
 ) -> dict[str, float]:
-    """Totals of the daily rollups in [since, until]."""
+    """Totals of the daily rollups in [since, until] of the people inside ``scope``."""
     query = select(
         *_sums(("annotations", "active_seconds", "gold_answered", "gold_correct")),
         func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
@@ -58,10 +58,8 @@ def sum_rollups(
         query = query.where(DailyRollup.project_id == project_id)
     if annotator_ids is not None:
         query = query.where(DailyRollup.annotator_id.in_(annotator_ids))
-    if team_id is not None:
-        query = query.join(Annotator, Annotator.id == DailyRollup.annotator_id).where(
-            Annotator.team_id == team_id
-        )
+    if not scope.everyone:
+        query = query.where(scope.where(DailyRollup.annotator_id))
     row = session.execute(query).one()
     return {
         key: float(value) if key in ROLLUP_FLOAT_MEASURES else int(value)
@@ -70,12 +68,21 @@ def sum_rollups(
 
 
 def load_rollup_window_frame(
-    session: Session, *, since: dt.date, until: dt.date, project_ids: list[int] | None = None
+    session: Session,
+    *,
+    since: dt.date,
+    until: dt.date,
+    project_ids: list[int] | None = None,
+    scope: PeopleScope = EVERYONE,
 ) -> pd.DataFrame:
-    """One row per annotator x project: rollup sums over days [since, until]."""
+    """One row per annotator inside ``scope`` x project: rollup sums over days [since, until]."""
     query = (
         select(DailyRollup.annotator_id, DailyRollup.project_id, *_sums(ROLLUP_MEASURES))
-        .where(DailyRollup.day >= since, DailyRollup.day <= until)
+        .where(
+            DailyRollup.day >= since,
+            DailyRollup.day <= until,
+            scope.where(DailyRollup.annotator_id),
+        )
         .group_by(DailyRollup.annotator_id, DailyRollup.project_id)
         .order_by(DailyRollup.project_id, DailyRollup.annotator_id)
     )

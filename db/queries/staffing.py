@@ -29,10 +29,10 @@ from db.scope import PeopleScope
 
 
 def running_on(today: dt.date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
-    """Conditions of an assignment that runs on ``today``."""
+    """Conditions of an assignment that runs on ``today`` (``ends_on`` is the first day off)."""
     return (
         Assignment.starts_on <= today,
-        or_(Assignment.ends_on.is_(None), Assignment.ends_on >= today),
+        or_(Assignment.ends_on.is_(None), Assignment.ends_on > today),
     )
 
 
@@ -44,8 +44,7 @@ def list_assignment_compliance(session: Session, *, now: dt.datetime) -> list[di
         .join(Project, Project.id == Assignment.project_id)
         .join(Annotator, Annotator.id == Assignment.annotator_id)
         .where(
-            Assignment.starts_on <= today,
-            or_(Assignment.ends_on.is_(None), Assignment.ends_on >= today),
+            *running_on(today),
             Annotator.status.in_(("active", "probation")),
             Annotator.archived_at.is_(None),
         )
@@ -399,3 +398,23 @@ def get_pending_proposal(
             StaffingProposal.status == "pending",
         )
     ).first()
+
+
+def list_current_initial_training(
+    session: Session, *, scope: PeopleScope, now: dt.datetime, project_id: int
+) -> list[int]:
+    """People in ``scope`` with an initial training, general or for the project, that has
+    not expired at ``now``."""
+    return [
+        int(annotator_id)
+        for annotator_id in session.scalars(
+            select(TrainingRecord.annotator_id)
+            .where(
+                scope.where(TrainingRecord.annotator_id),
+                TrainingRecord.kind == "initial",
+                or_(TrainingRecord.project_id.is_(None), TrainingRecord.project_id == project_id),
+                or_(TrainingRecord.expires_at.is_(None), TrainingRecord.expires_at >= now),
+            )
+            .distinct()
+        )
+    ]

@@ -3,8 +3,10 @@ reason for each rank, and the reason each person left out is left out.
 
 A person is a candidate when they are active (or on probation), not already on the
 project, not off today, at least the project's minimum tier, have every required skill,
-passed the qualification test of the project's task type and have no expired training
-that the project needs. Candidates are ranked by the lower bound of their recent gold
+passed the qualification test of the project's task type, have a current initial
+training and no expired training that the project needs: the requirements that
+``ops.workforce.staffing.check_requirements`` checks when ops approves the move, read here
+for everyone in scope at once. Candidates are ranked by the lower bound of their recent gold
 accuracy (95% Wilson interval: a short record cannot outrank a long good one), then by
 the hours they have left this week.
 """
@@ -107,6 +109,11 @@ def plan_staffing(
     expired_of: dict[int, list[str]] = {}
     for row in _records(expired):
         expired_of.setdefault(int(row["annotator_id"]), []).append(str(row["kind"]))
+    initial = set(
+        staffing_queries.list_current_initial_training(
+            session, scope=scope, now=now, project_id=project.id
+        )
+    )
     skills = staffing_queries.load_scoped_skill_frame(session, scope=scope)
     names_of: dict[int, set[str]] = {}
     for row in _records(skills):
@@ -165,6 +172,8 @@ def plan_staffing(
                 out.append(f"failed the {project.task_type} qualification (best {score:.0%})")
         if person_id in expired_of:
             out.append("training expired: " + ", ".join(sorted(set(expired_of[person_id]))))
+        elif person_id not in initial:
+            out.append("no current initial training")
         stretches = off_of.get(person_id, [])
         off_now = [end for start, end in stretches if start <= today <= end]
         if off_now:

@@ -144,13 +144,18 @@ def approve_proposal(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> StaffingProposal:
-    """Carry out a pending proposal: the decision with its evidence, and the assignment."""
+    """Carry out a pending proposal: the decision with its evidence, and the assignment.
+
+    A person who misses a requirement of the project they join is approved only with a
+    ``note`` saying why, which becomes the decision's override justification.
+    """
     proposal = _pending(session, actor, proposal_id)
     before = audit.snapshot(proposal)
     now = now or utcnow()
     notes = proposal.notes
     if proposal.proposed_by and proposal.proposed_by != actor.username:
         notes = (f"{notes} " if notes else "") + f"(proposed by {proposal.proposed_by})"
+    alert = session.get(Alert, proposal.alert_id) if proposal.alert_id is not None else None
     decision = record_reassignment(
         session,
         actor,
@@ -160,17 +165,11 @@ def approve_proposal(
         reason_category=proposal.reason_category,
         notes=notes,
         role=proposal.role,
+        override_justification=note,
         now=now,
+        alert=alert,
     )
     session.flush()
-    if proposal.alert_id is not None:
-        alert = session.get(Alert, proposal.alert_id)
-        if alert is not None:
-            decision.alert_id = alert.id
-            decision.evidence = {
-                **decision.evidence,
-                "alert": {"id": alert.id, "rule": alert.rule, **alert.evidence},
-            }
     proposal.status = "approved"
     proposal.decided_by = actor.username
     proposal.decided_at = now

@@ -403,11 +403,14 @@ def change_tier(
 
 
 def list_tier_history(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
-    """A person's tier changes, newest first, with who decided and why; the justification
-    only for roles that may read coaching text."""
+    """A person's tier changes, newest first, with who decided; why (the justification,
+    coaching text) only for roles that may read coaching."""
     load_annotator(session, principal, annotator_id)
     changes = list_tier_changes(session, annotator_id=annotator_id)
-    history = pd.DataFrame(
+    columns = ["when", "from", "to", "justification", "met criteria", "decided by"]
+    if not principal.can("coaching.view"):
+        columns.remove("justification")
+    frame = pd.DataFrame(
         [
             {
                 "when": change.effective_at.date().isoformat(),
@@ -421,6 +424,4 @@ def list_tier_history(session: Session, principal: Principal, annotator_id: int)
         ],
         columns=["when", "from", "to", "justification", "met criteria", "decided by"],
     )
-    if not principal.can("coaching.view"):
-        return history.drop(columns=["justification"])
-    return history
+    return frame[columns]

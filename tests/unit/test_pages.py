@@ -60,7 +60,7 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         "People": [POOL, PROFILE, *COACHING],
     },
     "finance": {"": [HOME, PROJECTS, SPEND, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
-    "annotator": {"": [("home.py", "My scorecard", ":material/person:"), MY_NOTIFICATIONS]},
+    "annotator": {"": [("scorecard.py", "My scorecard", ":material/person:"), MY_NOTIFICATIONS]},
 }
 
 
@@ -109,4 +109,5 @@ def test_no_role_gets_one_page_file_twice(role: str) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_lands_on_a_page_of_the_top_group(role: str) -> None:
     first = pages_for_role(role)[0]
-    assert first.section == "" and first.file == "home.py"
+    landing = "scorecard.py" if role == "annotator" else "home.py"
+    assert first.section == "" and first.file == landing

@@ -50,7 +50,7 @@ def upgrade() -> None:
         "staffing_proposals",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("annotator_id", sa.Integer(), nullable=False),
-        sa.Column("project_id", sa.Integer(), nullable=True),
+        sa.Column("project_id", sa.Integer(), nullable=False),
         sa.Column("from_project_id", sa.Integer(), nullable=True),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("reason_category", sa.String(length=40), nullable=False),
@@ -62,23 +62,12 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=False),
         sa.Column("decision_id", sa.Integer(), nullable=True),
-        sa.Column("alert_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'approved', 'rejected')",
             name=op.f("ck_staffing_proposals_status"),
         ),
         sa.CheckConstraint(
             "role IN ('annotator', 'reviewer')", name=op.f("ck_staffing_proposals_role")
-        ),
-        sa.CheckConstraint(
-            "project_id IS NOT NULL OR from_project_id IS NOT NULL",
-            name=op.f("ck_staffing_proposals_target"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["alert_id"],
-            ["alerts.id"],
-            name=op.f("fk_staffing_proposals_alert_id_alerts"),
-            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["annotator_id"],
