@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.forms import FormErrors, form_key, may, option_label, submit
 from dashboard.session import db_session
+from dashboard.text import inert
 from dashboard.workspace_charts import progress_chart
 from ops.metrics.forecast import RANGE_LABEL, STAFFING_BUFFER
 from ops.money import format_money
@@ -125,7 +126,7 @@ def render_staffing(principal: Principal, overview: ProjectOverview) -> None:
     st.caption(
         f"{plan.scope_note} Ranked by the lower end of the 95% interval of gold accuracy "
         f"over the last {ACCURACY_DAYS} days, then by hours left this week. On the project "
-        f"now: {', '.join(plan.on_project) or 'nobody'}."
+        f"now: {inert(', '.join(plan.on_project)) or 'nobody'}."
     )
     candidates = pd.DataFrame(
         [
@@ -138,7 +139,9 @@ def render_staffing(principal: Principal, overview: ProjectOverview) -> None:
                 "gold accuracy": item.gold_accuracy,
                 "lower bound": item.gold_ci_low,
                 "gold answers": item.gold_answered,
-                "hours left this week": item.capacity_left_hours,
+                "hours left this week": "capacity not recorded"
+                if item.capacity_left_hours is None
+                else f"{item.capacity_left_hours:.1f}",
                 "why": item.reasons,
             }
             for item in plan.candidates
@@ -155,7 +158,6 @@ def render_staffing(principal: Principal, overview: ProjectOverview) -> None:
                 "id": None,
                 "gold accuracy": PERCENT,
                 "lower bound": PERCENT,
-                "hours left this week": st.column_config.NumberColumn(format="%.1f"),
             },
         )
     with st.expander(f"Not eligible now ({len(plan.excluded)})"):
@@ -226,10 +228,8 @@ def render_proposals(principal: Principal, overview: ProjectOverview) -> None:
     for item in pending:
         with st.container(border=True):
             st.text(
-                f"{item.annotator} to join {item.project} as {item.role}"
-                + (f", leaving {item.from_project}" if item.from_project else "")
-                + f"; reason {item.reason}; proposed by {item.proposed_by} on "
-                f"{item.proposed_at:%d %b %Y %H:%M} UTC"
+                f"{proposals.describe_move(item)}; reason {item.reason}; proposed by "
+                f"{item.proposed_by} on {item.proposed_at:%d %b %Y %H:%M} UTC"
             )
             if item.notes:
                 st.text(f"Notes: {item.notes}")
@@ -249,8 +249,12 @@ def _decision_form(principal: Principal, proposal_id: int) -> None:
     key = form_key(name)
     errors = FormErrors(name)
     with st.form(key):
-        note = st.text_input("Decision note (needed to reject)", key=f"{key}-note")
+        note = st.text_input(
+            "Decision note (needed to reject, or to approve someone who misses a requirement)",
+            key=f"{key}-note",
+        )
         errors.slot("note")
+        errors.slot("override_justification")
         approve, reject = st.columns(2)
         if approve.form_submit_button("Approve", type="primary"):
             submit(

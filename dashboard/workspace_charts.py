@@ -89,7 +89,7 @@ def monthly_spend_chart(monthly: pd.DataFrame, currency: str) -> alt.Chart | Non
         alt.Chart(monthly)
         .mark_bar()
         .encode(
-            x=alt.X("month:O", title="month"),
+            x=alt.X("month:O", title="month", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("spend:Q", title=f"spend ({currency})", stack="zero"),
             color=alt.Color("project:N", title="project", scale=alt.Scale(range=PALETTE)),
             tooltip=[
@@ -124,7 +124,7 @@ def cost_per_annotation_chart(monthly: pd.DataFrame, currency: str) -> alt.Chart
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X("month:O", title="month"),
+            x=alt.X("month:O", title="month", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("cost:Q", title=f"cost ({currency})"),
             color=alt.Color("project:N", title="project", scale=alt.Scale(range=PALETTE)),
             strokeDash=alt.StrokeDash("measure:N", title="cost"),

@@ -526,7 +526,7 @@ class ReassignmentDecision(Base):
 
 
 class StaffingProposal(Base):
-    """A proposed assignment or move, waiting for ops to approve or reject it.
+    """A proposed assignment, move or release, waiting for ops to approve or reject it.
 
     Approval records the reassignment decision (with its evidence) and the assignment;
     ``decision_id`` points at that decision.
@@ -536,14 +536,15 @@ class StaffingProposal(Base):
     __table_args__ = (
         CheckConstraint(_in("status", PROPOSAL_STATUSES), name="status"),
         CheckConstraint(_in("role", ASSIGNMENT_ROLES), name="role"),
+        CheckConstraint("project_id IS NOT NULL OR from_project_id IS NOT NULL", name="target"),
         Index("ix_staffing_proposals_status_project", "status", "project_id"),
         Index("ix_staffing_proposals_annotator", "annotator_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
-    # The project the person would join.
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # The project the person would join; None when they would only leave one.
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     # The project they would leave, for a move; None for a plain assignment.
     from_project_id: Mapped[int | None] = mapped_column(
         ForeignKey("projects.id", ondelete="SET NULL")
@@ -560,6 +561,8 @@ class StaffingProposal(Base):
     decision_id: Mapped[int | None] = mapped_column(
         ForeignKey("reassignment_decisions.id", ondelete="SET NULL")
     )
+    # The alert the proposal answers, whose evidence the decision keeps.
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
 
 
 class FeedbackNote(Base):

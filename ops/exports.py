@@ -1,4 +1,4 @@
-"""CSV that a spreadsheet opens as data: the one writer every export of annops uses.
+"""Tables leaving annops as files: CSV through the one writer every export uses, and XLSX.
 
 A text cell starting with =, +, -, @, a tab or a carriage return is a formula to Excel,
 LibreOffice and Google Sheets (CSV injection); such a cell gets a leading apostrophe, which
@@ -9,16 +9,22 @@ arrive as text (a label "-1", a rejected value "-3"): a plain number runs nothin
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 # A text cell starting with one of these is a formula to a spreadsheet.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# Sheet names: at most 31 characters and none of these.
+SHEET_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 
 
 def safe_cell(value: Any) -> Any:
@@ -78,3 +84,39 @@ class SafeWriter:
         """One row: a mapping by column name, or values in column order."""
         values = [row.get(column) for column in self.columns] if isinstance(row, Mapping) else row
         self._writer.writerow([safe_cell(value) for value in values])
+
+
+def _xlsx_value(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        # Spreadsheets keep no zone: the workbook states UTC in its column names.
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if hasattr(value, "item") and not isinstance(value, str):
+        return value.item()  # numpy scalars
+    return safe_cell(value)
+
+
+def frames_xlsx(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """One worksheet per table, header in the first row, numbers as numbers, no text cell
+    stored as a formula."""
+    workbook = Workbook()
+    if workbook.active is not None:
+        workbook.remove(workbook.active)
+    for name, frame in sheets.items():
+        sheet = workbook.create_sheet(title=name.translate(SHEET_FORBIDDEN)[:31])
+        sheet.append([str(safe_cell(str(column))) for column in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            sheet.append([_xlsx_value(value) for value in row])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    # Stored as a plain string, never parsed as a formula.
+                    cell.data_type = "s"
+        for index, column in enumerate(frame.columns, start=1):
+            width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+            sheet.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

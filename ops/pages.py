@@ -32,6 +32,7 @@ PAGES: tuple[PageSpec, ...] = (
         "scorecard", "scorecard.py", "My scorecard", ":material/person:", "", "scorecard.view_own"
     ),
     PageSpec("projects", "projects.py", "Projects", ":material/work:", "", "project.view"),
+    PageSpec("spend", "spend.py", "Spend", ":material/payments:", "", "spend.view"),
     PageSpec("alerts", "alerts.py", "Alerts", ":material/notifications:", "", "alerts.view"),
     PageSpec(
         "review", "review.py", "Review & correction", ":material/fact_check:", "", "review.view"

@@ -26,6 +26,7 @@ from ops.metrics.forecast import (
 )
 from ops.money import parse_amount, validate_currency
 from ops.permissions import Principal, people_scope, require
+from ops.rollups import last_refreshed
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,58}[a-z0-9]$")
 # Longest project name the database keeps (projects.name).
@@ -193,6 +194,7 @@ class ProjectOverview:
     forecast_cost_minor: int | None
     daily: pd.DataFrame  # day, annotations, cumulative (and spend_minor when money is shown)
     last_work_day: dt.date | None
+    refreshed: dt.datetime | None  # when the rollups were last brought up to date
 
     @property
     def late_by_days(self) -> int | None:
@@ -305,6 +307,7 @@ def project_overview(
         else None,
         daily=chart.reset_index(drop=True),
         last_work_day=None if daily.empty else daily["day"].iloc[-1],
+        refreshed=last_refreshed(session),
     )
 
 

@@ -163,9 +163,18 @@ def _annotator_row(
 
 
 def spend_report(
-    session: Session, principal: Principal, *, project_slug: str | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    project_slug: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
 ) -> list[SpendReportRow]:
-    """One row per project x month x pay currency: spend, costs per annotation, budget used."""
+    """One row per project x month x pay currency: spend, costs per annotation, budget used.
+
+    With ``since`` and ``until`` the months hold only the days in that range (a partial
+    month is partial); spend to date and budget used still count everything before.
+    """
     require(principal, "spend.view")
     projects = (
         [_project(session, project_slug)]
@@ -174,12 +183,25 @@ def spend_report(
     )
     rows: list[SpendReportRow] = []
     for project in projects:
-        daily = load_daily_spend_frame(session, project_id=project.id)
-        rows.extend(_project_spend(project, daily))
+        daily = load_daily_spend_frame(session, project_id=project.id, until=until)
+        rows.extend(_project_spend(project, daily, since=since))
     return rows
 
 
-def _project_spend(project: Project, daily: pd.DataFrame) -> list[SpendReportRow]:
+def _project_spend(
+    project: Project, daily: pd.DataFrame, *, since: dt.date | None = None
+) -> list[SpendReportRow]:
+    if daily.empty:
+        return []
+    # Spend before the period still counts toward spend to date, per pay currency.
+    earlier = daily[daily["day"] < since] if since is not None else daily.iloc[0:0]
+    before = (
+        (earlier["cost_minor"] + earlier["review_cost_minor"])
+        .groupby(earlier["currency"].fillna(project.currency))
+        .sum()
+    )
+    if since is not None:
+        daily = daily[daily["day"] >= since]
     if daily.empty:
         return []
     frame = daily.assign(
@@ -207,7 +229,7 @@ def _project_spend(project: Project, daily: pd.DataFrame) -> list[SpendReportRow
         spend = int(record["spend_minor"])
         priced = int(record["annotations"]) - int(record["unpriced_annotations"])
         budget = project.budget_minor if currency == project.currency else None
-        to_date = int(record["to_date_minor"])
+        to_date = int(record["to_date_minor"]) + int(before.get(currency, 0))
         rows.append(
             SpendReportRow(
                 project=project.slug,

@@ -184,11 +184,11 @@ if alert.annotator_id is not None:
             key=f"ra_reason_{alert_id}",
         )
         notes = st.text_area("Notes", key=f"ra_notes_{alert_id}")
-        justification = st.text_area(
-            "Override: why they should join although they miss its requirements (audited)",
-            key=f"ra_override_{alert_id}",
+        st.caption(
+            "Ops approves or rejects the proposal on the Projects page; someone who misses "
+            "a requirement of the target project is approved only with a written reason."
         )
-        if st.form_submit_button("Record decision"):
+        if st.form_submit_button("Propose"):
             try:
                 with db_session() as session:
                     propose_reassignment(
@@ -198,12 +198,14 @@ if alert.annotator_id is not None:
                         to_project_slug=None if target.startswith("(") else target,
                         reason_category=reason,
                         notes=notes,
-                        override_justification=justification,
                     )
             except AnnopsError as error:
                 st.error(inert(error))
             else:
-                st.success("Reassignment decision recorded with the evidence snapshot.")
+                st.success(
+                    "Proposal recorded. Nobody moves until ops approves it on the Projects "
+                    "page; the decision then keeps this alert's evidence."
+                )
 
 with st.expander("History"):
     st.dataframe(

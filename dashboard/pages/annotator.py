@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import profile_tabs
+from dashboard.availability_views import availability_tab
 from dashboard.forms import may, option_label, show_flash
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
@@ -56,6 +57,7 @@ tabs = {
     "Tier history": profile_tabs.tier_tab,
     "Feedback": profile_tabs.feedback_tab,
     "Assignments": profile_tabs.assignment_tab,
+    "Availability": availability_tab,
 }
 # Pay is for ops, finance and admin; coaching notes are not for finance.
 if not may(principal, "pay.view"):

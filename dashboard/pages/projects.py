@@ -45,9 +45,10 @@ project_id = st.selectbox(
 )
 with db_session() as session:
     overview = project_overview(session, principal, project_id)
+refreshed = f"{overview.refreshed:%d %b %Y %H:%M} UTC" if overview.refreshed else "not yet"
 st.caption(
-    f"As of {overview.today:%d %b %Y} (UTC). Read from the daily summaries; the last day "
-    f"with work is {overview.last_work_day or 'none yet'}. "
+    f"As of {overview.today:%d %b %Y} (UTC). Read from the daily summaries, last brought up "
+    f"to date {refreshed}; the last day with work is {overview.last_work_day or 'none yet'}. "
     + ("Read only." if not may(principal, "staffing.view") else "")
 )
 project_views.render_figures(overview)

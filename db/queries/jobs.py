@@ -44,6 +44,12 @@ def get_job_state(session: Session, *, job: str) -> dict[str, Any]:
     return dict(state.state) if state is not None else {}
 
 
+def get_job_state_updated_at(session: Session, *, job: str) -> dt.datetime | None:
+    """When the state document of ``job`` was last saved; None when it has none."""
+    state = session.get(JobState, job)
+    return state.updated_at if state is not None else None
+
+
 def save_job_state(
     session: Session, *, job: str, values: dict[str, Any], at: dt.datetime | None = None
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
@@ -9,6 +10,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Annotator, PayRate, PayRateCorrection
+from db.scope import PeopleScope
 
 
 def list_pay_rates(session: Session, *, annotator_id: int) -> list[PayRate]:
@@ -68,3 +70,30 @@ def get_pay_version(session: Session, *, annotator_id: int) -> int:
     return int(
         session.scalar(select(Annotator.pay_version).where(Annotator.id == annotator_id)) or 0
     )
+
+
+def load_pay_changes_frame(
+    session: Session, *, scope: PeopleScope, since: dt.datetime, until: dt.datetime
+) -> pd.DataFrame:
+    """Pay rates of people in ``scope`` that took effect in [since, until), with the
+    person's name: annotator_id, annotator, effective_from, basis, amount_minor, currency,
+    reason."""
+    result = session.execute(
+        select(
+            PayRate.annotator_id,
+            Annotator.display_name.label("annotator"),
+            PayRate.effective_from,
+            PayRate.basis,
+            PayRate.amount_minor,
+            PayRate.currency,
+            PayRate.reason,
+        )
+        .join(Annotator, Annotator.id == PayRate.annotator_id)
+        .where(
+            PayRate.effective_from >= since,
+            PayRate.effective_from < until,
+            scope.where(PayRate.annotator_id),
+        )
+        .order_by(PayRate.effective_from, Annotator.display_name)
+    )
+    return pd.DataFrame(result.all(), columns=list(result.keys()))

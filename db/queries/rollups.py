@@ -10,7 +10,14 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import ROLLUP_COSTS, ROLLUP_FLOAT_MEASURES, ROLLUP_MEASURES, DailyRollup
+from db.models import (
+    ROLLUP_COSTS,
+    ROLLUP_FLOAT_MEASURES,
+    ROLLUP_MEASURES,
+    Annotator,
+    DailyRollup,
+    Team,
+)
 from db.scope import EVERYONE, PeopleScope
 
 # Work and review cost together, in minor units.
@@ -177,8 +184,15 @@ def load_weekly_rollup_frame(
     return _typed(pd.DataFrame(rows, columns=["day", *measures]), measures)
 
 
-def load_daily_spend_frame(session: Session, *, project_id: int | None = None) -> pd.DataFrame:
-    """One row per project x day x pay currency: spend (minor units), annotations, accepted."""
+def load_daily_spend_frame(
+    session: Session,
+    *,
+    project_id: int | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> pd.DataFrame:
+    """One row per project x day x pay currency: spend (minor units), annotations, accepted;
+    days in [since, until] when given."""
     totals = (*ROLLUP_COSTS, "annotations", "accepted")
     query = (
         select(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency, *_sums(totals))
@@ -187,6 +201,10 @@ def load_daily_spend_frame(session: Session, *, project_id: int | None = None) -
     )
     if project_id is not None:
         query = query.where(DailyRollup.project_id == project_id)
+    if since is not None:
+        query = query.where(DailyRollup.day >= since)
+    if until is not None:
+        query = query.where(DailyRollup.day <= until)
     frame = pd.DataFrame(
         session.execute(query).all(), columns=["project_id", "day", "currency", *totals]
     )
@@ -241,3 +259,53 @@ def count_project_contributors(
         )
         or 0
     )
+
+
+# How spend can be broken down by who did the work (their tier, team and employment now).
+SPEND_GROUPS = {
+    "tier": Annotator.tier,
+    "team": Team.name,
+    "employment type": Annotator.employment_type,
+}
+
+
+def load_spend_by_group_frame(
+    session: Session,
+    *,
+    scope: PeopleScope,
+    group: str,
+    since: dt.date,
+    until: dt.date,
+    project_ids: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """One row per group value x pay currency: spend (minor units) and annotations over
+    [since, until]; ``group`` is a key of SPEND_GROUPS. People without a team are "no team"."""
+    column = SPEND_GROUPS[group]
+    label = (
+        func.coalesce(column, "no team").label("group")
+        if group == "team"
+        else column.label("group")
+    )
+    query = (
+        select(
+            label,
+            DailyRollup.currency,
+            func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
+            func.coalesce(func.sum(DailyRollup.annotations), 0).label("annotations"),
+        )
+        .join(Annotator, Annotator.id == DailyRollup.annotator_id)
+        .outerjoin(Team, Team.id == Annotator.team_id)
+        .where(
+            DailyRollup.day >= since,
+            DailyRollup.day <= until,
+            scope.where(DailyRollup.annotator_id),
+        )
+        .group_by(label, DailyRollup.currency)
+        .order_by(label)
+    )
+    if project_ids is not None:
+        query = query.where(DailyRollup.project_id.in_(list(project_ids)))
+    frame = pd.DataFrame(
+        session.execute(query).all(), columns=["group", "currency", "spend_minor", "annotations"]
+    )
+    return frame.astype({"spend_minor": "int64", "annotations": "int64"})

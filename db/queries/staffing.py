@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -239,22 +239,6 @@ def load_expired_training_frame(
     )
 
 
-def list_initial_trained_ids(session: Session, *, scope: PeopleScope, project_id: int) -> set[int]:
-    """People in ``scope`` with an initial training, general or for the project (whether it
-    is still current is ``load_expired_training_frame``'s question)."""
-    return set(
-        session.scalars(
-            select(TrainingRecord.annotator_id)
-            .where(
-                scope.where(TrainingRecord.annotator_id),
-                TrainingRecord.kind == "initial",
-                or_(TrainingRecord.project_id.is_(None), TrainingRecord.project_id == project_id),
-            )
-            .distinct()
-        )
-    )
-
-
 def load_scoped_skill_frame(session: Session, *, scope: PeopleScope) -> pd.DataFrame:
     """Skills, domains and languages of the people in ``scope``: annotator_id, kind, name."""
     return load_frame(
@@ -376,7 +360,7 @@ def load_proposal_frame(
             StaffingProposal.decision_note,
         )
         .join(Annotator, Annotator.id == StaffingProposal.annotator_id)
-        .join(joins, joins.id == StaffingProposal.project_id)
+        .outerjoin(joins, joins.id == StaffingProposal.project_id)
         .outerjoin(leaves, leaves.id == StaffingProposal.from_project_id)
         .where(scope.where(StaffingProposal.annotator_id))
         .order_by(StaffingProposal.proposed_at.desc(), StaffingProposal.id.desc())
@@ -385,18 +369,52 @@ def load_proposal_frame(
     if statuses:
         query = query.where(StaffingProposal.status.in_(list(statuses)))
     if project_id is not None:
-        query = query.where(StaffingProposal.project_id == project_id)
+        query = query.where(
+            or_(
+                StaffingProposal.project_id == project_id,
+                StaffingProposal.from_project_id == project_id,
+            )
+        )
     return load_frame(session, query)
 
 
 def get_pending_proposal(
-    session: Session, *, annotator_id: int, project_id: int
+    session: Session, *, annotator_id: int, project_id: int | None, from_project_id: int | None
 ) -> StaffingProposal | None:
-    """A pending proposal to put the person on the project, or None."""
+    """A pending proposal that puts the person on ``project_id`` or, for a proposal that only
+    takes them off ``from_project_id``, a pending one of that; None when there is none."""
+    target: ColumnElement[bool] = (
+        StaffingProposal.project_id == project_id
+        if project_id is not None
+        else and_(
+            StaffingProposal.project_id.is_(None),
+            StaffingProposal.from_project_id == from_project_id,
+        )
+    )
     return session.scalars(
         select(StaffingProposal).where(
             StaffingProposal.annotator_id == annotator_id,
-            StaffingProposal.project_id == project_id,
+            target,
             StaffingProposal.status == "pending",
         )
     ).first()
+
+
+def list_current_initial_training(
+    session: Session, *, scope: PeopleScope, now: dt.datetime, project_id: int
+) -> list[int]:
+    """People in ``scope`` with an initial training, general or for the project, that has
+    not expired at ``now``."""
+    return [
+        int(annotator_id)
+        for annotator_id in session.scalars(
+            select(TrainingRecord.annotator_id)
+            .where(
+                scope.where(TrainingRecord.annotator_id),
+                TrainingRecord.kind == "initial",
+                or_(TrainingRecord.project_id.is_(None), TrainingRecord.project_id == project_id),
+                or_(TrainingRecord.expires_at.is_(None), TrainingRecord.expires_at >= now),
+            )
+            .distinct()
+        )
+    ]

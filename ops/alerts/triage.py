@@ -16,7 +16,7 @@ from db.models import (
     AlertAction,
     FeedbackNote,
     Project,
-    ReassignmentDecision,
+    StaffingProposal,
     utcnow,
 )
 from db.queries import alerts as alert_queries
@@ -430,14 +430,13 @@ def propose_reassignment(
     to_project_slug: str | None,
     reason_category: str,
     notes: str = "",
-    override_justification: str = "",
     expected_version: int | None = None,
-) -> ReassignmentDecision:
-    """Reassign the alert's annotator off its project through the staffing service; the
-    alert's evidence is stored with the decision's own snapshot of the person's metrics.
-    A target whose requirements they do not meet needs ``override_justification``. Like
-    change_status, refused when the alert changed since ``expected_version``."""
-    from ops.workforce.staffing import record_reassignment
+) -> StaffingProposal:
+    """Propose moving the alert's annotator off its project (and onto another): a staffing
+    proposal that ops approves or rejects; approval keeps the alert's evidence with the
+    decision. Nobody moves before that. Like change_status, refused when the alert changed
+    since ``expected_version``."""
+    from ops.workforce.proposals import propose_staffing
 
     require(principal, "alerts.triage")
     alert = _load(session, principal, alert_id)
@@ -450,22 +449,21 @@ def propose_reassignment(
         if to_project is None:
             raise NotFound(f"No project {to_project_slug!r}.")
         to_project_id = to_project.id
-    decision = record_reassignment(
+    proposal = propose_staffing(
         session,
         principal,
         alert.annotator_id,
+        project_id=to_project_id,
         from_project_id=alert.project_id,
-        to_project_id=to_project_id,
         reason_category=reason_category,
         notes=notes,
-        alert=alert,
-        override_justification=override_justification,
+        alert_id=alert.id,
     )
     # A decision on the alert: a second one racing it must not also be saved.
     alert.updated_at = utcnow()
     _flush_decision(session, alert)
-    _record(session, principal, alert, "reassignment", alert.status, decision.notes, None)
-    return decision
+    _record(session, principal, alert, "proposal", alert.status, proposal.notes, None)
+    return proposal
 
 
 def alert_metric_series(session: Session, principal: Principal, alert_id: int) -> MetricSeries:

@@ -208,6 +208,10 @@ def _add_projects(
     return projects, versions
 
 
+# Hours a week each kind of worker gives to annotation in the demo.
+WEEKLY_HOURS = {"employee": 38.0, "contractor": 25.0, "vendor": 30.0}
+
+
 def _add_people(
     session: Session,
     config: DemoConfig,
@@ -227,6 +231,7 @@ def _add_people(
             "tier": person.profile.tier,
             "team_id": teams[person.profile.team].id,
             "employment_type": person.profile.employment,
+            "weekly_capacity_hours": WEEKLY_HOURS[person.profile.employment],
             "country": COUNTRIES[index % len(COUNTRIES)],
             "phone": f"+1-555-01{index:02d}",
             "updated_by": DEMO_ACTOR.username,
@@ -248,6 +253,13 @@ def _add_people(
             }
         )
         skills = [("domain", skill) for skill in person.profile.skills]
+        # The kinds of labeling each person does, so the pool's skill filter has values.
+        skills += [
+            ("skill", name)
+            for name in sorted(
+                {projects[slug].task_type.replace("_", " ") for slug in person.profile.projects}
+            )
+        ]
         skills.append(("language", LANGUAGES[index % len(LANGUAGES)]))
         for kind, name in skills:
             level = 4 if kind == "domain" else 5

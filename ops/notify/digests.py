@@ -7,8 +7,7 @@ section a role may not read is not in that role's digest at all.
 
 Extension point: ``ROLE_DIGESTS`` is a role's digest, a tuple of parts in reading order.
 A new part is a builder ``(session, principal, period) -> DigestSection | None`` added
-to its role's tuple. Pending staffing proposals for ops belong there once annops records
-proposals that await a decision (it records decisions only, so there is no such part yet).
+to its role's tuple.
 """
 
 from __future__ import annotations
@@ -117,6 +116,28 @@ def deadline_and_budget_risks(
         return None
     link = page_link("alerts")
     return DigestSection("Deadline and budget risks", _capped(lines, link), link)
+
+
+def pending_staffing_proposals(
+    session: Session, principal: Principal, period: DigestPeriod
+) -> DigestSection | None:
+    """Staffing proposals that wait for a decision, oldest first, each with its project page."""
+    from ops.workforce.proposals import describe_move, list_proposals
+
+    waiting = list(reversed(list_proposals(session, principal, statuses=("pending",))))
+    if not waiting:
+        return None
+    lines = [
+        one_line(
+            f"#{item.id} {describe_move(item)} ({item.reason}), proposed by "
+            f"{item.proposed_by or 'someone'} on {item.proposed_at:%Y-%m-%d}: "
+            f"{page_link('projects', project=item.project or item.from_project)}",
+            300,
+        )
+        for item in waiting
+    ]
+    link = page_link("projects")
+    return DigestSection("Pending staffing proposals", _capped(lines, link), link)
 
 
 def delivery_problems(
@@ -298,15 +319,16 @@ def my_training(
 
 NEW_CRITICAL = DigestPart("New critical alerts", new_critical_alerts)
 RISKS = DigestPart("Deadline and budget risks", deadline_and_budget_risks)
+PROPOSALS = DigestPart("Pending staffing proposals", pending_staffing_proposals)
 
 ROLE_DIGESTS: dict[str, tuple[DigestPart, ...]] = {
     "admin": (
         NEW_CRITICAL,
         RISKS,
+        PROPOSALS,
         DigestPart("Notification delivery problems", delivery_problems),
     ),
-    # Pending staffing proposals join here once annops records them (see the docstring).
-    "ops": (NEW_CRITICAL, RISKS),
+    "ops": (NEW_CRITICAL, RISKS, PROPOSALS),
     "lead": (
         DigestPart("Your team's alerts", team_alerts),
         DigestPart("Feedback not acknowledged", unacknowledged_feedback),

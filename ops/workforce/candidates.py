@@ -3,11 +3,12 @@ reason for each rank, and the reason each person left out is left out.
 
 A person is a candidate when they are active (or on probation), not already on the
 project, not off today, at least the project's minimum tier, have every required skill,
-passed the qualification test of the project's task type, have an initial training and
-no expired training that the project needs: the rule ``staffing.check_requirements``
-applies to one person when a decision is taken. Candidates are ranked by the lower bound
-of their recent gold accuracy (95% Wilson interval: a short record cannot outrank a long
-good one), then by the hours they have left this week.
+passed the qualification test of the project's task type, have a current initial
+training and no expired training that the project needs: the requirements that
+``ops.workforce.staffing.check_requirements`` checks when ops approves the move, read here
+for everyone in scope at once. Candidates are ranked by the lower bound of their recent gold
+accuracy (95% Wilson interval: a short record cannot outrank a long good one), then by
+the hours they have left this week.
 """
 
 from __future__ import annotations
@@ -105,10 +106,14 @@ def plan_staffing(
     expired = staffing_queries.load_expired_training_frame(
         session, scope=scope, now=now, project_id=project.id
     )
-    trained = staffing_queries.list_initial_trained_ids(session, scope=scope, project_id=project.id)
     expired_of: dict[int, list[str]] = {}
     for row in _records(expired):
         expired_of.setdefault(int(row["annotator_id"]), []).append(str(row["kind"]))
+    initial = set(
+        staffing_queries.list_current_initial_training(
+            session, scope=scope, now=now, project_id=project.id
+        )
+    )
     skills = staffing_queries.load_scoped_skill_frame(session, scope=scope)
     names_of: dict[int, set[str]] = {}
     for row in _records(skills):
@@ -167,8 +172,8 @@ def plan_staffing(
                 out.append(f"failed the {project.task_type} qualification (best {score:.0%})")
         if person_id in expired_of:
             out.append("training expired: " + ", ".join(sorted(set(expired_of[person_id]))))
-        if person_id not in trained:
-            out.append("no initial training")
+        elif person_id not in initial:
+            out.append("no current initial training")
         stretches = off_of.get(person_id, [])
         off_now = [end for start, end in stretches if start <= today <= end]
         if off_now:

@@ -1,5 +1,5 @@
-"""Staffing proposals: someone proposes to put a person on a project (or move them from
-another), ops approves or rejects. Approval records the reassignment decision with its
+"""Staffing proposals: someone proposes to put a person on a project, take them off one,
+or both; ops approves or rejects. Approval records the reassignment decision with its
 evidence and the assignment, through the staffing service; every step is audited.
 
 A lead may propose for their own team; only ops and admin decide.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.models import ASSIGNMENT_ROLES, StaffingProposal, utcnow
+from db.models import ASSIGNMENT_ROLES, Alert, StaffingProposal, utcnow
 from db.queries import staffing as staffing_queries
 from ops import audit
 from ops.errors import ConflictError, NotFound, ValidationError
@@ -29,8 +29,8 @@ class Proposal:
     id: int
     annotator_id: int
     annotator: str
-    project_id: int
-    project: str
+    project_id: int | None
+    project: str  # "" when the person would only leave a project
     from_project: str
     role: str
     reason: str
@@ -48,21 +48,23 @@ def propose_staffing(
     actor: Principal,
     annotator_id: int,
     *,
-    project_id: int,
+    project_id: int | None,
     from_project_id: int | None = None,
     role: str = "annotator",
     reason_category: str = "workload",
     notes: str = "",
+    alert_id: int | None = None,
     today: dt.date | None = None,
 ) -> StaffingProposal:
-    """Propose putting a person on a project, optionally moving them off another one."""
+    """Propose putting a person on a project, moving them off another one, or both."""
     require(actor, "staffing.propose")
     annotator = load_annotator(session, actor, annotator_id)
     require_active(annotator)
-    project = require_project(session, project_id)
     today = today or utcnow().date()
-    if project.status != "active":
-        raise ValidationError(f"{project.slug} is {project.status}.", field="project_id")
+    if project_id is None and from_project_id is None:
+        raise ValidationError(
+            "Choose the project they join, the one they leave, or both.", field="project_id"
+        )
     if role not in ASSIGNMENT_ROLES:
         raise ValidationError(f"Role must be one of {', '.join(ASSIGNMENT_ROLES)}.", field="role")
     if reason_category not in REASSIGNMENT_REASONS:
@@ -74,12 +76,16 @@ def propose_staffing(
         notes = require_text(notes, "notes", "With reason 'other', say what the reason is.")
     if from_project_id == project_id:
         raise ValidationError("They would leave and join the same project.", field="project_id")
-    if staffing_queries.get_current_assignment(
-        session, annotator_id=annotator.id, project_id=project.id, today=today
-    ):
-        raise ValidationError(
-            f"{annotator.display_name} is already on {project.slug}.", field="project_id"
-        )
+    if project_id is not None:
+        project = require_project(session, project_id)
+        if project.status != "active":
+            raise ValidationError(f"{project.slug} is {project.status}.", field="project_id")
+        if staffing_queries.get_current_assignment(
+            session, annotator_id=annotator.id, project_id=project.id, today=today
+        ):
+            raise ValidationError(
+                f"{annotator.display_name} is already on {project.slug}.", field="project_id"
+            )
     if from_project_id is not None:
         source = require_project(session, from_project_id)
         if not staffing_queries.get_current_assignment(
@@ -90,16 +96,16 @@ def propose_staffing(
                 field="from_project_id",
             )
     if staffing_queries.get_pending_proposal(
-        session, annotator_id=annotator.id, project_id=project.id
+        session, annotator_id=annotator.id, project_id=project_id, from_project_id=from_project_id
     ):
         raise ValidationError(
-            f"A proposal to put {annotator.display_name} on {project.slug} already waits "
-            "for a decision.",
+            f"A proposal of this move for {annotator.display_name} already waits for a decision.",
             field="project_id",
         )
     proposal = StaffingProposal(
         annotator_id=annotator.id,
-        project_id=project.id,
+        project_id=project_id,
+        alert_id=alert_id,
         from_project_id=from_project_id,
         role=role,
         reason_category=reason_category,
@@ -138,13 +144,18 @@ def approve_proposal(
     note: str = "",
     now: dt.datetime | None = None,
 ) -> StaffingProposal:
-    """Carry out a pending proposal: the decision with its evidence, and the assignment."""
+    """Carry out a pending proposal: the decision with its evidence, and the assignment.
+
+    A person who misses a requirement of the project they join is approved only with a
+    ``note`` saying why, which becomes the decision's override justification.
+    """
     proposal = _pending(session, actor, proposal_id)
     before = audit.snapshot(proposal)
     now = now or utcnow()
     notes = proposal.notes
     if proposal.proposed_by and proposal.proposed_by != actor.username:
         notes = (f"{notes} " if notes else "") + f"(proposed by {proposal.proposed_by})"
+    alert = session.get(Alert, proposal.alert_id) if proposal.alert_id is not None else None
     decision = record_reassignment(
         session,
         actor,
@@ -154,7 +165,9 @@ def approve_proposal(
         reason_category=proposal.reason_category,
         notes=notes,
         role=proposal.role,
+        override_justification=note,
         now=now,
+        alert=alert,
     )
     session.flush()
     proposal.status = "approved"
@@ -204,8 +217,8 @@ def list_proposals(
             id=int(row["id"]),
             annotator_id=int(row["annotator_id"]),
             annotator=str(row["annotator"]),
-            project_id=int(row["project_id"]),
-            project=str(row["project"]),
+            project_id=None if pd.isna(row["project_id"]) else int(row["project_id"]),
+            project="" if pd.isna(row["project"]) else str(row["project"]),
             from_project="" if pd.isna(row["from_project"]) else str(row["from_project"]),
             role=str(row["role"]),
             reason=str(row["reason_category"]),
@@ -219,6 +232,14 @@ def list_proposals(
         )
         for row in frame.to_dict("records")
     ]
+
+
+def describe_move(item: Proposal) -> str:
+    """'Ana Silva to join receipts as annotator, leaving invoices', in words."""
+    if not item.project:
+        return f"{item.annotator} to leave {item.from_project}"
+    leaving = f", leaving {item.from_project}" if item.from_project else ""
+    return f"{item.annotator} to join {item.project} as {item.role}{leaving}"
 
 
 def proposals_frame(proposals: list[Proposal]) -> pd.DataFrame:

@@ -35,6 +35,7 @@ from ops.errors import NotFound, PermissionDenied, ValidationError
 from ops.home import summarise_home
 from ops.jobs import run_job
 from ops.permissions import NO_TEAM, Principal
+from ops.workforce.proposals import approve_proposal
 from tests.factories import make_annotator, make_event, make_project, make_team
 
 NOW = dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC)
@@ -132,20 +133,25 @@ def test_feedback_and_reassignment_carry_the_alert_as_evidence(
     note = give_feedback_on_alert(
         session, OPS, alert.id, category="accuracy", text="Re-read section 3."
     )
-    decision = propose_reassignment(
+    proposal = propose_reassignment(
         session, OPS, alert.id, to_project_slug=None, reason_category="quality"
     )
+    # A proposal: nobody moves until ops approves it.
+    assert proposal.status == "pending" and proposal.from_project_id == project.id
+    assert session.scalars(select(ReassignmentDecision)).all() == []
+    approve_proposal(session, OPS, proposal.id, now=NOW)
+    decision = session.scalars(select(ReassignmentDecision)).one()
     assert note.annotator_id == person.id and note.evidence["alert_id"] == alert.id
     assert (
         decision.evidence["alert"]["gold_correct"] == 30 and decision.from_project_id == project.id
     )
     assert "overall" in decision.evidence  # the staffing service's own snapshot
     assert session.scalars(select(FeedbackNote)).one().alert_id == alert.id
-    assert session.scalars(select(ReassignmentDecision)).one().alert_id == alert.id
+    assert decision.alert_id == alert.id
     actions = session.scalars(
         select(AlertAction.action).where(AlertAction.alert_id == alert.id)
     ).all()
-    assert actions == ["raised", "feedback", "reassignment"]
+    assert actions == ["raised", "feedback", "proposal"]
     # The audit entries hold what was stored, the alert and its evidence included.
     for action, row in (("feedback.create", note), ("reassignment.create", decision)):
         entry = session.scalars(select(AuditEntry).where(AuditEntry.action == action)).one()
@@ -169,8 +175,17 @@ def test_roles_and_team_scope(session: Session, careless: Careless) -> None:
     assert list_alerts(session, other_lead) == []
     with pytest.raises(NotFound):
         change_status(session, other_lead, alert.id, "acknowledged")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(NotFound):
+        propose_reassignment(
+            session, other_lead, alert.id, to_project_slug=None, reason_category="quality"
+        )
+    # A lead may propose for their own people; only ops and admin decide.
+    with pytest.raises(ValidationError, match="Reason must be one of"):
         propose_reassignment(session, own_lead, alert.id, to_project_slug=None, reason_category="q")
+    with pytest.raises(PermissionDenied):
+        propose_reassignment(
+            session, FINANCE, alert.id, to_project_slug=None, reason_category="quality"
+        )
 
 
 def plant_systematic(session: Session, team: Team | None = None) -> tuple[Project, list[Annotator]]:

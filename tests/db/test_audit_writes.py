@@ -504,7 +504,7 @@ STEPS: dict[str, tuple[str, Step]] = {
         ),
     ),
     "alerts.triage.propose_reassignment": (
-        "reassignment.create",
+        "staffing_proposal.create",
         lambda s, w, t: triage.propose_reassignment(
             s, SYSTEM, w.alerts["bravo"].id, to_project_slug=None, reason_category="quality"
         ),

@@ -15,8 +15,9 @@ from ops.auth import principal_for
 from ops.notify.digests import ROLE_DIGESTS, DigestPeriod, build_digest, section_titles
 from ops.notify.messages import Message
 from ops.workforce.feedback import give_feedback
+from ops.workforce.proposals import approve_proposal, propose_staffing
 from tests.db.notify_helpers import World, build_world
-from tests.factories import make_pay_rate
+from tests.factories import make_pay_rate, make_project
 
 NOW = dt.datetime(2026, 3, 27, 8, 0, tzinfo=dt.UTC)
 PERIOD = DigestPeriod(since=NOW - dt.timedelta(days=1), now=NOW)
@@ -156,3 +157,32 @@ def test_every_role_has_a_digest_and_says_what_it_holds(session: Session, scene:
         "New critical alerts",
         "Deadline and budget risks",
     ]
+
+
+def test_ops_hear_of_staffing_proposals_until_they_are_decided(
+    session: Session, scene: Scene
+) -> None:
+    target = make_project(session, slug="new-intake")
+    lead = principal_for(scene.world.users["lead_a"])
+    proposal = propose_staffing(
+        session, lead, scene.world.steady.id, project_id=target.id, today=NOW.date()
+    )
+    proposal.proposed_at = NOW - dt.timedelta(hours=2)
+    session.flush()
+    message = digest_of(session, scene, "ops")
+    assert message is not None
+    assert sections(message)[-1] == "Pending staffing proposals"
+    assert (
+        f"#{proposal.id} Ada Steady to join new-intake as annotator (workload), proposed by "
+        "lee on 2026-03-27: http://localhost:8501/projects?project=new-intake" in message.body
+    )
+    admin = digest_of(session, scene, "admin")
+    assert admin is not None and "Pending staffing proposals" in sections(admin)
+    for role in ("lead_a", "finance", "annotator"):
+        other = digest_of(session, scene, role)
+        assert other is None or "Pending staffing proposals" not in sections(other)
+    ops = principal_for(scene.world.users["ops"])
+    # Ada has neither the test nor the training new-intake asks for: ops says why anyway.
+    approve_proposal(session, ops, proposal.id, note="Pairs with a trained reviewer.", now=NOW)
+    after = digest_of(session, scene, "ops")
+    assert after is not None and "Pending staffing proposals" not in sections(after)

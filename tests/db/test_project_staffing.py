@@ -38,6 +38,7 @@ def _assign(session: Session, annotator: Annotator, project: Project) -> None:
 
 
 def _qualify(session: Session, annotator: Annotator, task_type: str, score: float = 0.9) -> None:
+    """A qualification test of ``task_type`` and a current initial training."""
     session.add(
         QualificationResult(
             annotator_id=annotator.id,
@@ -53,6 +54,7 @@ def _qualify(session: Session, annotator: Annotator, task_type: str, score: floa
             kind="initial",
             topic="Basics",
             completed_at=NOW - dt.timedelta(days=100),
+            expires_at=NOW + dt.timedelta(days=265),
         )
     )
     session.flush()
@@ -127,10 +129,20 @@ def _scene(session: Session) -> Scene:
     session.add(
         TrainingRecord(
             annotator_id=expired.id,
-            kind="initial",
-            topic="Basics",
+            kind="refresher",
+            topic="Edge cases",
             completed_at=NOW - dt.timedelta(days=400),
             expires_at=NOW - dt.timedelta(days=35),
+        )
+    )
+    untrained = make_annotator(session, team_id=team.id, display_name="Never Trained")
+    session.add(
+        QualificationResult(
+            annotator_id=untrained.id,
+            task_type="text",
+            score=0.9,
+            pass_mark=0.85,
+            taken_at=NOW - dt.timedelta(days=90),
         )
     )
     away = make_annotator(session, team_id=team.id, display_name="Away Today")
@@ -207,9 +219,10 @@ def test_staffing_ranks_candidates_and_says_why_others_are_out(session: Session)
     assert "gold 98.0%" in strong.reasons and "on 100 answers" in strong.reasons
     assert "weekly capacity not recorded" in strong.reasons
     out = {item.name: item.reasons for item in plan.excluded}
-    assert out["Never Tested"] == "no text qualification test; no initial training"
+    assert out["Never Tested"] == "no text qualification test; no current initial training"
     assert out["Failed Test"] == "failed the text qualification (best 50%)"
-    assert out["Expired Training"] == "training expired: initial"
+    assert out["Expired Training"] == "training expired: refresher"
+    assert out["Never Trained"] == "no current initial training"
     assert out["Away Today"].startswith("off until")
     assert set(plan.on_project) == {"Worker 1", "Worker 2"}
 

@@ -650,6 +650,11 @@ def test_a_reassignment_moves_the_person_and_freezes_their_metrics(session: Sess
     assert entry.after is not None and entry.after["evidence"]["from_project"]["gold_correct"] == 28
     listed = staffing.list_reassignments(session, OPS, person.id)
     assert "gold 70.0%" in listed["evidence"].iloc[0]
+    assert listed["notes"].iloc[0] == "Accuracy under target on defects."
+    # Finance reads the decision but never its coaching notes.
+    for_finance = staffing.list_reassignments(session, FINANCE, person.id)
+    assert "notes" not in for_finance.columns
+    assert "Accuracy under target" not in for_finance.to_string()
 
 
 @pytest.mark.parametrize(

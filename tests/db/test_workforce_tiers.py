@@ -179,6 +179,10 @@ def test_a_promotion_stores_the_evidence_and_moves_the_tier(session: Session) ->
     assert entry.after["evidence"]["metrics"]["gold_correct"] == 294
     history = tiers.list_tier_history(session, OPS, person.id)
     assert list(history["to"]) == ["reviewer"]
+    assert "justification" in history.columns
+    for_finance = tiers.list_tier_history(session, FINANCE, person.id)
+    assert list(for_finance["to"]) == ["reviewer"]
+    assert "justification" not in for_finance.columns
 
 
 def test_a_demotion_is_recorded_with_the_metrics_but_no_criteria(session: Session) -> None:

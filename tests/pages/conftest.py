@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,3 +77,9 @@ def log_in(app: AppTest, username: str, password: str = PASSWORD) -> AppTest:
     app.text_input(key="login_password").input(password)
     app.button[0].click()
     return app.run()
+
+
+def as_read(value: object) -> str:
+    """Markdown text as a person reads it: without the escapes and word joiners that
+    dashboard.text.inert puts in to keep user text from turning into formatting or links."""
+    return re.sub(r"\\(.)", r"\1", str(value)).replace("\u2060", "")

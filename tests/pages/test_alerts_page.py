@@ -7,7 +7,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.models import Alert
-from tests.pages.conftest import log_in
+from tests.pages.conftest import as_read, log_in
 from tests.pages.workforce_helpers import database, frame_with
 
 
@@ -43,7 +43,8 @@ def test_ops_acknowledges_an_alert_and_it_leaves_the_open_list(app: AppTest) -> 
     assert first not in set(app.dataframe[0].value["id"])
     # The alert left the list, and the page says where it went.
     assert any(
-        f"Alert #{first}" in message.value and "is now acknowledged" in message.value
+        f"Alert #{first}" in as_read(message.value)
+        and "is now acknowledged" in as_read(message.value)
         for message in app.success
     )
     app.selectbox(key="alerts_status").set_value("acknowledged")

@@ -18,7 +18,7 @@ from db.models import (
 from ops.permissions import Principal
 from ops.workforce import roster
 from ops.workforce.staffing import check_requirements
-from tests.pages.conftest import log_in
+from tests.pages.conftest import as_read, log_in
 from tests.pages.workforce_helpers import (
     annotator_id,
     database,
@@ -89,7 +89,7 @@ def test_promotion_needs_a_justification_then_is_recorded(app: AppTest, demo_url
     labelled(app.text_area, "Justification").input("good")
     labelled(app.button, "Record tier change").click().run()
     assert not app.exception
-    assert any("at least 20 characters" in error.value for error in app.error)
+    assert any("at least 20 characters" in as_read(error.value) for error in app.error)
     labelled(app.text_area, "Justification").input(
         "Gold accuracy lower bound 96% over 90 days and calibration above 95%."
     )
@@ -137,7 +137,7 @@ def test_a_stale_edit_gets_a_reload_message(app: AppTest, demo_url: str) -> None
     labelled(app.text_input, "Country").input("NL")
     labelled(app.button, "Save details").click().run()
     assert not app.exception
-    warning = app.warning[0].value
+    warning = as_read(app.warning[0].value)
     assert "Dana Voss was changed by admin at" in warning and "Reload" in warning
     with database(demo_url) as session:
         dana = session.get(Annotator, person_id)
@@ -180,7 +180,7 @@ def test_finance_records_a_pay_rate_with_field_errors_first(app: AppTest, demo_u
     labelled(app.text_input, "Amount").input("lots")
     labelled(app.text_input, "Reason").input("contract renewal")
     labelled(app.button, "Add rate").click().run()
-    assert any("is not an amount of money" in error.value for error in app.error)
+    assert any("is not an amount of money" in as_read(error.value) for error in app.error)
     labelled(app.text_input, "Amount").input("21.50")
     labelled(app.button, "Add rate").click().run()
     assert not app.exception
@@ -202,7 +202,7 @@ def test_ops_records_a_reassignment_with_evidence(app: AppTest, demo_url: str) -
     open_profile(app, "ops", demo_url, "Milo Park")
     labelled(app.selectbox, "Reason").set_value("quality")
     labelled(app.button, "Record decision").click().run()
-    assert any("Choose the project they leave" in error.value for error in app.error)
+    assert any("Choose the project they leave" in as_read(error.value) for error in app.error)
     labelled(app.selectbox, "Leaves project").set_value(running[0])
     labelled(app.selectbox, "Joins project").set_value(target)
     labelled(app.text_area, "Notes").input("Gold accuracy credibly under target.")
@@ -212,7 +212,10 @@ def test_ops_records_a_reassignment_with_evidence(app: AppTest, demo_url: str) -
     if unmet:
         labelled(app.button, "Record decision").click().run()
         assert not app.exception
-        assert any("requirements" in error.value and unmet[0] in error.value for error in app.error)
+        assert any(
+            "requirements" in as_read(error.value) and unmet[0] in as_read(error.value)
+            for error in app.error
+        )
         labelled(app.text_area, "Override").input("Needed on this project this week.")
     labelled(app.button, "Record decision").click().run()
     assert not app.exception

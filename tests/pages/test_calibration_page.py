@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from db.models import AuditEntry, CalibrationSession
 from ops.permissions import Principal
 from ops.workforce import calibration
-from tests.pages.conftest import log_in
+from tests.pages.conftest import as_read, log_in
 from tests.pages.workforce_helpers import database, frame_with, labelled, open_page, texts
 
 
@@ -53,7 +53,7 @@ def test_a_session_is_created_from_typed_reference_labels(app: AppTest, demo_url
     labelled(app.text_area, "One item per line").input("rev-1,negative\nrev-2")
     labelled(app.button, "Create session").click().run()
     assert not app.exception
-    assert [error.value for error in app.error] == [
+    assert [as_read(error.value) for error in app.error] == [
         "Line 2: write item_id,reference_label (e.g. rev-001,positive)."
     ]
     labelled(app.text_area, "One item per line").input("rev-1,negative\nrev-2,mixed\n")
@@ -82,7 +82,7 @@ def test_notes_are_saved_and_a_concurrent_edit_is_caught(app: AppTest, demo_url:
         )
     labelled(app.text_area, "Discussion notes").input("We agreed item 07 is mixed.")
     labelled(app.button, "Save notes").click().run()
-    assert "was changed by lead at" in app.warning[0].value
+    assert "was changed by lead at" in as_read(app.warning[0].value)
     app.button(key=f"cal-notes-{session_id}-reload").click().run()
     assert labelled(app.text_area, "Discussion notes").value == "Item 04 is sarcasm."
     labelled(app.text_area, "Discussion notes").input("Item 04 is sarcasm; 07 is mixed.")

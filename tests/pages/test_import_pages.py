@@ -12,7 +12,7 @@ from db.migrate import upgrade
 from ops.auth import create_user
 from ops.permissions import SYSTEM
 from ops.settings import get_settings
-from tests.pages.conftest import APP, PASSWORD, log_in
+from tests.pages.conftest import APP, PASSWORD, as_read, log_in
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "labelstudio"
 
@@ -47,7 +47,7 @@ def test_ops_previews_then_imports_a_label_studio_export(app: AppTest) -> None:
     app.button(key="import_preview").click()
     app.run()
     assert not app.exception, app.exception
-    assert any("nothing was stored" in info.value for info in app.info)
+    assert any("nothing was stored" in as_read(info.value) for info in app.info)
     counts = summary(app)
     assert counts["new events"] == 73
     assert counts["new unlinked annotators"] == 4
@@ -58,7 +58,7 @@ def test_ops_previews_then_imports_a_label_studio_export(app: AppTest) -> None:
     app.button(key="import_run").click()
     app.run()
     assert not app.exception, app.exception
-    assert any("Imported export.json" in success.value for success in app.success)
+    assert any("Imported export.json" in as_read(success.value) for success in app.success)
     assert summary(app)["new events"] == 73
 
     app.button(key="import_run").click()
@@ -86,7 +86,7 @@ def test_a_bad_file_shows_the_error_and_offers_rejects(app: AppTest) -> None:
     app.file_uploader(key="import_file").upload("work.csv", content)
     app.button(key="import_preview").click()
     app.run()
-    assert any("work.csv, row 3, field submitted_at" in error.value for error in app.error)
+    assert any("work.csv, row 3, field submitted_at" in as_read(error.value) for error in app.error)
     app.checkbox(key="import_skip_invalid").check()
     app.button(key="import_preview").click()
     app.run()
@@ -113,7 +113,7 @@ def test_ops_links_an_unlinked_identity_to_a_person(app: AppTest) -> None:
     form_buttons[0].click()
     app.run()
     assert not app.exception, app.exception
-    assert any("Linked labelstudio:3" in success.value for success in app.success)
+    assert any("Linked labelstudio:3" in as_read(success.value) for success in app.success)
     assert len(app.dataframe[0].value) == 3
 
 
@@ -154,7 +154,7 @@ def test_a_label_studio_import_without_any_project_says_to_add_one(
     finally:
         get_settings.cache_clear()
     assert not app.exception, app.exception
-    assert [info.value for info in app.info] == [
+    assert [as_read(info.value) for info in app.info] == [
         "There are no projects to import into yet: add one with `annops project add`."
     ]
     # Nothing to pick and nothing to press on the page; the sidebar keeps its Log out.

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.models import Annotator
-from tests.pages.conftest import log_in
+from tests.pages.conftest import as_read, log_in
 from tests.pages.workforce_helpers import (
     annotator_id,
     database,
@@ -108,7 +108,7 @@ def test_adding_a_person_shows_errors_next_to_fields_then_adds(app: AppTest) -> 
     labelled(app.text_input, "Languages").input("zh, en")
     labelled(app.button, "Add to the pool").click().run()
     assert not app.exception
-    assert [error.value for error in app.error] == [
+    assert [as_read(error.value) for error in app.error] == [
         "'not an email' is not an email address (name@example.org)."
     ]
     labelled(app.text_input, "Email").input("wen.li@example.org")
@@ -125,3 +125,13 @@ def test_open_profile_goes_to_the_person(app: AppTest, demo_url: str) -> None:
     assert not app.exception
     assert app.title[0].value == "Annotator profile"
     assert app.subheader[0].value == "Amara Okafor"
+
+
+def test_the_skill_filter_offers_the_kinds_of_labeling_people_do(app: AppTest) -> None:
+    open_page(app, "ops", "pool")
+    skill = app.selectbox(key="pool-skill")
+    assert {"image classification", "text classification"} <= set(skill.options)
+    everyone = roster(app)
+    skill.select("text classification").run()
+    text_people = roster(app)
+    assert "Amara Okafor" in text_people and text_people < everyone

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from db.engine import make_engine, make_session_factory, transaction
 from ops.auth import create_user
 from ops.permissions import NO_TEAM, SYSTEM
-from tests.pages.conftest import PASSWORD, log_in
+from tests.pages.conftest import PASSWORD, as_read, log_in
 
 PAGES = ["alerts.py", "review.py", "pool.py", "guidelines.py", "calibration.py"]
 
@@ -27,7 +27,7 @@ def test_the_page_says_why_it_shows_nobody(app: AppTest, page: str) -> None:
     app.switch_page(f"pages/{page}")
     app.run()
     assert not app.exception, app.exception
-    assert [info.value for info in app.info] == [NO_TEAM]
+    assert [as_read(info.value) for info in app.info] == [NO_TEAM]
     assert not app.dataframe
 
 

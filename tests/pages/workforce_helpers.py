@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from db.engine import make_engine, make_session_factory
 from db.models import Annotator
-from tests.pages.conftest import log_in
+from tests.pages.conftest import as_read, log_in
 
 
 def open_page(app: AppTest, role: str, page: str) -> AppTest:
@@ -59,7 +59,7 @@ def texts(app: AppTest) -> str:
         app.success,
         app.info,
     )
-    return "\n".join(str(element.value) for group in groups for element in group)
+    return "\n".join(as_read(element.value) for group in groups for element in group)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ PAGES_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
 
 HOME = ("home.py", "Home", ":material/home:")
 PROJECTS = ("projects.py", "Projects", ":material/work:")
+SPEND = ("spend.py", "Spend", ":material/payments:")
 ALERTS = ("alerts.py", "Alerts", ":material/notifications:")
 REVIEW = ("review.py", "Review & correction", ":material/fact_check:")
 QUALITY = ("quality.py", "Quality", ":material/verified:")
@@ -36,6 +37,7 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         "": [
             HOME,
             PROJECTS,
+            SPEND,
             ALERTS,
             ("jobs.py", "Jobs", ":material/schedule:"),
             NOTIFICATIONS,
@@ -49,7 +51,7 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         ],
     },
     "ops": {
-        "": [HOME, PROJECTS, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
+        "": [HOME, PROJECTS, SPEND, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
         "Data": DATA,
         "People": [POOL, PROFILE, *COACHING],
     },
@@ -57,7 +59,7 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         "": [HOME, PROJECTS, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
         "People": [POOL, PROFILE, *COACHING],
     },
-    "finance": {"": [HOME, PROJECTS, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
+    "finance": {"": [HOME, PROJECTS, SPEND, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
     "annotator": {"": [("scorecard.py", "My scorecard", ":material/person:"), MY_NOTIFICATIONS]},
 }
 
