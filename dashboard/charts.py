@@ -195,3 +195,96 @@ def calibration_trend_chart(history: pd.DataFrame) -> alt.LayerChart | None:
         y="group alpha:Q", tooltip=tooltip
     )
     return alt.LayerChart(layer=[person, group]).properties(height=220)
+
+
+def confusion_heatmap(counts: pd.DataFrame, rates: pd.DataFrame) -> alt.LayerChart | None:
+    """Confusion against gold: rows the gold label, columns the label given; colour the
+    share of the row, each cell written as count and share. Every label is shown."""
+    if counts.empty:
+        return None
+    labels = [str(label) for label in counts.index]
+    long = pd.DataFrame(
+        [
+            {
+                "gold label": str(gold),
+                "label given": str(given),
+                "answers": int(counts.loc[gold, given]),
+                "share of gold label": None
+                if pd.isna(rates.loc[gold, given])
+                else float(rates.loc[gold, given]),
+            }
+            for gold in counts.index
+            for given in counts.columns
+        ]
+    )
+    long["cell"] = [
+        f"{n} · {share:.0%}" if share is not None and not pd.isna(share) and n else ""
+        for n, share in zip(long["answers"], long["share of gold label"], strict=True)
+    ]
+    base = alt.Chart(long).encode(
+        x=alt.X(
+            "label given:N",
+            title="label given",
+            sort=labels,
+            axis=alt.Axis(labelAngle=-40, labelOverlap=False, labelLimit=0),
+        ),
+        y=alt.Y(
+            "gold label:N",
+            title="gold label",
+            sort=labels,
+            axis=alt.Axis(labelOverlap=False, labelLimit=0),
+        ),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "share of gold label:Q",
+            title="share of the gold label's items",
+            scale=alt.Scale(domain=[0, 1], scheme="blues"),
+            legend=alt.Legend(format="%"),
+        ),
+        tooltip=[
+            alt.Tooltip("gold label:N"),
+            alt.Tooltip("label given:N"),
+            alt.Tooltip("answers:Q", title="golden answers"),
+            alt.Tooltip("share of gold label:Q", format=".0%"),
+        ],
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="cell:N",
+        color=alt.condition(
+            alt.datum["share of gold label"] > 0.5, alt.value("white"), alt.value("black")
+        ),
+    )
+    side = max(220, 44 * len(labels))
+    return alt.LayerChart(layer=[cells, text]).properties(width=side, height=side)
+
+
+def speed_accuracy_chart(weeks: pd.DataFrame) -> alt.Chart | None:
+    """One point per week: seconds per annotation against gold accuracy."""
+    if weeks.empty:
+        return None
+    chart: alt.Chart = (
+        alt.Chart(weeks)
+        .mark_circle(size=80, color="#1d4ed8")
+        .encode(
+            x=alt.X(
+                "seconds_per_annotation:Q",
+                title="seconds per annotation (week)",
+                scale=alt.Scale(zero=False),
+            ),
+            y=alt.Y(
+                "accuracy:Q",
+                title="gold accuracy (week)",
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(format="%"),
+            ),
+            tooltip=[
+                alt.Tooltip("week:T", title="week of"),
+                alt.Tooltip("seconds_per_annotation:Q", format=".1f", title="seconds each"),
+                alt.Tooltip("accuracy:Q", format=".1%", title="gold accuracy"),
+                alt.Tooltip("gold_answered:Q", title="golden answers"),
+            ],
+        )
+        .properties(height=240)
+    )
+    return chart

@@ -6,14 +6,15 @@ import streamlit as st
 
 from dashboard.charts import agreement_history, gold_accuracy_intervals, kappa_heatmap
 from dashboard.session import db_session, require_principal
-from ops.projects import list_projects
 from ops.quality import WINDOW_CHOICES, summarise_quality
+from ops.team import team_project_slugs
 
 principal = require_principal()
 st.title("Quality")
 
 with db_session() as session:
-    slugs = [project.slug for project in list_projects(session, principal)]
+    # A lead's own team's projects come first, so the page opens on one of them.
+    slugs = team_project_slugs(session, principal)
 if not slugs:
     st.info("There are no projects yet.")
     st.stop()
