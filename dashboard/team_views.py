@@ -18,6 +18,9 @@ TEAM_COLUMNS = {
     "agreement_with_peers": st.column_config.NumberColumn(
         "Agreement with peers", format="percent", help="With the others' majority label"
     ),
+    "consistency": st.column_config.NumberColumn(
+        "Consistency", format="percent", help="Same label again on items they labeled twice"
+    ),
     "per_active_hour": st.column_config.NumberColumn("Per active hour", format="%.1f"),
     "escalation_rate": st.column_config.NumberColumn("Escalation rate", format="percent"),
     "review_acceptance": st.column_config.NumberColumn("Review acceptance", format="percent"),

@@ -65,7 +65,29 @@ def measure_agreement(frame: pd.DataFrame) -> dict[str, Any]:
         consensus=False,
         gold=collect_latest_gold_labels(frame),
     )
-    return stored_figures(analysis)
+    figures = stored_figures(analysis)
+    repeats = repeat_consistency(frame)
+    for person in figures["annotators"]:
+        repeated, consistent = repeats.get(person["annotator_id"], (0, 0))
+        person["n_repeated"], person["n_consistent"] = repeated, consistent
+    return figures
+
+
+def repeat_consistency(frame: pd.DataFrame) -> dict[Any, tuple[int, int]]:
+    """Per annotator of a rating frame: items they labeled more than once, and how many
+    of those got the same label every time."""
+    if frame.empty:
+        return {}
+    per_item = (
+        frame.groupby(["annotator_id", "item_id"])["label"].agg(["size", "nunique"]).reset_index()
+    )
+    repeated = per_item[per_item["size"] > 1]
+    result: dict[Any, tuple[int, int]] = {}
+    for record in repeated.to_dict("records"):
+        person = record["annotator_id"]
+        count, same = result.get(person, (0, 0))
+        result[person] = (count + 1, same + int(record["nunique"] == 1))
+    return result
 
 
 def stored_figures(analysis: AgreementAnalysis) -> dict[str, Any]:

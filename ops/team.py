@@ -47,6 +47,7 @@ class TeamMember:
     accuracy_low: float | None
     accuracy_high: float | None
     agreement_with_peers: float | None
+    consistency: float | None  # same label on repeated items, from the nightly figures
     per_active_hour: float | None
     escalation_rate: float | None
     review_acceptance: float | None
@@ -78,6 +79,7 @@ class TeamScorecard:
             "accuracy_high",
             "gold_answered",
             "agreement_with_peers",
+            "consistency",
             "per_active_hour",
             "escalation_rate",
             "review_acceptance",
@@ -96,6 +98,7 @@ class TeamScorecard:
                     "accuracy_high": m.accuracy_high,
                     "gold_answered": m.gold_answered,
                     "agreement_with_peers": m.agreement_with_peers,
+                    "consistency": m.consistency,
                     "per_active_hour": m.per_active_hour,
                     "escalation_rate": m.escalation_rate,
                     "review_acceptance": m.review_acceptance,
@@ -116,11 +119,21 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def _peer_agreement(session: Session) -> tuple[dict[int, float], dt.date | None]:
-    """Each person's agreement with the others' majority, weighted over the projects'
-    latest nightly figures by the items compared."""
+@dataclass(frozen=True)
+class StoredPersonFigures:
+    """Per person, from the projects' latest nightly figures: agreement with the others'
+    majority and consistency on repeated items, each pooled over projects."""
+
+    agreement: dict[int, float]
+    consistency: dict[int, float]
+    as_of: dt.date | None
+
+
+def _stored_person_figures(session: Session) -> StoredPersonFigures:
     compared: dict[int, float] = {}
     agreeing: dict[int, float] = {}
+    repeated: dict[int, int] = {}
+    consistent: dict[int, int] = {}
     as_of = None
     for project in list_projects(session):
         stored = get_latest_project_agreement(session, project_id=project.id)
@@ -128,13 +141,19 @@ def _peer_agreement(session: Session) -> tuple[dict[int, float], dt.date | None]
             continue
         as_of = max(as_of or stored.window_end, stored.window_end)
         for person in stored.annotators:
+            key = int(person["annotator_id"])
+            repeated[key] = repeated.get(key, 0) + int(person.get("n_repeated") or 0)
+            consistent[key] = consistent.get(key, 0) + int(person.get("n_consistent") or 0)
             rate, n = person.get("agreement_with_majority"), int(person.get("n_compared") or 0)
             if rate is None or n == 0:
                 continue
-            key = int(person["annotator_id"])
             compared[key] = compared.get(key, 0) + n
             agreeing[key] = agreeing.get(key, 0) + float(rate) * n
-    return {key: agreeing[key] / compared[key] for key in compared}, as_of
+    return StoredPersonFigures(
+        agreement={key: agreeing[key] / compared[key] for key in compared},
+        consistency={key: consistent[key] / repeated[key] for key in repeated if repeated[key]},
+        as_of=as_of,
+    )
 
 
 def team_scorecard(
@@ -173,7 +192,7 @@ def team_scorecard(
                 correct + int(record["gold_correct"]),
             )
     week_starts = [spark_start + dt.timedelta(weeks=i) for i in range(SPARK_WEEKS)]
-    peers, as_of = _peer_agreement(session)
+    stored = _stored_person_figures(session)
     alerts = count_open_alerts_by_annotator(
         session, scope=scope, annotator_ids=[person.id for person in people]
     )
@@ -200,7 +219,8 @@ def team_scorecard(
                 accuracy=gold.accuracy,
                 accuracy_low=gold.ci_low,
                 accuracy_high=gold.ci_high,
-                agreement_with_peers=peers.get(person.id),
+                agreement_with_peers=stored.agreement.get(person.id),
+                consistency=stored.consistency.get(person.id),
                 per_active_hour=_ratio(total("annotations"), total("active_seconds") / 3600),
                 escalation_rate=_ratio(total("escalations"), total("annotations")),
                 review_acceptance=_ratio(total("accepted"), total("reviewed")),
@@ -209,7 +229,7 @@ def team_scorecard(
             )
         )
     note = "" if members else "Nobody in your scope yet."
-    return TeamScorecard(since, until, tuple(members), as_of, now, note=note)
+    return TeamScorecard(since, until, tuple(members), stored.as_of, now, note=note)
 
 
 @dataclass(frozen=True)

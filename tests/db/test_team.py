@@ -14,6 +14,7 @@ from db.models import Annotator, AuditEntry, Project
 from ops import rollups
 from ops.errors import NotFound, PermissionDenied
 from ops.permissions import Principal
+from ops.quality import compute_project_agreements
 from ops.team import person_drilldown, team_project_slugs, team_scorecard
 from ops.workforce.feedback import give_feedback
 from tests.factories import make_annotator, make_event, make_project, make_team
@@ -66,6 +67,7 @@ def world(session: Session) -> World:
     for _ in range(5):
         make_event(session, theirs, outsider, is_gold=True, gold_label="bird", label="bird")
     rollups.rebuild(session)
+    compute_project_agreements(session, now=NOW, window_days=28)
     return World(
         ours,
         theirs,
@@ -86,6 +88,9 @@ def test_a_lead_sees_a_row_per_person_of_their_team(session: Session, world: Wor
     assert mia.accuracy_low is not None and mia.accuracy_low < 0.4 < (mia.accuracy_high or 0)
     assert sam.escalation_rate == 0.1 and sam.per_active_hour == pytest.approx(120.0)
     assert len(mia.weekly_accuracy) == 8 and mia.weekly_accuracy[-1] == 0.4
+    # From the nightly figures: Mia labeled one item twice, the same way; Sam repeated none.
+    assert (mia.consistency, sam.consistency) == (1.0, None)
+    assert card.agreement_as_of == NOW.date() - dt.timedelta(days=1)
     assert list(card.frame["name"]) == ["Mia Mixer", "Sam Steady"]
     ops_names = {member.name for member in team_scorecard(session, world.ops, now=NOW).members}
     assert "Otto Outside" in ops_names
