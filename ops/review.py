@@ -299,7 +299,7 @@ def rereview_progress(session: Session, principal: Principal, *, project_slug: s
         rows.append(
             {
                 "request": request.id,
-                "created": request.created_at.date().isoformat(),
+                "created": request.created_at.date(),
                 "reason": request.reason,
                 "annotations": request.n_events,
                 "came back": int(returned),

@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.columns import AFFECTED_COLUMNS, ALLOCATION_COLUMNS, REREVIEW_COLUMNS
 from dashboard.session import db_session, require_principal
 from ops.errors import AnnopsError
 from ops.money import format_money
@@ -60,7 +61,13 @@ with sampling:
             a, b = st.columns(2)
             a.metric("Unreviewed annotations", f"{plan.population:,}")
             b.metric("To review", f"{plan.sample_size:,}")
-            st.dataframe(plan.allocation, hide_index=True, width="stretch")
+            st.dataframe(
+                plan.allocation,
+                hide_index=True,
+                width="stretch",
+                key="review_allocation",
+                column_config=ALLOCATION_COLUMNS,
+            )
             st.download_button(
                 "Download item list (CSV)",
                 plan.items.to_csv(index=False),
@@ -98,7 +105,12 @@ with correction:
             a.metric("Affected annotations", f"{affected.n_events:,}")
             b.metric("Their cost", format_money(affected.cost_minor, affected.currency))
             c.metric("Already under re-review", f"{affected.already_requested:,}")
-            st.dataframe(affected.by_annotator, hide_index=True, width="stretch")
+            st.dataframe(
+                affected.by_annotator,
+                hide_index=True,
+                width="stretch",
+                column_config=AFFECTED_COLUMNS,
+            )
             st.download_button(
                 "Download re-label list (CSV)",
                 affected.items.to_csv(index=False),
@@ -122,4 +134,4 @@ with correction:
         progress = rereview_progress(session, principal, project_slug=project)
     if not progress.empty:
         st.subheader("Re-review requests")
-        st.dataframe(progress, hide_index=True, width="stretch")
+        st.dataframe(progress, hide_index=True, width="stretch", column_config=REREVIEW_COLUMNS)
