@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session
 from db.models import utcnow
 from db.queries.agreement import get_latest_project_agreement
 from db.queries.calibration import load_calibration_result_frame
+from db.queries.people import list_teams
 from db.queries.projects import get_project, list_projects
 from db.queries.team import (
     count_open_alerts_by_annotator,
+    get_scoped_annotator,
     list_project_labels,
     list_scope_project_activity,
     list_scoped_annotators,
@@ -23,6 +25,7 @@ from db.queries.team import (
     load_person_daily_frame,
     load_person_project_frame,
 )
+from db.scope import PeopleScope
 from ops.errors import NotFound
 from ops.metrics.accuracy import compute_gold_accuracy, compute_gold_accuracy_table
 from ops.metrics.confusion import Confusion, confusion_counts, most_confused, row_rates
@@ -156,19 +159,39 @@ def _stored_person_figures(session: Session) -> StoredPersonFigures:
     )
 
 
+def team_choices(session: Session, principal: Principal) -> list[tuple[int, str]]:
+    """(team id, name) the principal may look at: a lead their own, ops and admin any."""
+    require(principal, "team.view")
+    scope = people_scope(principal)
+    teams = [(team.id, team.name) for team in list_teams(session)]
+    if scope.everyone:
+        return teams
+    return [(team_id, name) for team_id, name in teams if team_id == scope.team_id]
+
+
+def _team_scope(principal: Principal, team_id: int | None) -> PeopleScope:
+    """The principal's scope narrowed to one team where they may see several."""
+    scope = people_scope(principal)
+    if scope.everyone and team_id is not None:
+        return PeopleScope("team", team_id=team_id)
+    return scope
+
+
 def team_scorecard(
     session: Session,
     principal: Principal,
     *,
+    team_id: int | None = None,
     days: int = WINDOW_DAYS,
     now: dt.datetime | None = None,
 ) -> TeamScorecard:
-    """Scorecard rows of the people the principal may see: a lead their team, ops everyone."""
+    """Scorecard rows of one team the principal may see: a lead their own whatever
+    ``team_id`` says, ops and admin the team asked for (everyone without one)."""
     require(principal, "team.view")
     now = now or utcnow()
     until = now.date()
     since = until - dt.timedelta(days=days - 1)
-    scope = people_scope(principal)
+    scope = _team_scope(principal, team_id)
     if scope.nobody:
         return TeamScorecard(since, until, (), None, now, note=scope.reason)
     people = list_scoped_annotators(session, scope=scope)
@@ -264,10 +287,9 @@ def person_drilldown(
     the most golden items); NotFound outside the scope."""
     require(principal, "team.view")
     scope = people_scope(principal)
-    found = [p for p in list_scoped_annotators(session, scope=scope) if p.id == annotator_id]
-    if not found:
+    person = get_scoped_annotator(session, scope=scope, annotator_id=annotator_id)
+    if person is None:
         raise NotFound(f"No annotator {annotator_id} that you may see.")
-    person = found[0]
     now = now or utcnow()
     until = now.date()
     since = until - dt.timedelta(days=days - 1)

@@ -12,7 +12,7 @@ from dashboard.forms import FormErrors, form_key, option_label, show_flash, subm
 from dashboard.session import db_session, require_principal
 from dashboard.team_views import TEAM_COLUMNS, wrong_gold_labels
 from ops.alerts.evidence import format_date, format_period
-from ops.team import person_drilldown, team_scorecard
+from ops.team import person_drilldown, team_choices, team_scorecard
 from ops.workforce.choices import FEEDBACK_CATEGORIES
 from ops.workforce.feedback import give_feedback
 
@@ -20,7 +20,14 @@ principal = require_principal()
 st.title("Team")
 show_flash()
 with db_session() as session:
-    card = team_scorecard(session, principal)
+    teams = dict(team_choices(session, principal))
+team_id = (
+    st.selectbox("Team", list(teams), format_func=option_label(teams), key="team_team")
+    if len(teams) > 1
+    else None
+)
+with db_session() as session:
+    card = team_scorecard(session, principal, team_id=team_id)
 st.caption(
     f"{format_period(card.since, card.until)} (UTC days), from the daily summaries as of "
     f"{format_date(card.refreshed)}; trend: gold accuracy per week over the last 8 weeks; "

@@ -38,6 +38,19 @@ def list_scoped_annotators(session: Session, *, scope: PeopleScope) -> list[Anno
     )
 
 
+def get_scoped_annotator(
+    session: Session, *, scope: PeopleScope, annotator_id: int
+) -> Annotator | None:
+    """The person with ``annotator_id`` if the scope covers them and they are not merged."""
+    return session.scalars(
+        select(Annotator).where(
+            Annotator.id == annotator_id,
+            scope.where(Annotator.id),
+            Annotator.merged_into_id.is_(None),
+        )
+    ).first()
+
+
 def load_person_daily_frame(
     session: Session, *, scope: PeopleScope, since: dt.date, annotator_id: int | None = None
 ) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from ops import rollups
 from ops.errors import NotFound, PermissionDenied
 from ops.permissions import Principal
 from ops.quality import compute_project_agreements
-from ops.team import person_drilldown, team_project_slugs, team_scorecard
+from ops.team import person_drilldown, team_choices, team_project_slugs, team_scorecard
 from ops.workforce.feedback import give_feedback
 from tests.factories import make_annotator, make_event, make_project, make_team
 
@@ -94,6 +94,13 @@ def test_a_lead_sees_a_row_per_person_of_their_team(session: Session, world: Wor
     assert list(card.frame["name"]) == ["Mia Mixer", "Sam Steady"]
     ops_names = {member.name for member in team_scorecard(session, world.ops, now=NOW).members}
     assert "Otto Outside" in ops_names
+    vision = world.outsider.team_id
+    narrowed = team_scorecard(session, world.ops, team_id=vision, now=NOW)
+    assert [member.name for member in narrowed.members] == ["Otto Outside"]
+    # A lead asking for another team still gets their own.
+    asked = team_scorecard(session, world.lead, team_id=vision, now=NOW)
+    assert {member.name for member in asked.members} == {"Mia Mixer", "Sam Steady"}
+    assert [name for _id, name in team_choices(session, world.lead)] == ["Text"]
 
 
 def test_the_drilldown_finds_the_label_a_person_confuses(session: Session, world: World) -> None:
