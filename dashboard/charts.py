@@ -7,6 +7,8 @@ import pandas as pd
 
 from ops.alerts.triage import MetricSeries
 
+GOLD_TITLE = "gold accuracy (95% Wilson interval)"
+
 
 def alert_metric_chart(series: MetricSeries) -> alt.LayerChart | None:
     """The metric behind an alert: weekly accuracy with intervals, or a cumulative line,
@@ -17,16 +19,21 @@ def alert_metric_chart(series: MetricSeries) -> alt.LayerChart | None:
     layers: list[alt.Chart] = []
     if series.kind == "accuracy":
         data = frame.dropna(subset=["accuracy"])
-        base = alt.Chart(data).encode(x=alt.X("day:T", title="week"))
+        base = alt.Chart(data).encode(x=alt.X("day:T", title="week (from Monday, UTC)"))
         layers.append(
             base.mark_rule(color="#94a3b8").encode(
-                y=alt.Y("accuracy_ci_low:Q", title=series.label, scale=alt.Scale(zero=False)),
+                y=alt.Y(
+                    "accuracy_ci_low:Q",
+                    title=series.label,
+                    scale=alt.Scale(zero=False),
+                    axis=alt.Axis(format="%"),
+                ),
                 y2="accuracy_ci_high:Q",
             )
         )
         layers.append(
             base.mark_point(filled=True, size=60).encode(
-                y="accuracy:Q",
+                y=alt.Y("accuracy:Q", title=series.label),
                 tooltip=[
                     alt.Tooltip("day:T", title="week of"),
                     alt.Tooltip("accuracy:Q", format=".1%"),
@@ -40,14 +47,21 @@ def alert_metric_chart(series: MetricSeries) -> alt.LayerChart | None:
         layers.append(
             alt.Chart(frame)
             .mark_line()
-            .encode(x=alt.X("day:T", title="day"), y=alt.Y("value:Q", title=series.label))
+            .encode(
+                x=alt.X("day:T", title="day (UTC)"),
+                y=alt.Y("value:Q", title=series.label),
+                tooltip=[
+                    alt.Tooltip("day:T", title="day"),
+                    alt.Tooltip("value:Q", format=",.0f", title=series.label),
+                ],
+            )
         )
     if series.reference is not None:
         reference = pd.DataFrame({"reference": [series.reference]})
         layers.append(
             alt.Chart(reference)
             .mark_rule(color="#dc2626", strokeDash=[6, 4])
-            .encode(y="reference:Q")
+            .encode(y=alt.Y("reference:Q", title=series.label))
         )
     return alt.LayerChart(layer=layers).properties(height=260)
 
@@ -58,14 +72,25 @@ def kappa_heatmap(pairs: pd.DataFrame) -> alt.LayerChart | None:
         return None
     people = sorted(set(pairs["annotator_a"]))
     base = alt.Chart(pairs).encode(
-        x=alt.X("annotator_a:N", title=None, sort=people),
-        y=alt.Y("annotator_b:N", title=None, sort=people),
+        x=alt.X(
+            "annotator_a:N",
+            title="annotator",
+            sort=people,
+            axis=alt.Axis(labelAngle=-40, labelOverlap=False, labelLimit=0),
+        ),
+        y=alt.Y(
+            "annotator_b:N",
+            title="compared with",
+            sort=people,
+            axis=alt.Axis(labelOverlap=False, labelLimit=0),
+        ),
     )
     cells = base.mark_rect().encode(
         color=alt.Color(
             "kappa:Q",
             title="Cohen's kappa",
-            scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen", clamp=True),
+            # Viridis reads the same to the colour-blind and in greyscale.
+            scale=alt.Scale(domain=[0, 1], scheme="viridis", clamp=True),
         ),
         tooltip=[
             alt.Tooltip("annotator_a:N", title="annotator"),
@@ -76,7 +101,12 @@ def kappa_heatmap(pairs: pd.DataFrame) -> alt.LayerChart | None:
     )
     layers = [cells]
     if len(people) <= 15:
-        layers.append(base.mark_text(fontSize=10).encode(text=alt.Text("kappa:Q", format=".2f")))
+        layers.append(
+            base.mark_text(fontSize=10).encode(
+                text=alt.Text("kappa:Q", format=".2f"),
+                color=alt.condition(alt.datum.kappa < 0.6, alt.value("white"), alt.value("black")),
+            )
+        )
     side = max(240, 24 * len(people))
     return alt.LayerChart(layer=layers).properties(width=side, height=side)
 
@@ -90,7 +120,14 @@ def gold_accuracy_intervals(gold: pd.DataFrame, target: float | None) -> alt.Lay
     if gold.empty:
         return None
     order = list(gold["annotator"])
-    base = alt.Chart(gold).encode(y=alt.Y("annotator:N", title=None, sort=order))
+    base = alt.Chart(gold).encode(
+        y=alt.Y(
+            "annotator:N",
+            title="annotator",
+            sort=order,
+            axis=alt.Axis(labelOverlap=False, labelLimit=0),
+        )
+    )
     tooltip = [
         alt.Tooltip("annotator:N"),
         alt.Tooltip("accuracy:Q", format=".1%"),
@@ -102,7 +139,7 @@ def gold_accuracy_intervals(gold: pd.DataFrame, target: float | None) -> alt.Lay
         base.mark_rule(strokeWidth=2, color="#64748b").encode(
             x=alt.X(
                 "accuracy_ci_low:Q",
-                title="gold accuracy (95% Wilson interval)",
+                title=GOLD_TITLE,
                 scale=alt.Scale(zero=False, domainMax=1),
                 axis=alt.Axis(format="%"),
             ),
@@ -110,14 +147,17 @@ def gold_accuracy_intervals(gold: pd.DataFrame, target: float | None) -> alt.Lay
             tooltip=tooltip,
         ),
         base.mark_point(filled=True, size=60, color="#1d4ed8").encode(
-            x="accuracy:Q", tooltip=tooltip
+            x=alt.X("accuracy:Q", title=GOLD_TITLE), tooltip=tooltip
         ),
     ]
     if target is not None:
         layers.append(
             alt.Chart(pd.DataFrame({"target": [target]}))
             .mark_rule(color="#dc2626", strokeDash=[6, 4])
-            .encode(x="target:Q", tooltip=[alt.Tooltip("target:Q", format=".0%")])
+            .encode(
+                x=alt.X("target:Q", title=GOLD_TITLE),
+                tooltip=[alt.Tooltip("target:Q", format=".0%")],
+            )
         )
     return alt.LayerChart(layer=layers).properties(height=max(160, 22 * len(order)))
 
@@ -134,9 +174,16 @@ def agreement_history(history: pd.DataFrame) -> alt.Chart | None:
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
-            x=alt.X("window_end:T", title="window ending"),
-            y=alt.Y("value:Q", title="agreement", scale=alt.Scale(zero=False)),
-            color=alt.Color("statistic:N", title=None),
+            x=alt.X("window_end:T", title="window ending (UTC day)"),
+            y=alt.Y(
+                "value:Q", title="agreement (1 perfect, 0 chance)", scale=alt.Scale(zero=False)
+            ),
+            color=alt.Color("statistic:N", title="statistic", scale=alt.Scale(scheme="tableau10")),
+            tooltip=[
+                alt.Tooltip("window_end:T", title="window ending"),
+                alt.Tooltip("statistic:N"),
+                alt.Tooltip("value:Q", format=".3f"),
+            ],
         )
         .properties(height=200)
     )
@@ -159,8 +206,8 @@ def weekly_work_chart(trend: pd.DataFrame) -> alt.Chart | None:
         alt.Chart(trend)
         .mark_bar(color="#60a5fa")
         .encode(
-            x=alt.X("week:T", title="week"),
-            y=alt.Y("annotations:Q", title="annotations"),
+            x=alt.X("week:T", title="week (from Monday, UTC)"),
+            y=alt.Y("annotations:Q", title="annotations per week"),
             tooltip=[
                 alt.Tooltip("week:T", title="week of"),
                 alt.Tooltip("annotations:Q"),
@@ -176,7 +223,7 @@ def calibration_trend_chart(history: pd.DataFrame) -> alt.LayerChart | None:
     """Agreement with the reference per calibration session, and the group's alpha."""
     if history.empty:
         return None
-    base = alt.Chart(history).encode(x=alt.X("held:T", title="session"))
+    base = alt.Chart(history).encode(x=alt.X("held:T", title="calibration session (day held)"))
     tooltip = [
         alt.Tooltip("session:N"),
         alt.Tooltip("agreement:Q", format=".0%", title="with reference"),
@@ -192,6 +239,99 @@ def calibration_trend_chart(history: pd.DataFrame) -> alt.LayerChart | None:
         tooltip=tooltip,
     )
     group = base.mark_line(strokeDash=[4, 4], color="#94a3b8").encode(
-        y="group alpha:Q", tooltip=tooltip
+        y=alt.Y("group alpha:Q", title="agreement with reference"), tooltip=tooltip
     )
     return alt.LayerChart(layer=[person, group]).properties(height=220)
+
+
+def confusion_heatmap(counts: pd.DataFrame, rates: pd.DataFrame) -> alt.LayerChart | None:
+    """Confusion against gold: rows the gold label, columns the label given; colour the
+    share of the row, each cell written as count and share. Every label is shown."""
+    if counts.empty:
+        return None
+    labels = [str(label) for label in counts.index]
+    long = pd.DataFrame(
+        [
+            {
+                "gold label": str(gold),
+                "label given": str(given),
+                "answers": int(counts.loc[gold, given]),
+                "share of gold label": None
+                if pd.isna(rates.loc[gold, given])
+                else float(rates.loc[gold, given]),
+            }
+            for gold in counts.index
+            for given in counts.columns
+        ]
+    )
+    long["cell"] = [
+        f"{n} · {share:.0%}" if share is not None and not pd.isna(share) and n else ""
+        for n, share in zip(long["answers"], long["share of gold label"], strict=True)
+    ]
+    base = alt.Chart(long).encode(
+        x=alt.X(
+            "label given:N",
+            title="label given",
+            sort=labels,
+            axis=alt.Axis(labelAngle=-40, labelOverlap=False, labelLimit=0),
+        ),
+        y=alt.Y(
+            "gold label:N",
+            title="gold label",
+            sort=labels,
+            axis=alt.Axis(labelOverlap=False, labelLimit=0),
+        ),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color(
+            "share of gold label:Q",
+            title="share of the gold label's items",
+            scale=alt.Scale(domain=[0, 1], scheme="blues"),
+            legend=alt.Legend(format="%"),
+        ),
+        tooltip=[
+            alt.Tooltip("gold label:N"),
+            alt.Tooltip("label given:N"),
+            alt.Tooltip("answers:Q", title="golden answers"),
+            alt.Tooltip("share of gold label:Q", format=".0%"),
+        ],
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text="cell:N",
+        color=alt.condition(
+            alt.datum["share of gold label"] > 0.5, alt.value("white"), alt.value("black")
+        ),
+    )
+    side = max(220, 44 * len(labels))
+    return alt.LayerChart(layer=[cells, text]).properties(width=side, height=side)
+
+
+def speed_accuracy_chart(weeks: pd.DataFrame) -> alt.Chart | None:
+    """One point per week: seconds per annotation against gold accuracy."""
+    if weeks.empty:
+        return None
+    chart: alt.Chart = (
+        alt.Chart(weeks)
+        .mark_circle(size=80, color="#1d4ed8")
+        .encode(
+            x=alt.X(
+                "seconds_per_annotation:Q",
+                title="seconds per annotation (week)",
+                scale=alt.Scale(zero=False),
+            ),
+            y=alt.Y(
+                "accuracy:Q",
+                title="gold accuracy (week)",
+                scale=alt.Scale(zero=False),
+                axis=alt.Axis(format="%"),
+            ),
+            tooltip=[
+                alt.Tooltip("week:T", title="week of"),
+                alt.Tooltip("seconds_per_annotation:Q", format=".1f", title="seconds each"),
+                alt.Tooltip("accuracy:Q", format=".1%", title="gold accuracy"),
+                alt.Tooltip("gold_answered:Q", title="golden answers"),
+            ],
+        )
+        .properties(height=240)
+    )
+    return chart

@@ -58,6 +58,8 @@ def _projects(principal: Principal) -> dict[int, str]:
 
 # --- overview ------------------------------------------------------------------------------
 
+FIGURES_PER_ROW = 4
+
 
 def overview(principal: Principal, person: Profile) -> None:
     """Key numbers of the last 30 days, weekly trends, and the record itself."""
@@ -65,8 +67,11 @@ def overview(principal: Principal, person: Profile) -> None:
         metrics = profile.profile_metrics(session, principal, person.id)
         trend = profile.profile_trend(session, principal, person.id)
     figures = profile.overview_figures(metrics)
-    for column, figure in zip(st.columns(len(figures)), figures, strict=True):
-        column.metric(figure.label, figure.value, help=figure.help or None)
+    # At most four to a row, so no label is cut off on a laptop screen.
+    for start in range(0, len(figures), FIGURES_PER_ROW):
+        row = figures[start : start + FIGURES_PER_ROW]
+        for column, figure in zip(st.columns(FIGURES_PER_ROW), row, strict=False):
+            column.metric(figure.label, figure.value, help=figure.help or None)
     left, right = st.columns(2)
     accuracy_chart = weekly_accuracy_chart(trend)
     work_chart = weekly_work_chart(trend)

@@ -759,6 +759,26 @@ class DailyRollup(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
 
 
+class GoldConfusionRollup(Base):
+    """Golden answers per annotator x project x UTC day x (gold label, label given): the
+    confusion matrix against gold, summed by pages without reading events. Rebuilt and
+    refreshed with the daily rollups, for the same keys."""
+
+    __tablename__ = "gold_confusion_rollups"
+    __table_args__ = (Index("ix_gold_confusion_rollups_project_day", "project_id", "day"),)
+
+    annotator_id: Mapped[int] = mapped_column(
+        ForeignKey("annotators.id", ondelete="CASCADE"), primary_key=True
+    )
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    gold_label: Mapped[str] = mapped_column(Text, primary_key=True)
+    label: Mapped[str] = mapped_column(Text, primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # --- operations ------------------------------------------------------------------------
 
 

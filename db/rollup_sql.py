@@ -43,6 +43,7 @@ from db.models import (
     ROLLUP_MEASURES,
     AnnotationEvent,
     DailyRollup,
+    GoldConfusionRollup,
     PayRate,
     PayRateCorrection,
     UTCDateTime,
@@ -332,6 +333,46 @@ def aggregate_select(
     )
 
 
+CONFUSION_COLUMNS = ("annotator_id", "project_id", "day", "gold_label", "label", "answered")
+
+
+def confusion_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
+    """SELECT of gold confusion rows (CONFUSION_COLUMNS) from golden answered events,
+    optionally limited to the (annotator, project, day) keys in ``keys``."""
+    event = AnnotationEvent.__table__
+    day = utc_day(event.c.submitted_at, dialect)
+    source: Any = event
+    if keys is not None:
+        source = event.join(
+            keys,
+            and_(
+                keys.c.annotator_id == event.c.annotator_id,
+                keys.c.project_id == event.c.project_id,
+                keys.c.day == day,
+                event.c.submitted_at >= keys.c.day_start,
+                event.c.submitted_at < keys.c.day_end,
+            ),
+        )
+    return (
+        select(
+            event.c.annotator_id,
+            event.c.project_id,
+            day.label("day"),
+            event.c.gold_label,
+            event.c.label,
+            func.count().label("answered"),
+        )
+        .select_from(source)
+        .where(
+            event.c.is_gold == True,  # noqa: E712
+            event.c.skipped == False,  # noqa: E712
+            event.c.label.is_not(None),
+            event.c.gold_label.is_not(None),
+        )
+        .group_by(event.c.annotator_id, event.c.project_id, day, event.c.gold_label, event.c.label)
+    )
+
+
 def get_last_event_id(session: Session) -> int:
     """The highest annotation event id; 0 without events."""
     return int(session.scalar(select(func.max(AnnotationEvent.id))) or 0)
@@ -410,6 +451,10 @@ def rebuild_rollups(session: Session) -> int:
             list(ROLLUP_COLUMNS),
             aggregate_select(dialect, boundaries=rate_boundaries(session)),
         )
+    )
+    session.execute(delete(GoldConfusionRollup))
+    session.execute(
+        insert(GoldConfusionRollup).from_select(list(CONFUSION_COLUMNS), confusion_select(dialect))
     )
     # INSERT ... SELECT reports no row count on SQLite; count what is there.
     return count_rollups(session)
@@ -513,6 +558,22 @@ def rewrite_rollups(session: Session, *, keys: Sequence[RollupKey]) -> int:
             insert(DailyRollup).from_select(
                 list(ROLLUP_COLUMNS),
                 aggregate_select(dialect, keys=ROLLUP_KEYS, boundaries=rate_boundaries(session)),
+            )
+        )
+        session.execute(
+            delete(GoldConfusionRollup).where(
+                tuple_(
+                    GoldConfusionRollup.annotator_id,
+                    GoldConfusionRollup.project_id,
+                    GoldConfusionRollup.day,
+                ).in_(
+                    select(ROLLUP_KEYS.c.annotator_id, ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day)
+                )
+            )
+        )
+        session.execute(
+            insert(GoldConfusionRollup).from_select(
+                list(CONFUSION_COLUMNS), confusion_select(dialect, keys=ROLLUP_KEYS)
             )
         )
     finally:

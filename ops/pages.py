@@ -72,6 +72,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Data",
         "identity.link",
     ),
+    PageSpec("team", "team.py", "Team", ":material/diversity_3:", "People", "team.view"),
     PageSpec("pool", "pool.py", "Pool", ":material/groups:", "People", "annotator.view"),
     PageSpec(
         "annotator",

@@ -53,6 +53,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     "home.view": frozenset({"admin", "ops", "lead", "finance"}),
     "scorecard.view_own": frozenset({"annotator"}),
     "review.view": frozenset({"ops", "lead"}),
+    "team.view": frozenset({"admin", "ops", "lead"}),
     "training.view_own": frozenset({"annotator"}),
     "notify.admin": frozenset({"admin"}),
     "notify.preferences": frozenset(ROLES),

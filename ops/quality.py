@@ -65,7 +65,44 @@ def measure_agreement(frame: pd.DataFrame) -> dict[str, Any]:
         consensus=False,
         gold=collect_latest_gold_labels(frame),
     )
-    return stored_figures(analysis)
+    figures = stored_figures(analysis)
+    repeats = repeat_consistency(frame)
+    for person in figures["annotators"]:
+        repeated, consistent = repeats.get(person["annotator_id"], (0, 0))
+        person["n_repeated"], person["n_consistent"] = repeated, consistent
+    return figures
+
+
+def repeat_consistency(frame: pd.DataFrame) -> dict[Any, tuple[int, int]]:
+    """Per annotator of a rating frame: items they labeled more than once, and how many
+    of those got the same label every time."""
+    if frame.empty:
+        return {}
+    per_item = (
+        frame.groupby(["annotator_id", "item_id"])["label"].agg(["size", "nunique"]).reset_index()
+    )
+    repeated = per_item[per_item["size"] > 1]
+    result: dict[Any, tuple[int, int]] = {}
+    for record in repeated.to_dict("records"):
+        person = record["annotator_id"]
+        count, same = result.get(person, (0, 0))
+        result[person] = (count + 1, same + int(record["nunique"] == 1))
+    return result
+
+
+def _stored_annotator(row: AnnotatorAgreement) -> dict[str, Any]:
+    person: dict[str, Any] = {
+        "annotator_id": row.annotator_id,
+        "n": row.n,
+        "n_compared": row.n_compared_with_majority,
+        "agreement_with_majority": row.agreement_with_majority,
+    }
+    if row.n_repeated_items is not None:
+        person["n_repeated"] = row.n_repeated_items
+        person["n_consistent"] = (
+            round(row.consistency * row.n_repeated_items) if row.consistency is not None else 0
+        )
+    return person
 
 
 def stored_figures(analysis: AgreementAnalysis) -> dict[str, Any]:
@@ -87,15 +124,7 @@ def stored_figures(analysis: AgreementAnalysis) -> dict[str, Any]:
             }
             for pair in analysis.pairs
         ],
-        "annotators": [
-            {
-                "annotator_id": row.annotator_id,
-                "n": row.n,
-                "n_compared": row.n_compared_with_majority,
-                "agreement_with_majority": row.agreement_with_majority,
-            }
-            for row in analysis.annotators
-        ],
+        "annotators": [_stored_annotator(row) for row in analysis.annotators],
         "disputed_items": [
             {
                 "item_id": str(item.item_id),
@@ -193,6 +222,13 @@ class StoredAgreement(AgreementAnalysis):
                     n=person["n"],
                     n_compared_with_majority=person["n_compared"],
                     agreement_with_majority=person["agreement_with_majority"],
+                    # Rows stored before consistency was kept have no repeat counts.
+                    n_repeated_items=person.get("n_repeated"),
+                    consistency=(
+                        person["n_consistent"] / person["n_repeated"]
+                        if person.get("n_repeated")
+                        else None
+                    ),
                 )
                 for person in row.annotators
             ],

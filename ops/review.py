@@ -339,7 +339,7 @@ def rereview_progress(session: Session, principal: Principal, *, project_slug: s
         returned, corrected = count_rereview_outcome(session, request=request)
         row: dict[str, object] = {
             "request": request.id,
-            "created": request.created_at.date().isoformat(),
+            "created": request.created_at.date(),
             "reason": request.reason,
             "annotations": request.n_events,
             "came back": int(returned),

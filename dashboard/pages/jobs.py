@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.columns import JOB_RUN_COLUMNS, JOB_SCHEDULE_COLUMNS
 from dashboard.session import db_session, require_principal
 from dashboard.text import inert
 from ops.errors import AnnopsError
@@ -72,6 +73,7 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     key="jobs_schedule",
+    column_config=JOB_SCHEDULE_COLUMNS,
 )
 with st.expander("What each job does"):
     for job in overview.jobs:
@@ -79,6 +81,12 @@ with st.expander("What each job does"):
 
 st.subheader("Latest runs")
 if overview.runs:
-    st.dataframe(pd.DataFrame(overview.runs), hide_index=True, width="stretch", key="jobs_runs")
+    st.dataframe(
+        pd.DataFrame(overview.runs),
+        hide_index=True,
+        width="stretch",
+        key="jobs_runs",
+        column_config=JOB_RUN_COLUMNS,
+    )
 else:
     st.info("No job has run yet.")

@@ -5,18 +5,20 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard.charts import agreement_history, gold_accuracy_intervals, kappa_heatmap
+from dashboard.columns import DISPUTED_COLUMNS, GOLD_COLUMNS, MAJORITY_COLUMNS
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
 from dashboard.text import inert
-from ops.projects import list_projects
 from ops.quality import WINDOW_CHOICES, summarise_quality
+from ops.team import team_project_slugs
 
 principal = require_principal()
 st.title("Quality")
 show_freshness()
 
 with db_session() as session:
-    slugs = [project.slug for project in list_projects(session, principal)]
+    # A lead's own team's projects come first, so the page opens on one of them.
+    slugs = team_project_slugs(session, principal)
 if not slugs:
     st.info("There are no projects yet.")
     st.stop()
@@ -78,11 +80,7 @@ if agreement is not None:
             hide_index=True,
             width="stretch",
             key="quality_majority",
-            column_config={
-                "agreement_with_majority": st.column_config.NumberColumn(
-                    "agreement with the others' majority", format="percent"
-                )
-            },
+            column_config=MAJORITY_COLUMNS,
         )
 
 st.subheader(f"Gold accuracy, last {summary.days} days")
@@ -100,10 +98,7 @@ else:
         hide_index=True,
         width="stretch",
         key="quality_gold_table",
-        column_config={
-            name: st.column_config.NumberColumn(format="percent")
-            for name in ("accuracy", "accuracy_ci_low", "accuracy_ci_high")
-        },
+        column_config=GOLD_COLUMNS,
     )
 
 if agreement is not None:
@@ -111,4 +106,10 @@ if agreement is not None:
     if summary.disputed.empty:
         st.info("No item had split labels in the window.")
     else:
-        st.dataframe(summary.disputed, hide_index=True, width="stretch", key="quality_disputed")
+        st.dataframe(
+            summary.disputed,
+            hide_index=True,
+            width="stretch",
+            key="quality_disputed",
+            column_config=DISPUTED_COLUMNS,
+        )

@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.columns import AFFECTED_COLUMNS, ALLOCATION_COLUMNS, REREVIEW_COLUMNS
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from dashboard.text import inert
@@ -65,7 +66,13 @@ with sampling:
             a, b = st.columns(2)
             a.metric("Unreviewed annotations", f"{plan.population:,}")
             b.metric("To review", f"{plan.sample_size:,}")
-            st.dataframe(plan.allocation, hide_index=True, width="stretch")
+            st.dataframe(
+                plan.allocation,
+                hide_index=True,
+                width="stretch",
+                key="review_allocation",
+                column_config=ALLOCATION_COLUMNS,
+            )
             st.download_button(
                 "Download item list (CSV)",
                 frame_csv(plan.items),
@@ -104,7 +111,12 @@ with correction:
             if affected.costs is not None:
                 b.metric("Their cost", format_costs(affected.costs))
             c.metric("Already under re-review", f"{affected.already_requested:,}")
-            st.dataframe(affected.by_annotator, hide_index=True, width="stretch")
+            st.dataframe(
+                affected.by_annotator,
+                hide_index=True,
+                width="stretch",
+                column_config=AFFECTED_COLUMNS,
+            )
             st.download_button(
                 "Download re-label list (CSV)",
                 frame_csv(affected.items),
@@ -128,4 +140,4 @@ with correction:
         progress = rereview_progress(session, principal, project_slug=project)
     if not progress.empty:
         st.subheader("Re-review requests")
-        st.dataframe(progress, hide_index=True, width="stretch")
+        st.dataframe(progress, hide_index=True, width="stretch", column_config=REREVIEW_COLUMNS)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import DailyRollup
+from db.models import DailyRollup, GoldConfusionRollup
 from ops import rollups
 from tests.factories import make_annotator, make_event, make_pay_rate, make_project
 
@@ -95,6 +95,19 @@ def test_events_on_other_days_and_projects_get_their_own_rows(session: Session) 
     assert {(r[11], r[13]) for r in rows} == {(0, None)}
 
 
+def confusion_table(session: Session) -> list[tuple[int, int, dt.date, str, str, int]]:
+    rows = session.scalars(
+        select(GoldConfusionRollup).order_by(
+            GoldConfusionRollup.annotator_id,
+            GoldConfusionRollup.project_id,
+            GoldConfusionRollup.day,
+            GoldConfusionRollup.gold_label,
+            GoldConfusionRollup.label,
+        )
+    )
+    return [(r.annotator_id, r.project_id, r.day, r.gold_label, r.label, r.answered) for r in rows]
+
+
 @pytest.mark.parametrize("late_days_back", [0, 1, 5])
 def test_incremental_equals_full_including_late_events(
     session: Session, late_days_back: int
@@ -126,7 +139,13 @@ def test_incremental_equals_full_including_late_events(
     make_event(session, project, people[0], submitted_at=DAY - dt.timedelta(days=late_days_back))
     rollups.refresh(session)
     incremental = table(session)
+    incremental_confusion = confusion_table(session)
     assert rollups.refresh(session) == 0  # nothing new: nothing rewritten
     rollups.rebuild(session)
     assert table(session) == incremental
     assert sum(row[3] for row in incremental) == 40
+    # The gold confusion rollup follows the same keys: incremental equals rebuilt, and its
+    # counts add up to the golden answers of the daily rollups.
+    assert confusion_table(session) == incremental_confusion
+    assert sum(row[-1] for row in incremental_confusion) == sum(row[6] for row in incremental)
+    assert {(row[3], row[4]) for row in incremental_confusion} >= {("dog", "cat")}

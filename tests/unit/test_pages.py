@@ -22,6 +22,7 @@ DATA = [
     ("import_history.py", "Import history", ":material/history:"),
     ("unlinked_identities.py", "Unlinked identities", ":material/person_search:"),
 ]
+TEAM = ("team.py", "Team", ":material/diversity_3:")
 POOL = ("pool.py", "Pool", ":material/groups:")
 PROFILE = ("annotator.py", "Annotator profile", ":material/badge:")
 NOTIFICATIONS = ("notifications.py", "Notifications", ":material/campaign:")
@@ -44,7 +45,7 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
             MY_NOTIFICATIONS,
         ],
         "Data": DATA,
-        "People": [POOL, PROFILE, *COACHING],
+        "People": [TEAM, POOL, PROFILE, *COACHING],
         "Admin": [
             ("users.py", "Users", ":material/manage_accounts:"),
             ("audit_log.py", "Audit log", ":material/policy:"),
@@ -53,11 +54,11 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "ops": {
         "": [HOME, PROJECTS, SPEND, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
         "Data": DATA,
-        "People": [POOL, PROFILE, *COACHING],
+        "People": [TEAM, POOL, PROFILE, *COACHING],
     },
     "lead": {
         "": [HOME, PROJECTS, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
-        "People": [POOL, PROFILE, *COACHING],
+        "People": [TEAM, POOL, PROFILE, *COACHING],
     },
     "finance": {"": [HOME, PROJECTS, SPEND, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
     "annotator": {"": [("scorecard.py", "My scorecard", ":material/person:"), MY_NOTIFICATIONS]},

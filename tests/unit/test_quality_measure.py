@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from ops.agreement_report import read_agreement_csv
-from ops.quality import agreement_window, measure_agreement
+from ops.quality import agreement_window, measure_agreement, repeat_consistency
 
 REFDATA = Path(__file__).resolve().parents[1] / "fixtures" / "refdata"
 
@@ -110,3 +110,18 @@ def test_window_is_the_last_full_utc_days(
 def test_window_needs_a_day() -> None:
     with pytest.raises(ValueError, match="window_days must be at least 1"):
         agreement_window(dt.datetime(2026, 3, 10, tzinfo=dt.UTC), 0)
+
+
+def test_consistency_counts_repeated_items_per_annotator() -> None:
+    frame = pd.DataFrame(
+        {
+            "item_id": ["a", "a", "b", "b", "c", "a", "a"],
+            "annotator_id": [1, 1, 1, 1, 1, 2, 2],
+            "label": ["x", "x", "x", "y", "x", "x", "x"],
+            "gold": [None] * 7,
+        }
+    )
+    assert repeat_consistency(frame) == {1: (2, 1), 2: (1, 1)}
+    figures = measure_agreement(frame)
+    by_person = {person["annotator_id"]: person for person in figures["annotators"]}
+    assert (by_person[1]["n_repeated"], by_person[1]["n_consistent"]) == (2, 1)

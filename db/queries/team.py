@@ -1,0 +1,171 @@
+"""Reads for team scorecards: rollup sums per person and day, gold confusion counts, the
+labels a project uses and open alerts per person, each limited to a people scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import pandas as pd
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import (
+    ROLLUP_FLOAT_MEASURES,
+    ROLLUP_MEASURES,
+    Alert,
+    Annotator,
+    DailyRollup,
+    GoldConfusionRollup,
+    Project,
+)
+from db.queries.alerts import ACTIVE_STATUSES
+from db.scope import PeopleScope
+
+
+def list_scoped_annotators(session: Session, *, scope: PeopleScope) -> list[Annotator]:
+    """The people of the scope who are not archived or merged, by name."""
+    return list(
+        session.scalars(
+            select(Annotator)
+            .where(
+                scope.where(Annotator.id),
+                Annotator.archived_at.is_(None),
+                Annotator.merged_into_id.is_(None),
+            )
+            .order_by(Annotator.display_name)
+        )
+    )
+
+
+def get_scoped_annotator(
+    session: Session, *, scope: PeopleScope, annotator_id: int
+) -> Annotator | None:
+    """The person with ``annotator_id`` if the scope covers them and they are not merged."""
+    return session.scalars(
+        select(Annotator).where(
+            Annotator.id == annotator_id,
+            scope.where(Annotator.id),
+            Annotator.merged_into_id.is_(None),
+        )
+    ).first()
+
+
+def load_person_daily_frame(
+    session: Session, *, scope: PeopleScope, since: dt.date, annotator_id: int | None = None
+) -> pd.DataFrame:
+    """One row per annotator x day from ``since`` on (all projects): rollup sums."""
+    query = (
+        select(
+            DailyRollup.annotator_id,
+            DailyRollup.day,
+            *(
+                func.coalesce(func.sum(getattr(DailyRollup, name)), 0).label(name)
+                for name in ROLLUP_MEASURES
+            ),
+        )
+        .where(DailyRollup.day >= since, scope.where(DailyRollup.annotator_id))
+        .group_by(DailyRollup.annotator_id, DailyRollup.day)
+        .order_by(DailyRollup.annotator_id, DailyRollup.day)
+    )
+    if annotator_id is not None:
+        query = query.where(DailyRollup.annotator_id == annotator_id)
+    frame = pd.DataFrame(
+        session.execute(query).all(), columns=["annotator_id", "day", *ROLLUP_MEASURES]
+    )
+    return frame.astype(
+        {name: float if name in ROLLUP_FLOAT_MEASURES else "int64" for name in ROLLUP_MEASURES}
+    )
+
+
+def load_person_project_frame(
+    session: Session, *, annotator_id: int, since: dt.date
+) -> pd.DataFrame:
+    """One row per project one person worked on since ``since``: slug, name, annotations,
+    gold answers; most gold answers first."""
+    query = (
+        select(
+            Project.slug,
+            Project.name,
+            func.sum(DailyRollup.annotations).label("annotations"),
+            func.sum(DailyRollup.gold_answered).label("gold_answered"),
+        )
+        .join(Project, Project.id == DailyRollup.project_id)
+        .where(DailyRollup.annotator_id == annotator_id, DailyRollup.day >= since)
+        .group_by(Project.slug, Project.name)
+        .order_by(func.sum(DailyRollup.gold_answered).desc(), Project.slug)
+    )
+    return pd.DataFrame(
+        session.execute(query).all(), columns=["slug", "name", "annotations", "gold_answered"]
+    )
+
+
+def load_confusion_frame(
+    session: Session,
+    *,
+    scope: PeopleScope,
+    project_id: int,
+    since: dt.date,
+    annotator_id: int | None = None,
+) -> pd.DataFrame:
+    """Golden answers per (gold label, label given) in a project from ``since`` on, summed
+    over the scope's people (or one of them): gold_label, label, answered."""
+    query = (
+        select(
+            GoldConfusionRollup.gold_label,
+            GoldConfusionRollup.label,
+            func.sum(GoldConfusionRollup.answered).label("answered"),
+        )
+        .where(
+            GoldConfusionRollup.project_id == project_id,
+            GoldConfusionRollup.day >= since,
+            scope.where(GoldConfusionRollup.annotator_id),
+        )
+        .group_by(GoldConfusionRollup.gold_label, GoldConfusionRollup.label)
+        .order_by(GoldConfusionRollup.gold_label, GoldConfusionRollup.label)
+    )
+    if annotator_id is not None:
+        query = query.where(GoldConfusionRollup.annotator_id == annotator_id)
+    frame = pd.DataFrame(session.execute(query).all(), columns=["gold_label", "label", "answered"])
+    return frame.astype({"answered": "int64"})
+
+
+def list_project_labels(session: Session, *, project_id: int) -> list[str]:
+    """Every label a project's golden items expect or its people gave them, sorted."""
+    gold = select(GoldConfusionRollup.gold_label.label("name")).where(
+        GoldConfusionRollup.project_id == project_id
+    )
+    given = select(GoldConfusionRollup.label.label("name")).where(
+        GoldConfusionRollup.project_id == project_id
+    )
+    return sorted({str(name) for name in session.scalars(gold.union(given))})
+
+
+def count_open_alerts_by_annotator(
+    session: Session, *, scope: PeopleScope, annotator_ids: Sequence[int]
+) -> dict[int, int]:
+    """Open or acknowledged alerts about each of the people, by annotator id."""
+    rows = session.execute(
+        select(Alert.annotator_id, func.count())
+        .where(
+            Alert.annotator_id.in_(list(annotator_ids)),
+            scope.where(Alert.annotator_id),
+            or_(*(Alert.status == status for status in ACTIVE_STATUSES)),
+        )
+        .group_by(Alert.annotator_id)
+    ).all()
+    return {int(annotator_id or 0): int(count) for annotator_id, count in rows}
+
+
+def list_scope_project_activity(
+    session: Session, *, scope: PeopleScope, since: dt.date
+) -> list[tuple[str, int]]:
+    """(project slug, annotations) of the scope's people from ``since`` on, busiest first."""
+    rows = session.execute(
+        select(Project.slug, func.sum(DailyRollup.annotations))
+        .join(Project, Project.id == DailyRollup.project_id)
+        .where(DailyRollup.day >= since, scope.where(DailyRollup.annotator_id))
+        .group_by(Project.slug)
+        .order_by(func.sum(DailyRollup.annotations).desc(), Project.slug)
+    ).all()
+    return [(str(slug), int(total or 0)) for slug, total in rows]

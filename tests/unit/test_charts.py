@@ -1,0 +1,149 @@
+"""Every chart names its axes, keeps every category label, and uses safe colours."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from dashboard.charts import (
+    agreement_history,
+    alert_metric_chart,
+    calibration_trend_chart,
+    confusion_heatmap,
+    gold_accuracy_intervals,
+    kappa_heatmap,
+    speed_accuracy_chart,
+    weekly_work_chart,
+)
+from ops.alerts.triage import MetricSeries
+from ops.metrics.confusion import confusion_counts, row_rates
+
+NAMES = [f"Annotator with a rather long name {i}" for i in range(9)]
+LABELS = ["negative", "neutral", "positive", "mixed", "not about the product"]
+WEEKS = [dt.date(2026, 9, 7) + dt.timedelta(weeks=i) for i in range(4)]
+
+
+def encodings(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every x and y encoding of a chart, through its layers."""
+    for layer in spec.get("layer", [spec]):
+        for channel in ("x", "y"):
+            encoding = layer.get("encoding", {}).get(channel)
+            if encoding is not None:
+                yield channel, encoding
+
+
+def charts() -> dict[str, alt.TopLevelMixin]:
+    gold = pd.DataFrame(
+        {
+            "annotator": NAMES,
+            "gold_answered": [50] * 9,
+            "accuracy": [0.8] * 9,
+            "accuracy_ci_low": [0.7] * 9,
+            "accuracy_ci_high": [0.9] * 9,
+        }
+    )
+    pairs = pd.DataFrame(
+        [(a, b, 0.5, 20) for a in NAMES for b in NAMES if a != b],
+        columns=["annotator_a", "annotator_b", "kappa", "n_shared"],
+    )
+    counts = confusion_counts(
+        pd.DataFrame({"gold_label": LABELS, "label": LABELS[::-1], "answered": [3] * 5}), LABELS
+    )
+    weekly = pd.DataFrame(
+        {
+            "day": WEEKS,
+            "accuracy": [0.8] * 4,
+            "accuracy_ci_low": [0.7] * 4,
+            "accuracy_ci_high": [0.9] * 4,
+            "gold_answered": [40] * 4,
+        }
+    )
+    built = {
+        "gold": gold_accuracy_intervals(gold, 0.9),
+        "kappa": kappa_heatmap(pairs),
+        "confusion": confusion_heatmap(counts, row_rates(counts)),
+        "history": agreement_history(
+            pd.DataFrame({"window_end": WEEKS, "alpha": [0.6] * 4, "fleiss_kappa": [0.5] * 4})
+        ),
+        "alert accuracy": alert_metric_chart(
+            MetricSeries(kind="accuracy", frame=weekly, reference=0.9, label="gold accuracy")
+        ),
+        "alert cumulative": alert_metric_chart(
+            MetricSeries(
+                kind="cumulative",
+                frame=pd.DataFrame({"day": WEEKS, "value": [1.0, 2.0, 3.0, 4.0]}),
+                reference=10.0,
+                label="cumulative spend (USD)",
+            )
+        ),
+        "work": weekly_work_chart(
+            pd.DataFrame({"week": WEEKS, "annotations": [5] * 4, "per_active_hour": [50.0] * 4})
+        ),
+        "speed": speed_accuracy_chart(
+            pd.DataFrame(
+                {
+                    "week": WEEKS,
+                    "seconds_per_annotation": [30.0] * 4,
+                    "accuracy": [0.8] * 4,
+                    "gold_answered": [40] * 4,
+                }
+            )
+        ),
+        "calibration": calibration_trend_chart(
+            pd.DataFrame(
+                {
+                    "held": WEEKS,
+                    "session": ["s"] * 4,
+                    "agreement": [0.9] * 4,
+                    "group alpha": [0.7] * 4,
+                }
+            )
+        ),
+    }
+    assert all(chart is not None for chart in built.values())
+    return {name: chart for name, chart in built.items() if chart is not None}
+
+
+CHARTS = charts()
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_every_axis_has_a_title(name: str) -> None:
+    spec = CHARTS[name].to_dict()
+    found = list(encodings(spec))
+    assert found
+    for channel, encoding in found:
+        assert encoding.get("title"), (name, channel, encoding)
+
+
+@pytest.mark.parametrize("name", sorted(CHARTS))
+def test_no_category_label_is_dropped_or_cut(name: str) -> None:
+    for channel, encoding in encodings(CHARTS[name].to_dict()):
+        if encoding.get("type") == "nominal":
+            axis = encoding.get("axis", {})
+            assert axis.get("labelOverlap") is False, (name, channel)
+            assert axis.get("labelLimit") == 0, (name, channel)
+
+
+def test_heatmaps_use_colour_blind_safe_schemes() -> None:
+    for name in ("kappa", "confusion"):
+        layer = CHARTS[name].to_dict()["layer"][0]
+        assert layer["encoding"]["color"]["scale"]["scheme"] in ("viridis", "blues")
+
+
+def test_the_confusion_matrix_shows_every_label_of_the_project_in_order() -> None:
+    layer = CHARTS["confusion"].to_dict()["layer"][0]
+    assert layer["encoding"]["x"]["sort"] == LABELS
+    assert layer["encoding"]["y"]["sort"] == LABELS
+
+
+def test_rates_are_read_as_percentages() -> None:
+    y = next(e for c, e in encodings(CHARTS["alert accuracy"].to_dict()) if c == "y")
+    assert y["axis"]["format"] == "%"
+    x = next(e for c, e in encodings(CHARTS["gold"].to_dict()) if c == "x")
+    assert x["axis"]["format"] == "%"
