@@ -177,10 +177,24 @@ def list_pool(
     passed = qualifications[qualifications["score"] >= qualifications["pass_mark"]]
     identities = list_identities(session, annotator_ids=ids)
     teams = {team.id: team.name for team in list_teams(session)}
+    # Each per-person text is joined once for everybody: filtering the whole frame
+    # again for every person costs people x rows.
+    names = {
+        kind: _joined(skills[skills["kind"] == kind], "name")
+        for kind in ("domain", "skill", "language")
+    }
+    qualified = (
+        passed.groupby("annotator_id")["task_type"].agg(lambda v: ", ".join(sorted(set(v))))
+    ).to_dict()
+    projects = _joined(assignments, "project")
+    linked: dict[int, list[str]] = {}
+    for identity in identities:
+        linked.setdefault(identity.annotator_id, []).append(
+            f"{identity.platform}:{identity.external_id}"
+        )
     rows = []
     for person in people:
         measured = metrics[person.id]
-        mine = skills[skills["annotator_id"] == person.id]
         row: dict[str, Any] = {
             "id": person.id,
             "name": person.display_name,
@@ -188,24 +202,18 @@ def list_pool(
             "tier": person.tier,
             "status": person.status,
             "employment": person.employment_type,
-            "domains": _names(mine, "domain"),
-            "skills": _names(mine, "skill"),
-            "languages": _names(mine, "language"),
-            "qualified for": ", ".join(
-                sorted(set(passed.loc[passed["annotator_id"] == person.id, "task_type"]))
-            ),
-            "current projects": ", ".join(
-                assignments.loc[assignments["annotator_id"] == person.id, "project"]
-            ),
+            "domains": names["domain"].get(person.id, ""),
+            "skills": names["skill"].get(person.id, ""),
+            "languages": names["language"].get(person.id, ""),
+            "qualified for": qualified.get(person.id, ""),
+            "current projects": projects.get(person.id, ""),
             "annotations (30d)": measured.annotations,
             "gold answers (30d)": measured.gold_answered,
             "gold accuracy (30d)": measured.accuracy,
             "lower bound": measured.accuracy_ci_low,
             "upper bound": measured.accuracy_ci_high,
             "training": measured.training.summary,
-            "identities": ", ".join(
-                f"{i.platform}:{i.external_id}" for i in identities if i.annotator_id == person.id
-            ),
+            "identities": ", ".join(linked.get(person.id, ())),
             "archived": person.archived_at is not None,
         }
         if contact:
@@ -241,8 +249,14 @@ def _roster_columns(contact: bool) -> list[str]:
     return [*columns, *(("email", "phone") if contact else ()), "archived"]
 
 
-def _names(skills: pd.DataFrame, kind: str) -> str:
-    return ", ".join(skills.loc[skills["kind"] == kind, "name"])
+def _joined(frame: pd.DataFrame, column: str) -> dict[int, str]:
+    """annotator id -> the person's values of ``column``, comma separated, in frame order."""
+    if frame.empty:
+        return {}
+    joined: dict[Any, Any] = (
+        frame.groupby("annotator_id", sort=False)[column].agg(", ".join).to_dict()
+    )
+    return {int(key): str(value) for key, value in joined.items()}
 
 
 def _sorted(frame: pd.DataFrame, sort_by: str, descending: bool) -> pd.DataFrame:
