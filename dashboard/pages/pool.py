@@ -6,13 +6,13 @@ import streamlit as st
 
 from dashboard.forms import may, show_flash
 from dashboard.pool_views import (
+    pool_options,
     render_add_annotator,
     render_promotion,
     render_roster,
     render_training_due,
 )
-from dashboard.session import db_session, require_principal
-from ops.workforce import roster
+from dashboard.session import require_principal
 
 principal = require_principal()
 st.title("Annotator pool")
@@ -30,6 +30,4 @@ with tabs["Promotion"]:
     render_promotion(principal)
 if "Add annotator" in tabs:
     with tabs["Add annotator"]:
-        with db_session() as session:
-            options = roster.pool_options(session, principal)
-        render_add_annotator(principal, options)
+        render_add_annotator(principal, pool_options(principal))

@@ -158,13 +158,57 @@ def list_pool(
 
     Contact details appear only for roles allowed to see them.
     """
+    check_sort(pool_filter)
+    now = now or utcnow()
+    roster = load_roster(session, principal, include_archived=pool_filter.include_archived, now=now)
+    return filter_roster(
+        roster, matching_ids(session, principal, pool_filter, now=now), pool_filter
+    )
+
+
+def check_sort(pool_filter: PoolFilter) -> None:
+    """Refuse a sort the roster does not offer."""
     if pool_filter.sort_by not in SORTS:
         raise ValidationError(
             f"Sort by {pool_filter.sort_by!r} is not offered; use one of {', '.join(SORTS)}.",
             field="sort_by",
         )
+
+
+def matching_ids(
+    session: Session,
+    principal: Principal,
+    pool_filter: PoolFilter,
+    *,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Ids of the people in scope the filter matches, by name."""
+    today = (now or utcnow()).date()
+    return [person.id for person in scoped_annotators(session, principal, pool_filter, today=today)]
+
+
+def filter_roster(roster: pd.DataFrame, ids: list[int], pool_filter: PoolFilter) -> pd.DataFrame:
+    """The rows of ``roster`` (from load_roster) for ``ids``, in that order, then sorted."""
+    check_sort(pool_filter)
+    position = {annotator_id: index for index, annotator_id in enumerate(ids)}
+    chosen = roster[roster["id"].isin(position)]
+    chosen = chosen.iloc[chosen["id"].map(position).argsort(kind="stable")]
+    return _sorted(chosen.reset_index(drop=True), pool_filter.sort_by, pool_filter.descending)
+
+
+def load_roster(
+    session: Session,
+    principal: Principal,
+    *,
+    include_archived: bool = False,
+    now: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """Every person in the principal's scope, one row each, unsorted: what the roster
+    shows before its filters. Computed once, it serves every filter (filter_roster)."""
     now = now or utcnow()
-    people = scoped_annotators(session, principal, pool_filter, today=now.date())
+    people = scoped_annotators(
+        session, principal, PoolFilter(include_archived=include_archived), today=now.date()
+    )
     contact = principal.can("contact.view")
     columns = _roster_columns(contact)
     if not people:
@@ -220,8 +264,7 @@ def list_pool(
             row["email"] = person.email or ""
             row["phone"] = person.phone or ""
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=columns)
-    return _sorted(frame, pool_filter.sort_by, pool_filter.descending)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _roster_columns(contact: bool) -> list[str]:

@@ -7,6 +7,9 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from db.models import Annotator
+from ops.permissions import SYSTEM
+from ops.workforce.roster import AnnotatorDetails, create_annotator
+from tests.factories import make_annotator
 from tests.pages.conftest import log_in
 from tests.pages.workforce_helpers import (
     annotator_id,
@@ -125,3 +128,20 @@ def test_open_profile_goes_to_the_person(app: AppTest, demo_url: str) -> None:
     assert not app.exception
     assert app.title[0].value == "Annotator profile"
     assert app.subheader[0].value == "Amara Okafor"
+
+
+def test_reads_are_cached_until_a_write_moves_the_data_version(app: AppTest, demo_url: str) -> None:
+    open_page(app, "ops", "pool")
+    # Written behind annops' back (no audit entry): the cached roster does not show it...
+    with database(demo_url) as session:
+        make_annotator(session, display_name="Zed Unaudited")
+    app.run()
+    assert "Zed Unaudited" not in roster(app)
+    # ...while a write through annops is audited, moves the data version, and shows at once.
+    with database(demo_url) as session:
+        create_annotator(
+            session, SYSTEM, AnnotatorDetails(display_name="Zed Audited", team_id=None)
+        )
+    app.run()
+    assert not app.exception
+    assert {"Zed Unaudited", "Zed Audited"} <= roster(app)
