@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.feedback_inbox import render_feedback_inbox
-from dashboard.session import db_session, require_principal
+from dashboard.session import require_principal
 from ops.home import summarise_home
 
 principal = require_principal()
-with db_session() as session:
-    summary = summarise_home(session, principal)
+summary = cached(summarise_home)(principal)
 
 st.title(summary.title)
 st.caption(summary.intro)

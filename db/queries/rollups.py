@@ -61,6 +61,35 @@ def sum_rollups(
     }
 
 
+def sum_rollups_by_project(
+    session: Session, *, since: dt.date, until: dt.date | None = None
+) -> dict[int, dict[str, float]]:
+    """Project id -> totals of the daily rollups in [since, until], as sum_rollups gives
+    for one project; projects without rollup rows are absent."""
+    query = (
+        select(
+            DailyRollup.project_id,
+            *_sums(("annotations", "active_seconds", "gold_answered", "gold_correct")),
+            func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
+            *_sums(("reviewed", "accepted")),
+            func.count(func.distinct(DailyRollup.annotator_id)).label("annotators"),
+        )
+        .where(DailyRollup.day >= since)
+        .group_by(DailyRollup.project_id)
+    )
+    if until is not None:
+        query = query.where(DailyRollup.day <= until)
+    totals: dict[int, dict[str, float]] = {}
+    for row in session.execute(query):
+        values = dict(row._mapping)
+        project_id = int(values.pop("project_id"))
+        totals[project_id] = {
+            key: float(value) if key in ROLLUP_FLOAT_MEASURES else int(value)
+            for key, value in values.items()
+        }
+    return totals
+
+
 def load_rollup_window_frame(
     session: Session, *, since: dt.date, until: dt.date, project_ids: list[int] | None = None
 ) -> pd.DataFrame:
