@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import PayRate, PayRateCorrection
+from db.queries.shared import among
 
 
 def list_pay_rates(session: Session, *, annotator_id: int) -> list[PayRate]:
@@ -41,7 +42,7 @@ def load_pay_rate_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd
     columns = ["annotator_id", "effective_from", "basis", "amount_minor", "currency"]
     rows = session.execute(
         select(*(getattr(PayRate, name) for name in columns)).where(
-            PayRate.annotator_id.in_(list(annotator_ids))
+            among(PayRate.annotator_id, annotator_ids)
         )
     ).all()
     return pd.DataFrame(rows, columns=columns)

@@ -21,7 +21,7 @@ from db.models import (
     Team,
     TierChange,
 )
-from db.queries.shared import batched, load_frame
+from db.queries.shared import among, batched, load_frame
 from db.queries.staffing import running_on
 
 
@@ -43,7 +43,7 @@ def load_annotator_name_frame(
     """One row per annotator (of some ids or of a team): id, email, display_name, team_id."""
     query = select(Annotator.id, Annotator.email, Annotator.display_name, Annotator.team_id)
     if annotator_ids is not None:
-        query = query.where(Annotator.id.in_(annotator_ids))
+        query = query.where(among(Annotator.id, annotator_ids))
     if team_id is not None:
         query = query.where(Annotator.team_id == team_id)
     return load_frame(session, query.order_by(Annotator.id)).set_index("id")
@@ -249,7 +249,7 @@ def load_skill_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd.Da
             AnnotatorSkill.name,
             AnnotatorSkill.level,
         )
-        .where(AnnotatorSkill.annotator_id.in_(list(annotator_ids)))
+        .where(among(AnnotatorSkill.annotator_id, annotator_ids))
         .order_by(AnnotatorSkill.annotator_id, AnnotatorSkill.kind, AnnotatorSkill.name)
     ).all()
     return pd.DataFrame(rows, columns=["annotator_id", "kind", "name", "level"])
@@ -283,7 +283,7 @@ def list_identities(session: Session, *, annotator_ids: Sequence[int]) -> list[A
     return list(
         session.scalars(
             select(AnnotatorIdentity)
-            .where(AnnotatorIdentity.annotator_id.in_(list(annotator_ids)))
+            .where(among(AnnotatorIdentity.annotator_id, annotator_ids))
             .order_by(AnnotatorIdentity.platform, AnnotatorIdentity.external_id)
         )
     )
@@ -311,13 +311,13 @@ def load_tier_since(session: Session, *, annotator_ids: Sequence[int]) -> dict[i
         session.execute(
             select(TierChange.annotator_id, func.max(TierChange.effective_at))
             .join(Annotator, Annotator.id == TierChange.annotator_id)
-            .where(TierChange.annotator_id.in_(ids), TierChange.to_tier == Annotator.tier)
+            .where(among(TierChange.annotator_id, ids), TierChange.to_tier == Annotator.tier)
             .group_by(TierChange.annotator_id)
         ).all()
     )
     joined = dict(
         session.execute(
-            select(Annotator.id, Annotator.created_at).where(Annotator.id.in_(ids))
+            select(Annotator.id, Annotator.created_at).where(among(Annotator.id, ids))
         ).all()
     )
     return {

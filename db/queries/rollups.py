@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import ROLLUP_COSTS, ROLLUP_FLOAT_MEASURES, ROLLUP_MEASURES, Annotator, DailyRollup
+from db.queries.shared import among
 
 # Work and review cost together, in minor units.
 SPEND = DailyRollup.cost_minor + DailyRollup.review_cost_minor
@@ -49,7 +50,7 @@ def sum_rollups(
     if project_id is not None:
         query = query.where(DailyRollup.project_id == project_id)
     if annotator_ids is not None:
-        query = query.where(DailyRollup.annotator_id.in_(annotator_ids))
+        query = query.where(among(DailyRollup.annotator_id, annotator_ids))
     if team_id is not None:
         query = query.join(Annotator, Annotator.id == DailyRollup.annotator_id).where(
             Annotator.team_id == team_id
@@ -118,7 +119,7 @@ def load_rollup_totals_frame(
     """One row per annotator with work: rollup sums over days [since, until]."""
     query = (
         select(DailyRollup.annotator_id, *_sums(ROLLUP_MEASURES))
-        .where(DailyRollup.day >= since, DailyRollup.annotator_id.in_(list(annotator_ids)))
+        .where(DailyRollup.day >= since, among(DailyRollup.annotator_id, annotator_ids))
         .group_by(DailyRollup.annotator_id)
     )
     if until is not None:
@@ -150,7 +151,7 @@ def load_annotator_totals_frame(
     if since is not None:
         query = query.where(DailyRollup.day >= since)
     if annotator_ids is not None:
-        query = query.where(DailyRollup.annotator_id.in_(annotator_ids))
+        query = query.where(among(DailyRollup.annotator_id, annotator_ids))
     frame = pd.DataFrame(
         session.execute(query).all(), columns=["annotator_id", "currency", *totals]
     )
