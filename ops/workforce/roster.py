@@ -227,9 +227,10 @@ def load_roster(
         kind: _joined(skills[skills["kind"] == kind], "name")
         for kind in ("domain", "skill", "language")
     }
-    qualified = (
-        passed.groupby("annotator_id")["task_type"].agg(lambda v: ", ".join(sorted(set(v))))
-    ).to_dict()
+    task_types: dict[int, set[str]] = {}
+    for annotator_id, task_type in zip(passed["annotator_id"], passed["task_type"], strict=True):
+        task_types.setdefault(int(annotator_id), set()).add(str(task_type))
+    qualified = {key: ", ".join(sorted(value)) for key, value in task_types.items()}
     projects = _joined(assignments, "project")
     linked: dict[int, list[str]] = {}
     for identity in identities:
@@ -294,12 +295,10 @@ def _roster_columns(contact: bool) -> list[str]:
 
 def _joined(frame: pd.DataFrame, column: str) -> dict[int, str]:
     """annotator id -> the person's values of ``column``, comma separated, in frame order."""
-    if frame.empty:
-        return {}
-    joined: dict[Any, Any] = (
-        frame.groupby("annotator_id", sort=False)[column].agg(", ".join).to_dict()
-    )
-    return {int(key): str(value) for key, value in joined.items()}
+    values: dict[int, list[str]] = {}
+    for annotator_id, value in zip(frame["annotator_id"], frame[column], strict=True):
+        values.setdefault(int(annotator_id), []).append(str(value))
+    return {annotator_id: ", ".join(names) for annotator_id, names in values.items()}
 
 
 def _sorted(frame: pd.DataFrame, sort_by: str, descending: bool) -> pd.DataFrame:
