@@ -62,9 +62,15 @@ def ensure_database(url: str, annotators: int, events: int) -> None:
     engine.dispose()
 
 
-def run_pages(checkout: Path, url: str) -> dict[str, Any]:
-    """Time every role x page in a child process running ``checkout``'s code."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--pages-child", str(checkout)]
+def run_pages(checkout: Path, url: str, roles: list[str]) -> dict[str, Any]:
+    """Time every page of ``roles`` in a child process running ``checkout``'s code."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--pages-child",
+        str(checkout),
+        ",".join(roles),
+    ]
     environment = {**os.environ, "ANNOPS_DATABASE_URL": url, "PYTHONPATH": str(checkout)}
     done = subprocess.run(
         command, cwd=checkout, env=environment, capture_output=True, text=True, check=False
@@ -75,7 +81,7 @@ def run_pages(checkout: Path, url: str) -> dict[str, Any]:
     return result
 
 
-def time_pages_here(checkout: Path) -> dict[str, Any]:
+def time_pages_here(checkout: Path, roles: list[str]) -> dict[str, Any]:
     """In the child: log each role in through a stored session and open each page."""
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.testing.v1 import AppTest
@@ -99,7 +105,7 @@ def time_pages_here(checkout: Path) -> dict[str, Any]:
     pages: dict[str, dict[str, float]] = {}
     failures: list[str] = []
     pool_filter: dict[str, float] = {}
-    for role in ROLES:
+    for role in roles:
         with session_factory()() as session, session.begin():
             user = session.query(User).filter(User.role == role).order_by(User.id).first()
             if user is None:
@@ -223,8 +229,8 @@ def print_pages(results: dict[str, dict[str, Any]]) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--pages-child":
-        print(json.dumps(time_pages_here(Path(sys.argv[2]))))
+    if len(sys.argv) == 4 and sys.argv[1] == "--pages-child":
+        print(json.dumps(time_pages_here(Path(sys.argv[2]), sys.argv[3].split(","))))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -237,10 +243,16 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=Path, help="another checkout whose pages to time first, for ratios"
     )
+    parser.add_argument(
+        "--roles", default=",".join(ROLES), help="comma-separated roles to time (default: all)"
+    )
     parser.add_argument("--import-rows", type=int, default=1_000_000)
     parser.add_argument("--labelstudio-annotations", type=int, default=200_000)
     parser.add_argument("--skip-imports", action="store_true", help="time the pages only")
     args = parser.parse_args()
+    roles = [role for role in args.roles.split(",") if role]
+    if unknown := set(roles) - set(ROLES):
+        parser.error(f"no role {', '.join(sorted(unknown))}; roles are {', '.join(ROLES)}")
     if not args.database_url or not args.database_url.startswith("postgresql"):
         parser.error("name a PostgreSQL database with --database-url")
     ensure_database(args.database_url, args.annotators, args.events)
@@ -250,7 +262,7 @@ def main() -> None:
         results[f"baseline ({args.baseline.name})"] = run_pages(
             args.baseline.resolve(), args.database_url
         )
-    results["this checkout"] = run_pages(ROOT, args.database_url)
+    results["this checkout"] = run_pages(ROOT, args.database_url, roles)
     print_pages(results)
     if not args.skip_imports:
         figures = import_figures(args.database_url, args.import_rows, args.labelstudio_annotations)
