@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.charts import alert_metric_chart
 from dashboard.session import db_session, require_principal
 from ops.alerts import (
@@ -59,8 +60,7 @@ alert_filter = AlertFilter(
     rule=None if rule == "any" else rule,
     severity=None if severity == "any" else severity,
 )
-with db_session() as session:
-    rows = list_alerts(session, principal, alert_filter)
+rows = cached(list_alerts)(principal, alert_filter)
 
 if principal.can("project.edit") and project != "any":
     with st.expander(f"Alert thresholds for {project}"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.charts import agreement_history, gold_accuracy_intervals, kappa_heatmap
 from dashboard.session import db_session, require_principal
 from ops.projects import list_projects
@@ -26,8 +27,7 @@ days = columns[1].selectbox(
     format_func=lambda d: f"last {d} days",
     key="quality_days",
 )
-with db_session() as session:
-    summary = summarise_quality(session, principal, project_slug=slug, days=days)
+summary = cached(summarise_quality)(principal, project_slug=slug, days=days)
 
 st.caption(f"{summary.project_name}. {summary.scope_note}")
 for note in summary.notes:
