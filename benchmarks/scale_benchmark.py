@@ -260,7 +260,7 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     if args.baseline is not None:
         results[f"baseline ({args.baseline.name})"] = run_pages(
-            args.baseline.resolve(), args.database_url
+            args.baseline.resolve(), args.database_url, roles
         )
     results["this checkout"] = run_pages(ROOT, args.database_url, roles)
     print_pages(results)
