@@ -157,16 +157,23 @@ def _optional_measure(module: str, name: str) -> Callable[..., Any] | None:
 
 
 def import_figures(url: str, rows: int, annotations: int) -> dict[str, str]:
-    """The import ratio against raw COPY and the Label Studio rate, where measurable."""
+    """The import ratio against raw COPY and the Label Studio rate, where the import
+    benchmarks offer them (``measure_import_ratio(url, rows)`` in import_benchmark,
+    ``measure_labelstudio_rate(url, annotations)`` in labelstudio_benchmark or
+    import_benchmark); anything else is reported as not measured."""
     sys.path.insert(0, str(ROOT))
     figures = {"import ratio": "not measured", "label studio rate": "not measured"}
     ratio = _optional_measure("benchmarks.import_benchmark", "measure_import_ratio")
     if ratio is not None:
-        figures["import ratio"] = f"{float(ratio(url, rows)):.2f}x raw COPY"
+        measured = ratio(url, rows)
+        # A plain number, or a result that carries it as ``ratio``.
+        figures["import ratio"] = f"{float(getattr(measured, 'ratio', measured)):.2f}x raw COPY"
     for module in ("benchmarks.labelstudio_benchmark", "benchmarks.import_benchmark"):
         rate = _optional_measure(module, "measure_labelstudio_rate")
         if rate is not None:
-            figures["label studio rate"] = f"{float(rate(url, annotations)):,.0f} annotations/s"
+            measured = rate(url, annotations)
+            per_second = float(getattr(measured, "rate", measured))
+            figures["label studio rate"] = f"{per_second:,.0f} annotations/s"
             break
     return figures
 
