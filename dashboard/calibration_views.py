@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
 from dashboard.pool_views import PERCENT
 from dashboard.session import db_session
@@ -26,8 +27,7 @@ def render_new_session(principal: Principal, projects: dict[int, str]) -> None:
     project_id = st.selectbox(
         "Project", list(projects), format_func=option_label(projects), key="cal-new-project"
     )
-    with db_session() as session:
-        table = guidelines.list_versions(session, principal, project_id)
+    table = cached(guidelines.list_versions)(principal, project_id)
     versions = {
         int(row["id"]): str(row["version"]) for _, row in table.dropna(subset=["id"]).iterrows()
     }

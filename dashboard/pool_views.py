@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pandas as pd
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
 from dashboard.session import db_session
 from ops.exports import frame_csv
@@ -69,13 +71,26 @@ def roster_filter(options: PoolOptions) -> PoolFilter:
     )
 
 
+pool_options = cached(roster.pool_options)
+_load_roster = cached(roster.load_roster)
+_training_due = cached(roster.list_training_due)
+_promotion_candidates = cached(tiers.list_promotion_candidates)
+_promotion_criteria = cached(tiers.get_promotion_criteria)
+
+
+def roster_frame(principal: Principal, pool_filter: PoolFilter) -> pd.DataFrame:
+    """roster.list_pool, with the whole roster cached: a filter change only asks the
+    database which people match."""
+    whole = _load_roster(principal, include_archived=pool_filter.include_archived)
+    with db_session() as session:
+        ids = roster.matching_ids(session, principal, pool_filter)
+    return roster.filter_roster(whole, ids, pool_filter)
+
+
 def render_roster(principal: Principal) -> None:
     """Filters, the roster table, CSV download and a way into each profile."""
-    with db_session() as session:
-        options = roster.pool_options(session, principal)
-    pool_filter = roster_filter(options)
-    with db_session() as session:
-        frame = roster.list_pool(session, principal, pool_filter)
+    pool_filter = roster_filter(pool_options(principal))
+    frame = roster_frame(principal, pool_filter)
     st.caption(
         f"{len(frame)} people · gold accuracy over the last {roster.ROSTER_WINDOW_DAYS} days "
         "with its 95% Wilson interval"
@@ -111,8 +126,7 @@ def render_roster(principal: Principal) -> None:
 
 def render_training_due(principal: Principal) -> None:
     """Trainings expired, running out within 30 days, or missing after a guideline change."""
-    with db_session() as session:
-        frame = roster.list_training_due(session, principal)
+    frame = _training_due(principal)
     if frame.empty:
         st.info("Everyone's training is current.")
         return
@@ -126,9 +140,8 @@ def render_promotion(principal: Principal) -> None:
     )
     to_tier = to_tier or "reviewer"
     only = st.toggle("Only people who meet every criterion", key="promo-only")
-    with db_session() as session:
-        frame = tiers.list_promotion_candidates(session, principal, to_tier, only_qualified=only)
-        settings = tiers.get_promotion_criteria(session)
+    frame = _promotion_candidates(principal, to_tier, only_qualified=only)
+    settings = _promotion_criteria()
     if frame.empty:
         st.info(f"Nobody one tier below {to_tier} in your scope.")
     else:

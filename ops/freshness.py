@@ -1,4 +1,6 @@
-"""How fresh the rollup figures are: when they were refreshed, what is not in them yet."""
+"""How fresh what a page shows is: when the rollup figures were refreshed and what is not
+in them yet, and the data version, a value that changes whenever annops data changes, so
+anything kept from an earlier read (a page's cached numbers) knows when it is out of date."""
 
 from __future__ import annotations
 
@@ -7,7 +9,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from db.queries.freshness import DataVersion, get_data_version
 from ops import rollups
+from ops.jobs import WORKER_STATE
+
+__all__ = ["DataVersion", "Freshness", "data_version", "get_freshness"]
 
 
 @dataclass(frozen=True)
@@ -38,3 +44,9 @@ def get_freshness(session: Session) -> Freshness:
         refreshed_at=rollups.last_refreshed(session),
         pending_events=rollups.count_pending_events(session),
     )
+
+
+def data_version(session: Session) -> DataVersion:
+    """The current data version; equal values mean nothing was written in between."""
+    # The worker's heartbeat changes its state every poll without changing any data.
+    return get_data_version(session, ignore_jobs=(WORKER_STATE,))

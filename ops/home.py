@@ -16,13 +16,25 @@ from db.queries.imports import get_latest_import
 from db.queries.jobs import list_job_runs
 from db.queries.people import count_annotators, list_pool_annotators
 from db.queries.projects import list_projects
-from db.queries.rollups import load_rollup_totals_frame, sum_rollups
+from db.queries.rollups import load_rollup_totals_frame, sum_rollups, sum_rollups_by_project
 from db.queries.training import count_expired_training, list_expiring_training
 from db.queries.users import count_users
 from ops.alerts.triage import AlertFilter, count_alerts
 from ops.metrics.accuracy import compute_gold_accuracy
 from ops.money import format_money
 from ops.permissions import Principal, people_scope, require
+
+# The totals of a project without rollup rows in a window.
+NO_WORK: dict[str, float] = {
+    "annotations": 0,
+    "active_seconds": 0.0,
+    "gold_answered": 0,
+    "gold_correct": 0,
+    "spend_minor": 0,
+    "reviewed": 0,
+    "accepted": 0,
+    "annotators": 0,
+}
 
 
 @dataclass(frozen=True)
@@ -153,8 +165,9 @@ def _open_alerts(session: Session, principal: Principal) -> Figure:
 
 def _project_rows(session: Session, since: dt.date) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
+    by_project = sum_rollups_by_project(session, since=since)
     for project in list_projects(session):
-        totals = sum_rollups(session, since=since, project_id=project.id)
+        totals = by_project.get(project.id, NO_WORK)
         hours = totals["active_seconds"] / 3600
         rows.append(
             {
@@ -228,9 +241,10 @@ def _finance(
     )
     table: list[dict[str, object]] = []
     currency = "USD"
+    all_time = sum_rollups_by_project(session, since=dt.date.min)
     for project in list_projects(session):
         currency = project.currency
-        total = sum_rollups(session, since=dt.date.min, project_id=project.id)
+        total = all_time.get(project.id, NO_WORK)
         spent = int(total["spend_minor"])
         table.append(
             {

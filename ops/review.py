@@ -108,8 +108,17 @@ def plan_review_sample(
     per_person["sample"] = allocate_review_sample(per_person, total).to_numpy()
     rng = np.random.default_rng(seed)
     chosen: list[int] = []
+    # Each person's candidate ids (in id order), split out once rather than filtered
+    # out of all candidates for every person.
+    ordered = candidates.sort_values("annotator_id", kind="stable")
+    owners, starts = np.unique(ordered["annotator_id"].to_numpy(), return_index=True)
+    by_person = (
+        dict(zip(owners.tolist(), np.split(ordered["id"].to_numpy(), starts[1:]), strict=True))
+        if len(owners)
+        else {}
+    )
     for row in per_person.to_dict("records"):
-        ids = candidates.loc[candidates["annotator_id"] == row["annotator_id"], "id"].to_numpy()
+        ids = by_person.get(row["annotator_id"], np.array([], dtype="int64"))
         take = int(row["sample"])
         if take:
             chosen.extend(int(i) for i in rng.choice(ids, size=take, replace=False))

@@ -14,6 +14,7 @@ from dashboard.alert_views import (
     render_evidence,
     render_threshold_editor,
 )
+from dashboard.cache import cached
 from dashboard.charts import alert_metric_chart
 from dashboard.forms import FormErrors, show_flash, submit
 from dashboard.freshness import show_freshness
@@ -75,8 +76,7 @@ alert_filter = AlertFilter(
     rule=None if rule == "any" else rule,
     severity=None if severity == "any" else severity,
 )
-with db_session() as session:
-    rows = list_alerts(session, principal, alert_filter)
+rows = cached(list_alerts)(principal, alert_filter)
 
 if principal.can("project.edit"):
     render_threshold_editor(principal, slugs, None if project == "any" else project)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.calibration_views import (
     project_choices,
     render_archive,
@@ -15,7 +16,7 @@ from dashboard.calibration_views import (
     sessions_table,
 )
 from dashboard.forms import may, option_label, show_flash
-from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
+from dashboard.session import require_principal, stop_if_nobody_in_scope
 from ops.workforce import calibration
 
 principal = require_principal()
@@ -32,8 +33,7 @@ project_id = st.selectbox(
 if may(principal, "calibration.edit") and projects:
     with st.expander("New session"):
         render_new_session(principal, projects)
-with db_session() as session:
-    sessions = calibration.list_sessions(session, principal, project_id=project_id)
+sessions = cached(calibration.list_sessions)(principal, project_id=project_id)
 if sessions.empty:
     st.info("No calibration sessions yet.")
     st.stop()
@@ -42,8 +42,7 @@ names = dict(zip(sessions["id"], sessions["held"] + " · " + sessions["name"], s
 session_id = st.selectbox(
     "Session", list(names), format_func=option_label(names), key="cal-session"
 )
-with db_session() as session:
-    detail = calibration.session_detail(session, principal, session_id)
+detail = cached(calibration.session_detail)(principal, session_id)
 render_detail(principal, detail)
 tabs = st.tabs(["Discussion notes", "Record labels", "Archive"], key="cal-tabs")
 with tabs[0]:

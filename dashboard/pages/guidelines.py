@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.calibration_views import project_choices
 from dashboard.forms import FormErrors, form_key, may, option_label, show_flash, submit
-from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
+from dashboard.session import require_principal, stop_if_nobody_in_scope
 from ops.workforce import guidelines
 
 principal = require_principal()
@@ -25,8 +26,7 @@ if not projects:
 project_id = st.selectbox(
     "Project", list(projects), format_func=option_label(projects), key="gl-project"
 )
-with db_session() as session:
-    versions = guidelines.list_versions(session, principal, project_id)
+versions = cached(guidelines.list_versions)(principal, project_id)
 st.dataframe(versions, hide_index=True, column_config={"id": None})
 
 if may(principal, "guideline.edit"):
@@ -64,8 +64,7 @@ labels = dict(zip(superseded["id"].astype(int), superseded["version"], strict=Tr
 version_id = st.selectbox(
     "Version", list(labels), format_func=option_label(labels), key="gl-superseded"
 )
-with db_session() as session:
-    work = guidelines.superseded_work(session, principal, project_id, version_id)
+work = cached(guidelines.superseded_work)(principal, project_id, version_id)
 columns = st.columns(3)
 columns[0].metric("Annotations", f"{work.annotations:,}")
 columns[1].metric(

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.freshness import show_freshness
-from dashboard.session import db_session, require_principal
+from dashboard.session import require_principal
 from dashboard.text import inert
 from ops.home import summarise_home
 
 principal = require_principal()
-with db_session() as session:
-    summary = summarise_home(session, principal)
+summary = cached(summarise_home)(principal)
 
 st.title(summary.title)
 show_freshness()

@@ -6,13 +6,13 @@ import streamlit as st
 
 from dashboard.forms import may, show_flash
 from dashboard.pool_views import (
+    pool_options,
     render_add_annotator,
     render_promotion,
     render_roster,
     render_training_due,
 )
-from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
-from ops.workforce import roster
+from dashboard.session import require_principal, stop_if_nobody_in_scope
 
 principal = require_principal()
 st.title("Annotator pool")
@@ -22,15 +22,19 @@ show_flash()
 names = ["Roster", "Training due", "Promotion"]
 if may(principal, "annotator.create"):
     names.append("Add annotator")
-tabs = dict(zip(names, st.tabs(names, key="pool-tabs"), strict=True))
+# Only the open tab is computed: each tab reads the whole pool in scope, and a visit
+# should not pay for the tabs nobody opens.
+tabs = dict(zip(names, st.tabs(names, key="pool-tabs", on_change="rerun"), strict=True))
 with tabs["Roster"]:
-    render_roster(principal)
+    if tabs["Roster"].open:
+        render_roster(principal)
 with tabs["Training due"]:
-    render_training_due(principal)
+    if tabs["Training due"].open:
+        render_training_due(principal)
 with tabs["Promotion"]:
-    render_promotion(principal)
+    if tabs["Promotion"].open:
+        render_promotion(principal)
 if "Add annotator" in tabs:
     with tabs["Add annotator"]:
-        with db_session() as session:
-            options = roster.pool_options(session, principal)
-        render_add_annotator(principal, options)
+        if tabs["Add annotator"].open:
+            render_add_annotator(principal, pool_options(principal))

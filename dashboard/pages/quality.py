@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.charts import agreement_history, gold_accuracy_intervals, kappa_heatmap
 from dashboard.columns import DISPUTED_COLUMNS, GOLD_COLUMNS, MAJORITY_COLUMNS
 from dashboard.freshness import show_freshness
@@ -31,8 +32,7 @@ days = columns[1].selectbox(
     format_func=lambda d: f"last {d} days",
     key="quality_days",
 )
-with db_session() as session:
-    summary = summarise_quality(session, principal, project_slug=slug, days=days)
+summary = cached(summarise_quality)(principal, project_slug=slug, days=days)
 
 st.caption(f"{inert(summary.project_name)}. {summary.scope_note}")
 for note in summary.notes:

@@ -6,6 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.columns import AFFECTED_COLUMNS, ALLOCATION_COLUMNS, REREVIEW_COLUMNS
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
@@ -50,16 +51,14 @@ with sampling:
     margin = right.select_slider("Margin", [0.02, 0.03, 0.05, 0.1], value=0.05, key="review_margin")
     if isinstance(window, tuple) and len(window) == 2:
         try:
-            with db_session() as session:
-                plan = plan_review_sample(
-                    session,
-                    principal,
-                    project_slug=project,
-                    since=window[0],
-                    until=window[1],
-                    confidence=confidence,
-                    margin=margin,
-                )
+            plan = cached(plan_review_sample)(
+                principal,
+                project_slug=project,
+                since=window[0],
+                until=window[1],
+                confidence=confidence,
+                margin=margin,
+            )
         except AnnopsError as error:
             st.error(inert(error))
         else:
@@ -136,8 +135,7 @@ with correction:
                         st.success(
                             f"Request #{request.id}: {request.n_events:,} annotations sent back."
                         )
-    with db_session() as session:
-        progress = rereview_progress(session, principal, project_slug=project)
+    progress = cached(rereview_progress)(principal, project_slug=project)
     if not progress.empty:
         st.subheader("Re-review requests")
         st.dataframe(progress, hide_index=True, width="stretch", column_config=REREVIEW_COLUMNS)

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Alert, AlertAction, Project
+from db.queries.shared import among
 from db.scope import EVERYONE, PeopleScope
 
 # An alert in one of these still wants someone's attention.
@@ -82,7 +83,7 @@ def count_open_alerts_of(session: Session, *, annotator_ids: Sequence[int]) -> d
     rows = session.execute(
         select(Alert.annotator_id, func.count(Alert.id))
         .where(
-            Alert.annotator_id.in_(list(annotator_ids)),
+            among(Alert.annotator_id, annotator_ids),
             Alert.status.in_(ACTIVE_STATUSES),
         )
         .group_by(Alert.annotator_id)

@@ -15,7 +15,7 @@ from db.models import (
     CalibrationSession,
     Project,
 )
-from db.queries.shared import load_frame
+from db.queries.shared import among, load_frame
 
 
 def load_calibration_result_frame(
@@ -37,7 +37,7 @@ def load_calibration_result_frame(
         .join(CalibrationSession, CalibrationSession.id == CalibrationResult.session_id)
         .outerjoin(Project, Project.id == CalibrationSession.project_id)
         .where(
-            CalibrationResult.annotator_id.in_(list(annotator_ids)),
+            among(CalibrationResult.annotator_id, annotator_ids),
             CalibrationSession.archived_at.is_(None),
         )
         .order_by(CalibrationSession.held_at.desc(), CalibrationSession.id.desc()),

@@ -4,12 +4,24 @@ moving work from one person to another."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Select, Table, and_, case, delete, func, or_, select, text, update
+from sqlalchemy import (
+    Select,
+    Table,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -169,6 +181,42 @@ def count_events_by_guideline_version(
         .group_by(AnnotationEvent.guideline_version_id)
     ).all()
     return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+
+def count_version_work(
+    session: Session, *, project_id: int, superseded_at: Mapping[int, dt.datetime]
+) -> dict[int | None, tuple[int, int, int]]:
+    """Guideline version id (None: none recorded) -> (annotations, flagged for re-review,
+    annotations made at or after ``superseded_at[version id]``), in one pass over the
+    project's answered events."""
+    after = (
+        case(
+            *(
+                (
+                    and_(
+                        AnnotationEvent.guideline_version_id == version_id,
+                        AnnotationEvent.submitted_at >= moment,
+                    ),
+                    1,
+                )
+                for version_id, moment in superseded_at.items()
+            ),
+            else_=0,
+        )
+        if superseded_at
+        else literal(0)
+    )
+    rows = session.execute(
+        select(
+            AnnotationEvent.guideline_version_id,
+            func.count(AnnotationEvent.id),
+            func.count(AnnotationEvent.rereview_request_id),
+            func.coalesce(func.sum(after), 0),
+        )
+        .where(AnnotationEvent.project_id == project_id, AnnotationEvent.skipped.is_(False))
+        .group_by(AnnotationEvent.guideline_version_id)
+    ).all()
+    return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in rows}
 
 
 def count_events_after(

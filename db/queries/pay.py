@@ -10,6 +10,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Annotator, PayRate, PayRateCorrection
+from db.queries.shared import among
 from db.scope import PeopleScope
 
 
@@ -43,7 +44,7 @@ def load_pay_rate_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd
     columns = ["annotator_id", "effective_from", "basis", "amount_minor", "currency"]
     rows = session.execute(
         select(*(getattr(PayRate, name) for name in columns)).where(
-            PayRate.annotator_id.in_(list(annotator_ids))
+            among(PayRate.annotator_id, annotator_ids)
         )
     ).all()
     return pd.DataFrame(rows, columns=columns)

@@ -21,7 +21,7 @@ from db.models import (
     Team,
     TierChange,
 )
-from db.queries.shared import batched, load_frame
+from db.queries.shared import among, batched, load_frame
 from db.queries.staffing import running_on
 from db.scope import EVERYONE, PeopleScope
 
@@ -46,7 +46,7 @@ def load_annotator_name_frame(
     query = select(Annotator.id, Annotator.email, Annotator.display_name, Annotator.team_id)
     query = query.where(scope.where(Annotator.id))
     if annotator_ids is not None:
-        query = query.where(Annotator.id.in_(annotator_ids))
+        query = query.where(among(Annotator.id, annotator_ids))
     return load_frame(session, query.order_by(Annotator.id)).set_index("id")
 
 
@@ -257,7 +257,7 @@ def load_skill_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd.Da
             AnnotatorSkill.name,
             AnnotatorSkill.level,
         )
-        .where(AnnotatorSkill.annotator_id.in_(list(annotator_ids)))
+        .where(among(AnnotatorSkill.annotator_id, annotator_ids))
         .order_by(AnnotatorSkill.annotator_id, AnnotatorSkill.kind, AnnotatorSkill.name)
     ).all()
     return pd.DataFrame(rows, columns=["annotator_id", "kind", "name", "level"])
@@ -291,7 +291,7 @@ def list_identities(session: Session, *, annotator_ids: Sequence[int]) -> list[A
     return list(
         session.scalars(
             select(AnnotatorIdentity)
-            .where(AnnotatorIdentity.annotator_id.in_(list(annotator_ids)))
+            .where(among(AnnotatorIdentity.annotator_id, annotator_ids))
             .order_by(AnnotatorIdentity.platform, AnnotatorIdentity.external_id)
         )
     )
@@ -327,13 +327,13 @@ def load_tier_since(session: Session, *, annotator_ids: Sequence[int]) -> dict[i
         session.execute(
             select(TierChange.annotator_id, func.max(TierChange.effective_at))
             .join(Annotator, Annotator.id == TierChange.annotator_id)
-            .where(TierChange.annotator_id.in_(ids), TierChange.to_tier == Annotator.tier)
+            .where(among(TierChange.annotator_id, ids), TierChange.to_tier == Annotator.tier)
             .group_by(TierChange.annotator_id)
         ).all()
     )
     joined = dict(
         session.execute(
-            select(Annotator.id, Annotator.created_at).where(Annotator.id.in_(ids))
+            select(Annotator.id, Annotator.created_at).where(among(Annotator.id, ids))
         ).all()
     )
     return {

@@ -18,6 +18,7 @@ from db.models import (
     DailyRollup,
     Team,
 )
+from db.queries.shared import among
 from db.scope import EVERYONE, PeopleScope
 
 # Work and review cost together, in minor units.
@@ -57,7 +58,7 @@ def sum_rollups(
     if project_id is not None:
         query = query.where(DailyRollup.project_id == project_id)
     if annotator_ids is not None:
-        query = query.where(DailyRollup.annotator_id.in_(annotator_ids))
+        query = query.where(among(DailyRollup.annotator_id, annotator_ids))
     if not scope.everyone:
         query = query.where(scope.where(DailyRollup.annotator_id))
     row = session.execute(query).one()
@@ -65,6 +66,35 @@ def sum_rollups(
         key: float(value) if key in ROLLUP_FLOAT_MEASURES else int(value)
         for key, value in row._mapping.items()
     }
+
+
+def sum_rollups_by_project(
+    session: Session, *, since: dt.date, until: dt.date | None = None
+) -> dict[int, dict[str, float]]:
+    """Project id -> totals of the daily rollups in [since, until], as sum_rollups gives
+    for one project; projects without rollup rows are absent."""
+    query = (
+        select(
+            DailyRollup.project_id,
+            *_sums(("annotations", "active_seconds", "gold_answered", "gold_correct")),
+            func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
+            *_sums(("reviewed", "accepted")),
+            func.count(func.distinct(DailyRollup.annotator_id)).label("annotators"),
+        )
+        .where(DailyRollup.day >= since)
+        .group_by(DailyRollup.project_id)
+    )
+    if until is not None:
+        query = query.where(DailyRollup.day <= until)
+    totals: dict[int, dict[str, float]] = {}
+    for row in session.execute(query):
+        values = dict(row._mapping)
+        project_id = int(values.pop("project_id"))
+        totals[project_id] = {
+            key: float(value) if key in ROLLUP_FLOAT_MEASURES else int(value)
+            for key, value in values.items()
+        }
+    return totals
 
 
 def load_rollup_window_frame(
@@ -104,7 +134,7 @@ def load_rollup_totals_frame(
     """One row per annotator with work: rollup sums over days [since, until]."""
     query = (
         select(DailyRollup.annotator_id, *_sums(ROLLUP_MEASURES))
-        .where(DailyRollup.day >= since, DailyRollup.annotator_id.in_(list(annotator_ids)))
+        .where(DailyRollup.day >= since, among(DailyRollup.annotator_id, annotator_ids))
         .group_by(DailyRollup.annotator_id)
     )
     if until is not None:
@@ -136,7 +166,7 @@ def load_annotator_totals_frame(
     if since is not None:
         query = query.where(DailyRollup.day >= since)
     if annotator_ids is not None:
-        query = query.where(DailyRollup.annotator_id.in_(annotator_ids))
+        query = query.where(among(DailyRollup.annotator_id, annotator_ids))
     frame = pd.DataFrame(
         session.execute(query).all(), columns=["annotator_id", "currency", *totals]
     )

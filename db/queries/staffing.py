@@ -24,7 +24,7 @@ from db.models import (
     Team,
     TrainingRecord,
 )
-from db.queries.shared import load_frame
+from db.queries.shared import among, load_frame
 from db.scope import PeopleScope
 
 
@@ -60,7 +60,7 @@ def list_assignment_compliance(session: Session, *, now: dt.datetime) -> list[di
             TrainingRecord.project_id,
             func.max(TrainingRecord.expires_at).label("expires_at"),
         )
-        .where(TrainingRecord.annotator_id.in_(people))
+        .where(among(TrainingRecord.annotator_id, people))
         .group_by(TrainingRecord.annotator_id, TrainingRecord.kind, TrainingRecord.project_id)
         .subquery()
     )
@@ -83,7 +83,7 @@ def list_assignment_compliance(session: Session, *, now: dt.datetime) -> list[di
             QualificationResult.task_type,
             QualificationResult.score,
             QualificationResult.pass_mark,
-        ).where(QualificationResult.annotator_id.in_(people))
+        ).where(among(QualificationResult.annotator_id, people))
     ):
         best, passed = scores.get((annotator_id, task_type), (0.0, False))
         scores[(annotator_id, task_type)] = (max(best, score), passed or score >= pass_mark)
@@ -117,7 +117,7 @@ def load_current_assignment_frame(
     rows = session.execute(
         select(Assignment.annotator_id, Assignment.project_id, Project.slug, Assignment.role)
         .join(Project, Project.id == Assignment.project_id)
-        .where(Assignment.annotator_id.in_(list(annotator_ids)), *running_on(today))
+        .where(among(Assignment.annotator_id, annotator_ids), *running_on(today))
         .order_by(Assignment.annotator_id, Project.slug)
     ).all()
     return pd.DataFrame(rows, columns=["annotator_id", "project_id", "project", "role"])

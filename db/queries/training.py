@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Annotator, GuidelineVersion, Project, QualificationResult, TrainingRecord
-from db.queries.shared import load_frame
+from db.queries.shared import among, load_frame
 from db.scope import EVERYONE, PeopleScope
 
 
@@ -52,7 +52,7 @@ def load_qualification_frame(session: Session, *, annotator_ids: Sequence[int]) 
             QualificationResult.taken_at,
             QualificationResult.recorded_by,
         )
-        .where(QualificationResult.annotator_id.in_(list(annotator_ids)))
+        .where(among(QualificationResult.annotator_id, annotator_ids))
         .order_by(QualificationResult.taken_at.desc(), QualificationResult.id.desc()),
     )
 
@@ -76,7 +76,7 @@ def load_training_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd
         )
         .outerjoin(Project, Project.id == TrainingRecord.project_id)
         .outerjoin(GuidelineVersion, GuidelineVersion.id == TrainingRecord.guideline_version_id)
-        .where(TrainingRecord.annotator_id.in_(list(annotator_ids)))
+        .where(among(TrainingRecord.annotator_id, annotator_ids))
         .order_by(TrainingRecord.completed_at.desc(), TrainingRecord.id.desc()),
     )
 

@@ -96,13 +96,17 @@ def measure_people(
     )
     by_person: dict[Any, dict[Any, Any]] = totals.to_dict("index")
     calibration = load_calibration_result_frame(session, annotator_ids=ids)
+    # The frame is newest session first, so each person's head is their latest sessions.
+    latest = calibration.groupby("annotator_id", sort=False).head(calibration_sessions)
+    agreement = latest.groupby("annotator_id")["agreement"].agg(["mean", "size"])
+    agreements: dict[Any, dict[Any, Any]] = agreement.to_dict("index")
     states = training_states(session, ids, now)
     alerts = count_open_alerts_of(session, annotator_ids=ids)
     tier_since = load_tier_since(session, annotator_ids=ids)
     result: dict[int, PersonMetrics] = {}
     for annotator_id in ids:
         row = by_person[annotator_id]
-        recent = calibration[calibration["annotator_id"] == annotator_id].head(calibration_sessions)
+        recent = agreements.get(annotator_id)
         result[annotator_id] = PersonMetrics(
             annotator_id=annotator_id,
             since=since,
@@ -117,8 +121,8 @@ def measure_people(
             reviewed=int(row["reviewed"]),
             accepted=int(row["accepted"]),
             escalations=int(row["escalations"]),
-            calibration_agreement=float(recent["agreement"].mean()) if len(recent) else None,
-            calibration_sessions=len(recent),
+            calibration_agreement=float(recent["mean"]) if recent else None,
+            calibration_sessions=int(recent["size"]) if recent else 0,
             training=states[annotator_id],
             open_alerts=alerts.get(annotator_id, 0),
             days_at_tier=(now - tier_since[annotator_id]).days if annotator_id in tier_since else 0,

@@ -15,6 +15,7 @@ from db.models import GuidelineVersion, Project, RereviewRequest, utcnow
 from db.queries.events import (
     count_events_after,
     count_events_by_guideline_version,
+    count_version_work,
     list_events_under_version,
 )
 from db.queries.guidelines import list_guideline_versions
@@ -48,22 +49,17 @@ def list_versions(
     require_project(session, project_id)
     now = now or utcnow()
     versions = list_guideline_versions(session, project_id=project_id)
-    counts = count_events_by_guideline_version(session, project_id=project_id)
     statuses = _statuses(versions, now)
+    # When each superseded version stopped applying: its successor's start.
+    superseded_at = {
+        version.id: successor.effective_from
+        for version, successor in zip(versions, versions[1:], strict=False)
+        if statuses[version.id] == "superseded"
+    }
+    counts = count_version_work(session, project_id=project_id, superseded_at=superseded_at)
     rows = []
-    for index, version in enumerate(versions):
-        successor = versions[index + 1] if index + 1 < len(versions) else None
-        annotations, flagged = counts.get(version.id, (0, 0))
-        late = (
-            count_events_after(
-                session,
-                project_id=project_id,
-                guideline_version_id=version.id,
-                after=successor.effective_from,
-            )
-            if successor is not None and statuses[version.id] == "superseded"
-            else 0
-        )
+    for version in versions:
+        annotations, flagged, late = counts.get(version.id, (0, 0, 0))
         rows.append(
             {
                 "id": version.id,
@@ -78,7 +74,7 @@ def list_versions(
                 "created by": version.created_by or "",
             }
         )
-    unversioned = counts.get(None, (0, 0))[0]
+    unversioned = counts.get(None, (0, 0, 0))[0]
     if unversioned:
         rows.append(
             {

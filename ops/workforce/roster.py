@@ -160,13 +160,57 @@ def list_pool(
 
     Contact details appear only for roles allowed to see them.
     """
+    check_sort(pool_filter)
+    now = now or utcnow()
+    roster = load_roster(session, principal, include_archived=pool_filter.include_archived, now=now)
+    return filter_roster(
+        roster, matching_ids(session, principal, pool_filter, now=now), pool_filter
+    )
+
+
+def check_sort(pool_filter: PoolFilter) -> None:
+    """Refuse a sort the roster does not offer."""
     if pool_filter.sort_by not in SORTS:
         raise ValidationError(
             f"Sort by {pool_filter.sort_by!r} is not offered; use one of {', '.join(SORTS)}.",
             field="sort_by",
         )
+
+
+def matching_ids(
+    session: Session,
+    principal: Principal,
+    pool_filter: PoolFilter,
+    *,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Ids of the people in scope the filter matches, by name."""
+    today = (now or utcnow()).date()
+    return [person.id for person in scoped_annotators(session, principal, pool_filter, today=today)]
+
+
+def filter_roster(roster: pd.DataFrame, ids: list[int], pool_filter: PoolFilter) -> pd.DataFrame:
+    """The rows of ``roster`` (from load_roster) for ``ids``, in that order, then sorted."""
+    check_sort(pool_filter)
+    position = {annotator_id: index for index, annotator_id in enumerate(ids)}
+    chosen = roster[roster["id"].isin(position)]
+    chosen = chosen.iloc[chosen["id"].map(position).argsort(kind="stable")]
+    return _sorted(chosen.reset_index(drop=True), pool_filter.sort_by, pool_filter.descending)
+
+
+def load_roster(
+    session: Session,
+    principal: Principal,
+    *,
+    include_archived: bool = False,
+    now: dt.datetime | None = None,
+) -> pd.DataFrame:
+    """Every person in the principal's scope, one row each, unsorted: what the roster
+    shows before its filters. Computed once, it serves every filter (filter_roster)."""
     now = now or utcnow()
-    people = scoped_annotators(session, principal, pool_filter, today=now.date())
+    people = scoped_annotators(
+        session, principal, PoolFilter(include_archived=include_archived), today=now.date()
+    )
     contact = principal.can("contact.view")
     columns = _roster_columns(contact)
     if not people:
@@ -179,10 +223,25 @@ def list_pool(
     passed = qualifications[qualifications["score"] >= qualifications["pass_mark"]]
     identities = list_identities(session, annotator_ids=ids)
     teams = {team.id: team.name for team in list_teams(session)}
+    # Each per-person text is joined once for everybody: filtering the whole frame
+    # again for every person costs people x rows.
+    names = {
+        kind: _joined(skills[skills["kind"] == kind], "name")
+        for kind in ("domain", "skill", "language")
+    }
+    task_types: dict[int, set[str]] = {}
+    for annotator_id, task_type in zip(passed["annotator_id"], passed["task_type"], strict=True):
+        task_types.setdefault(int(annotator_id), set()).add(str(task_type))
+    qualified = {key: ", ".join(sorted(value)) for key, value in task_types.items()}
+    projects = _joined(assignments, "project")
+    linked: dict[int, list[str]] = {}
+    for identity in identities:
+        linked.setdefault(identity.annotator_id, []).append(
+            f"{identity.platform}:{identity.external_id}"
+        )
     rows = []
     for person in people:
         measured = metrics[person.id]
-        mine = skills[skills["annotator_id"] == person.id]
         row: dict[str, Any] = {
             "id": person.id,
             "name": person.display_name,
@@ -190,32 +249,25 @@ def list_pool(
             "tier": person.tier,
             "status": person.status,
             "employment": person.employment_type,
-            "domains": _names(mine, "domain"),
-            "skills": _names(mine, "skill"),
-            "languages": _names(mine, "language"),
-            "qualified for": ", ".join(
-                sorted(set(passed.loc[passed["annotator_id"] == person.id, "task_type"]))
-            ),
-            "current projects": ", ".join(
-                assignments.loc[assignments["annotator_id"] == person.id, "project"]
-            ),
+            "domains": names["domain"].get(person.id, ""),
+            "skills": names["skill"].get(person.id, ""),
+            "languages": names["language"].get(person.id, ""),
+            "qualified for": qualified.get(person.id, ""),
+            "current projects": projects.get(person.id, ""),
             "annotations (30d)": measured.annotations,
             "gold answers (30d)": measured.gold_answered,
             "gold accuracy (30d)": measured.accuracy,
             "lower bound": measured.accuracy_ci_low,
             "upper bound": measured.accuracy_ci_high,
             "training": measured.training.summary,
-            "identities": ", ".join(
-                f"{i.platform}:{i.external_id}" for i in identities if i.annotator_id == person.id
-            ),
+            "identities": ", ".join(linked.get(person.id, ())),
             "archived": person.archived_at is not None,
         }
         if contact:
             row["email"] = person.email or ""
             row["phone"] = person.phone or ""
         rows.append(row)
-    frame = pd.DataFrame(rows, columns=columns)
-    return _sorted(frame, pool_filter.sort_by, pool_filter.descending)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _roster_columns(contact: bool) -> list[str]:
@@ -243,8 +295,12 @@ def _roster_columns(contact: bool) -> list[str]:
     return [*columns, *(("email", "phone") if contact else ()), "archived"]
 
 
-def _names(skills: pd.DataFrame, kind: str) -> str:
-    return ", ".join(skills.loc[skills["kind"] == kind, "name"])
+def _joined(frame: pd.DataFrame, column: str) -> dict[int, str]:
+    """annotator id -> the person's values of ``column``, comma separated, in frame order."""
+    values: dict[int, list[str]] = {}
+    for annotator_id, value in zip(frame["annotator_id"], frame[column], strict=True):
+        values.setdefault(int(annotator_id), []).append(str(value))
+    return {annotator_id: ", ".join(names) for annotator_id, names in values.items()}
 
 
 def _sorted(frame: pd.DataFrame, sort_by: str, descending: bool) -> pd.DataFrame:

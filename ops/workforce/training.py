@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -79,7 +80,7 @@ class TrainingState:
         return "current"
 
 
-def _label(row: pd.Series) -> str:
+def _label(row: Mapping[Hashable, Any]) -> str:
     project = row.get("project")
     where = f" ({project})" if isinstance(project, str) and project else ""
     return f"{row['kind']}{where}"
@@ -121,18 +122,31 @@ def _missing_guideline_training(
         return pd.DataFrame()
     trainings = load_training_frame(session, annotator_ids=annotator_ids)
     changes = trainings[trainings["kind"] == "guideline_change"]
+    # Each person's guideline trainings per project, looked up once rather than
+    # filtered out of the whole frame for every assignment.
+    trained: dict[tuple[int, int], list[tuple[int | None, dt.datetime]]] = {}
+    for annotator_id, project_id, version_id, completed in zip(
+        changes["annotator_id"],
+        changes["project_id"],
+        changes["guideline_version_id"],
+        changes["completed_at"],
+        strict=True,
+    ):
+        if pd.isna(project_id):
+            continue
+        trained.setdefault((int(annotator_id), int(project_id)), []).append(
+            (None if pd.isna(version_id) else int(version_id), completed)
+        )
     rows = []
     for record in assignments.to_dict("records"):
         version = newest.get(int(record["project_id"]))
         if version is None:
             continue
-        theirs = changes[
-            (changes["annotator_id"] == record["annotator_id"])
-            & (changes["project_id"] == record["project_id"])
-        ]
+        theirs = trained.get((int(record["annotator_id"]), int(record["project_id"])), [])
         # Trained on this version by name, or trained on the change after it took effect.
-        covered = (theirs["guideline_version_id"] == version.id).any() or any(
-            completed >= version.effective_from for completed in theirs["completed_at"]
+        covered = any(
+            version_id == version.id or completed >= version.effective_from
+            for version_id, completed in theirs
         )
         if not covered:
             rows.append(
@@ -157,24 +171,26 @@ def training_states(
 ) -> dict[int, TrainingState]:
     """Each person's training state; people with no records get an empty, not-current state."""
     rows = training_rows(session, annotator_ids, now)
+    # One pass over the rows, grouped by person; filtering the frame once per person
+    # costs people x rows, which at thousands of people is minutes.
+    labels: dict[int, dict[str, list[str]]] = {}
+    initial: set[int] = set()
+    if not rows.empty:
+        for row in rows.to_dict("records"):
+            annotator_id = int(row["annotator_id"])
+            status = row["status"]
+            if status in ("expired", "due", "missing"):
+                labels.setdefault(annotator_id, {}).setdefault(status, []).append(_label(row))
+            if row["kind"] == "initial" and status != "expired":
+                initial.add(annotator_id)
     states: dict[int, TrainingState] = {}
     for annotator_id in annotator_ids:
-        theirs = rows[rows["annotator_id"] == annotator_id] if not rows.empty else rows
-        by_status: dict[str, tuple[str, ...]] = {
-            status: tuple(_label(row) for _, row in theirs[theirs["status"] == status].iterrows())
-            if not theirs.empty
-            else ()
-            for status in ("expired", "due", "missing")
-        }
-        has_initial = bool(
-            not theirs.empty
-            and ((theirs["kind"] == "initial") & (theirs["status"] != "expired")).any()
-        )
+        theirs = labels.get(annotator_id, {})
         states[annotator_id] = TrainingState(
-            expired=by_status["expired"],
-            due=by_status["due"],
-            missing=by_status["missing"],
-            has_initial=has_initial,
+            expired=tuple(theirs.get("expired", ())),
+            due=tuple(theirs.get("due", ())),
+            missing=tuple(theirs.get("missing", ())),
+            has_initial=annotator_id in initial,
         )
     return states
 

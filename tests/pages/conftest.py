@@ -13,6 +13,7 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+from dashboard import cache
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from ops.demo import DemoConfig, load_demo
@@ -44,6 +45,13 @@ def demo_url(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> s
     copy = tmp_path_factory.mktemp("pages") / "demo.db"
     shutil.copyfile(demo_template, copy)
     return f"sqlite:///{copy}"
+
+
+@pytest.fixture(autouse=True)
+def _cold_page_cache() -> None:
+    """Each test starts without cached reads: tests change their database behind the
+    app's back (factories write without the audit log that advances the data version)."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

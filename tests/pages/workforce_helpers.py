@@ -23,6 +23,12 @@ def open_page(app: AppTest, role: str, page: str) -> AppTest:
     return app.run()
 
 
+def open_tab(app: AppTest, key: str, label: str) -> AppTest:
+    """Select the tab ``label`` of the tabs with ``key``, as a click on it does."""
+    app.session_state[key] = label
+    return app.run()
+
+
 class HasLabel(Protocol):
     @property
     def label(self) -> str: ...
