@@ -248,7 +248,7 @@ def measure_import_ratio(database_url: str, rows: int) -> ImportRatio:
             ).scalar()
         start = np.datetime64("2026-01-05T08:00:00", "ms")
         if latest is not None:
-            start = np.datetime64(latest.replace(tzinfo=None), "ms") - np.timedelta64(30, "D")
+            start = np.datetime64(latest.replace(tzinfo=None), "ms") - np.timedelta64(60, "D")
         with tempfile.TemporaryDirectory() as folder:
             events = Path(folder) / "events.csv"
             canonical_csv(

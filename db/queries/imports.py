@@ -323,9 +323,12 @@ def _delete_events_named_in(session: Session, source: Table, condition: ColumnEl
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def insert_staged(session: Session, *, import_batch_id: int) -> int:
+def insert_staged(
+    session: Session, *, import_batch_id: int, project_ids: set[int] | None = None
+) -> int:
     """Add every staged row whose natural key is not stored yet, in file order; returns
-    events inserted."""
+    events inserted. ``project_ids``, the projects the staged rows belong to, lets the
+    lookup of stored keys read only those projects' events."""
     event = EVENTS
     stored = (
         select(literal(1))
@@ -335,6 +338,8 @@ def insert_staged(session: Session, *, import_batch_id: int) -> int:
             event.c.external_id == STAGED.c.external_id,
         )
     )
+    if project_ids is not None:
+        stored = stored.where(event.c.project_id.in_(sorted(project_ids)))
     source = (
         select(*(STAGED.c[name] for name in EVENT_COLUMNS), literal(import_batch_id))
         .where(~stored.exists())
@@ -438,7 +443,9 @@ def merge(session: Session, *, import_batch_id: int, replace_newer: bool) -> Mer
         replaced = mark_replacements(session)
         if replaced:
             delete_replaced_events(session)
-    inserted = insert_staged(session, import_batch_id=import_batch_id)
+    inserted = insert_staged(
+        session, import_batch_id=import_batch_id, project_ids=references["project_id"]
+    )
     return MergeCounts(inserted=inserted - replaced, updated=replaced, duplicate=staged - inserted)
 
 
