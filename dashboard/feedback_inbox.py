@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.forms import FormErrors, show_flash, submit
 from dashboard.session import db_session
+from ops.alerts.evidence import format_date
 from ops.permissions import Principal
 from ops.workforce import feedback
 
@@ -23,14 +24,17 @@ def render_feedback_inbox(principal: Principal) -> None:
         return
     for note in notes:
         with st.container(border=True):
-            st.markdown(f"**{note.category}** · {note.given_on} · from {note.author or ''}")
-            st.write(note.text)
+            st.text(
+                f"{note.category} · {format_date(note.given_on)}"
+                + (f" · from {note.author}" if note.author else "")
+            )
+            st.text(note.text)
             if note.evidence:
-                st.caption(f"Evidence: {note.evidence}")
+                st.text(f"Evidence: {note.evidence}")
             if note.follow_up_on:
-                st.caption(f"Follow-up on {note.follow_up_on}")
+                st.caption(f"Follow-up on {format_date(note.follow_up_on)}")
             if note.acknowledged_on:
-                st.caption(f"Acknowledged on {note.acknowledged_on}")
+                st.caption(f"Acknowledged on {format_date(note.acknowledged_on)}")
                 continue
             errors = FormErrors(f"ack-{note.id}")
             if st.button("Acknowledge", key=f"ack-{note.id}", icon=":material/done:"):

@@ -584,6 +584,12 @@ def assignment_tab(principal: Principal, person: Profile) -> None:
         errors.slot("reason_category")
         notes = st.text_area("Notes", key=f"{key}-notes")
         errors.slot("notes")
+        justification = st.text_area(
+            "Override: why they should join although they miss the project's requirements "
+            "(qualification, training, tier; audited)",
+            key=f"{key}-override",
+        )
+        errors.slot("override_justification")
         if st.form_submit_button("Record decision"):
             submit(
                 errors,
@@ -596,6 +602,7 @@ def assignment_tab(principal: Principal, person: Profile) -> None:
                     reason_category=reason,
                     notes=notes,
                     role=role,
+                    override_justification=justification,
                 ),
                 "Reassignment recorded with the evidence.",
             )

@@ -15,7 +15,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from ops.database import session_factory
-from ops.permissions import Principal
+from ops.permissions import Principal, people_scope
 from ops.sessions import COOKIE_NAME, resume_session
 
 PRINCIPAL_KEY = "principal"
@@ -80,6 +80,14 @@ def require_principal() -> Principal:
         st.stop()
     assert principal is not None
     return principal
+
+
+def stop_if_nobody_in_scope(principal: Principal) -> None:
+    """Say plainly why a page about people is empty (a lead without a team), and stop."""
+    scope = people_scope(principal)
+    if scope.nobody:
+        st.info(scope.reason, icon=":material/group_off:")
+        st.stop()
 
 
 @contextmanager

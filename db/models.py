@@ -54,6 +54,7 @@ SEVERITIES = ("info", "warning", "critical")
 JOB_STATUSES = ("running", "succeeded", "failed")
 IMPORT_STATUSES = ("running", "committed", "failed", "dry_run")
 SKILL_KINDS = ("skill", "domain", "language")
+PROPOSAL_STATUSES = ("pending", "approved", "rejected")
 
 # BIGINT primary keys autoincrement on PostgreSQL; SQLite only autoincrements INTEGER.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -199,6 +200,26 @@ class Annotator(Versioned, Base):
     is_linked: Mapped[bool] = mapped_column(Boolean, default=True)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id"))
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Hours a week the person can give to annotation; None when nobody has recorded it.
+    weekly_capacity_hours: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AnnotatorTimeOff(Base):
+    """A stretch of days (both ends included) a person is not available for work."""
+
+    __tablename__ = "annotator_time_off"
+    __table_args__ = (
+        CheckConstraint("ends_on >= starts_on", name="dates"),
+        Index("ix_annotator_time_off_annotator_ends", "annotator_id", "ends_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(40), default="time off")
+    created_by: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -474,6 +495,8 @@ class Assignment(Base):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     role: Mapped[str] = mapped_column(String(20), default="annotator")
     starts_on: Mapped[dt.date] = mapped_column(Date)
+    # The first day the person is no longer on the project: an assignment ended today
+    # (by hand or by a reassignment) is not running today. Same as starts_on: never ran.
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[str | None] = mapped_column(String(120))
 
@@ -497,6 +520,43 @@ class ReassignmentDecision(Base):
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="SET NULL"))
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffingProposal(Base):
+    """A proposed assignment or move, waiting for ops to approve or reject it.
+
+    Approval records the reassignment decision (with its evidence) and the assignment;
+    ``decision_id`` points at that decision.
+    """
+
+    __tablename__ = "staffing_proposals"
+    __table_args__ = (
+        CheckConstraint(_in("status", PROPOSAL_STATUSES), name="status"),
+        CheckConstraint(_in("role", ASSIGNMENT_ROLES), name="role"),
+        Index("ix_staffing_proposals_status_project", "status", "project_id"),
+        Index("ix_staffing_proposals_annotator", "annotator_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
+    # The project the person would join.
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # The project they would leave, for a move; None for a plain assignment.
+    from_project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projects.id", ondelete="SET NULL")
+    )
+    role: Mapped[str] = mapped_column(String(20), default="annotator")
+    reason_category: Mapped[str] = mapped_column(String(40))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    proposed_by: Mapped[str | None] = mapped_column(String(120))
+    proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reassignment_decisions.id", ondelete="SET NULL")
+    )
 
 
 class FeedbackNote(Base):

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import utcnow
-from db.queries.alerts import count_open_alerts
 from db.queries.events import count_events
 from db.queries.feedback import count_unread_feedback
 from db.queries.imports import get_latest_import
@@ -20,9 +19,10 @@ from db.queries.projects import list_projects
 from db.queries.rollups import load_rollup_totals_frame, sum_rollups
 from db.queries.training import count_expired_training, list_expiring_training
 from db.queries.users import count_users
+from ops.alerts.triage import AlertFilter, count_alerts
 from ops.metrics.accuracy import compute_gold_accuracy
 from ops.money import format_money
-from ops.permissions import Principal
+from ops.permissions import Principal, people_scope, require
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,7 @@ def summarise_home(
     session: Session, principal: Principal, *, now: dt.datetime | None = None
 ) -> HomeSummary:
     """The home page of ``principal``'s role; each role sees only its own scope."""
+    require(principal, "scorecard.view_own" if principal.role == "annotator" else "home.view")
     now = now or utcnow()
     today = now.date()
     week_ago = today - dt.timedelta(days=7)
@@ -132,7 +133,7 @@ def _ops(
             _accuracy_figure(
                 "Gold accuracy, last 7 days", week["gold_correct"], week["gold_answered"]
             ),
-            Figure("Open alerts", f"{count_open_alerts(session):,}", "open or acknowledged"),
+            _open_alerts(session, principal),
             Figure(
                 "Training expired",
                 f"{count_expired_training(session, now=now):,}",
@@ -142,6 +143,12 @@ def _ops(
         table_title="Projects, last 7 days",
         table=_project_rows(session, week_ago),
     )
+
+
+def _open_alerts(session: Session, principal: Principal) -> Figure:
+    """The number the role's Alerts page lists with its default filter (status open)."""
+    count = count_alerts(session, principal, AlertFilter(status="open"))
+    return Figure("Open alerts", f"{count:,}", "status open, as listed on the Alerts page")
 
 
 def _project_rows(session: Session, since: dt.date) -> list[dict[str, object]]:
@@ -164,15 +171,11 @@ def _project_rows(session: Session, since: dt.date) -> list[dict[str, object]]:
 def _lead(
     session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
 ) -> HomeSummary:
-    team_id = principal.team_id
-    if team_id is None:
-        return HomeSummary(
-            title="My team",
-            intro="Your login is not linked to a team yet; ask an admin.",
-            figures=[],
-        )
-    week = sum_rollups(session, since=week_ago, team_id=team_id)
-    people = list_pool_annotators(session, today=today, team_id=team_id)
+    scope = people_scope(principal)
+    if scope.nobody:
+        return HomeSummary(title="My team", intro=scope.reason, figures=[])
+    week = sum_rollups(session, since=week_ago, scope=scope)
+    people = list_pool_annotators(session, today=today, scope=scope)
     totals = load_rollup_totals_frame(
         session, since=week_ago, annotator_ids=[person.id for person in people]
     )
@@ -199,14 +202,14 @@ def _lead(
         figures=[
             Figure(
                 "Active in team",
-                f"{count_annotators(session, status='active', team_id=team_id):,}",
+                f"{count_annotators(session, status='active', scope=scope):,}",
             ),
             Figure("Annotations, last 7 days", f"{int(week['annotations']):,}"),
             _accuracy_figure("Team gold accuracy", week["gold_correct"], week["gold_answered"]),
-            Figure("Open alerts", f"{count_open_alerts(session, team_id=team_id):,}"),
+            _open_alerts(session, principal),
             Figure(
                 "Training expired",
-                f"{count_expired_training(session, now=now, team_id=team_id):,}",
+                f"{count_expired_training(session, now=now, scope=scope):,}",
             ),
         ],
         table_title="Team, last 7 days",
@@ -273,12 +276,9 @@ def _finance(
 def _annotator(
     session: Session, principal: Principal, now: dt.datetime, today: dt.date, week_ago: dt.date
 ) -> HomeSummary:
-    if principal.annotator_id is None:
-        return HomeSummary(
-            title="My scorecard",
-            intro="Your login is not linked to an annotator profile.",
-            figures=[],
-        )
+    scope = people_scope(principal)
+    if scope.nobody or principal.annotator_id is None:
+        return HomeSummary(title="My scorecard", intro=scope.reason, figures=[])
     me = [principal.annotator_id]
     week = sum_rollups(session, since=week_ago, annotator_ids=me)
     month = sum_rollups(session, since=today - dt.timedelta(days=30), annotator_ids=me)

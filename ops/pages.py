@@ -25,11 +25,13 @@ class PageSpec:
     action: str
 
 
-# In navigation order; the first page a role may see is its landing page. The annotator's
-# scorecard is the Home page file rendering for that role, under its own title.
+# In navigation order; the first page a role may see is its landing page.
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("home", "home.py", "Home", ":material/home:", "", "home.view"),
-    PageSpec("scorecard", "home.py", "My scorecard", ":material/person:", "", "scorecard.view_own"),
+    PageSpec(
+        "scorecard", "scorecard.py", "My scorecard", ":material/person:", "", "scorecard.view_own"
+    ),
+    PageSpec("projects", "projects.py", "Projects", ":material/work:", "", "project.view"),
     PageSpec("alerts", "alerts.py", "Alerts", ":material/notifications:", "", "alerts.view"),
     PageSpec(
         "review", "review.py", "Review & correction", ":material/fact_check:", "", "review.view"

@@ -37,6 +37,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "contact.view": frozenset({"admin", "ops", "finance"}),
     "tier.change": frozenset({"admin", "ops"}),
     "staffing.edit": frozenset({"admin", "ops"}),
+    # Seeing the staffing panel, and proposing a move that ops then approves or rejects.
+    "staffing.view": frozenset({"admin", "ops", "lead"}),
+    "staffing.propose": frozenset({"admin", "ops", "lead"}),
+    # Weekly capacity and time off on the profile.
+    "availability.edit": frozenset({"admin", "ops", "lead"}),
     "calibration.view": frozenset({"admin", "ops", "lead"}),
     "calibration.edit": frozenset({"admin", "ops", "lead"}),
     "guideline.view": frozenset({"admin", "ops", "lead"}),

@@ -34,7 +34,7 @@ from ops.agreement import (
 from ops.errors import NotFound
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.metrics.ratings import collect_latest_gold_labels
-from ops.permissions import Principal, require
+from ops.permissions import Principal, people_scope, require
 
 DISPUTED_ITEMS_KEPT = 20
 # A pair's kappa on a handful of shared items is noise; the heatmap leaves such pairs out.
@@ -244,18 +244,15 @@ def summarise_quality(
     projects = list_projects(session)
     choices = [(project.slug, project.name) for project in projects]
     project = _choose_project(projects, project_slug)
-    names = _visible_people(session, principal)
+    scope = people_scope(principal)
+    names = load_annotator_name_frame(session, scope=scope)
     scope_note = (
-        "Your team's annotators only."
-        if principal.role == "lead"
-        else "All annotators of the project."
+        "All annotators of the project." if scope.everyone else "Your team's annotators only."
     )
     if project is None:
         return _empty_summary(choices, days, scope_note, "There are no projects yet.")
-    if principal.role == "lead" and principal.team_id is None:
-        return _empty_summary(
-            choices, days, scope_note, "Your login is not linked to a team yet; ask an admin."
-        )
+    if scope.nobody:
+        return _empty_summary(choices, days, scope_note, scope.reason)
     row = get_latest_project_agreement(session, project_id=project.id)
     stored = None if row is None else StoredAgreement.from_row(row)
     history = list_project_agreements(session, project_id=project.id)
@@ -300,14 +297,6 @@ def _choose_project(projects: list[Project], slug: str | None) -> Project | None
         if project.slug == slug:
             return project
     raise NotFound(f"No project {slug!r}.")
-
-
-def _visible_people(session: Session, principal: Principal) -> pd.DataFrame:
-    if principal.role == "lead":
-        if principal.team_id is None:
-            return load_annotator_name_frame(session, annotator_ids=[])
-        return load_annotator_name_frame(session, team_id=principal.team_id)
-    return load_annotator_name_frame(session)
 
 
 def _kappa_pairs(stored: StoredAgreement | None, names: pd.DataFrame) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from ops.errors import NotFound
 from ops.metrics.accuracy import compute_gold_accuracy
 from ops.metrics.throughput import compute_median_seconds
 from ops.money import minor_digits, to_major
-from ops.permissions import Principal, require
+from ops.permissions import Principal, people_scope, require
 
 
 @dataclass(frozen=True)
@@ -84,12 +84,13 @@ def annotator_report(
     """One row per annotator who worked on the project (since ``since``, a UTC day)."""
     require(principal, "annotator.view")
     project = _project(session, project_slug)
+    scope = people_scope(principal)
+    if scope.nobody:
+        return []
     people = None
-    if principal.role == "lead":
-        if principal.team_id is None:
-            return []  # a lead not linked to a team sees nobody
-        team = load_annotator_name_frame(session, team_id=principal.team_id)
-        people = [int(annotator_id) for annotator_id in team.index]
+    if not scope.everyone:
+        visible = load_annotator_name_frame(session, scope=scope)
+        people = [int(annotator_id) for annotator_id in visible.index]
     totals = load_annotator_totals_frame(
         session, project_id=project.id, since=since, annotator_ids=people
     )
@@ -106,12 +107,13 @@ def annotator_report(
         session, annotator_ids=sorted(int(value) for value in totals["annotator_id"].unique())
     )
     see_pay = principal.can("pay.view")
+    contact = principal.can("contact.view")
     rows = []
     for annotator_id in sorted(set(totals["annotator_id"].tolist())):
         rows.append(
             _annotator_row(
                 totals[totals["annotator_id"] == annotator_id],
-                name=_person(names, annotator_id),
+                name=_person(names, annotator_id, contact=contact),
                 median=medians.get(annotator_id),
                 see_pay=see_pay,
             )
@@ -243,13 +245,14 @@ def _project(session: Session, slug: str) -> Project:
     return project
 
 
-def _person(names: pd.DataFrame, annotator_id: int) -> str:
+def _person(names: pd.DataFrame, annotator_id: int, *, contact: bool) -> str:
+    """The email for roles that may see contacts, else (or without one) the name."""
     if annotator_id not in names.index:
         return f"annotator {annotator_id}"
     email = names.at[annotator_id, "email"]
     return (
         str(email)
-        if isinstance(email, str) and email
+        if contact and isinstance(email, str) and email
         else str(names.at[annotator_id, "display_name"])
     )
 

@@ -32,7 +32,7 @@ from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.metrics.cost import price_events
 from ops.metrics.sampling import allocate_review_sample, compute_review_sample_size
 from ops.money import format_money
-from ops.permissions import Principal, require
+from ops.permissions import Principal, people_scope, require
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,10 @@ def plan_review_sample(
         raise ValidationError("Margin must be between 0 and 0.5, e.g. 0.05.", field="margin")
     project = _project(session, project_slug)
     start, end = _bounds(since, until)
-    candidates = load_review_candidate_frame(session, project_id=project.id, start=start, end=end)
+    scope = people_scope(principal)
+    candidates = load_review_candidate_frame(
+        session, project_id=project.id, start=start, end=end, scope=scope
+    )
     population = len(candidates)
     total = compute_review_sample_size(population, confidence=confidence, margin=margin)
     per_person = (
@@ -91,7 +94,9 @@ def plan_review_sample(
         .size()
         .rename(columns={"size": "n_items"})
     )
-    gold = load_rollup_window_frame(session, since=since, until=until, project_ids=[project.id])
+    gold = load_rollup_window_frame(
+        session, since=since, until=until, project_ids=[project.id], scope=scope
+    )
     per_person = per_person.merge(
         gold[["annotator_id", "gold_answered", "gold_correct"]], on="annotator_id", how="left"
     ).fillna({"gold_answered": 0, "gold_correct": 0})
@@ -108,8 +113,9 @@ def plan_review_sample(
         take = int(row["sample"])
         if take:
             chosen.extend(int(i) for i in rng.choice(ids, size=take, replace=False))
-    items = load_event_export_frame(session, event_ids=chosen)
-    names = _names(session, per_person["annotator_id"].tolist())
+    contact = principal.can("contact.view")
+    items = load_event_export_frame(session, event_ids=chosen, by_email=contact)
+    names = _names(session, per_person["annotator_id"].tolist(), contact=contact)
     allocation = per_person.assign(annotator=per_person["annotator_id"].map(names))[
         ["annotator", "n_items", "gold_answered", "accuracy", "accuracy_ci_low", "sample"]
     ].sort_values("sample", ascending=False)
@@ -126,12 +132,12 @@ def plan_review_sample(
     )
 
 
-def _names(session: Session, ids: list[int]) -> dict[int, str]:
-    """Annotator id -> email, or name for someone without one."""
+def _names(session: Session, ids: list[int], *, contact: bool) -> dict[int, str]:
+    """Annotator id -> email (for roles that may see contacts), or name."""
     if not ids:
         return {}
     return {
-        person.id: person.email or person.display_name
+        person.id: (person.email if contact else None) or person.display_name
         for person in list_annotators_by_id(session, annotator_ids=ids)
     }
 
@@ -158,28 +164,35 @@ class Criteria:
 
 @dataclass(frozen=True)
 class AffectedWork:
-    """What a correction would touch: counts, cost and the re-label list."""
+    """What a correction would touch: counts, cost (None for roles that may not see pay)
+    and the re-label list."""
 
     criteria: Criteria
     n_events: int
-    cost_minor: int
+    cost_minor: int | None
     currency: str
     by_annotator: pd.DataFrame
     already_requested: int
     items: pd.DataFrame
 
 
-def _selection(session: Session, criteria: Criteria) -> tuple[EventSelection, Project]:
-    """The events the criteria select, and their project."""
+def _selection(
+    session: Session, principal: Principal, criteria: Criteria
+) -> tuple[EventSelection, Project]:
+    """The events of people in the principal's scope that the criteria select, and their
+    project."""
     project = _project(session, criteria.project_slug)
+    scope = people_scope(principal)
     annotator_ids = None
     if criteria.annotator_emails:
         emails = [email.strip().lower() for email in criteria.annotator_emails if email.strip()]
-        found = list_annotators_by_email(session, emails=emails, include_archived=True)
+        found = list_annotators_by_email(session, emails=emails, include_archived=True, scope=scope)
         missing = set(emails) - set(found)
         if missing:
+            # Someone outside the scope reads the same as nobody, so nothing leaks.
             raise ValidationError(
-                f"No annotator with email {', '.join(sorted(missing))}.", field="annotators"
+                f"No annotator that you may see has the email {', '.join(sorted(missing))}.",
+                field="annotators",
             )
         annotator_ids = sorted(set(found.values()))
     start = end = None
@@ -209,6 +222,7 @@ def _selection(session: Session, criteria: Criteria) -> tuple[EventSelection, Pr
         start=start,
         end=end,
         guideline_version_id=version_id,
+        scope=scope,
     )
     return selection, project
 
@@ -216,11 +230,12 @@ def _selection(session: Session, criteria: Criteria) -> tuple[EventSelection, Pr
 def find_affected_work(session: Session, principal: Principal, criteria: Criteria) -> AffectedWork:
     """Every annotation the criteria select, with what it cost at the rates then in effect."""
     require(principal, "review.plan")
-    selection, project = _selection(session, criteria)
+    selection, project = _selection(session, principal, criteria)
     ids = list_selected_event_ids(session, selection=selection)
     events = load_selected_event_frame(session, selection=selection)
+    see_pay = principal.can("pay.view")
     cost = 0
-    if not events.empty:
+    if see_pay and not events.empty:
         rates = load_pay_rate_frame(session, annotator_ids=events["annotator_id"].unique().tolist())
         if not rates.empty:
             # Without any pay rate the work cost nothing that annops knows of.
@@ -228,7 +243,12 @@ def find_affected_work(session: Session, principal: Principal, criteria: Criteri
             rates["effective_from"] = pd.to_datetime(rates["effective_from"], utc=True)
             priced = price_events(events, rates)
             cost = int(priced.events["annotation_cost_minor"].sum())
-    names = _names(session, events["annotator_id"].unique().tolist() if not events.empty else [])
+    contact = principal.can("contact.view")
+    names = _names(
+        session,
+        events["annotator_id"].unique().tolist() if not events.empty else [],
+        contact=contact,
+    )
     by_annotator = (
         events.assign(annotator=events["annotator_id"].map(names))
         .groupby("annotator", as_index=False)
@@ -241,13 +261,13 @@ def find_affected_work(session: Session, principal: Principal, criteria: Criteri
     return AffectedWork(
         criteria=criteria,
         n_events=len(ids),
-        cost_minor=cost,
+        cost_minor=cost if see_pay else None,
         currency=project.currency,
         by_annotator=by_annotator.reset_index(drop=True),
         already_requested=int(events["rereview_request_id"].notna().sum())
         if not events.empty
         else 0,
-        items=load_event_export_frame(session, event_ids=ids),
+        items=load_event_export_frame(session, event_ids=ids, by_email=contact),
     )
 
 
@@ -268,13 +288,13 @@ def request_rereview(
     affected = find_affected_work(session, principal, criteria)
     if affected.n_events == 0:
         raise ValidationError("The criteria select no annotations.", field="criteria")
-    selection, project = _selection(session, criteria)
+    selection, project = _selection(session, principal, criteria)
     request = RereviewRequest(
         project_id=project.id,
         reason=reason.strip(),
         criteria=criteria.as_dict(),
         n_events=affected.n_events,
-        cost_minor=affected.cost_minor,
+        cost_minor=affected.cost_minor or 0,
         alert_id=alert_id,
         created_by=principal.username,
     )
@@ -289,24 +309,25 @@ def rereview_progress(session: Session, principal: Principal, *, project_slug: s
     """Per re-review request: how much work came back re-labeled, and how much changed.
 
     An annotation has come back when its item got a newer annotation after the request;
-    it was corrected when that newer label differs from the one under review.
+    it was corrected when that newer label differs from the one under review. The cost
+    column only for roles that may see pay.
     """
     require(principal, "review.plan")
     project = _project(session, project_slug)
+    see_pay = principal.can("pay.view")
     rows = []
     for request in list_rereview_requests(session, project_id=project.id):
         returned, corrected = count_rereview_outcome(session, request=request)
-        rows.append(
-            {
-                "request": request.id,
-                "created": request.created_at.date().isoformat(),
-                "reason": request.reason,
-                "annotations": request.n_events,
-                "came back": int(returned),
-                "corrected": int(corrected),
-                "pending": request.n_events - int(returned),
-                "cost": format_money(request.cost_minor, project.currency),
-                "by": request.created_by,
-            }
-        )
+        row: dict[str, object] = {
+            "request": request.id,
+            "created": request.created_at.date().isoformat(),
+            "reason": request.reason,
+            "annotations": request.n_events,
+            "came back": int(returned),
+            "corrected": int(corrected),
+            "pending": request.n_events - int(returned),
+        }
+        if see_pay:
+            row["cost"] = format_money(request.cost_minor, project.currency)
+        rows.append({**row, "by": request.created_by})
     return pd.DataFrame(rows)

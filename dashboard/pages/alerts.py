@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
+from dashboard.alert_views import (
+    ALERT_COLUMNS,
+    HISTORY_COLUMNS,
+    decision_confirmation,
+    render_evidence,
+    render_threshold_editor,
+)
 from dashboard.charts import alert_metric_chart
-from dashboard.session import db_session, require_principal
+from dashboard.forms import FormErrors, show_flash, submit
+from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from ops.alerts import (
     RULES,
     AlertFilter,
@@ -16,14 +26,17 @@ from ops.alerts import (
     list_alerts,
     propose_reassignment,
 )
+from ops.alerts.evidence import format_period
 from ops.alerts.triage import TRANSITIONS, alert_metric_series
 from ops.errors import AnnopsError
-from ops.projects import alert_settings_for, list_projects, set_alert_settings
+from ops.projects import list_projects
 from ops.workforce.choices import FEEDBACK_CATEGORIES
 from ops.workforce.staffing import REASSIGNMENT_REASONS
 
 principal = require_principal()
 st.title("Alerts")
+stop_if_nobody_in_scope(principal)
+show_flash()
 st.caption(
     "Raised by the rules after each rollup. Quality alerts fire only when the 95% interval "
     "is clearly on the wrong side of the target and enough golden items were answered. "
@@ -62,29 +75,8 @@ alert_filter = AlertFilter(
 with db_session() as session:
     rows = list_alerts(session, principal, alert_filter)
 
-if principal.can("project.edit") and project != "any":
-    with st.expander(f"Alert thresholds for {project}"):
-        with db_session() as session:
-            current = alert_settings_for(session, principal, slug=project)
-        with st.form("thresholds"):
-            values = {
-                key: st.number_input(
-                    key.replace("_", " "),
-                    value=value,
-                    # p-values such as 0.001 would show as 0.00 at the default two decimals.
-                    format=None if isinstance(value, int) else "%g",
-                    key=f"threshold_{key}",
-                )
-                for key, value in current.items()
-            }
-            if st.form_submit_button("Save thresholds"):
-                try:
-                    with db_session() as session:
-                        set_alert_settings(session, principal, slug=project, overrides=values)
-                except AnnopsError as error:
-                    st.error(str(error))
-                else:
-                    st.success("Saved; the next evaluation uses them.")
+if principal.can("project.edit"):
+    render_threshold_editor(principal, slugs, None if project == "any" else project)
 
 if not rows:
     st.info("No alerts match these filters.")
@@ -100,6 +92,7 @@ picked = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     key="alerts_table",
+    column_config=ALERT_COLUMNS,
 )
 selected_rows = picked.selection.rows if picked else []
 first_id = (
@@ -116,19 +109,14 @@ with db_session() as session:
 alert = detail.alert
 
 st.subheader(f"#{alert.id} · {alert.title}")
-st.markdown(
-    f"**{alert.subject}** in **{alert.project or '—'}** · {alert.severity} · "
-    f"{alert.status} · window {alert.window_start} to {alert.window_end}"
+st.text(
+    f"{alert.annotator or alert.project or ''} · {alert.project or 'all projects'} · "
+    f"{alert.severity} · {alert.status} · "
+    f"{format_period(alert.window_start, alert.window_end)}"
 )
 left, right = st.columns([2, 3])
-evidence = {key: value for key, value in alert.evidence.items() if key != "likely_causes"}
-left.dataframe(
-    pd.DataFrame({"evidence": list(evidence), "value": [str(v) for v in evidence.values()]}),
-    hide_index=True,
-    width="stretch",
-)
-for cause in alert.evidence.get("likely_causes", []):
-    left.markdown(f"- check {cause}")
+with left:
+    render_evidence(alert.readable)
 chart = alert_metric_chart(series)
 if chart is not None:
     right.altair_chart(chart, width="stretch")
@@ -138,22 +126,28 @@ if detail.linked:
         pd.DataFrame(detail.linked)[["id", "title", "subject", "severity", "status"]],
         hide_index=True,
         width="stretch",
+        column_config=ALERT_COLUMNS,
     )
 
 st.markdown("**Decide**")
 with st.form(f"triage_{alert_id}"):
+    errors = FormErrors(f"triage_{alert_id}")
     choices = list(TRANSITIONS[alert.status])
     to_status = st.radio("Move to", choices, horizontal=True, key=f"triage_status_{alert_id}")
     note = st.text_area("Note (required to resolve or dismiss)", key=f"triage_note_{alert_id}")
+    errors.slot("note")
     if st.form_submit_button("Save decision", type="primary"):
-        try:
-            with db_session() as session:
-                change_status(session, principal, alert_id, to_status, note=note)
-        except AnnopsError as error:
-            st.error(str(error))
-        else:
-            st.success(f"Alert #{alert_id} is now {to_status}.")
-            st.rerun()
+        submit(
+            errors,
+            partial(
+                change_status,
+                principal=principal,
+                alert_id=alert_id,
+                to_status=to_status,
+                note=note,
+            ),
+            decision_confirmation(alert.id, alert.title, to_status),
+        )
 
 if alert.annotator_id is not None:
     feedback, reassign = st.columns(2)
@@ -186,6 +180,10 @@ if alert.annotator_id is not None:
             key=f"ra_reason_{alert_id}",
         )
         notes = st.text_area("Notes", key=f"ra_notes_{alert_id}")
+        justification = st.text_area(
+            "Override: why they should join although they miss its requirements (audited)",
+            key=f"ra_override_{alert_id}",
+        )
         if st.form_submit_button("Record decision"):
             try:
                 with db_session() as session:
@@ -196,6 +194,7 @@ if alert.annotator_id is not None:
                         to_project_slug=None if target.startswith("(") else target,
                         reason_category=reason,
                         notes=notes,
+                        override_justification=justification,
                     )
             except AnnopsError as error:
                 st.error(str(error))
@@ -204,9 +203,8 @@ if alert.annotator_id is not None:
 
 with st.expander("History"):
     st.dataframe(
-        pd.DataFrame(detail.history).rename(
-            columns={"from_status": "from", "to_status": "to", "actor": "by"}
-        ),
+        pd.DataFrame(detail.history),
         hide_index=True,
         width="stretch",
+        column_config=HISTORY_COLUMNS,
     )

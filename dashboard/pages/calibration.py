@@ -15,11 +15,12 @@ from dashboard.calibration_views import (
     sessions_table,
 )
 from dashboard.forms import may, option_label, show_flash
-from dashboard.session import db_session, require_principal
+from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from ops.workforce import calibration
 
 principal = require_principal()
 st.title("Calibration sessions")
+stop_if_nobody_in_scope(principal)
 st.caption(
     "Everyone labels the same items; disagreements are discussed and the guideline clarified."
 )

@@ -7,11 +7,12 @@ import streamlit as st
 
 from dashboard.calibration_views import project_choices
 from dashboard.forms import FormErrors, form_key, may, option_label, show_flash, submit
-from dashboard.session import db_session, require_principal
+from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from ops.workforce import guidelines
 
 principal = require_principal()
 st.title("Guideline versions")
+stop_if_nobody_in_scope(principal)
 st.caption(
     "Every annotation records the guideline version it was made under; a big change "
     "sends older work for review."

@@ -1,11 +1,11 @@
-"""Each role's home page: headline numbers and a table, from ops.home."""
+"""Each role's home page (the annotator has My scorecard instead): headline numbers and a
+table, from ops.home."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from dashboard.feedback_inbox import render_feedback_inbox
 from dashboard.session import db_session, require_principal
 from ops.home import summarise_home
 
@@ -24,5 +24,3 @@ if summary.figures:
 if summary.table:
     st.subheader(summary.table_title)
     st.dataframe(pd.DataFrame(summary.table), hide_index=True, width="stretch")
-if principal.role == "annotator":
-    render_feedback_inbox(principal)

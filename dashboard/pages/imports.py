@@ -9,6 +9,7 @@ from dashboard.session import db_session, require_principal
 from ops.errors import AnnopsError
 from ops.importers.uploads import (
     SOURCE_DESCRIPTIONS,
+    format_note,
     import_upload,
     list_project_slugs,
     summary_rows,
@@ -32,7 +33,8 @@ source = st.radio(
 )
 upload = st.file_uploader("File", key="import_file")
 project = users = None
-label_field = guideline_version = ""
+label_field = guideline_version = reference_annotators = ""
+no_gold = False
 if source == "labelstudio":
     if not slugs:
         st.info("There are no projects to import into yet: add one with `annops project add`.")
@@ -44,6 +46,18 @@ if source == "labelstudio":
     )
     guideline_version = st.text_input(
         "Guideline version (blank: the one in effect)", key="import_guideline_version"
+    )
+    st.caption(
+        "JSON_MIN and CSV exports have no ground-truth flag and leave skipped annotations "
+        "out. Export JSON if you can; otherwise say who set the gold, or that no one did."
+    )
+    reference_annotators = st.text_input(
+        "Reference annotators for JSON_MIN and CSV (e-mails or user ids): their "
+        "annotations are the gold of their tasks",
+        key="import_reference_annotators",
+    )
+    no_gold = st.checkbox(
+        "JSON_MIN and CSV: no one's annotations are gold references", key="import_no_gold"
     )
 skip_invalid = st.checkbox(
     "Skip invalid rows (otherwise any bad row stops the import)", key="import_skip_invalid"
@@ -66,6 +80,8 @@ elif (dry_run_clicked or import_clicked) and upload is not None:
             users_data=users.getvalue() if users is not None else None,
             guideline_version=guideline_version,
             label_field=label_field,
+            reference_annotators=reference_annotators,
+            no_gold=no_gold,
             dry_run=dry_run_clicked,
             skip_invalid=skip_invalid,
             progress=lambda share: bar.progress(share, text="Reading the file…"),
@@ -80,6 +96,9 @@ elif (dry_run_clicked or import_clicked) and upload is not None:
             st.info(f"Dry run of {result.file_name}: nothing was stored.")
         else:
             st.success(f"Imported {result.file_name} as batch {result.batch_id}.")
+        note = format_note(result)
+        if note is not None:
+            st.warning(note)
         st.dataframe(pd.DataFrame(summary_rows(result)), hide_index=True, key="import_summary")
         if result.summary.per_annotator:
             st.subheader("Work per annotator")

@@ -11,11 +11,12 @@ from dashboard.pool_views import (
     render_roster,
     render_training_due,
 )
-from dashboard.session import db_session, require_principal
+from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from ops.workforce import roster
 
 principal = require_principal()
 st.title("Annotator pool")
+stop_if_nobody_in_scope(principal)
 st.caption("Your team only." if principal.role == "lead" else "Everyone in the pool, by name.")
 show_flash()
 names = ["Roster", "Training due", "Promotion"]

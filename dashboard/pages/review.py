@@ -6,7 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from dashboard.session import db_session, require_principal
+from dashboard.session import db_session, require_principal, stop_if_nobody_in_scope
 from ops.errors import AnnopsError
 from ops.money import format_money
 from ops.projects import list_projects
@@ -20,6 +20,7 @@ from ops.review import (
 
 principal = require_principal()
 st.title("Review & correction")
+stop_if_nobody_in_scope(principal)
 
 with db_session() as session:
     slugs = [project.slug for project in list_projects(session, principal)]
@@ -96,7 +97,8 @@ with correction:
         else:
             a, b, c = st.columns(3)
             a.metric("Affected annotations", f"{affected.n_events:,}")
-            b.metric("Their cost", format_money(affected.cost_minor, affected.currency))
+            if affected.cost_minor is not None:
+                b.metric("Their cost", format_money(affected.cost_minor, affected.currency))
             c.metric("Already under re-review", f"{affected.already_requested:,}")
             st.dataframe(affected.by_annotator, hide_index=True, width="stretch")
             st.download_button(

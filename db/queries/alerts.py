@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from db.models import Alert, AlertAction, Annotator, Project
+from db.models import Alert, AlertAction, Project
+from db.scope import EVERYONE, PeopleScope
 
 # An alert in one of these still wants someone's attention.
 ACTIVE_STATUSES = ("open", "acknowledged")
@@ -18,19 +19,62 @@ ACTIVE_STATUSES = ("open", "acknowledged")
 Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 
 
-def _of_team(query: Query, team_id: int | None) -> Query:
-    """Only alerts about people of ``team_id`` (no project-wide ones); all when None."""
-    if team_id is None:
+def _in_scope(query: Query, scope: PeopleScope) -> Query:
+    """Only alerts about people inside ``scope``; project-wide ones only for everyone."""
+    if scope.everyone:
         return query
-    return query.join(Annotator, Annotator.id == Alert.annotator_id).where(
-        Annotator.team_id == team_id
+    return query.where(Alert.annotator_id.is_not(None), scope.where(Alert.annotator_id))
+
+
+def _filtered(
+    query: Query,
+    *,
+    scope: PeopleScope,
+    project_slug: str | None,
+    statuses: Sequence[str],
+    rule: str | None,
+    severity: str | None,
+    include_children: bool,
+) -> Query:
+    """The one filter that both the list and the count of alerts apply."""
+    query = _in_scope(query, scope)
+    if project_slug:
+        query = query.where(Project.slug == project_slug)
+    if statuses:
+        query = query.where(Alert.status.in_(list(statuses)))
+    if rule:
+        query = query.where(Alert.rule == rule)
+    if severity:
+        query = query.where(Alert.severity == severity)
+    # Alerts linked under a project alert are listed under it; a scope that may not see
+    # project alerts gets its people's linked alerts on their own.
+    if not include_children and scope.everyone:
+        query = query.where(Alert.parent_alert_id.is_(None))
+    return query
+
+
+def count_alerts(
+    session: Session,
+    *,
+    scope: PeopleScope = EVERYONE,
+    project_slug: str | None = None,
+    statuses: Sequence[str] = (),
+    rule: str | None = None,
+    severity: str | None = None,
+    include_children: bool = False,
+) -> int:
+    """How many alerts ``list_alerts`` returns for the same filters."""
+    query = select(func.count(Alert.id)).outerjoin(Project, Project.id == Alert.project_id)
+    query = _filtered(
+        query,
+        scope=scope,
+        project_slug=project_slug,
+        statuses=statuses,
+        rule=rule,
+        severity=severity,
+        include_children=include_children,
     )
-
-
-def count_open_alerts(session: Session, *, team_id: int | None = None) -> int:
-    """Alerts still open or acknowledged."""
-    query = select(func.count(Alert.id)).where(Alert.status.in_(ACTIVE_STATUSES))
-    return int(session.scalar(_of_team(query, team_id)) or 0)
+    return int(session.scalar(query) or 0)
 
 
 def count_open_alerts_of(session: Session, *, annotator_ids: Sequence[int]) -> dict[int, int]:
@@ -46,9 +90,9 @@ def count_open_alerts_of(session: Session, *, annotator_ids: Sequence[int]) -> d
     return {int(row[0] or 0): int(row[1]) for row in rows}
 
 
-def get_alert(session: Session, *, alert_id: int, team_id: int | None = None) -> Alert | None:
-    """The alert with ``alert_id`` (about a person of ``team_id``, when given), or None."""
-    return session.scalars(_of_team(select(Alert), team_id).where(Alert.id == alert_id)).first()
+def get_alert(session: Session, *, alert_id: int, scope: PeopleScope = EVERYONE) -> Alert | None:
+    """The alert with ``alert_id`` if it is inside ``scope``, or None."""
+    return session.scalars(_in_scope(select(Alert), scope).where(Alert.id == alert_id)).first()
 
 
 def get_alert_for_window(
@@ -74,30 +118,29 @@ def get_alert_for_window(
 def list_alerts(
     session: Session,
     *,
-    team_id: int | None = None,
+    scope: PeopleScope = EVERYONE,
     project_slug: str | None = None,
-    status: str | None = None,
+    statuses: Sequence[str] = (),
     rule: str | None = None,
     severity: str | None = None,
     include_children: bool = False,
 ) -> list[tuple[Alert, str | None]]:
-    """Alerts matching every given filter, newest window first, with their project's slug."""
+    """Alerts inside ``scope`` matching every given filter, newest window first, with
+    their project's slug."""
     query = (
         select(Alert, Project.slug)
         .outerjoin(Project, Project.id == Alert.project_id)
         .order_by(Alert.window_end.desc(), Alert.id.desc())
     )
-    query = _of_team(query, team_id)
-    if project_slug:
-        query = query.where(Project.slug == project_slug)
-    if status:
-        query = query.where(Alert.status == status)
-    if rule:
-        query = query.where(Alert.rule == rule)
-    if severity:
-        query = query.where(Alert.severity == severity)
-    if not include_children:
-        query = query.where(Alert.parent_alert_id.is_(None))
+    query = _filtered(
+        query,
+        scope=scope,
+        project_slug=project_slug,
+        statuses=statuses,
+        rule=rule,
+        severity=severity,
+        include_children=include_children,
+    )
     return [(row[0], row[1]) for row in session.execute(query).all()]
 
 
@@ -110,6 +153,9 @@ def list_alert_actions(session: Session, *, alert_id: int) -> list[AlertAction]:
     )
 
 
-def list_child_alerts(session: Session, *, alert_id: int) -> list[Alert]:
-    """The alerts linked under a project-level alert."""
-    return list(session.scalars(select(Alert).where(Alert.parent_alert_id == alert_id)))
+def list_child_alerts(
+    session: Session, *, alert_id: int, scope: PeopleScope = EVERYONE
+) -> list[Alert]:
+    """The alerts inside ``scope`` linked under a project-level alert."""
+    query = _in_scope(select(Alert), scope).where(Alert.parent_alert_id == alert_id)
+    return list(session.scalars(query.order_by(Alert.id)))

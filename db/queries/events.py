@@ -22,6 +22,7 @@ from db.models import (
     RereviewRequest,
 )
 from db.queries.shared import batched, load_frame
+from db.scope import EVERYONE, PeopleScope
 
 
 def count_events(session: Session) -> int:
@@ -188,9 +189,15 @@ def count_events_after(
 
 
 def list_events_under_version(
-    session: Session, *, project_id: int, guideline_version_id: int, limit: int
+    session: Session,
+    *,
+    project_id: int,
+    guideline_version_id: int,
+    limit: int,
+    scope: PeopleScope = EVERYONE,
 ) -> list[tuple[AnnotationEvent, str]]:
-    """Newest annotations made under one guideline version, with the annotator's name."""
+    """Newest annotations of people inside ``scope`` made under one guideline version,
+    with the annotator's name."""
     return [
         (row[0], row[1])
         for row in session.execute(
@@ -201,6 +208,7 @@ def list_events_under_version(
                     AnnotationEvent.project_id == project_id,
                     AnnotationEvent.guideline_version_id == guideline_version_id,
                     AnnotationEvent.skipped.is_(False),
+                    scope.where(AnnotationEvent.annotator_id),
                 )
             )
             .order_by(AnnotationEvent.submitted_at.desc(), AnnotationEvent.id.desc())
@@ -255,10 +263,15 @@ def reassign_events(session: Session, *, from_annotator_id: int, to_annotator_id
 
 
 def load_review_candidate_frame(
-    session: Session, *, project_id: int, start: dt.datetime, end: dt.datetime
+    session: Session,
+    *,
+    project_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+    scope: PeopleScope = EVERYONE,
 ) -> pd.DataFrame:
     """One row per unreviewed, answered, non-golden event of a project submitted in
-    [start, end): id, annotator_id; by id."""
+    [start, end) by someone inside ``scope``: id, annotator_id; by id."""
     event = AnnotationEvent
     rows = session.execute(
         select(event.id, event.annotator_id)
@@ -269,6 +282,7 @@ def load_review_candidate_frame(
             event.skipped.is_(False),
             event.is_gold.is_(False),
             event.review_outcome.is_(None),
+            scope.where(event.annotator_id),
         )
         .order_by(event.id)
     ).all()
@@ -285,16 +299,23 @@ EXPORT_COLUMNS = [
 ]
 
 
-def load_event_export_frame(session: Session, *, event_ids: Sequence[int]) -> pd.DataFrame:
+def load_event_export_frame(
+    session: Session, *, event_ids: Sequence[int], by_email: bool = True
+) -> pd.DataFrame:
     """The item list a labeling platform needs, one row per event (EXPORT_COLUMNS), by id;
-    the annotator is named by email, or by name without one."""
+    the annotator is named by email (when ``by_email``), or by name."""
+    person = (
+        func.coalesce(Annotator.email, Annotator.display_name)
+        if by_email
+        else Annotator.display_name
+    )
     rows: list[Any] = []
     for chunk in batched(event_ids):
         rows += session.execute(
             select(
                 AnnotationEvent.external_id,
                 AnnotationEvent.item_id,
-                func.coalesce(Annotator.email, Annotator.display_name),
+                person,
                 AnnotationEvent.label,
                 AnnotationEvent.submitted_at,
                 GuidelineVersion.version,
@@ -318,11 +339,14 @@ class EventSelection:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     guideline_version_id: int | None = None
+    scope: PeopleScope = EVERYONE
 
     def ids(self) -> Select[int]:
-        """SELECT of the ids of the selected events."""
+        """SELECT of the ids of the selected events of people inside the scope."""
         query = select(AnnotationEvent.id).where(
-            AnnotationEvent.project_id == self.project_id, AnnotationEvent.skipped.is_(False)
+            AnnotationEvent.project_id == self.project_id,
+            AnnotationEvent.skipped.is_(False),
+            self.scope.where(AnnotationEvent.annotator_id),
         )
         if self.annotator_ids is not None:
             query = query.where(AnnotationEvent.annotator_id.in_(list(self.annotator_ids)))

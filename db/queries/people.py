@@ -23,29 +23,30 @@ from db.models import (
 )
 from db.queries.shared import batched, load_frame
 from db.queries.staffing import running_on
+from db.scope import EVERYONE, PeopleScope
 
 
 def count_annotators(
-    session: Session, *, status: str | None = None, team_id: int | None = None
+    session: Session, *, status: str | None = None, scope: PeopleScope = EVERYONE
 ) -> int:
-    """Annotators not archived, optionally of one status and team."""
-    query = select(func.count(Annotator.id)).where(Annotator.archived_at.is_(None))
+    """Annotators inside ``scope`` not archived, optionally of one status."""
+    query = select(func.count(Annotator.id)).where(
+        Annotator.archived_at.is_(None), scope.where(Annotator.id)
+    )
     if status is not None:
         query = query.where(Annotator.status == status)
-    if team_id is not None:
-        query = query.where(Annotator.team_id == team_id)
     return int(session.scalar(query) or 0)
 
 
 def load_annotator_name_frame(
-    session: Session, *, annotator_ids: list[int] | None = None, team_id: int | None = None
+    session: Session, *, annotator_ids: list[int] | None = None, scope: PeopleScope = EVERYONE
 ) -> pd.DataFrame:
-    """One row per annotator (of some ids or of a team): id, email, display_name, team_id."""
+    """One row per annotator inside ``scope`` (of some ids, when given): id, email,
+    display_name, team_id."""
     query = select(Annotator.id, Annotator.email, Annotator.display_name, Annotator.team_id)
+    query = query.where(scope.where(Annotator.id))
     if annotator_ids is not None:
         query = query.where(Annotator.id.in_(annotator_ids))
-    if team_id is not None:
-        query = query.where(Annotator.team_id == team_id)
     return load_frame(session, query.order_by(Annotator.id)).set_index("id")
 
 
@@ -66,14 +67,19 @@ def list_identity_matches(
 
 
 def list_annotators_by_email(
-    session: Session, *, emails: list[str], include_archived: bool = False
+    session: Session,
+    *,
+    emails: list[str],
+    include_archived: bool = False,
+    scope: PeopleScope = EVERYONE,
 ) -> dict[str, int]:
-    """lower-cased email -> annotator id, for annotators not archived (unless asked)."""
+    """lower-cased email -> annotator id, for annotators inside ``scope`` not archived
+    (unless asked)."""
     found: dict[str, int] = {}
     lowered = sorted({email.lower() for email in emails})
     for chunk in batched(lowered):
         query = select(func.lower(Annotator.email), Annotator.id).where(
-            func.lower(Annotator.email).in_(chunk)
+            func.lower(Annotator.email).in_(chunk), scope.where(Annotator.id)
         )
         if not include_archived:
             query = query.where(Annotator.archived_at.is_(None))
@@ -152,6 +158,7 @@ def list_pool_annotators(
     session: Session,
     *,
     today: dt.date,
+    scope: PeopleScope = EVERYONE,
     team_id: int | None = None,
     include_archived: bool = False,
     search: str | None = None,
@@ -164,10 +171,11 @@ def list_pool_annotators(
     qualified_task_type: str | None = None,
     project_id: int | None = None,
 ) -> list[Annotator]:
-    """Annotators matching every given filter, by name; merged placeholders never."""
+    """Annotators inside ``scope`` matching every given filter, by name; merged
+    placeholders never."""
     query = (
         select(Annotator)
-        .where(Annotator.merged_into_id.is_(None))
+        .where(Annotator.merged_into_id.is_(None), scope.where(Annotator.id))
         .order_by(Annotator.display_name, Annotator.id)
     )
     if not include_archived:
@@ -298,9 +306,17 @@ def get_identity(session: Session, *, platform: str, external_id: str) -> Annota
     ).first()
 
 
-def list_annotators_by_id(session: Session, *, annotator_ids: Sequence[int]) -> list[Annotator]:
-    """The annotators with the given ids."""
-    return list(session.scalars(select(Annotator).where(Annotator.id.in_(list(annotator_ids)))))
+def list_annotators_by_id(
+    session: Session, *, annotator_ids: Sequence[int], scope: PeopleScope = EVERYONE
+) -> list[Annotator]:
+    """The annotators with the given ids, as far as ``scope`` reaches."""
+    return list(
+        session.scalars(
+            select(Annotator).where(
+                Annotator.id.in_(list(annotator_ids)), scope.where(Annotator.id)
+            )
+        )
+    )
 
 
 def load_tier_since(session: Session, *, annotator_ids: Sequence[int]) -> dict[int, dt.datetime]:

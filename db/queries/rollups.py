@@ -10,7 +10,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import ROLLUP_COSTS, ROLLUP_FLOAT_MEASURES, ROLLUP_MEASURES, Annotator, DailyRollup
+from db.models import ROLLUP_COSTS, ROLLUP_FLOAT_MEASURES, ROLLUP_MEASURES, DailyRollup
+from db.scope import EVERYONE, PeopleScope
 
 # Work and review cost together, in minor units.
 SPEND = DailyRollup.cost_minor + DailyRollup.review_cost_minor
@@ -35,9 +36,9 @@ def sum_rollups(
     until: dt.date | None = None,
     project_id: int | None = None,
     annotator_ids: list[int] | None = None,
-    team_id: int | None = None,
+    scope: PeopleScope = EVERYONE,
 ) -> dict[str, float]:
-    """Totals of the daily rollups in [since, until]."""
+    """Totals of the daily rollups in [since, until] of the people inside ``scope``."""
     query = select(
         *_sums(("annotations", "active_seconds", "gold_answered", "gold_correct")),
         func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
@@ -50,10 +51,8 @@ def sum_rollups(
         query = query.where(DailyRollup.project_id == project_id)
     if annotator_ids is not None:
         query = query.where(DailyRollup.annotator_id.in_(annotator_ids))
-    if team_id is not None:
-        query = query.join(Annotator, Annotator.id == DailyRollup.annotator_id).where(
-            Annotator.team_id == team_id
-        )
+    if not scope.everyone:
+        query = query.where(scope.where(DailyRollup.annotator_id))
     row = session.execute(query).one()
     return {
         key: float(value) if key in ROLLUP_FLOAT_MEASURES else int(value)
@@ -62,12 +61,21 @@ def sum_rollups(
 
 
 def load_rollup_window_frame(
-    session: Session, *, since: dt.date, until: dt.date, project_ids: list[int] | None = None
+    session: Session,
+    *,
+    since: dt.date,
+    until: dt.date,
+    project_ids: list[int] | None = None,
+    scope: PeopleScope = EVERYONE,
 ) -> pd.DataFrame:
-    """One row per annotator x project: rollup sums over days [since, until]."""
+    """One row per annotator inside ``scope`` x project: rollup sums over days [since, until]."""
     query = (
         select(DailyRollup.annotator_id, DailyRollup.project_id, *_sums(ROLLUP_MEASURES))
-        .where(DailyRollup.day >= since, DailyRollup.day <= until)
+        .where(
+            DailyRollup.day >= since,
+            DailyRollup.day <= until,
+            scope.where(DailyRollup.annotator_id),
+        )
         .group_by(DailyRollup.annotator_id, DailyRollup.project_id)
         .order_by(DailyRollup.project_id, DailyRollup.annotator_id)
     )
@@ -183,3 +191,53 @@ def load_daily_spend_frame(session: Session, *, project_id: int | None = None) -
         session.execute(query).all(), columns=["project_id", "day", "currency", *totals]
     )
     return _typed(frame, totals)
+
+
+def load_scoped_rollup_totals_frame(
+    session: Session, *, scope: PeopleScope, since: dt.date, until: dt.date | None = None
+) -> pd.DataFrame:
+    """One row per annotator in ``scope`` with work in [since, until], all projects: sums."""
+    measures = ("annotations", "active_seconds", "gold_answered", "gold_correct")
+    query = (
+        select(DailyRollup.annotator_id, *_sums(measures))
+        .where(DailyRollup.day >= since, scope.where(DailyRollup.annotator_id))
+        .group_by(DailyRollup.annotator_id)
+    )
+    if until is not None:
+        query = query.where(DailyRollup.day <= until)
+    frame = pd.DataFrame(session.execute(query).all(), columns=["annotator_id", *measures])
+    return _typed(frame, ["annotator_id", *measures])
+
+
+def load_project_daily_frame(session: Session, *, project_id: int) -> pd.DataFrame:
+    """One row per day with work on the project, all history: annotations, spend (minor units,
+    all currencies together) and the number of people who worked that day."""
+    rows = session.execute(
+        select(
+            DailyRollup.day,
+            func.coalesce(func.sum(DailyRollup.annotations), 0).label("annotations"),
+            func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
+            func.count(func.distinct(DailyRollup.annotator_id)).label("people"),
+        )
+        .where(DailyRollup.project_id == project_id)
+        .group_by(DailyRollup.day)
+        .order_by(DailyRollup.day)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["day", "annotations", "spend_minor", "people"])
+    return frame.astype({"annotations": "int64", "spend_minor": "int64", "people": "int64"})
+
+
+def count_project_contributors(
+    session: Session, *, project_id: int, since: dt.date, until: dt.date
+) -> int:
+    """Distinct people with work on the project in [since, until]."""
+    return int(
+        session.scalar(
+            select(func.count(func.distinct(DailyRollup.annotator_id))).where(
+                DailyRollup.project_id == project_id,
+                DailyRollup.day >= since,
+                DailyRollup.day <= until,
+            )
+        )
+        or 0
+    )

@@ -11,12 +11,14 @@ from sqlalchemy.orm import Session
 
 from db.models import Annotator, GuidelineVersion, Project, QualificationResult, TrainingRecord
 from db.queries.shared import load_frame
+from db.scope import EVERYONE, PeopleScope
 
 
 def count_expired_training(
-    session: Session, *, now: dt.datetime, team_id: int | None = None
+    session: Session, *, now: dt.datetime, scope: PeopleScope = EVERYONE
 ) -> int:
-    """Active annotators with a training whose latest record of its kind has expired."""
+    """Active annotators inside ``scope`` with a training whose latest record of its kind
+    has expired."""
     latest = (
         select(
             TrainingRecord.annotator_id,
@@ -31,8 +33,7 @@ def count_expired_training(
         .join(Annotator, Annotator.id == latest.c.annotator_id)
         .where(latest.c.expires_at < now, Annotator.status == "active")
     )
-    if team_id is not None:
-        query = query.where(Annotator.team_id == team_id)
+    query = query.where(scope.where(Annotator.id))
     return int(session.scalar(query) or 0)
 
 

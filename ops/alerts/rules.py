@@ -19,6 +19,7 @@ from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
 from ops.errors import ValidationError
 from ops.metrics.changepoint import estimate_typical_drop, find_change_day
+from ops.metrics.forecast import days_to_finish, forecast_cost_at_completion
 
 QUALITY_RULES = ("gold_below_target", "quality_vs_speed", "drift")
 RULE_TITLES = {
@@ -537,7 +538,11 @@ def find_budget_finding(progress: ProjectProgress, settings: AlertSettings) -> F
     if spent_share < settings.budget_min_spent or spent_share - done_share < settings.budget_margin:
         return None
     # At the cost per annotation so far, finishing the volume costs this much.
-    forecast = round(progress.spent_minor / progress.done * progress.volume_target)
+    forecast = forecast_cost_at_completion(
+        spent_minor=progress.spent_minor, done=progress.done, volume_target=progress.volume_target
+    )
+    if forecast is None:
+        return None
     return Finding(
         "budget_burn",
         progress.project_id,
@@ -566,11 +571,9 @@ def find_deadline_finding(progress: ProjectProgress, settings: AlertSettings) ->
         return None
     per_day = progress.recent_annotations / max(progress.recent_days, 1)
     days_left = (progress.deadline - progress.today).days
-    if per_day > 0:
-        days_needed = math.ceil(remaining / per_day)
-        finish: dt.date | None = progress.today + dt.timedelta(days=days_needed)
-    else:
-        days_needed, finish = -1, None
+    needed = days_to_finish(remaining, per_day)
+    days_needed = -1 if needed is None else needed
+    finish = None if needed is None else progress.today + dt.timedelta(days=needed)
     if finish is not None and finish <= progress.deadline:
         return None
     late_by = None if finish is None else (finish - progress.deadline).days

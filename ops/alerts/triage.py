@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pandas as pd
@@ -23,10 +23,10 @@ from db.queries.people import list_annotators_by_id
 from db.queries.projects import get_project
 from db.queries.rollups import load_rollup_daily_frame
 from ops import audit
+from ops.alerts.evidence import AlertEvidence, describe_alert, evidence_ids
 from ops.errors import NotFound, ValidationError
 from ops.metrics.accuracy import compute_gold_accuracy_table
-from ops.permissions import Principal, require
-from ops.workforce.common import lead_team
+from ops.permissions import Principal, people_scope, require
 
 # status -> statuses it may move to
 TRANSITIONS = {
@@ -74,6 +74,21 @@ class AlertRow:
     evidence: dict[str, Any]
     assignee: str | None
     created_at: dt.datetime
+    # The people the evidence refers to by id whom the reader may see: id -> (name, email).
+    evidence_people: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+
+    @property
+    def readable(self) -> AlertEvidence:
+        """The evidence as sentences and named figures (ops.alerts.evidence)."""
+        return describe_alert(
+            rule=self.rule,
+            evidence=self.evidence,
+            who=self.annotator,
+            project=self.project,
+            window_start=self.window_start,
+            window_end=self.window_end,
+            people=self.evidence_people,
+        )
 
 
 @dataclass(frozen=True)
@@ -143,11 +158,7 @@ def alert_export_record(row: AlertRow) -> dict[str, Any]:
     }
 
 
-def list_alerts(
-    session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
-) -> list[AlertRow]:
-    """Alerts newest first, with subject names, for pages, CLI and exports."""
-    require(principal, "alerts.view")
+def _check_filter(alert_filter: AlertFilter) -> None:
     if alert_filter.status and alert_filter.status not in TRANSITIONS:
         raise ValidationError(
             f"Unknown status {alert_filter.status!r}; use one of {', '.join(TRANSITIONS)}.",
@@ -158,26 +169,63 @@ def list_alerts(
             f"Unknown severity {alert_filter.severity!r}; use one of {', '.join(SEVERITIES)}.",
             field="severity",
         )
+
+
+def list_alerts(
+    session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
+) -> list[AlertRow]:
+    """Alerts newest first, with subject names, for pages, CLI and exports.
+
+    A lead sees the alerts about their team's people, including those linked under a
+    project alert (which only roles that see everyone get).
+    """
+    require(principal, "alerts.view")
+    _check_filter(alert_filter)
     rows = alert_queries.list_alerts(
-        session,
-        team_id=lead_team(principal),
-        project_slug=alert_filter.project_slug,
-        status=alert_filter.status,
-        rule=alert_filter.rule,
-        severity=alert_filter.severity,
-        include_children=alert_filter.include_children,
+        session, scope=people_scope(principal), **_query_filter(alert_filter)
     )
-    names = _annotator_names(session, [alert.annotator_id for alert, _slug in rows])
+    names = _annotator_names(session, principal, [alert for alert, _slug in rows])
     return [_as_row(alert, slug, names) for alert, slug in rows]
 
 
-def _annotator_names(session: Session, ids: list[int | None]) -> dict[int, tuple[str, str | None]]:
-    wanted = sorted({i for i in ids if i is not None})
+def count_alerts(
+    session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
+) -> int:
+    """How many rows ``list_alerts`` gives the principal for the same filter."""
+    require(principal, "alerts.view")
+    _check_filter(alert_filter)
+    return alert_queries.count_alerts(
+        session, scope=people_scope(principal), **_query_filter(alert_filter)
+    )
+
+
+def _query_filter(alert_filter: AlertFilter) -> dict[str, Any]:
+    return {
+        "project_slug": alert_filter.project_slug,
+        "statuses": (alert_filter.status,) if alert_filter.status else (),
+        "rule": alert_filter.rule,
+        "severity": alert_filter.severity,
+        "include_children": alert_filter.include_children,
+    }
+
+
+def _annotator_names(
+    session: Session, principal: Principal, alerts: list[Alert]
+) -> dict[int, tuple[str, str | None]]:
+    """Names of the alerts' subjects and of the people their evidence refers to, as far as
+    the principal may see them."""
+    wanted = sorted(
+        {alert.annotator_id for alert in alerts if alert.annotator_id is not None}
+        | {annotator_id for alert in alerts for annotator_id in evidence_ids(alert.evidence)}
+    )
     if not wanted:
         return {}
+    contact = principal.can("contact.view")
     return {
-        person.id: (person.display_name, person.email)
-        for person in list_annotators_by_id(session, annotator_ids=wanted)
+        person.id: (person.display_name, person.email if contact else None)
+        for person in list_annotators_by_id(
+            session, annotator_ids=wanted, scope=people_scope(principal)
+        )
     }
 
 
@@ -203,6 +251,11 @@ def _as_row(alert: Alert, slug: str | None, names: dict[int, tuple[str, str | No
         evidence=alert.evidence,
         assignee=alert.assignee,
         created_at=alert.created_at,
+        evidence_people={
+            annotator_id: names[annotator_id]
+            for annotator_id in evidence_ids(alert.evidence)
+            if annotator_id in names
+        },
     )
 
 
@@ -212,7 +265,7 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDet
     alert = _load(session, principal, alert_id)
     project = session.get(Project, alert.project_id) if alert.project_id else None
     slug = project.slug if project is not None else None
-    names = _annotator_names(session, [alert.annotator_id])
+    names = _annotator_names(session, principal, [alert])
     history = tuple(
         AlertHistoryEntry(
             action=action.action,
@@ -224,8 +277,10 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDet
         )
         for action in alert_queries.list_alert_actions(session, alert_id=alert.id)
     )
-    children = alert_queries.list_child_alerts(session, alert_id=alert.id)
-    child_names = _annotator_names(session, [child.annotator_id for child in children])
+    children = alert_queries.list_child_alerts(
+        session, alert_id=alert.id, scope=people_scope(principal)
+    )
+    child_names = _annotator_names(session, principal, list(children))
     return AlertDetail(
         alert=_as_row(alert, slug, names),
         history=history,
@@ -234,7 +289,7 @@ def get_alert(session: Session, principal: Principal, alert_id: int) -> AlertDet
 
 
 def _load(session: Session, principal: Principal, alert_id: int) -> Alert:
-    alert = alert_queries.get_alert(session, alert_id=alert_id, team_id=lead_team(principal))
+    alert = alert_queries.get_alert(session, alert_id=alert_id, scope=people_scope(principal))
     if alert is None:
         raise NotFound(f"No alert {alert_id} that you may see.")
     return alert
@@ -314,6 +369,7 @@ def give_feedback_on_alert(
     """Feedback to the alert's annotator through the coaching service, the alert attached."""
     from ops.workforce.feedback import give_feedback
 
+    require(principal, "alerts.triage")
     alert = _load(session, principal, alert_id)
     if alert.annotator_id is None:
         raise ValidationError("This alert is about a project, not a person.", field="alert")
@@ -324,10 +380,8 @@ def give_feedback_on_alert(
         category=category,
         text=text,
         follow_up_on=follow_up_on,
+        alert=alert,
     )
-    note.alert_id = alert.id
-    note.evidence = {**note.evidence, "alert_id": alert.id, "rule": alert.rule, **alert.evidence}
-    session.flush()
     _record(session, principal, alert, "feedback", alert.status, note.text, None)
     return note
 
@@ -340,11 +394,14 @@ def propose_reassignment(
     to_project_slug: str | None,
     reason_category: str,
     notes: str = "",
+    override_justification: str = "",
 ) -> ReassignmentDecision:
     """Reassign the alert's annotator off its project through the staffing service; the
-    alert's evidence is stored with the decision's own snapshot of the person's metrics."""
+    alert's evidence is stored with the decision's own snapshot of the person's metrics.
+    A target whose requirements they do not meet needs ``override_justification``."""
     from ops.workforce.staffing import record_reassignment
 
+    require(principal, "alerts.triage")
     alert = _load(session, principal, alert_id)
     if alert.annotator_id is None:
         raise ValidationError("This alert is about a project, not a person.", field="alert")
@@ -362,13 +419,9 @@ def propose_reassignment(
         to_project_id=to_project_id,
         reason_category=reason_category,
         notes=notes,
+        alert=alert,
+        override_justification=override_justification,
     )
-    decision.alert_id = alert.id
-    decision.evidence = {
-        **decision.evidence,
-        "alert": {"id": alert.id, "rule": alert.rule, **alert.evidence},
-    }
-    session.flush()
     _record(session, principal, alert, "reassignment", alert.status, decision.notes, None)
     return decision
 
@@ -380,6 +433,7 @@ def alert_metric_series(session: Session, principal: Principal, alert_id: int) -
     project's for a systematic issue); budget: cumulative spend against budget;
     deadline: cumulative annotations against the volume target.
     """
+    require(principal, "alerts.view")
     alert = _load(session, principal, alert_id)
     project = session.get(Project, alert.project_id) if alert.project_id else None
     cumulative = alert.rule in ("budget_burn", "deadline_risk") and project is not None

@@ -54,12 +54,26 @@ def import_labelstudio(
             "needed for CSV and for JSON_MIN with several controls"
         ),
     ] = None,
+    reference_annotator: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="JSON_MIN and CSV: this person's annotations are the gold references of "
+            "their tasks, not work (e-mail or Label Studio user id; repeatable)"
+        ),
+    ] = None,
+    no_gold: Annotated[
+        bool,
+        typer.Option(
+            "--no-gold",
+            help="JSON_MIN and CSV: no one's annotations in the export are gold references",
+        ),
+    ] = False,
     dry_run: DryRun = False,
     skip_invalid: SkipInvalid = False,
     rejects: Rejects = None,
     format: TextFormat = "text",
 ) -> None:
-    """Import a Label Studio export (JSON, JSON_MIN or CSV)."""
+    """Import a Label Studio export (JSON recommended; JSON_MIN or CSV)."""
     _import(
         "labelstudio",
         file,
@@ -68,6 +82,8 @@ def import_labelstudio(
         users_path=users,
         guideline_version=guideline_version,
         label_field=label_field,
+        reference_annotators=tuple(reference_annotator or ()),
+        no_gold=no_gold,
     )
 
 
@@ -165,6 +181,12 @@ def _report(result: ImportResult, format: str) -> None:
         )
     if summary.skipped:
         typer.echo(f"  skipped annotations: {summary.skipped}")
+    if summary.format_lacks:
+        typer.echo(
+            f"  not in a {summary.format} export, so not imported: "
+            + "; ".join(summary.format_lacks)
+            + " (the full JSON export has them)"
+        )
     if result.rejects_path is not None:
         typer.echo(f"  rejected rows written to {result.rejects_path}")
     if result.dry_run:

@@ -4,12 +4,17 @@ Field shapes follow docs/labelstudio.md and the real exports in
 tests/fixtures/labelstudio. Each annotation becomes one record keyed
 ``ls:<annotation id>``; its item is the task id. A ``ground_truth`` annotation
 makes its task golden and is kept as the gold reference, not as work.
+
+JSON_MIN and CSV carry no ground-truth flag and leave skipped annotations out, so
+they are read only when the importer is told who set the gold
+(``reference_annotators``) or that no one did (``no_gold``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -32,6 +37,48 @@ LAST_ACTION_OUTCOMES = {
     "rejected": "rejected",
     "fixed_and_accepted": "corrected",
 }
+
+
+FLAT_FORMAT_NAMES = {"json_min": "JSON_MIN", "csv": "CSV"}
+# What a flat export leaves out, as the import summary says it.
+FLAT_FORMAT_LACKS = ("skipped annotations (a flat export leaves them out)",)
+
+
+@dataclass(frozen=True)
+class ReferenceAnnotators:
+    """The people whose annotations are gold references, as the user named them.
+
+    ``keys`` maps identity keys (``labelstudio:7``, ``email:a@b``) and ``emails`` maps
+    lower-cased e-mails to the name the user gave, so a message can quote it back.
+    """
+
+    keys: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.keys or self.emails)
+
+    def named(self) -> set[str]:
+        return {*self.keys.values(), *self.emails.values()}
+
+    def match(self, key: str, person: Person | None) -> str | None:
+        """The name given for this identity when it is a reference annotator, else None."""
+        named = self.keys.get(key)
+        if named is None and person is not None and person.email:
+            named = self.emails.get(person.email.strip().lower())
+        return named
+
+
+def flat_export_refused(file_name: str, file_format: str) -> ImportFailed:
+    """The one-line refusal of a JSON_MIN or CSV export nobody said how to read."""
+    name = FLAT_FORMAT_NAMES[file_format]
+    return ImportFailed(
+        file_name,
+        f"a {name} export has no ground_truth and no was_cancelled field, so gold reference "
+        "annotations would count as work and skipped annotations are missing; export JSON "
+        "from Label Studio instead, or name who set the gold with --reference-annotator EMAIL, "
+        "or pass --no-gold if no one did",
+    )
 
 
 def external_id(annotation_id: object) -> str:
@@ -185,14 +232,21 @@ class LabelStudioReader:
         *,
         users: dict[str, Person] | None = None,
         label_field: str | None = None,
+        references: ReferenceAnnotators | None = None,
+        no_gold: bool = False,
     ) -> None:
         self.stream = stream
         self.file_name = file_name
         self.users = users or {}
         self.label_field = label_field
+        self.references = references or ReferenceAnnotators()
+        self.no_gold = no_gold
         self.format: str | None = None
         self._source: JsonArrayReader | CsvReader | None = None
         self._builder = ColumnBuilder()
+        self._matched: set[str] = set()
+        # Item -> updated_at of the reference handed out for it, so the newest one wins.
+        self._gold_updated: dict[str, str] = {}
 
     @property
     def bytes_read(self) -> int:
@@ -224,6 +278,7 @@ class LabelStudioReader:
                 )
             if self.format is None:
                 self.format = "json" if "annotations" in element else "json_min"
+                self._check_flat()
             if self.format == "json":
                 self._add_task(row, element)
             else:
@@ -232,8 +287,53 @@ class LabelStudioReader:
                 yield builder.take()
         if self.format is None:
             raise ImportFailed(self.file_name, "the export holds no tasks")
+        self._check_references_matched()
         if len(builder) or builder.rejects or builder.gold or builder.counts:
             yield builder.take()
+
+    def _check_flat(self) -> None:
+        """Refuse a flat export unless told who set the gold, or that no one did."""
+        if self.format in FLAT_FORMAT_NAMES and not self.references and not self.no_gold:
+            raise flat_export_refused(self.file_name, self.format)
+
+    def _check_references_matched(self) -> None:
+        unmatched = sorted(self.references.named() - self._matched)
+        if unmatched:
+            raise ImportFailed(
+                self.file_name,
+                f"no annotation by {', '.join(unmatched)} in the file; check the e-mail, and "
+                "pass the user list with --users so Label Studio user ids match e-mails",
+                field="reference_annotator",
+            )
+
+    def _reference(self, key: str, person: Person | None) -> bool:
+        """Whether this identity was named a reference annotator (and note the match)."""
+        named = self.references.match(key, person)
+        if named is None:
+            return False
+        self._matched.add(named)
+        return True
+
+    def _add_gold(
+        self, item_id: str, label: str | None, annotation_id: int, key: str, updated_at: object
+    ) -> None:
+        """A reference annotation of ``item_id``; the newest of several wins."""
+        builder = self._builder
+        builder.count("gold_references")
+        builder.count("reference_rows")
+        updated = str(updated_at or "")
+        if item_id in self._gold_updated and updated < self._gold_updated[item_id]:
+            return
+        self._gold_updated[item_id] = updated
+        builder.gold.append(
+            GoldReference(
+                item_id=item_id,
+                gold_label=label,
+                external_id=external_id(annotation_id),
+                set_by=key,
+                source_updated_at=updated_at if isinstance(updated_at, str) else None,
+            )
+        )
 
     def _reject(self, row: int, field: str, value: object, reason: str) -> None:
         self._builder.rejects.append(
@@ -282,12 +382,14 @@ class LabelStudioReader:
             if person is not None:
                 builder.people.setdefault(key, person)
             skipped = annotation.get("was_cancelled") is True
-            if annotation.get("ground_truth") is True and not skipped:
+            reference = annotation.get("ground_truth") is True or self._reference(key, person)
+            if reference and not skipped:
                 if gold is None or str(annotation.get("updated_at") or "") > str(
                     gold[0].get("updated_at") or ""
                 ):
                     gold = (annotation, key, label)
                 builder.count("gold_references")
+                builder.count("reference_rows")
                 continue
             usable.append((annotation, key, label, skipped))
         if gold is not None:
@@ -327,7 +429,7 @@ class LabelStudioReader:
                 },
             )
 
-    def _min_label(self, row: int, record: dict[str, Any], controls: list[str]) -> Any:
+    def _min_label(self, row: int, record: dict[str, Any], controls: list[str]) -> str | None:
         if self.label_field is not None:
             return _value_label(record.get(self.label_field))
         if len(controls) > 1:
@@ -359,7 +461,7 @@ class LabelStudioReader:
         self._add_flat(row, record, annotation_id, task_id, self._min_label(row, record, controls))
 
     def _add_flat(
-        self, row: int, record: dict[str, Any], annotation_id: int, task_id: int, label: Any
+        self, row: int, record: dict[str, Any], annotation_id: int, task_id: int, label: str | None
     ) -> None:
         builder = self._builder
         key, person = person_from(record.get("annotator"), self.users)
@@ -367,6 +469,9 @@ class LabelStudioReader:
             self._reject(
                 row, "annotator", record.get("annotator"), "no user id or email for the annotator"
             )
+            return
+        if self._reference(key, person):
+            self._add_gold(str(task_id), label, annotation_id, key, record.get("updated_at"))
             return
         if person is not None:
             builder.people.setdefault(key, person)
@@ -398,6 +503,7 @@ class LabelStudioReader:
                 f"missing column(s) {', '.join(missing)}; is this a Label Studio CSV export?",
                 row=1,
             )
+        self._check_flat()
         candidates = [name for name in header if name not in MIN_META]
         if self.label_field is not None and self.label_field not in header:
             raise ImportFailed(
@@ -437,6 +543,7 @@ class LabelStudioReader:
                 self._add_flat(row, record, annotation_id, task_id, _cell_label(cell))
             if len(builder) >= CHUNK_RECORDS:
                 yield builder.take()
+        self._check_references_matched()
         yield builder.take()
 
 

@@ -39,7 +39,12 @@ from db.queries.imports import (
     stage,
     staging_table,
 )
-from db.queries.people import list_annotators_by_email, list_annotators_by_id, list_identity_matches
+from db.queries.people import (
+    list_annotators_by_email,
+    list_annotators_by_id,
+    list_identities,
+    list_identity_matches,
+)
 from db.queries.projects import get_project, list_projects_by_slug
 from ops import audit
 from ops.importers.chunks import GoldReference, Person, RawChunk
@@ -55,7 +60,14 @@ from ops.importers.fields import (
     texts,
     timestamps,
 )
-from ops.importers.labelstudio import LabelStudioReader, load_users
+from ops.importers.labelstudio import (
+    FLAT_FORMAT_LACKS,
+    FLAT_FORMAT_NAMES,
+    PLATFORM,
+    LabelStudioReader,
+    ReferenceAnnotators,
+    load_users,
+)
 from ops.importers.problems import ImportFailed, Reject, RejectWriter
 from ops.permissions import Principal, require
 
@@ -78,6 +90,10 @@ class ImportRequest:
     users_path: Path | None = None
     guideline_version: str | None = None
     label_field: str | None = None
+    # JSON_MIN and CSV: whose annotations are gold references (e-mails or user ids),
+    # or that no one's are.
+    reference_annotators: tuple[str, ...] = ()
+    no_gold: bool = False
     dry_run: bool = False
     skip_invalid: bool = False
     rejects_path: Path | None = None
@@ -115,6 +131,9 @@ class ImportSummary:
     unlinked_names: tuple[str, ...]  # at most SUMMARY_NAMES
     label_field: str | None
     guideline_version: str | None
+    # What the file's format does not carry, so this import could not record it.
+    format_lacks: tuple[str, ...] = ()
+    reference_annotators: tuple[str, ...] = ()
 
 
 def summary_record(summary: ImportSummary) -> dict[str, Any]:
@@ -122,6 +141,8 @@ def summary_record(summary: ImportSummary) -> dict[str, Any]:
     record = asdict(summary)
     record["per_annotator"] = [asdict(entry) for entry in summary.per_annotator]
     record["unlinked_names"] = list(summary.unlinked_names)
+    record["format_lacks"] = list(summary.format_lacks)
+    record["reference_annotators"] = list(summary.reference_annotators)
     return record
 
 
@@ -292,6 +313,7 @@ def run_import(
         raise ImportFailed(request.name, "no such file")
     project_id, version_id = _check_project(session, request)
     users = load_users(request.users_path) if request.users_path is not None else {}
+    references = _reference_annotators(session, request, users)
     sha256 = file_sha256(request.path)
     lock_imports(session)
     total = max(request.path.stat().st_size, 1)
@@ -317,7 +339,7 @@ def run_import(
         session.add(batch)
         session.flush()
         with request.path.open("rb") as stream, context.rejects:
-            reader = _reader(stream, request, users)
+            reader = _reader(stream, request, users, references)
             with staging_table(session):
                 if project_id is not None:
                     context.references = pa.array(
@@ -386,11 +408,70 @@ def _check_project(session: Session, request: ImportRequest) -> tuple[int | None
     )
 
 
+def _reference_annotators(
+    session: Session, request: ImportRequest, users: dict[str, Person]
+) -> ReferenceAnnotators:
+    """The identities ``--reference-annotator`` names: user ids as they are, e-mails through
+    the user list, the people annops knows and their identities."""
+    if request.source != "labelstudio" and (request.reference_annotators or request.no_gold):
+        raise ImportFailed(
+            request.name,
+            "--reference-annotator and --no-gold are for Label Studio exports; the events "
+            "file marks gold with its is_gold and gold_label columns",
+            field="reference_annotator",
+        )
+    if not request.reference_annotators:
+        return ReferenceAnnotators()
+    if request.no_gold:
+        raise ImportFailed(
+            request.name,
+            "--no-gold and --reference-annotator contradict each other; use one of them",
+            field="reference_annotator",
+        )
+    references = ReferenceAnnotators()
+    for given in request.reference_annotators:
+        text = given.strip()
+        if text.isdigit():
+            references.keys[f"{PLATFORM}:{int(text)}"] = text
+        elif "@" in text and len(text) <= 254 and not any(char.isspace() for char in text):
+            references.emails[text.lower()] = text
+            references.keys[f"email:{text.lower()}"] = text
+        else:
+            raise ImportFailed(
+                request.name,
+                "--reference-annotator takes an e-mail or a Label Studio user id",
+                field="reference_annotator",
+                value=given,
+            )
+    for key, person in users.items():
+        if person.email and person.email.strip().lower() in references.emails:
+            references.keys[key] = references.emails[person.email.strip().lower()]
+    known = list_annotators_by_email(session, emails=list(references.emails))
+    if known:
+        given_by_annotator = {
+            annotator_id: references.emails[email] for email, annotator_id in known.items()
+        }
+        for identity in list_identities(session, annotator_ids=list(given_by_annotator)):
+            key = f"{identity.platform}:{identity.external_id}"
+            references.keys[key] = given_by_annotator[identity.annotator_id]
+    return references
+
+
 def _reader(
-    stream: BinaryIO, request: ImportRequest, users: dict[str, Person]
+    stream: BinaryIO,
+    request: ImportRequest,
+    users: dict[str, Person],
+    references: ReferenceAnnotators,
 ) -> LabelStudioReader | EventsReader:
     if request.source == "labelstudio":
-        return LabelStudioReader(stream, request.name, users=users, label_field=request.label_field)
+        return LabelStudioReader(
+            stream,
+            request.name,
+            users=users,
+            label_field=request.label_field,
+            references=references,
+            no_gold=request.no_gold,
+        )
     return EventsReader(stream, request.name)
 
 
@@ -738,10 +819,13 @@ def _finish(
         ),
         label_field=request.label_field,
         guideline_version=request.guideline_version,
+        format_lacks=FLAT_FORMAT_LACKS if file_format in FLAT_FORMAT_NAMES else (),
+        reference_annotators=request.reference_annotators,
     )
     batch.status = "dry_run" if request.dry_run else "committed"
-    # JSON gold references never reach a chunk's rows; JSON_MIN/CSV ones are counted in it.
-    batch.n_rows = context.rows + (gold_references if context.file_format == "json" else 0)
+    # Reference annotations the reader set aside never reach a chunk's rows; those of
+    # golden items already known are recognised later and are counted in them.
+    batch.n_rows = context.rows + context.counts.get("reference_rows", 0)
     batch.n_inserted = counts.inserted
     batch.n_updated = counts.updated
     batch.n_duplicate = counts.duplicate

@@ -46,13 +46,17 @@ def import_upload(
     users_data: bytes | None = None,
     guideline_version: str | None = None,
     label_field: str | None = None,
+    reference_annotators: str = "",
+    no_gold: bool = False,
     dry_run: bool = False,
     skip_invalid: bool = False,
     progress: Callable[[float], object] | None = None,
 ) -> UploadOutcome:
     """Import an uploaded file (raises ImportFailed with nothing stored).
 
-    ``progress`` is told the share of the file read so far, from 0 to 1.
+    ``reference_annotators`` is the e-mails or user ids of the people who set the gold,
+    separated by commas or spaces. ``progress`` is told the share of the file read so far,
+    from 0 to 1.
     """
     require(principal, "import.run")
     report: Progress | None = None
@@ -81,6 +85,8 @@ def import_upload(
                 users_path=users_path,
                 guideline_version=guideline_version or None,
                 label_field=label_field or None,
+                reference_annotators=tuple(split_names(reference_annotators)),
+                no_gold=no_gold,
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
                 rejects_path=rejects_path,
@@ -90,6 +96,23 @@ def import_upload(
         rejects = rejects_path.read_bytes() if rejects_path.exists() else None
     result.rejects_path = None
     return UploadOutcome(result=result, rejects_csv=rejects)
+
+
+def split_names(text: str) -> list[str]:
+    """E-mails or ids typed into one field, separated by commas, semicolons or spaces."""
+    return [part for part in text.replace(";", ",").replace(",", " ").split() if part]
+
+
+def format_note(result: ImportResult) -> str | None:
+    """What the file's format did not carry, in one sentence, or None."""
+    summary = result.summary
+    if not summary.format_lacks:
+        return None
+    return (
+        f"A {summary.format} export does not carry "
+        + "; ".join(summary.format_lacks)
+        + ", so this import has none of them. The full JSON export has them."
+    )
 
 
 def summary_rows(result: ImportResult) -> list[dict[str, object]]:

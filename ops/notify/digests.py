@@ -16,13 +16,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ops.alerts import AlertFilter, list_alerts
 from ops.alerts.triage import AlertRow
-from ops.money import format_money
 from ops.notify.messages import Message, alert_link, footer, one_line, page_link
 from ops.permissions import Principal
 from ops.reports import SpendReportRow, spend_report
@@ -100,34 +98,11 @@ def new_critical_alerts(
 
 
 def _risk_line(row: AlertRow) -> str:
-    evidence = row.evidence
-    if row.rule == "budget_burn":
-        currency = str(evidence.get("currency") or "USD")
-        forecast = format_money(evidence.get("forecast_at_completion_minor"), currency)
-        facts = (
-            f"{format_money(evidence.get('spent_minor'), currency)} of "
-            f"{format_money(evidence.get('budget_minor'), currency)} spent "
-            f"({_share(evidence.get('spent_share'))}) for {_share(evidence.get('done_share'))} "
-            f"of the work; forecast at completion {forecast}"
-        )
-    else:
-        facts = (
-            f"deadline {evidence.get('deadline')}, projected finish "
-            f"{evidence.get('projected_finish') or 'never at this pace'}; "
-            f"needs {evidence.get('needed_per_day')} a day, does {evidence.get('per_day')}"
-        )
-    return one_line(
-        f"#{row.id} {row.title}: {row.project}: {facts} {alert_link(row.id)}",
-        400,
-    )
+    return one_line(f"#{row.id} {row.title}: {row.readable.sentence} {alert_link(row.id)}", 600)
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
-
-
-def _share(value: Any) -> str:
-    return f"{float(value):.0%}" if isinstance(value, int | float) else "—"
 
 
 def deadline_and_budget_risks(

@@ -11,14 +11,13 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ops.alerts.evidence import AlertEvidence, evidence_rows, format_period
 from ops.settings import get_settings
 
 if TYPE_CHECKING:
     from ops.alerts.triage import AlertRow
 
 SUBJECT_LIMIT = 200
-# Evidence keys that say nothing to a reader of the notice.
-QUIET_EVIDENCE = frozenset({"window_start", "window_end", "first_seen", "assignment_id"})
 SETTINGS_PAGE = "notification_settings"
 
 
@@ -61,14 +60,17 @@ def alert_notice(row: AlertRow) -> Message:
     who = row.annotator or row.project or ""
     subject = one_line(f"[{row.severity}] {row.title}: {who} ({where})")
     link = alert_link(row.id)
+    readable = row.readable
     lines = [
         one_line(row.title),
+        one_line(readable.sentence, 1000),
+        "",
         f"Subject: {one_line(row.subject)}"
         + (f" ({one_line(row.annotator)})" if row.annotator else ""),
         f"Project: {where}",
-        f"Severity: {row.severity}, window {row.window_start} to {row.window_end}",
+        f"Severity: {row.severity}, {format_period(row.window_start, row.window_end)}",
     ]
-    evidence = describe_evidence(row.evidence)
+    evidence = describe_evidence(readable)
     if evidence:
         lines.append("Evidence:")
         lines.extend(f"  {line}" for line in evidence)
@@ -92,25 +94,21 @@ def alert_notice(row: AlertRow) -> Message:
     )
 
 
-def describe_evidence(evidence: dict[str, Any]) -> list[str]:
-    """The alert's numbers as ``name: value`` lines, rates as percentages."""
-    lines = []
-    for key, value in evidence.items():
-        if key in QUIET_EVIDENCE or value is None:
-            continue
-        lines.append(f"{key.replace('_', ' ')}: {_value(key, value)}")
+def describe_evidence(evidence: AlertEvidence | dict[str, Any]) -> list[str]:
+    """The alert's figures as ``label: value`` lines, worded as on the Alerts page, then
+    the people it names and what to check."""
+    if not isinstance(evidence, AlertEvidence):
+        evidence = AlertEvidence(
+            sentence="",
+            rows=evidence_rows(evidence),
+            checks=tuple(str(cause) for cause in evidence.get("likely_causes") or []),
+        )
+    lines = [f"{row.label}: {one_line(row.value, 300)}" for row in evidence.rows]
+    if evidence.people or evidence.people_outside:
+        names = [one_line(person.name, 80) for person in evidence.people]
+        if evidence.people_outside:
+            names.append(f"{evidence.people_outside} more outside your team")
+        lines.append("People who dropped: " + ", ".join(names))
+    if evidence.checks:
+        lines.append("Check first: " + "; ".join(one_line(check, 120) for check in evidence.checks))
     return lines
-
-
-def _value(key: str, value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if key in ("target", "gold_accuracy", "ci_low", "ci_high", "baseline_accuracy", "drop"):
-            return f"{value:.1%}"
-        return f"{value:,.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    if isinstance(value, list):
-        return ", ".join(one_line(item, 80) for item in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={one_line(v, 40)}" for k, v in value.items())
-    return one_line(value, 120)

@@ -1,4 +1,5 @@
-"""Scope, optimistic locking and small validation helpers shared by the workforce services."""
+"""Loading a person inside scope, optimistic locking and small validation helpers shared
+by the workforce services."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from db.models import Annotator, Project
 from ops.errors import ConflictError, NotFound, ValidationError
-from ops.permissions import Principal, require
+from ops.permissions import Principal, people_scope, require
 
 
 class VersionedRow(Protocol):
@@ -19,20 +20,9 @@ class VersionedRow(Protocol):
     updated_by: str | None
 
 
-def lead_team(principal: Principal) -> int | None:
-    """The team a lead is limited to; None for roles that see the whole pool.
-
-    A lead without a team sees nobody: -1 matches no team.
-    """
-    if principal.role != "lead":
-        return None
-    return principal.team_id if principal.team_id is not None else -1
-
-
 def may_see(principal: Principal, annotator: Annotator) -> bool:
     """True when the annotator is inside the principal's scope."""
-    team = lead_team(principal)
-    return team is None or annotator.team_id == team
+    return people_scope(principal).covers(annotator_id=annotator.id, team_id=annotator.team_id)
 
 
 def load_annotator(

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.models import FEEDBACK_CATEGORIES, AnnotationEvent, FeedbackNote, utcnow
+from db.models import FEEDBACK_CATEGORIES, Alert, AnnotationEvent, FeedbackNote, utcnow
 from db.queries.events import list_events_by_id, list_wrong_gold_events
 from db.queries.feedback import list_feedback_notes
 from ops import audit
@@ -69,8 +69,12 @@ def give_feedback(
     follow_up_on: dt.date | None = None,
     evidence_event_ids: Sequence[int] = (),
     today: dt.date | None = None,
+    alert: Alert | None = None,
 ) -> FeedbackNote:
-    """Record feedback; the chosen golden items are copied into its evidence as they are now."""
+    """Record feedback; the chosen golden items are copied into its evidence as they are now.
+
+    Feedback given on an ``alert`` carries its id and evidence, already in the audit entry.
+    """
     require(actor, "coaching.edit")
     annotator = load_annotator(session, actor, annotator_id)
     require_active(annotator)
@@ -98,15 +102,21 @@ def give_feedback(
             f"Evidence event(s) {', '.join(map(str, missing))} are not this person's work.",
             field="evidence",
         )
+    evidence: dict[str, Any] = (
+        {"golden_items": [_golden_item(event, project) for event, project in found]}
+        if found
+        else {}
+    )
+    if alert is not None:
+        evidence = {**evidence, "alert_id": alert.id, "rule": alert.rule, **alert.evidence}
     note = FeedbackNote(
         annotator_id=annotator.id,
         category=category,
         text=text,
-        evidence={"golden_items": [_golden_item(event, project) for event, project in found]}
-        if found
-        else {},
+        evidence=evidence,
         follow_up_on=follow_up_on,
         author=actor.username,
+        alert_id=None if alert is None else alert.id,
     )
     session.add(note)
     audit.record(session, actor, "feedback.create", note)

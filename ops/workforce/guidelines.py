@@ -20,7 +20,7 @@ from db.queries.events import (
 from db.queries.guidelines import list_guideline_versions
 from ops import audit
 from ops.errors import NotFound, ValidationError
-from ops.permissions import Principal, require
+from ops.permissions import Principal, people_scope, require
 from ops.review import Criteria, request_rereview
 from ops.workforce.common import require_project, require_text, start_of_day
 
@@ -195,7 +195,8 @@ def superseded_work(
     *,
     now: dt.datetime | None = None,
 ) -> SupersededWork:
-    """How much work a superseded version carries, and the newest of it."""
+    """How much work a superseded version carries, and the newest of it by people in the
+    principal's scope."""
     require(principal, "guideline.view")
     now = now or utcnow()
     project, version, successor = _superseded(session, project_id, version_id, now)
@@ -212,7 +213,11 @@ def superseded_work(
                 "flagged": event.rereview_request_id is not None,
             }
             for event, name in list_events_under_version(
-                session, project_id=project.id, guideline_version_id=version.id, limit=SAMPLE_SIZE
+                session,
+                project_id=project.id,
+                guideline_version_id=version.id,
+                limit=SAMPLE_SIZE,
+                scope=people_scope(principal),
             )
         ],
         columns=["submitted", "item", "annotator", "label", "flagged"],

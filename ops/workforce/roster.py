@@ -37,11 +37,10 @@ from db.queries.training import load_qualification_frame
 from ops import audit
 from ops.errors import PermissionDenied, ValidationError
 from ops.identities import EMAIL_PATTERN, PLATFORM_PATTERN
-from ops.permissions import Principal, require
+from ops.permissions import Principal, people_scope, require
 from ops.workforce.common import (
     check_version,
     flush_or_conflict,
-    lead_team,
     load_annotator,
     require_text,
 )
@@ -112,13 +111,11 @@ def scoped_annotators(
 ) -> list[Annotator]:
     """Annotators in the principal's scope that match the filter."""
     require(principal, "annotator.view")
-    team = lead_team(principal)
-    if team is not None and pool_filter.team_id not in (None, team):
-        return []
     return list_pool_annotators(
         session,
         today=today or utcnow().date(),
-        team_id=team if team is not None else pool_filter.team_id,
+        scope=people_scope(principal),
+        team_id=pool_filter.team_id,
         include_archived=pool_filter.include_archived,
         search=pool_filter.search or None,
         search_email=principal.can("contact.view"),
@@ -135,8 +132,12 @@ def scoped_annotators(
 def pool_options(session: Session, principal: Principal) -> PoolOptions:
     """Teams (only the lead's own for a lead), skills, domains, task types and projects."""
     require(principal, "annotator.view")
-    team = lead_team(principal)
-    teams = [(t.id, t.name) for t in list_teams(session) if team is None or t.id == team]
+    scope = people_scope(principal)
+    teams = [
+        (t.id, t.name)
+        for t in list_teams(session)
+        if scope.everyone or (scope.kind == "team" and t.id == scope.team_id)
+    ]
     return PoolOptions(
         teams=teams,
         skills=list_skill_names(session, kind="skill"),

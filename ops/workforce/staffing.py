@@ -4,15 +4,17 @@ person's metrics at that moment as its evidence."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.models import ASSIGNMENT_ROLES, TIERS, Assignment, ReassignmentDecision, utcnow
+from db.models import ASSIGNMENT_ROLES, TIERS, Alert, Assignment, ReassignmentDecision, utcnow
 from db.queries import staffing as staffing_queries
 from db.queries.audit import get_latest_audit
 from db.queries.projects import list_active_projects, list_project_slugs_by_id
+from db.queries.training import load_qualification_frame, load_training_frame
 from ops import audit
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.permissions import Principal, require
@@ -24,6 +26,7 @@ from ops.workforce.common import (
     require_text,
 )
 from ops.workforce.evidence import measure_person
+from ops.workforce.training import latest_trainings, training_status
 
 REASSIGNMENT_REASONS = (
     "quality",
@@ -36,6 +39,75 @@ REASSIGNMENT_REASONS = (
 )
 # The evidence frozen into a decision covers this many days, today included.
 EVIDENCE_WINDOW_DAYS = 30
+
+
+def is_running(assignment: Assignment, today: dt.date) -> bool:
+    """Started by ``today`` and not ended: ``ends_on`` is the first day off the project."""
+    return assignment.starts_on <= today and (
+        assignment.ends_on is None or assignment.ends_on > today
+    )
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a project asks of someone who joins it, and what this person lacks of it."""
+
+    project: str
+    unmet: tuple[str, ...]
+
+    @property
+    def met(self) -> bool:
+        return not self.unmet
+
+
+def check_requirements(
+    session: Session,
+    principal: Principal,
+    annotator_id: int,
+    project_id: int,
+    *,
+    now: dt.datetime | None = None,
+) -> Requirements:
+    """The project's minimum tier, a passed qualification test for its task type, and
+    current training (an initial one, nothing general or for this project expired)."""
+    annotator = load_annotator(session, principal, annotator_id)
+    project = require_project(session, project_id)
+    now = now or utcnow()
+    unmet: list[str] = []
+    if TIERS.index(annotator.tier) < TIERS.index(project.min_tier):
+        unmet.append(f"needs at least the {project.min_tier} tier (they are {annotator.tier})")
+    tests = load_qualification_frame(session, annotator_ids=[annotator.id])
+    tests = tests[tests["task_type"] == project.task_type]
+    if tests.empty:
+        unmet.append(f"no qualification test for {project.task_type}")
+    elif not (tests["score"] >= tests["pass_mark"]).any():
+        best = tests.sort_values("score", ascending=False).iloc[0]
+        unmet.append(
+            f"has not passed the {project.task_type} qualification "
+            f"(best {best['score']:.0%}, pass mark {best['pass_mark']:.0%})"
+        )
+    trainings = latest_trainings(load_training_frame(session, annotator_ids=[annotator.id]))
+    if not trainings.empty:
+        trainings = trainings[
+            trainings["project_id"].isna() | (trainings["project_id"] == project.id)
+        ]
+    statuses = [
+        training_status(None if pd.isna(expires) else expires, now)
+        for expires in trainings["expires_at"]
+    ]
+    expired = sorted(
+        str(kind)
+        for kind, status in zip(trainings["kind"], statuses, strict=True)
+        if status == "expired"
+    )
+    if expired:
+        unmet.append(f"expired training: {', '.join(expired)}")
+    if not any(
+        kind == "initial" and status != "expired"
+        for kind, status in zip(trainings["kind"], statuses, strict=True)
+    ):
+        unmet.append("no current initial training")
+    return Requirements(project=project.slug, unmet=tuple(unmet))
 
 
 def list_assignments(
@@ -51,8 +123,7 @@ def list_assignments(
             "role": assignment.role,
             "from": assignment.starts_on.isoformat(),
             "until": assignment.ends_on.isoformat() if assignment.ends_on else "",
-            "running": assignment.starts_on <= today
-            and (assignment.ends_on is None or assignment.ends_on >= today),
+            "running": is_running(assignment, today),
             "by": assignment.created_by or "",
         }
         for assignment, slug in staffing_queries.list_assignments(
@@ -82,17 +153,21 @@ def reassignment_choices(
     return on, others
 
 
-def _check_fit(annotator_tier: str, project_min_tier: str, role: str, slug: str) -> None:
+def _check_role(annotator_tier: str, role: str) -> None:
     if role not in ASSIGNMENT_ROLES:
         raise ValidationError(f"Role must be one of {', '.join(ASSIGNMENT_ROLES)}.", field="role")
+    if role == "reviewer" and annotator_tier == "annotator":
+        raise ValidationError(
+            "Reviewing needs the reviewer or lead tier; promote first.", field="role"
+        )
+
+
+def _check_fit(annotator_tier: str, project_min_tier: str, role: str, slug: str) -> None:
+    _check_role(annotator_tier, role)
     if TIERS.index(annotator_tier) < TIERS.index(project_min_tier):
         raise ValidationError(
             f"{slug} needs at least a {project_min_tier}; this person is a {annotator_tier}.",
             field="to_project_id",
-        )
-    if role == "reviewer" and annotator_tier == "annotator":
-        raise ValidationError(
-            "Reviewing needs the reviewer or lead tier; promote first.", field="role"
         )
 
 
@@ -180,9 +255,18 @@ def record_reassignment(
     reason_category: str,
     notes: str = "",
     role: str = "annotator",
+    override_justification: str = "",
     now: dt.datetime | None = None,
+    alert: Alert | None = None,
 ) -> ReassignmentDecision:
-    """Move a person off one project and/or onto another, and record why with evidence."""
+    """Move a person off one project and/or onto another, and record why with evidence.
+
+    The project they join must find its requirements met (``check_requirements``);
+    otherwise the decision is refused with what is missing, unless the person deciding
+    overrides it with a written ``override_justification``, kept with the evidence and
+    audited as ``reassignment.override``.
+    A decision taken on an ``alert`` carries its id and evidence, already in the audit entry.
+    """
     require(actor, "staffing.edit")
     annotator = load_annotator(session, actor, annotator_id)
     require_active(annotator)
@@ -213,11 +297,23 @@ def record_reassignment(
                 field="from_project_id",
             )
     joining = None
+    override: dict[str, Any] | None = None
     if to_project_id is not None:
         target = require_project(session, to_project_id)
         if target.status != "active":
             raise ValidationError(f"{target.slug} is {target.status}.", field="to_project_id")
-        _check_fit(annotator.tier, target.min_tier, role, target.slug)
+        _check_role(annotator.tier, role)
+        requirements = check_requirements(session, actor, annotator.id, target.id, now=now)
+        justification = (override_justification or "").strip()
+        if not requirements.met and not justification:
+            raise ValidationError(
+                f"{annotator.display_name} does not meet {target.slug}'s requirements: "
+                f"{'; '.join(requirements.unmet)}. Train or test them first, or write why "
+                "they should join anyway to override.",
+                field="override_justification",
+            )
+        if not requirements.met:
+            override = {"unmet": list(requirements.unmet), "justification": justification}
         if staffing_queries.get_current_assignment(
             session, annotator_id=annotator.id, project_id=target.id, today=today
         ):
@@ -239,7 +335,12 @@ def record_reassignment(
             window_days=EVIDENCE_WINDOW_DAYS,
             project_id=from_project_id,
         ).as_evidence()
+    if alert is not None:
+        evidence["alert"] = {"id": alert.id, "rule": alert.rule, **alert.evidence}
+    if override is not None:
+        evidence["requirements_override"] = override
     if leaving is not None:
+        # From today on they are off it; ends_on is the first day off the project.
         leaving.ends_on = max(today, leaving.starts_on)
     if joining is not None:
         session.add(
@@ -260,15 +361,26 @@ def record_reassignment(
         evidence=evidence,
         decided_by=actor.username,
         decided_at=now,
+        alert_id=None if alert is None else alert.id,
     )
     session.add(decision)
     audit.record(session, actor, "reassignment.create", decision)
+    if override is not None:
+        audit.record(
+            session,
+            actor,
+            "reassignment.override",
+            decision,
+            after={"to_project": joining.slug if joining else None, **override},
+        )
     return decision
 
 
 def list_reassignments(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
-    """Decisions about a person, newest first, with the evidence they were taken on."""
+    """Decisions about a person, newest first, with the evidence they were taken on; the
+    notes (coaching text) only for roles that may read coaching."""
     load_annotator(session, principal, annotator_id)
+    coaching = principal.can("coaching.view")
     decisions = staffing_queries.list_reassignment_decisions(session, annotator_id=annotator_id)
     slugs = list_project_slugs_by_id(
         session,
@@ -279,7 +391,10 @@ def list_reassignments(session: Session, principal: Principal, annotator_id: int
             if project_id is not None
         ],
     )
-    return pd.DataFrame(
+    columns = ["when", "from", "to", "reason", "notes", "evidence", "decided by"]
+    if not coaching:
+        columns.remove("notes")
+    frame = pd.DataFrame(
         [
             {
                 "when": decision.decided_at.date().isoformat(),
@@ -294,6 +409,7 @@ def list_reassignments(session: Session, principal: Principal, annotator_id: int
         ],
         columns=["when", "from", "to", "reason", "notes", "evidence", "decided by"],
     )
+    return frame[columns]
 
 
 def evidence_summary(evidence: dict[str, Any]) -> str:

@@ -403,10 +403,14 @@ def change_tier(
 
 
 def list_tier_history(session: Session, principal: Principal, annotator_id: int) -> pd.DataFrame:
-    """A person's tier changes, newest first, with who decided and why."""
+    """A person's tier changes, newest first, with who decided; why (the justification,
+    coaching text) only for roles that may read coaching."""
     load_annotator(session, principal, annotator_id)
     changes = list_tier_changes(session, annotator_id=annotator_id)
-    return pd.DataFrame(
+    columns = ["when", "from", "to", "justification", "met criteria", "decided by"]
+    if not principal.can("coaching.view"):
+        columns.remove("justification")
+    frame = pd.DataFrame(
         [
             {
                 "when": change.effective_at.date().isoformat(),
@@ -420,3 +424,4 @@ def list_tier_history(session: Session, principal: Principal, annotator_id: int)
         ],
         columns=["when", "from", "to", "justification", "met criteria", "decided by"],
     )
+    return frame[columns]

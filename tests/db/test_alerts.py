@@ -22,7 +22,9 @@ from db.models import (
 from ops import rollups
 from ops.alerts import (
     AlertFilter,
+    alert_metric_series,
     change_status,
+    count_alerts,
     evaluate_alerts,
     get_alert,
     give_feedback_on_alert,
@@ -30,8 +32,9 @@ from ops.alerts import (
     propose_reassignment,
 )
 from ops.errors import NotFound, PermissionDenied, ValidationError
+from ops.home import summarise_home
 from ops.jobs import run_job
-from ops.permissions import Principal
+from ops.permissions import NO_TEAM, Principal
 from tests.factories import make_annotator, make_event, make_project, make_team
 
 NOW = dt.datetime(2026, 3, 31, 12, tzinfo=dt.UTC)
@@ -143,6 +146,13 @@ def test_feedback_and_reassignment_carry_the_alert_as_evidence(
         select(AlertAction.action).where(AlertAction.alert_id == alert.id)
     ).all()
     assert actions == ["raised", "feedback", "reassignment"]
+    # The audit entries hold what was stored, the alert and its evidence included.
+    for action, row in (("feedback.create", note), ("reassignment.create", decision)):
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == action)).one()
+        assert entry.after is not None
+        assert entry.after["alert_id"] == alert.id
+        assert entry.after["evidence"] == row.evidence
+    assert note.evidence["gold_correct"] == 30
 
 
 def test_roles_and_team_scope(session: Session, careless: Careless) -> None:
@@ -163,9 +173,13 @@ def test_roles_and_team_scope(session: Session, careless: Careless) -> None:
         propose_reassignment(session, own_lead, alert.id, to_project_slug=None, reason_category="q")
 
 
-def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
+def plant_systematic(session: Session, team: Team | None = None) -> tuple[Project, list[Annotator]]:
+    """Five people of a project, four of whom drop together; the first two in ``team``."""
     project = make_project(session, quality_target=0.8)
-    people = [make_annotator(session) for _ in range(5)]
+    people = [
+        make_annotator(session, team_id=team.id if team is not None and index < 2 else None)
+        for index in range(5)
+    ]
     for index, person in enumerate(people):
         # A good baseline six weeks back, then four of five drop in the last ten days.
         for day in range(15, 50):
@@ -190,6 +204,11 @@ def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
         )
     rollups.rebuild(session)
     evaluate_alerts(session, now=NOW)
+    return project, people
+
+
+def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
+    project, people = plant_systematic(session)
     top = list_alerts(session, OPS, AlertFilter(project_slug=project.slug))
     assert [row.rule for row in top] == ["systematic_issue"]
     detail = get_alert(session, OPS, top[0].id)
@@ -197,6 +216,46 @@ def test_systematic_issue_links_the_individual_alerts(session: Session) -> None:
     assert {row.annotator_id for row in detail.linked} == {p.id for p in people[:4]}
     everything = list_alerts(session, OPS, AlertFilter(include_children=True))
     assert len(everything) == 5
+
+
+def test_a_lead_sees_their_peoples_alerts_linked_under_a_project_alert(session: Session) -> None:
+    team = make_team(session)
+    project, people = plant_systematic(session, team)
+    lead = Principal(username="lee", role="lead", team_id=team.id)
+    rows = list_alerts(session, lead)
+    assert {row.annotator_id for row in rows} == {people[0].id, people[1].id}
+    assert all(row.parent_alert_id is not None for row in rows)
+    # The project alert itself is not theirs to see, nor are its other children.
+    parent = rows[0].parent_alert_id
+    assert parent is not None
+    with pytest.raises(NotFound):
+        get_alert(session, lead, parent)
+    # Home's figure is the number the Alerts page lists with its default filter.
+    for principal, expected in ((OPS, 1), (lead, 2)):
+        listed = list_alerts(session, principal, AlertFilter(status="open"))
+        figures = {f.label: f.value for f in summarise_home(session, principal, now=NOW).figures}
+        assert len(listed) == expected
+        assert figures["Open alerts"] == str(expected), principal.role
+        assert count_alerts(session, principal, AlertFilter(status="open")) == expected
+    # A lead without a team sees no alert at all, and Home says why.
+    no_team = Principal(username="l2", role="lead")
+    assert list_alerts(session, no_team) == []
+    assert summarise_home(session, no_team, now=NOW).intro == NO_TEAM
+
+
+def test_nobody_without_alert_rights_reads_an_alerts_metric_series(
+    session: Session, careless: Careless
+) -> None:
+    evaluate_alerts(session, now=NOW)
+    alert = session.scalars(select(Alert)).one()
+    assert alert_metric_series(session, OPS, alert.id).kind == "accuracy"
+    for role in ("finance", "annotator"):
+        with pytest.raises(PermissionDenied):
+            alert_metric_series(session, Principal(username=role, role=role), alert.id)
+    with pytest.raises(NotFound):
+        alert_metric_series(
+            session, Principal(username="lou", role="lead", team_id=make_team(session).id), alert.id
+        )
 
 
 def test_a_young_project_dropping_together_gets_one_systematic_alert(

@@ -182,10 +182,11 @@ def test_flat_exports_import_the_same_work_without_gold_or_skips(
     session: Session, name: str
 ) -> None:
     project = make_project(session)
-    result = import_ls(session, project, name, label_field="defect")
+    result = import_ls(session, project, name, label_field="defect", no_gold=True)
     assert result.rows == 73
-    assert result.inserted == 73, "no ground-truth flag: the 3 gold annotations look like work"
+    assert result.inserted == 73, "told no one set gold: every row is work"
     assert result.summary.format == ("csv" if name.endswith("csv") else "json_min")
+    assert result.summary.format_lacks, "the summary says skipped annotations are missing"
     counts = events_by_email(session, project)
     expected = Counter(
         row["annotator"] for row in EXPECTED["export_annotations"] if not row["was_cancelled"]
@@ -203,7 +204,7 @@ def test_flat_export_after_full_json_adds_nothing_and_keeps_gold(
 ) -> None:
     project = make_project(session)
     import_ls(session, project, "export.json")
-    result = import_ls(session, project, name, label_field="defect")
+    result = import_ls(session, project, name, label_field="defect", no_gold=True)
     assert (result.inserted, result.updated, result.duplicate) == (0, 0, 70)
     assert result.summary.gold_references == 3
     assert result.summary.gold_events == 8
@@ -213,7 +214,7 @@ def test_flat_export_after_full_json_adds_nothing_and_keeps_gold(
 
 def test_full_json_after_flat_export_moves_gold_references_out_of_work(session: Session) -> None:
     project = make_project(session)
-    import_ls(session, project, "export_min.json", label_field="defect")
+    import_ls(session, project, "export_min.json", label_field="defect", no_gold=True)
     result = import_ls(session, project, "export.json", label_field="defect")
     assert result.summary.gold_reference_events_removed == 3
     events = stored(session, project)
@@ -227,8 +228,84 @@ def test_full_json_after_flat_export_moves_gold_references_out_of_work(session: 
 def test_flat_export_needs_a_label_field_when_controls_are_ambiguous(session: Session) -> None:
     project = make_project(session)
     with pytest.raises(ImportFailed, match="--label-field") as raised:
-        import_ls(session, project, "export.csv")
+        import_ls(session, project, "export.csv", no_gold=True)
     assert "export.csv" in str(raised.value)
+    assert session.scalar(select(func.count(AnnotationEvent.id))) == 0
+
+
+@pytest.mark.parametrize("name", ["export_min.json", "export.csv"])
+def test_flat_export_without_reference_annotators_is_refused_and_stores_nothing(
+    session: Session, name: str
+) -> None:
+    project = make_project(session)
+    with pytest.raises(ImportFailed, match="no ground_truth and no was_cancelled") as raised:
+        import_ls(session, project, name, label_field="defect")
+    assert str(raised.value).startswith(f"{name}: ")
+    assert "export JSON" in str(raised.value)
+    assert session.scalar(select(func.count(AnnotationEvent.id))) == 0
+    assert session.scalar(select(func.count(Annotator.id))) == 0
+
+
+@pytest.mark.parametrize("name", ["export_min.json", "export.csv"])
+@pytest.mark.parametrize("named", ["admin@example.com", "ADMIN@example.com", "1"])
+def test_reference_annotator_makes_their_flat_rows_the_gold_of_their_tasks(
+    session: Session, name: str, named: str
+) -> None:
+    project = make_project(session)
+    result = import_ls(session, project, name, label_field="defect", reference_annotators=(named,))
+    assert (result.rows, result.inserted) == (73, 71)
+    assert result.summary.gold_references == 2
+    assert result.summary.golden_items == 2
+    assert result.summary.gold_events == 6
+    assert result.summary.reference_annotators == (named,)
+    assert "admin@example.com" not in events_by_email(session, project), "gold is not work"
+    gold = {g.item_id: g for g in session.scalars(select(GoldItem))}
+    assert {item: g.gold_label for item, g in gold.items()} == {
+        "3": "cosmetic_blemish",
+        "10": "no_defect",
+    }
+    assert gold["3"].external_id == "ls:75" and gold["3"].set_by == "labelstudio:1"
+    events = stored(session, project)
+    assert events["ls:9"].is_gold and events["ls:9"].gold_label == "cosmetic_blemish"
+    assert events["ls:9"].label == "no_defect", "dmitri's wrong answer on a golden item"
+    assert sum(event.is_gold for event in events.values()) == 6
+
+
+def test_reference_annotator_known_to_annops_is_matched_without_a_user_list(
+    session: Session,
+) -> None:
+    project = make_project(session)
+    import_ls(session, project, "export.json")  # makes the identities labelstudio:1..5
+    admin = session.scalars(
+        select(AnnotatorIdentity).where(AnnotatorIdentity.external_id == "2")
+    ).one()
+    person = session.get(Annotator, admin.annotator_id)
+    assert person is not None
+    person.email = "alice@work.example"
+    session.flush()
+    result = import_ls(
+        session,
+        project,
+        "export_min.json",
+        label_field="defect",
+        users_path=None,
+        reference_annotators=("alice@work.example",),
+    )
+    assert result.summary.gold_references == 17 + 2, "alice's 17 rows, and the 2 known gold"
+
+
+def test_unknown_reference_annotator_is_refused(session: Session) -> None:
+    project = make_project(session)
+    with pytest.raises(ImportFailed, match="no annotation by lead@example.com"):
+        import_ls(
+            session,
+            project,
+            "export_min.json",
+            label_field="defect",
+            reference_annotators=("lead@example.com",),
+        )
+    with pytest.raises(ImportFailed, match="an e-mail or a Label Studio user id"):
+        import_ls(session, project, "export.csv", reference_annotators=("Morgan Reyes",))
     assert session.scalar(select(func.count(AnnotationEvent.id))) == 0
 
 

@@ -122,7 +122,7 @@ def test_webhook_notices_are_signed_and_reach_only_those_who_may_see_the_alert(
         )
         assert document["link"] == f"{PUBLIC_URL}/alerts?alert={alert.id}"
         assert document["text"].startswith("[critical] Fast but inaccurate: Rex Turner (weld-qa)")
-        assert "gold accuracy: 60.0%" in document["text"]
+        assert "Gold accuracy: 60.0%" in document["text"]
         assert f"{PUBLIC_URL}/alerts?alert={alert.id}" in document["text"]
     # A second run finds nothing new to send.
     assert run_job("notify", factory=fresh_factory, now=when).rows == 0

@@ -96,8 +96,9 @@ def test_ops_hear_of_new_critical_alerts_and_project_risks(session: Session, sce
         f"http://localhost:8501/alerts?alert={scene.alert.id}" in message.body
     )
     assert (
-        "Budget burning ahead of progress: weld-qa: USD 1,500.00 of USD 2,000.00 spent (75%) "
-        "for 40% of the work; forecast at completion USD 3,750.00" in message.body
+        "Budget burning ahead of progress: weld-qa has spent USD 1,500.00 of its USD 2,000.00 "
+        "budget (75.0%) for 40.0% of the work. At the cost so far, finishing costs "
+        "USD 3,750.00." in message.body
     )
     assert message.subject == (
         "annops digest 2026-03-27: new critical alerts, deadline and budget risks"

@@ -14,7 +14,7 @@ from db.models import AnnotationEvent, Annotator, Project, ProjectAgreement, Tea
 from ops import rollups
 from ops.errors import NotFound, PermissionDenied
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
-from ops.permissions import Principal
+from ops.permissions import NO_TEAM, Principal
 from ops.quality import compute_project_agreements, summarise_quality
 from tests.factories import make_annotator, make_project, make_team
 
@@ -128,7 +128,7 @@ def test_ops_sees_everyone_and_a_lead_only_their_team(session: Session) -> None:
     assert mine.agreement == everyone.agreement
     unlinked = summarise_quality(session, Principal(username="l2", role="lead"), now=NOW)
     assert mine.scope_note != everyone.scope_note
-    assert unlinked.gold.empty and "not linked to a team" in unlinked.notes[0]
+    assert unlinked.gold.empty and unlinked.notes == [NO_TEAM]
 
 
 def test_before_the_first_nightly_run_the_page_says_so(session: Session) -> None:

@@ -11,10 +11,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from db.models import (
+    Annotator,
     Assignment,
     GuidelineVersion,
     PayRate,
     PayRateCorrection,
+    Project,
+    QualificationResult,
     TrainingRecord,
 )
 from ops.errors import ConflictError, NotFound, PermissionDenied, ValidationError
@@ -569,9 +572,34 @@ def test_the_annotator_acknowledges_their_own_feedback_once(session: Session) ->
 # --- staffing -------------------------------------------------------------------------------
 
 
+def qualify(session: Session, person: Annotator, project: Project, *, score: float = 0.9) -> None:
+    """A qualification test for the project's task type and a current initial training."""
+    session.add_all(
+        [
+            QualificationResult(
+                annotator_id=person.id,
+                task_type=project.task_type,
+                score=score,
+                pass_mark=0.85,
+                n_items=20,
+                taken_at=NOW - dt.timedelta(days=30),
+            ),
+            TrainingRecord(
+                annotator_id=person.id,
+                kind="initial",
+                topic="Onboarding",
+                completed_at=NOW - dt.timedelta(days=40),
+                expires_at=NOW + dt.timedelta(days=300),
+            ),
+        ]
+    )
+    session.flush()
+
+
 def test_a_reassignment_moves_the_person_and_freezes_their_metrics(session: Session) -> None:
     person = make_annotator(session)
     source, target = make_project(session), make_project(session)
+    qualify(session, person, target)
     session.add(
         Assignment(
             annotator_id=person.id, project_id=source.id, starts_on=TODAY - dt.timedelta(days=60)
@@ -610,12 +638,14 @@ def test_a_reassignment_moves_the_person_and_freezes_their_metrics(session: Sess
     assert decision.evidence["from_project"]["accuracy"] == pytest.approx(0.7)
     assert decision.evidence["overall"]["annotations"] == 500
     running = staffing.list_assignments(session, OPS, person.id, today=TODAY)
-    assert set(running.loc[running["running"], "project"]) == {target.slug, source.slug}
+    assert set(running.loc[running["running"], "project"]) == {target.slug}, "the old one ended"
     assert set(running.loc[running["until"] == TODAY.isoformat(), "project"]) == {source.slug}
     tomorrow = staffing.list_assignments(
         session, OPS, person.id, today=TODAY + dt.timedelta(days=1)
     )
     assert set(tomorrow.loc[tomorrow["running"], "project"]) == {target.slug}
+    current, joinable = staffing.reassignment_choices(session, OPS, person.id, today=TODAY)
+    assert current == {target.id: target.slug} and source.id in joinable
     entry = audit_entries(session, "reassignment.create")[-1]
     assert entry.after is not None and entry.after["evidence"]["from_project"]["gold_correct"] == 28
     listed = staffing.list_reassignments(session, OPS, person.id)
@@ -661,6 +691,90 @@ def test_reassignment_input_is_checked(
     assert not audit_entries(session, "reassignment.create")
 
 
+def test_reassignment_refuses_a_target_whose_requirements_are_not_met(session: Session) -> None:
+    person = make_annotator(session)
+    target = make_project(session, task_type="ner")
+    target.min_tier = "reviewer"
+    with pytest.raises(ValidationError) as caught:
+        staffing.record_reassignment(
+            session,
+            OPS,
+            person.id,
+            from_project_id=None,
+            to_project_id=target.id,
+            reason_category="workload",
+            now=NOW,
+        )
+    assert caught.value.field == "override_justification"
+    message = str(caught.value)
+    assert "needs at least the reviewer tier (they are annotator)" in message
+    assert "no qualification test for ner" in message
+    assert "no current initial training" in message
+    assert not audit_entries(session, "reassignment.create")
+
+    qualify(session, person, target, score=0.6)
+    session.add(
+        TrainingRecord(
+            annotator_id=person.id,
+            kind="refresher",
+            topic="Yearly",
+            completed_at=NOW - dt.timedelta(days=400),
+            expires_at=NOW - dt.timedelta(days=35),
+        )
+    )
+    person.tier = "reviewer"
+    session.flush()
+    unmet = staffing.check_requirements(session, OPS, person.id, target.id, now=NOW).unmet
+    assert unmet == (
+        "has not passed the ner qualification (best 60%, pass mark 85%)",
+        "expired training: refresher",
+    )
+
+
+def test_an_override_with_a_justification_is_kept_and_audited(session: Session) -> None:
+    person = make_annotator(session)
+    target = make_project(session)
+    decision = staffing.record_reassignment(
+        session,
+        OPS,
+        person.id,
+        from_project_id=None,
+        to_project_id=target.id,
+        reason_category="workload",
+        override_justification="  Launch week; shadowed by a lead until tested.  ",
+        now=NOW,
+    )
+    override = decision.evidence["requirements_override"]
+    assert override["justification"] == "Launch week; shadowed by a lead until tested."
+    assert "no current initial training" in override["unmet"]
+    entry = audit_entries(session, "reassignment.override")[-1]
+    assert entry.actor == "olga" and entry.entity_id == str(decision.id)
+    assert entry.after is not None and entry.after["to_project"] == target.slug
+    assert entry.after["justification"] == override["justification"]
+    running = staffing.list_assignments(session, OPS, person.id, today=TODAY)
+    assert list(running.loc[running["running"], "project"]) == [target.slug]
+
+
+def test_a_met_requirement_needs_no_justification_and_records_no_override(
+    session: Session,
+) -> None:
+    person = make_annotator(session)
+    target = make_project(session)
+    qualify(session, person, target)
+    assert staffing.check_requirements(session, OPS, person.id, target.id, now=NOW).met
+    decision = staffing.record_reassignment(
+        session,
+        OPS,
+        person.id,
+        from_project_id=None,
+        to_project_id=target.id,
+        reason_category="development",
+        now=NOW,
+    )
+    assert "requirements_override" not in decision.evidence
+    assert not audit_entries(session, "reassignment.override")
+
+
 def test_only_ops_decide_reassignments(session: Session) -> None:
     team = make_team(session)
     person = make_annotator(session, team_id=team.id)
@@ -688,6 +802,9 @@ def test_assign_and_end_an_assignment(session: Session) -> None:
     session.flush()
     staffing.end_assignment(session, OPS, assignment.id, ends_on=TODAY)
     assert assignment.ends_on == TODAY
+    ended = staffing.list_assignments(session, OPS, person.id, today=TODAY)
+    assert not ended["running"].any(), "ended today: not running today"
+    assert staffing.reassignment_choices(session, OPS, person.id, today=TODAY)[0] == {}
     with pytest.raises(ConflictError, match="changed by olga"):
         staffing.end_assignment(session, OPS, assignment.id, ends_on=TODAY)
     assert [e.action for e in audit_entries(session, "assignment.end")] == ["assignment.end"]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from db.models import Alert
 from tests.pages.conftest import log_in
+from tests.pages.workforce_helpers import database, frame_with
 
 
 def open_page(app: AppTest, role: str, page: str) -> AppTest:
@@ -38,6 +41,11 @@ def test_ops_acknowledges_an_alert_and_it_leaves_the_open_list(app: AppTest) -> 
     app.run()
     assert not app.exception, app.exception
     assert first not in set(app.dataframe[0].value["id"])
+    # The alert left the list, and the page says where it went.
+    assert any(
+        f"Alert #{first}" in message.value and "is now acknowledged" in message.value
+        for message in app.success
+    )
     app.selectbox(key="alerts_status").set_value("acknowledged")
     app.run()
     assert first in set(app.dataframe[0].value["id"])
@@ -49,11 +57,16 @@ def test_ops_sees_every_alert_threshold_of_a_project_readably(app: AppTest) -> N
     from ops.alerts import AlertSettings
 
     open_page(app, "ops", "alerts.py")
+    # Reachable before any filter is set: the editor has its own project picker.
+    assert app.number_input(key="threshold_window_days").label == "Window (days)"
     app.selectbox(key="alerts_project").set_value("retail-sentiment")
     app.run()
     assert not app.exception, app.exception
+    assert app.selectbox(key="thresholds_project_retail-sentiment").value == "retail-sentiment"
     for setting in fields(AlertSettings):
-        assert app.number_input(key=f"threshold_{setting.name}").value == setting.default
+        field = app.number_input(key=f"threshold_{setting.name}")
+        assert field.value == setting.default
+        assert "_" not in field.label and field.help
     change = app.number_input(key="threshold_systematic_change_p_value")
     assert (change.value, change.proto.format) == (0.001, "%g")
     assert app.number_input(key="threshold_window_days").proto.format == "%d"
@@ -85,3 +98,46 @@ def test_review_sample_is_sized_and_allocated(app: AppTest) -> None:
     assert 0 < sample < population
     allocation = app.dataframe[0].value
     assert int(allocation["sample"].sum()) == sample
+
+
+def alert_of(url: str, rule: str) -> int:
+    with database(url) as session:
+        return int(
+            session.scalars(select(Alert.id).where(Alert.rule == rule).order_by(Alert.id)).first()
+            or 0
+        )
+
+
+def shown_text(app: AppTest) -> str:
+    groups = (app.text, app.markdown, app.caption, app.subheader)
+    return "\n".join(str(element.value) for group in groups for element in group)
+
+
+@pytest.mark.parametrize(
+    ("rule", "words"),
+    [
+        ("systematic_issue", ["people in", "dropped by at least", "Check first"]),
+        ("budget_burn", ["has spent USD", "budget ("]),
+        ("quality_vs_speed", ["credibly below the target", "per annotation"]),
+    ],
+)
+def test_alert_evidence_reads_as_sentences_and_named_figures(
+    app: AppTest, demo_url: str, rule: str, words: list[str]
+) -> None:
+    alert_id = alert_of(demo_url, rule)
+    log_in(app, "ops")
+    app.switch_page("pages/alerts.py")
+    app.query_params["alert"] = str(alert_id)
+    app.run()
+    assert not app.exception, app.exception
+    text = shown_text(app)
+    for word in words:
+        assert word in text, (word, text)
+    figures = frame_with(app, "figure")
+    assert not any("_" in label for label in figures["figure"]), list(figures["figure"])
+    for raw in ("[", "{", "None", "_minor", "_ids"):
+        assert not any(raw in value for value in figures["value"]), list(figures["value"])
+    if rule == "systematic_issue":
+        people = frame_with(app, "profile")
+        assert len(people) > 0 and all(name for name in people["name"])
+        assert all(link.startswith("/annotator?annotator=") for link in people["profile"])

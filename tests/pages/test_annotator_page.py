@@ -17,6 +17,7 @@ from db.models import (
 )
 from ops.permissions import Principal
 from ops.workforce import roster
+from ops.workforce.staffing import check_requirements
 from tests.pages.conftest import log_in
 from tests.pages.workforce_helpers import (
     annotator_id,
@@ -205,6 +206,14 @@ def test_ops_records_a_reassignment_with_evidence(app: AppTest, demo_url: str) -
     labelled(app.selectbox, "Leaves project").set_value(running[0])
     labelled(app.selectbox, "Joins project").set_value(target)
     labelled(app.text_area, "Notes").input("Gold accuracy credibly under target.")
+    assert target is not None
+    with database(demo_url) as session:
+        unmet = check_requirements(session, Principal("ops", "ops"), person_id, target).unmet
+    if unmet:
+        labelled(app.button, "Record decision").click().run()
+        assert not app.exception
+        assert any("requirements" in error.value and unmet[0] in error.value for error in app.error)
+        labelled(app.text_area, "Override").input("Needed on this project this week.")
     labelled(app.button, "Record decision").click().run()
     assert not app.exception
     assert "Reassignment recorded with the evidence." in texts(app)

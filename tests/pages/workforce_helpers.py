@@ -50,6 +50,7 @@ def texts(app: AppTest) -> str:
     """Everything a person reads on the page, one element per line."""
     groups = (
         app.title,
+        app.text,
         app.subheader,
         app.markdown,
         app.caption,

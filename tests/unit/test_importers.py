@@ -14,7 +14,12 @@ from ops.importers import jsonstream
 from ops.importers.chunks import Person
 from ops.importers.csvfile import CsvReader
 from ops.importers.fields import Problems, booleans, person_key, seconds, timestamps
-from ops.importers.labelstudio import LabelStudioReader, label_from_result, person_from
+from ops.importers.labelstudio import (
+    LabelStudioReader,
+    ReferenceAnnotators,
+    label_from_result,
+    person_from,
+)
 from ops.importers.problems import ImportFailed, Reject
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "labelstudio"
@@ -184,7 +189,7 @@ def test_csv_reader_rows_and_rejects() -> None:
 @pytest.mark.parametrize("name", ["export.json", "export_min.json", "export.csv"])
 def test_reader_finds_every_annotation_in_the_real_exports(name: str) -> None:
     with (FIXTURES / name).open("rb") as stream:
-        reader = LabelStudioReader(stream, name, label_field="defect")
+        reader = LabelStudioReader(stream, name, label_field="defect", no_gold=True)
         chunks = list(reader.chunks())
     records = sum(len(chunk) for chunk in chunks)
     keys = [key for chunk in chunks for key in chunk.columns["external_id"]]
@@ -197,3 +202,43 @@ def test_reader_finds_every_annotation_in_the_real_exports(name: str) -> None:
     else:
         assert records == EXPECTED["export"]["rows_in_json_min_and_csv"]
         assert not any(chunk.gold for chunk in chunks)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"), [("export_min.json", "JSON_MIN"), ("export.csv", "CSV")]
+)
+def test_flat_export_is_refused_until_told_who_set_the_gold(name: str, shown: str) -> None:
+    with (FIXTURES / name).open("rb") as stream:
+        reader = LabelStudioReader(stream, name, label_field="defect")
+        with pytest.raises(ImportFailed) as raised:
+            list(reader.chunks())
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"{name}: a {shown} export has no ground_truth")
+    assert "export JSON" in message and "--reference-annotator" in message
+
+
+@pytest.mark.parametrize("name", ["export_min.json", "export.csv"])
+def test_flat_export_rows_of_a_reference_annotator_become_gold(name: str) -> None:
+    references = ReferenceAnnotators(keys={"labelstudio:1": "1"})
+    with (FIXTURES / name).open("rb") as stream:
+        reader = LabelStudioReader(stream, name, label_field="defect", references=references)
+        chunks = list(reader.chunks())
+    gold = {reference.item_id: reference for chunk in chunks for reference in chunk.gold}
+    assert {item: (g.gold_label, g.external_id) for item, g in gold.items()} == {
+        "3": ("cosmetic_blemish", "ls:75"),
+        "10": ("no_defect", "ls:76"),
+    }
+    keys = {key for chunk in chunks for key in chunk.columns["external_id"]}
+    assert not keys & {"ls:75", "ls:76"}
+    assert len(keys) == EXPECTED["export"]["rows_in_json_min_and_csv"] - 2
+
+
+def test_a_reference_annotator_with_no_annotation_in_the_file_is_an_error() -> None:
+    references = ReferenceAnnotators(emails={"nobody@example.com": "Nobody@example.com"})
+    with (FIXTURES / "export_min.json").open("rb") as stream:
+        reader = LabelStudioReader(
+            stream, "export_min.json", label_field="defect", references=references
+        )
+        with pytest.raises(ImportFailed, match="no annotation by Nobody@example.com"):
+            list(reader.chunks())

@@ -141,9 +141,14 @@ def test_an_alert_notice_reads_as_the_numbers_behind_it() -> None:
     )
     message = alert_notice(row)
     assert message.subject == "[critical] Fast but inaccurate: Rex Turner (weld-qa)"
-    assert "  gold accuracy: 60.0%" in message.body and "  target: 90.0%" in message.body
-    assert "first seen" not in message.body
+    assert "  Gold accuracy: 60.0%" in message.body and "  Target: 90.0%" in message.body
+    # The sentence the Alerts page shows, on one line even where a name had a line break.
+    assert (
+        "Rex Turner had a gold accuracy of 60.0% on 50 golden items in weld-qa over "
+        "18–31 Mar 2026, credibly below the target of 90.0%" in message.body
+    )
+    assert "first seen" not in message.body.lower() and "_" not in message.body.split("http")[0]
     assert message.link.endswith("/alerts?alert=7")
     assert describe_evidence({"likely_causes": ["guidelines", "data"]}) == [
-        "likely causes: guidelines, data"
+        "Check first: guidelines; data"
     ]

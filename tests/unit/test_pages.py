@@ -12,6 +12,7 @@ from ops.permissions import ACTIONS, ROLES
 PAGES_DIR = Path(__file__).resolve().parents[2] / "dashboard" / "pages"
 
 HOME = ("home.py", "Home", ":material/home:")
+PROJECTS = ("projects.py", "Projects", ":material/work:")
 ALERTS = ("alerts.py", "Alerts", ":material/notifications:")
 REVIEW = ("review.py", "Review & correction", ":material/fact_check:")
 QUALITY = ("quality.py", "Quality", ":material/verified:")
@@ -34,6 +35,7 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
     "admin": {
         "": [
             HOME,
+            PROJECTS,
             ALERTS,
             ("jobs.py", "Jobs", ":material/schedule:"),
             NOTIFICATIONS,
@@ -47,16 +49,16 @@ EXPECTED: dict[str, dict[str, list[tuple[str, str, str]]]] = {
         ],
     },
     "ops": {
-        "": [HOME, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
+        "": [HOME, PROJECTS, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
         "Data": DATA,
         "People": [POOL, PROFILE, *COACHING],
     },
     "lead": {
-        "": [HOME, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
+        "": [HOME, PROJECTS, ALERTS, REVIEW, QUALITY, MY_NOTIFICATIONS],
         "People": [POOL, PROFILE, *COACHING],
     },
-    "finance": {"": [HOME, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
-    "annotator": {"": [("home.py", "My scorecard", ":material/person:"), MY_NOTIFICATIONS]},
+    "finance": {"": [HOME, PROJECTS, MY_NOTIFICATIONS], "People": [POOL, PROFILE]},
+    "annotator": {"": [("scorecard.py", "My scorecard", ":material/person:"), MY_NOTIFICATIONS]},
 }
 
 
@@ -105,4 +107,5 @@ def test_no_role_gets_one_page_file_twice(role: str) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_lands_on_a_page_of_the_top_group(role: str) -> None:
     first = pages_for_role(role)[0]
-    assert first.section == "" and first.file == "home.py"
+    landing = "scorecard.py" if role == "annotator" else "home.py"
+    assert first.section == "" and first.file == landing
