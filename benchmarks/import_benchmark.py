@@ -29,12 +29,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
 from db.engine import make_engine, make_session_factory
@@ -222,7 +223,25 @@ class ImportRatio:
 BENCH_PROJECT = "bench-import"
 
 
-def measure_import_ratio(database_url: str, rows: int) -> ImportRatio:
+def slow_statements(engine: Engine, threshold: float = 0.2) -> list[tuple[float, str]]:
+    """A list that fills, while the engine runs, with (seconds, statement) of every
+    statement slower than ``threshold`` (COPY included)."""
+    found: list[tuple[float, str]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        conn.info.setdefault("started", []).append(time.perf_counter())
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seconds = time.perf_counter() - conn.info["started"].pop()
+        if seconds >= threshold:
+            found.append((seconds, " ".join(statement.split())[:160]))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    return found
+
+
+def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False) -> ImportRatio:
     """Time a raw COPY of a ``rows``-row canonical CSV into an unindexed table and
     ``annops import events`` of the same file into the database at ``database_url``.
 
@@ -232,6 +251,7 @@ def measure_import_ratio(database_url: str, rows: int) -> ImportRatio:
     upgrade(database_url)
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
+    statements = slow_statements(engine) if profile else []
     run = uuid.uuid4().hex[:8]
     try:
         with factory() as session, session.begin():
@@ -273,6 +293,8 @@ def measure_import_ratio(database_url: str, rows: int) -> ImportRatio:
             started = time.perf_counter()
             result = import_file(factory, SYSTEM, ImportRequest(source="events", path=events))
             imported = time.perf_counter() - started
+        for seconds, statement in statements:
+            print(f"  {seconds:6.2f} s  {statement}")
         assert result.inserted == rows, result
         with engine.begin() as connection:
             connection.execute(
@@ -294,11 +316,15 @@ def main() -> None:
     parser.add_argument(
         "--database", help="measure the import into this database (kept) instead of a scratch one"
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="with --database: list the import's slow statements"
+    )
     args = parser.parse_args()
     if args.database:
         if not args.database.startswith("postgresql"):
             parser.error("--database must be a PostgreSQL URL")
-        print("\n".join(measure_import_ratio(args.database, args.events).lines()))
+        ratio = measure_import_ratio(args.database, args.events, profile=args.profile)
+        print("\n".join(ratio.lines()))
         return
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("give a PostgreSQL URL with --url or ANNOPS_TEST_DATABASE_URL")

@@ -36,7 +36,7 @@ EVENT_ROW = (
 
 
 def seed(url: str) -> dict[str, int]:
-    """A project, a person and three events over two months, at schema 0006."""
+    """A project, a person and three events over two months, before migration 0008."""
     engine = make_engine(url)
     with make_session_factory(engine)() as session, session.begin():
         project = make_project(session)
@@ -68,7 +68,7 @@ def events(url: str) -> list[tuple[int, str]]:
 
 
 def test_migration_keeps_every_event_and_id_both_ways(fresh_database_url: str) -> None:
-    downgrade(fresh_database_url, "0006")
+    downgrade(fresh_database_url, "-1")
     ids = seed(fresh_database_url)
     before = events(fresh_database_url)
     upgrade(fresh_database_url)
@@ -102,7 +102,7 @@ def test_migration_keeps_every_event_and_id_both_ways(fresh_database_url: str) -
         session.commit()
     engine.dispose()
     assert events(fresh_database_url)[-1] == (before[-1][0] + 1, "d")
-    downgrade(fresh_database_url, "0006")
+    downgrade(fresh_database_url, "-1")
     assert events(fresh_database_url) == [*before, (before[-1][0] + 1, "d")]
     upgrade(fresh_database_url)
     check(fresh_database_url)
