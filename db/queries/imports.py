@@ -105,6 +105,8 @@ def list_import_batches(
 # --- staging ----------------------------------------------------------------------------
 
 STAGING_TABLE = "staged_events"
+# Memory for one sort or hash of the import's statements (PostgreSQL's default is 4MB).
+STAGING_WORK_MEM = "256MB"
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -185,9 +187,13 @@ class MergeCounts:
 def staging_table(session: Session) -> Iterator[Table]:
     """A fresh, empty staging table for the life of the block, in the caller's transaction.
 
-    On an error the caller's rollback removes it; on success it is dropped here.
+    On an error the caller's rollback removes it; on success it is dropped here. On
+    PostgreSQL the transaction's sorts and hashes get STAGING_WORK_MEM, so the set-based
+    statements over a million staged rows run in memory instead of spilling to disk.
     """
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{STAGING_WORK_MEM}'")
     STAGED.drop(connection, checkfirst=True)
     STAGED.create(connection)
     yield STAGED

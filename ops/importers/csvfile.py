@@ -44,6 +44,10 @@ class CsvReader:
         if repeated:
             raise ImportFailed(file_name, f"the header repeats {', '.join(repeated)}", row=1)
 
+    def release(self) -> BinaryIO:
+        """Stop reading text; returns the byte stream, still open, for another reader."""
+        return self._text.detach()
+
     @property
     def bytes_read(self) -> int:
         try:

@@ -178,3 +178,29 @@ def test_an_import_into_a_new_month_makes_its_partition_and_stays_idempotent(
         assert {"annotation_events_2026_06", "annotation_events_2026_07"} <= list_partitions(
             session
         )
+
+
+def test_a_bad_row_deep_in_a_csv_is_named_after_the_fast_reader_stops(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ops.importers import events as events_module
+
+    monkeypatch.setattr(events_module, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(events_module, "ARROW_BLOCK_BYTES", 120)
+    add_project(session, SYSTEM, slug="deep", name="Deep")
+    lines = ["project,item_id,annotator,submitted_at,external_id"]
+    lines += [f"deep,i{n},ann@example.org,2026-07-14T10:00:00Z,e{n}" for n in range(6)]
+    lines.append("deep,ragged")
+    lines += [f"deep,i{n},ann@example.org,2026-07-14T10:00:00Z,e{n}" for n in range(6, 8)]
+    path = tmp_path / "events.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rejects = tmp_path / "rejects.csv"
+    result = run_import(
+        session,
+        SYSTEM,
+        ImportRequest(source="events", path=path, skip_invalid=True, rejects_path=rejects),
+    )
+    assert (result.rows, result.inserted, result.rejected) == (9, 8, 1)
+    assert rejects.read_text(encoding="utf-8").splitlines()[1:] == [
+        '8,(row),"deep,ragged",has 2 fields; the header has 5'
+    ]
