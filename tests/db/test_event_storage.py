@@ -204,3 +204,26 @@ def test_a_bad_row_deep_in_a_csv_is_named_after_the_fast_reader_stops(
     assert rejects.read_text(encoding="utf-8").splitlines()[1:] == [
         '8,(row),"deep,ragged",has 2 fields; the header has 5'
     ]
+
+
+def test_a_key_already_stored_in_another_month_is_a_duplicate(
+    session: Session, tmp_path: Path
+) -> None:
+    """The table cannot refuse a repeated (project, external_id) across partitions; the
+    import does."""
+    add_project(session, SYSTEM, slug="moved", name="Moved")
+    header = "project,item_id,annotator,label,submitted_at,external_id\n"
+    first = tmp_path / "first.csv"
+    first.write_text(header + "moved,i1,ann@example.org,cat,2026-03-14T10:00:00Z,e1\n")
+    later = tmp_path / "later.csv"
+    later.write_text(header + "moved,i1,ann@example.org,dog,2026-09-14T10:00:00Z,e1\n")
+    run_import(session, SYSTEM, ImportRequest(source="events", path=first))
+    again = run_import(session, SYSTEM, ImportRequest(source="events", path=later))
+    assert (again.inserted, again.duplicate) == (0, 1)
+    labels = session.execute(
+        text(
+            "SELECT label FROM annotation_events JOIN projects ON projects.id = project_id "
+            "WHERE slug = 'moved'"
+        )
+    ).scalars()
+    assert list(labels) == ["cat"]
