@@ -1,13 +1,21 @@
-"""Import throughput on PostgreSQL against raw COPY.
+"""Import throughput on PostgreSQL against raw COPY, measured in the same run.
 
     ANNOPS_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
         .venv/bin/python benchmarks/import_benchmark.py [--events 1000000] [--annotations 200000]
+    .venv/bin/python benchmarks/import_benchmark.py --database URL [--events 1000000]
 
-Makes a scratch database next to the one named, and reports rows per second for:
-raw COPY of the canonical CSV into a bare table, raw COPY of the same rows into a
-table shaped, indexed and constrained like annotation_events, ``annops import
-events`` of that CSV, reading a Label Studio JSON export, and ``annops import
-labelstudio`` of it. Targets: import >= 0.5 x bare COPY; Label Studio >= 100k/s.
+Without ``--database`` it makes a scratch database next to the one named and also reports
+a raw COPY into a table shaped, indexed and constrained like annotation_events, reading a
+Label Studio JSON export, and ``annops import labelstudio`` of it.
+
+With ``--database`` (a database that already holds the work, e.g. the demo at 10M events:
+``annops demo --annotators 5000 --events 10000000 --no-serve``) it migrates it to the
+newest schema, writes a canonical CSV of new work for a project of its own, times a raw
+COPY of the file into an unindexed table and ``annops import events`` of it, prints the
+ratio, and then removes what it added, so the database can be measured again.
+``measure_import_ratio`` is that measurement for other benchmarks to call.
+
+Targets: import >= 0.5 x bare COPY; Label Studio >= 100k/s.
 """
 
 from __future__ import annotations
@@ -19,13 +27,15 @@ import os
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 
 from db.engine import make_engine, make_session_factory
@@ -42,13 +52,24 @@ BARE = """CREATE TABLE bare_events (project text, item_id text, annotator text, 
     external_id text)"""
 
 
-def canonical_csv(path: Path, rows: int, rng: np.random.Generator) -> None:
-    start = np.datetime64("2026-01-05T08:00:00", "ms")
+def canonical_csv(
+    path: Path,
+    rows: int,
+    rng: np.random.Generator,
+    *,
+    project: str = "bench",
+    prefix: str = "ev",
+    start: np.datetime64 | None = None,
+) -> None:
+    """``rows`` events of ``project`` over 60 days from ``start``, 300 annotators by email,
+    external ids ``{prefix}-0`` on."""
+    if start is None:
+        start = np.datetime64("2026-01-05T08:00:00", "ms")
     submitted = start + rng.integers(0, 60 * 86_400_000, rows).astype("timedelta64[ms]")
     labels = np.array(["cat", "dog", "bird"], dtype=object)
     table = pa.table(
         {
-            "project": pa.array(np.full(rows, "bench", dtype=object), pa.string()),
+            "project": pa.array(np.full(rows, project, dtype=object), pa.string()),
             "item_id": pa.array([f"item-{i % (rows // 3 + 1)}" for i in range(rows)]),
             "annotator": pa.array([f"person{i}@example.org" for i in rng.integers(0, 300, rows)]),
             "label": pa.array(labels[rng.integers(0, 3, rows)], pa.string()),
@@ -64,7 +85,7 @@ def canonical_csv(path: Path, rows: int, rng: np.random.Generator) -> None:
             "review_seconds": pa.nulls(rows, pa.float64()),
             "reviewed_at": pa.nulls(rows, pa.string()),
             "guideline_version": pa.nulls(rows, pa.string()),
-            "external_id": pa.array([f"ev-{i}" for i in range(rows)]),
+            "external_id": pa.array([f"{prefix}-{i}" for i in range(rows)]),
         }
     )
     pa_csv.write_csv(table, path)
@@ -166,12 +187,148 @@ def timed_copy(engine: object, statement: str, data: io.BufferedIOBase) -> float
         raw.close()
 
 
+@dataclass(frozen=True)
+class ImportRatio:
+    """One run of ``annops import events`` against a raw COPY of the same file."""
+
+    rows: int
+    events_before: int
+    copy_seconds: float
+    import_seconds: float
+
+    @property
+    def copy_rate(self) -> float:
+        return self.rows / self.copy_seconds
+
+    @property
+    def import_rate(self) -> float:
+        return self.rows / self.import_seconds
+
+    @property
+    def ratio(self) -> float:
+        """Import speed as a fraction of raw COPY speed (target >= 0.5)."""
+        return self.copy_seconds / self.import_seconds
+
+    def lines(self) -> list[str]:
+        return [
+            f"canonical events: {self.rows:,} rows into {self.events_before:,} stored events",
+            f"  raw COPY, bare table:            {self.copy_rate:>10,.0f} rows/s  "
+            f"({self.copy_seconds:.1f} s)",
+            f"  annops import events:            {self.import_rate:>10,.0f} rows/s  "
+            f"({self.import_seconds:.1f} s)",
+            f"  ratio import / bare COPY:        {self.ratio:>10.2f}  (target >= 0.5)",
+        ]
+
+
+BENCH_PROJECT = "bench-import"
+
+
+def slow_statements(engine: Engine, threshold: float = 0.2) -> list[tuple[float, str]]:
+    """A list that fills, while the engine runs, with (seconds, statement) of every
+    statement slower than ``threshold`` (COPY included)."""
+    found: list[tuple[float, str]] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        conn.info.setdefault("started", []).append(time.perf_counter())
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seconds = time.perf_counter() - conn.info["started"].pop()
+        if seconds >= threshold:
+            found.append((seconds, " ".join(statement.split())[:160]))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    return found
+
+
+def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False) -> ImportRatio:
+    """Time a raw COPY of a ``rows``-row canonical CSV into an unindexed table and
+    ``annops import events`` of the same file into the database at ``database_url``.
+
+    The database is migrated to the newest schema first; the events imported go to a
+    project of their own and are deleted again at the end (their lineage rows stay).
+    """
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    statements = slow_statements(engine) if profile else []
+    run = uuid.uuid4().hex[:8]
+    try:
+        with factory() as session, session.begin():
+            exists = session.execute(
+                text("SELECT 1 FROM projects WHERE slug = :slug"), {"slug": BENCH_PROJECT}
+            ).first()
+            if exists is None:
+                add_project(session, SYSTEM, slug=BENCH_PROJECT, name="Import benchmark")
+            before = int(
+                session.execute(text("SELECT count(*) FROM annotation_events")).scalar_one()
+            )
+            latest = session.execute(
+                text("SELECT max(submitted_at) FROM annotation_events")
+            ).scalar()
+        start = np.datetime64("2026-01-05T08:00:00", "ms")
+        if latest is not None:
+            start = np.datetime64(latest.replace(tzinfo=None), "ms") - np.timedelta64(60, "D")
+        with tempfile.TemporaryDirectory() as folder:
+            events = Path(folder) / "events.csv"
+            canonical_csv(
+                events,
+                rows,
+                np.random.default_rng(20261201),
+                project=BENCH_PROJECT,
+                prefix=f"bench-{run}",
+                start=start,
+            )
+            with engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS bare_events"))
+                connection.execute(text(BARE))
+            try:
+                with events.open("rb") as data:
+                    bare = timed_copy(
+                        engine, "COPY bare_events FROM STDIN WITH (FORMAT csv, HEADER true)", data
+                    )
+            finally:
+                with engine.begin() as connection:
+                    connection.execute(text("DROP TABLE IF EXISTS bare_events"))
+            started = time.perf_counter()
+            result = import_file(factory, SYSTEM, ImportRequest(source="events", path=events))
+            imported = time.perf_counter() - started
+        for seconds, statement in statements:
+            print(f"  {seconds:6.2f} s  {statement}")
+        assert result.inserted == rows, result
+        with engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM annotation_events WHERE import_batch_id = :batch"),
+                {"batch": result.batch_id},
+            )
+        # Without this the next max(id) walks over a million dead index entries.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM annotation_events"))
+        return ImportRatio(
+            rows=rows, events_before=before, copy_seconds=bare, import_seconds=imported
+        )
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--annotations", type=int, default=200_000)
     parser.add_argument("--url", default=os.environ.get("ANNOPS_TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--database", help="measure the import into this database (kept) instead of a scratch one"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="with --database: list the import's slow statements"
+    )
     args = parser.parse_args()
+    if args.database:
+        if not args.database.startswith("postgresql"):
+            parser.error("--database must be a PostgreSQL URL")
+        ratio = measure_import_ratio(args.database, args.events, profile=args.profile)
+        print("\n".join(ratio.lines()))
+        return
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("give a PostgreSQL URL with --url or ANNOPS_TEST_DATABASE_URL")
     rng = np.random.default_rng(20261128)

@@ -617,54 +617,59 @@ class ImportBatch(Base):
 
 
 class AnnotationEvent(Base):
-    """One piece of submitted work, with its gold and review outcome."""
+    """One piece of submitted work, with its gold and review outcome.
+
+    The biggest table by far, and the one imports write at full speed, so it carries only
+    what the pages and jobs read by. On PostgreSQL it is partitioned by month of
+    ``submitted_at`` (see db/partitions.py; the primary key there is (id, submitted_at)),
+    and it has no foreign keys: the import checks its references once per distinct key
+    (db.queries.imports.check_references) instead of a trigger per row, and annops never
+    deletes the projects, people, guideline versions, batches or re-review requests
+    events point to. The natural key (project_id, external_id) is kept unique by the
+    importer, which merges under a lock; a partitioned table cannot enforce it.
+    """
 
     __tablename__ = "annotation_events"
     __table_args__ = (
-        # The natural key per source: re-importing the same work adds nothing.
-        UniqueConstraint("project_id", "external_id"),
         CheckConstraint("active_seconds >= 0", name="active_seconds"),
         CheckConstraint("review_seconds IS NULL OR review_seconds >= 0", name="review_seconds"),
         CheckConstraint(
             "review_outcome IS NULL OR " + _in("review_outcome", REVIEW_OUTCOMES),
             name="review_outcome",
         ),
+        # A project's work in a window: every page and job that reads raw events.
         Index("ix_annotation_events_project_submitted", "project_id", "submitted_at"),
+        # A person's work since a day: the person pages and moving work between people.
         Index("ix_annotation_events_annotator_submitted", "annotator_id", "submitted_at"),
-        Index("ix_annotation_events_batch", "import_batch_id"),
-        Index("ix_annotation_events_project_item", "project_id", "item_id"),
-        # Counting and flagging work per guideline version without scanning the project.
-        Index("ix_annotation_events_project_guideline", "project_id", "guideline_version_id"),
+        # The natural key: what an import finds already stored or replaces.
+        Index("ix_annotation_events_project_external", "project_id", "external_id"),
+        # Windows over all projects (rollups, repeat consistency); tiny and nearly free to
+        # keep up, as rows arrive roughly in time order.
+        Index("ix_annotation_events_submitted_brin", "submitted_at", postgresql_using="brin"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(Integer)  # projects.id
     item_id: Mapped[str] = mapped_column(String(200))
-    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id"))
+    annotator_id: Mapped[int] = mapped_column(Integer)  # annotators.id
     label: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     active_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
-    guideline_version_id: Mapped[int | None] = mapped_column(
-        ForeignKey("guideline_versions.id", ondelete="SET NULL")
-    )
-    import_batch_id: Mapped[int | None] = mapped_column(
-        ForeignKey("import_batches.id", ondelete="SET NULL")
-    )
+    guideline_version_id: Mapped[int | None] = mapped_column(Integer)  # guideline_versions.id
+    import_batch_id: Mapped[int | None] = mapped_column(Integer)  # import_batches.id
     external_id: Mapped[str] = mapped_column(String(200))
     # When the source platform last changed this work; a newer export replaces an older one.
     source_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     is_gold: Mapped[bool] = mapped_column(Boolean, default=False)
     gold_label: Mapped[str | None] = mapped_column(Text)
-    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id"))
+    reviewer_id: Mapped[int | None] = mapped_column(Integer)  # annotators.id
     review_outcome: Mapped[str | None] = mapped_column(String(20))
     review_seconds: Mapped[float | None] = mapped_column(Float)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Set when the event is sent back for re-labeling (retroactive correction).
-    rereview_request_id: Mapped[int | None] = mapped_column(
-        ForeignKey("rereview_requests.id", ondelete="SET NULL")
-    )
+    rereview_request_id: Mapped[int | None] = mapped_column(Integer)  # rereview_requests.id
 
 
 class GoldItem(Base):

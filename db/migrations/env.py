@@ -8,6 +8,7 @@ from alembic import context
 
 from db.engine import make_engine
 from db.models import Base
+from db.partitions import PARTITION_NAME
 
 config = context.config
 target_metadata = Base.metadata
@@ -19,7 +20,10 @@ FOREIGN_TABLES = {"apscheduler_jobs"}
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    return not (type_ == "table" and name in FOREIGN_TABLES)
+    if type_ == "table" and name in FOREIGN_TABLES:
+        return False
+    # annotation_events' monthly partitions are part of that table, not tables of their own.
+    return not (type_ == "table" and reflected and name and PARTITION_NAME.match(name))
 
 
 def database_url() -> str:

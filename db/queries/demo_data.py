@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.bulk import indexes_deferred, insert_frames
 from db.models import AnnotationEvent, Annotator, AuditEntry, Base, ImportBatch
+from db.partitions import ensure_event_partitions
 
 EVENTS_TABLE = Base.metadata.tables[AnnotationEvent.__tablename__]
 
@@ -54,10 +56,21 @@ def insert_rows(session: Session, *, model: type[Base], rows: Sequence[Mapping[s
 def insert_event_frames(session: Session, *, frames: Iterable[pd.DataFrame]) -> int:
     """Append annotation events, frame by frame; returns the rows written.
 
-    Into an empty table on PostgreSQL, indexes and keys are built once at the end.
+    Into an empty table on PostgreSQL, indexes and keys are built once at the end; each
+    frame's months get their partitions before its rows are written.
     """
+
+    def partitioned() -> Iterator[pd.DataFrame]:
+        for frame in frames:
+            if not frame.empty:
+                moments = pd.to_datetime(frame["submitted_at"], utc=True)
+                codes = (moments.dt.year * 12 + moments.dt.month - 1).unique()
+                months = {dt.date(int(code) // 12, int(code) % 12 + 1, 1) for code in codes}
+                ensure_event_partitions(session, months=months)
+            yield frame
+
     with indexes_deferred(session, EVENTS_TABLE):
-        return insert_frames(session, EVENTS_TABLE, frames)
+        return insert_frames(session, EVENTS_TABLE, partitioned())
 
 
 def delete_all_rows(session: Session) -> None:

@@ -455,21 +455,31 @@ def count_rereview_outcome(session: Session, *, request: RereviewRequest) -> tup
     """
     marked = AnnotationEvent.__table__.alias("marked")
     later = AnnotationEvent.__table__.alias("later")
-    newer = (
-        select(later.c.label)
+    # One pass over the project's answered events since the request: the newest per item.
+    newest = (
+        select(
+            later.c.item_id,
+            later.c.label,
+            func.row_number()
+            .over(partition_by=later.c.item_id, order_by=later.c.submitted_at.desc())
+            .label("rank"),
+        )
         .where(
-            later.c.project_id == marked.c.project_id,
-            later.c.item_id == marked.c.item_id,
+            later.c.project_id == request.project_id,
             later.c.submitted_at > request.created_at,
             later.c.skipped.is_(False),
         )
-        .order_by(later.c.submitted_at.desc())
-        .limit(1)
-        .scalar_subquery()
+        .subquery()
     )
     outcome = (
-        select(marked.c.label.label("old"), newer.label("new"))
-        .where(marked.c.rereview_request_id == request.id)
+        select(marked.c.label.label("old"), newest.c.label.label("new"))
+        .select_from(
+            marked.outerjoin(newest, and_(newest.c.item_id == marked.c.item_id, newest.c.rank == 1))
+        )
+        .where(
+            marked.c.rereview_request_id == request.id,
+            marked.c.project_id == request.project_id,
+        )
         .subquery()
     )
     returned, corrected = session.execute(

@@ -3,13 +3,16 @@
 An import writes its validated rows into a temporary table (COPY on PostgreSQL,
 batched executemany on SQLite), then a handful of set-based statements merge
 them into ``annotation_events``: repeated keys within the file are found, gold
-from earlier imports is applied, replaced work is removed, and one
-``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` adds the rest. All of it runs in
-the caller's transaction, so a failure anywhere leaves the database as it was.
+from earlier imports is applied, the references the rows make are checked once
+per distinct value, the months they fall in get their partitions, replaced work is
+removed, and one ``INSERT ... SELECT`` adds the rows whose natural key is not stored
+yet. All of it runs in the caller's transaction, under the import lock, so a failure
+anywhere leaves the database as it was and no two imports add the same key.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,18 +33,27 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    insert,
     literal,
     select,
     text,
-    true,
+    tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.bulk import insert_rows
-from db.models import AnnotationEvent, GoldItem, ImportBatch, Project, UTCDateTime
+from db.models import (
+    AnnotationEvent,
+    Annotator,
+    GoldItem,
+    GuidelineVersion,
+    ImportBatch,
+    Project,
+    UTCDateTime,
+)
+from db.partitions import ensure_event_partitions
 from db.queries.shared import batched
 
 
@@ -93,6 +105,8 @@ def list_import_batches(
 # --- staging ----------------------------------------------------------------------------
 
 STAGING_TABLE = "staged_events"
+# Memory for one sort or hash of the import's statements (PostgreSQL's default is 4MB).
+STAGING_WORK_MEM = "256MB"
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
@@ -173,9 +187,13 @@ class MergeCounts:
 def staging_table(session: Session) -> Iterator[Table]:
     """A fresh, empty staging table for the life of the block, in the caller's transaction.
 
-    On an error the caller's rollback removes it; on success it is dropped here.
+    On an error the caller's rollback removes it; on success it is dropped here. On
+    PostgreSQL the transaction's sorts and hashes get STAGING_WORK_MEM, so the set-based
+    statements over a million staged rows run in memory instead of spilling to disk.
     """
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{STAGING_WORK_MEM}'")
     STAGED.drop(connection, checkfirst=True)
     STAGED.create(connection)
     yield STAGED
@@ -311,32 +329,103 @@ def _delete_events_named_in(session: Session, source: Table, condition: ColumnEl
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def insert_staged(session: Session, *, import_batch_id: int) -> int:
-    """Add every staged row whose natural key is not stored yet; returns events inserted."""
+def insert_staged(
+    session: Session, *, import_batch_id: int, project_ids: set[int] | None = None
+) -> int:
+    """Add every staged row whose natural key is not stored yet, in file order; returns
+    events inserted. ``project_ids``, the projects the staged rows belong to, lets the
+    lookup of stored keys read only those projects' events."""
     event = EVENTS
+    stored = (
+        select(literal(1))
+        .select_from(event)
+        .where(
+            event.c.project_id == STAGED.c.project_id,
+            event.c.external_id == STAGED.c.external_id,
+        )
+    )
+    if project_ids is not None:
+        stored = stored.where(event.c.project_id.in_(sorted(project_ids)))
     source = (
         select(*(STAGED.c[name] for name in EVENT_COLUMNS), literal(import_batch_id))
-        # SQLite needs a WHERE before ON CONFLICT to parse an INSERT ... SELECT upsert.
-        .where(true())
+        .where(~stored.exists())
         .order_by(STAGED.c.seq)
     )
     columns = [*EVENT_COLUMNS, "import_batch_id"]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(event)
-        .from_select(columns, source)
-        .on_conflict_do_nothing(index_elements=["project_id", "external_id"])
+    statement = insert(event).from_select(columns, source)
+    # An INSERT's row count is kept only when asked for.
+    result = session.connection().execute(statement.execution_options(preserve_rowcount=True))
+    return int(result.rowcount)
+
+
+class MissingReference(Exception):
+    """Staged rows point to projects, people or guideline versions that do not exist."""
+
+
+# Staged column -> the table its values must be ids of.
+REFERENCES: dict[str, type[Project | Annotator | GuidelineVersion]] = {
+    "project_id": Project,
+    "annotator_id": Annotator,
+    "reviewer_id": Annotator,
+    "guideline_version_id": GuidelineVersion,
+}
+
+
+def staged_keys(session: Session) -> tuple[dict[str, set[int]], set[dt.date]]:
+    """The distinct ids each REFERENCES column of the staging table holds, and (on
+    PostgreSQL, where they are partitions) the first days of the UTC months the rows were
+    submitted in; one pass over the table there."""
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite has no grouping sets, nor partitions: one small DISTINCT per column.
+        references = {
+            name: {
+                int(value)
+                for value in session.scalars(select(STAGED.c[name]).distinct())
+                if value is not None
+            }
+            for name in REFERENCES
+        }
+        return references, set()
+    month = func.date_trunc("month", func.timezone("UTC", STAGED.c.submitted_at))
+    columns = [STAGED.c[name] for name in REFERENCES]
+    query = select(*columns, month).group_by(
+        func.grouping_sets(*(tuple_(column) for column in (*columns, month)))
     )
-    session.execute(statement)
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(event)
-            .where(event.c.import_batch_id == import_batch_id)
-        )
-        or 0
-    )
+    found: dict[str, set[int]] = {name: set() for name in REFERENCES}
+    months: set[dt.date] = set()
+    for row in session.execute(query):
+        *ids, first_day = row
+        for name, value in zip(REFERENCES, ids, strict=True):
+            if value is not None:
+                found[name].add(int(value))
+        if first_day is not None:
+            months.add(first_day.date())
+    return found, months
+
+
+def check_references(session: Session, *, references: dict[str, set[int]]) -> None:
+    """Raise MissingReference unless every id exists; locks the rows found against
+    deletion for the rest of the transaction, as a foreign key would, but once per
+    distinct id instead of once per event."""
+    missing: list[str] = []
+    for name, ids in references.items():
+        if not ids:
+            continue
+        model = REFERENCES[name]
+        found: set[int] = set()
+        wanted = sorted(ids)
+        for chunk in batched(wanted):
+            found.update(
+                session.scalars(
+                    select(model.id).where(model.id.in_(chunk)).with_for_update(key_share=True)
+                )
+            )
+        absent = sorted(ids - found)
+        if absent:
+            shown = ", ".join(str(value) for value in absent[:5])
+            missing.append(f"{name} {shown}{' …' if len(absent) > 5 else ''}")
+    if missing:
+        raise MissingReference("no such " + "; no such ".join(missing))
 
 
 def lock_imports(session: Session) -> None:
@@ -352,12 +441,17 @@ def lock_imports(session: Session) -> None:
 def merge(session: Session, *, import_batch_id: int, replace_newer: bool) -> MergeCounts:
     """Move the staged rows into annotation_events; see the module docstring."""
     staged = count_staged(session)
+    references, months = staged_keys(session)
+    check_references(session, references=references)
+    ensure_event_partitions(session, months=months)
     replaced = 0
     if replace_newer:
         replaced = mark_replacements(session)
         if replaced:
             delete_replaced_events(session)
-    inserted = insert_staged(session, import_batch_id=import_batch_id)
+    inserted = insert_staged(
+        session, import_batch_id=import_batch_id, project_ids=references["project_id"]
+    )
     return MergeCounts(inserted=inserted - replaced, updated=replaced, duplicate=staged - inserted)
 
 

@@ -52,6 +52,10 @@ class CsvReader:
             self._last_line = line
             yield line
 
+    def release(self) -> BinaryIO:
+        """Stop reading text; returns the byte stream, still open, for another reader."""
+        return self._text.detach()
+
     @property
     def bytes_read(self) -> int:
         try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ops.importers.chunks import RawChunk
@@ -27,6 +29,8 @@ OPTIONAL_COLUMNS = (
 )
 COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 CHUNK_ROWS = 100_000
+# How much of a CSV file Arrow parses at a time.
+ARROW_BLOCK_BYTES = 1 << 24
 PARQUET_MAGIC = b"PAR1"
 
 
@@ -76,15 +80,39 @@ class EventsReader:
         else:
             self.format = "csv"
             self._csv = CsvReader(self.stream, self.file_name)
-            yield from self._csv_chunks(self._csv)
+            check_columns(self._csv.header, self.file_name)
+            if not self.stream.seekable() or not _ends_with_line_break(self.stream):
+                # The row-by-row reader also names a last row cut off without a line break.
+                yield from self._csv_chunks(self._csv)
+                return
+            # A plain file (no blank or ragged rows, all UTF-8) is parsed by Arrow in
+            # blocks; at the first row it cannot take, the row-by-row reader takes over
+            # from there and names the row.
+            header = self._csv.header
+            self.stream = self._csv.release()
+            self.stream.seek(0)
+            done = 1
+            try:
+                for chunk in _arrow_csv_chunks(self.stream, header):
+                    done = chunk.rows[-1]
+                    yield chunk
+                return
+            except pa.ArrowInvalid:
+                pass
+            self.stream.seek(0)
+            self._csv = CsvReader(self.stream, self.file_name)
+            yield from self._csv_chunks(self._csv, after=done)
 
-    def _csv_chunks(self, reader: CsvReader) -> Iterator[RawChunk]:
+    def _csv_chunks(self, reader: CsvReader, *, after: int = 1) -> Iterator[RawChunk]:
+        """Chunks of the rows after row ``after``, read row by row."""
         check_columns(reader.header, self.file_name)
         header = reader.header
         rows: list[int] = []
         records: list[list[str]] = []
         rejects: list[Reject] = []
         for row, values in reader:
+            if row <= after:
+                continue
             if isinstance(values, Reject):
                 rejects.append(values)
                 continue
@@ -132,6 +160,60 @@ class EventsReader:
             raise ImportFailed(
                 self.file_name, f"cannot read Parquet rows from row {first}: {error}"
             ) from None
+
+
+def _ends_with_line_break(stream: BinaryIO) -> bool:
+    """Whether the seekable ``stream`` ends with a line break; its position is kept."""
+    position = stream.tell()
+    try:
+        stream.seek(-1, io.SEEK_END)
+        return stream.read(1) in (b"\n", b"\r")
+    except OSError:
+        return False
+    finally:
+        stream.seek(position)
+
+
+def _arrow_csv_chunks(stream: BinaryIO, header: list[str]) -> Iterator[RawChunk]:
+    """Chunks of a CSV file parsed by Arrow, every field as text; raises ArrowInvalid at
+    the first block holding a row it cannot take (which the row-by-row reader names)."""
+    read = pa_csv.ReadOptions(
+        skip_rows=1,
+        autogenerate_column_names=True,
+        block_size=ARROW_BLOCK_BYTES,
+        use_threads=False,
+    )
+    parse = pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False)
+    convert = pa_csv.ConvertOptions(
+        column_types={f"f{index}": pa.string() for index in range(len(header))},
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    reader = pa_csv.open_csv(
+        stream, read_options=read, parse_options=parse, convert_options=convert
+    )
+    if reader.schema.names != [f"f{index}" for index in range(len(header))]:
+        raise pa.ArrowInvalid("the rows do not have the header's fields")
+    first = 2
+    pending: list[pa.RecordBatch] = []
+    size = 0
+    for batch in reader:
+        pending.append(batch)
+        size += batch.num_rows
+        if size >= CHUNK_ROWS:
+            yield _arrow_chunk(header, pending, first)
+            first += size
+            pending, size = [], 0
+    if size:
+        yield _arrow_chunk(header, pending, first)
+
+
+def _arrow_chunk(header: list[str], batches: list[pa.RecordBatch], first: int) -> RawChunk:
+    table = pa.Table.from_batches(batches)
+    columns: dict[str, Any] = {
+        name: table.column(index).combine_chunks() for index, name in enumerate(header)
+    }
+    return RawChunk(columns=columns, rows=list(range(first, first + table.num_rows)))
 
 
 def _chunk(

@@ -25,6 +25,7 @@ from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, GoldItem, I
 from db.queries.guidelines import list_guideline_versions
 from db.queries.imports import (
     STAGED_SCHEMA,
+    MissingReference,
     apply_known_gold,
     count_staged_by_annotator,
     count_staged_gold,
@@ -791,7 +792,14 @@ def _finish(
         removed_references = delete_gold_reference_events(session, import_batch_id=batch.id)
     per_annotator = count_staged_by_annotator(session)
     gold_rows, gold_items = count_staged_gold(session)
-    counts = merge(session, import_batch_id=batch.id, replace_newer=request.source == "labelstudio")
+    try:
+        counts = merge(
+            session, import_batch_id=batch.id, replace_newer=request.source == "labelstudio"
+        )
+    except MissingReference as error:
+        # Every id the rows carry was looked up or created by this import; this only
+        # happens if something deleted them meanwhile.
+        raise ImportFailed(request.name, str(error)) from error
     resolver = context.resolver
     names = _display_names(session, per_annotator)
     gold_references = context.counts.get("gold_references", 0)

@@ -61,14 +61,6 @@ def test_one_identity_per_platform_account(session: Session) -> None:
         session.flush()
 
 
-def test_same_external_id_twice_in_a_project_is_refused(session: Session) -> None:
-    project = make_project(session)
-    annotator = make_annotator(session)
-    make_event(session, project, annotator, external_id="ls-1")
-    with pytest.raises(IntegrityError):
-        make_event(session, project, annotator, external_id="ls-1")
-
-
 @pytest.mark.parametrize(
     ("model", "values"),
     [
