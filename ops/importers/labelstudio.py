@@ -23,7 +23,7 @@ from ops.importers.csvfile import CsvReader
 from ops.importers.fields import canonical_json
 from ops.importers.jsonstream import JsonArrayReader
 from ops.importers.problems import ImportFailed, Reject
-from ops.importers.taskstream import Annotation, TaskArrayReader, as_annotation
+from ops.importers.taskstream import Annotation, Region, TaskArrayReader, as_annotation
 
 PLATFORM = "labelstudio"
 EXTERNAL_PREFIX = "ls:"
@@ -216,13 +216,19 @@ def label_from_result(result: object, label_field: str | None) -> str | None:
     if type(result) is list and len(result) == 1 and label_field is None:
         # The common case, one single-choice control, without building anything.
         item = result[0]
-        if type(item) is dict and item.get("type") == "choices":
-            value = item.get("value")
+        if type(item) is Region:
+            kind, value = item.type, item.value
+        elif type(item) is dict:
+            kind, value = item.get("type"), item.get("value")
+        else:
+            kind = value = None
+        if kind == "choices":
             picked = value.get("choices") if type(value) is dict else None
             if type(picked) is list and len(picked) == 1 and type(picked[0]) is str:
                 return picked[0]
     if not isinstance(result, list):
         raise ValueError("result is not a list")
+    result = [item.as_dict() if type(item) is Region else item for item in result]
     for position, item in enumerate(result):
         if not isinstance(item, dict):
             raise ValueError(f"result[{position}] is not an object")
@@ -384,6 +390,8 @@ class LabelStudioReader:
         )
 
     def _reject(self, row: int, field: str, value: object, reason: str) -> None:
+        if isinstance(value, list):
+            value = [item.as_dict() if type(item) is Region else item for item in value]
         shown = canonical_json(value) if isinstance(value, dict | list) else str(value)
         self._builder.rejects.append(Reject(row=row, field=field, value=shown[:80], reason=reason))
 

@@ -32,12 +32,24 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _LEADING = re.compile(rb"(\xef\xbb\xbf)?[ \t\r\n]*\[[ \t\r\n]*")
 
 
+class Region(msgspec.Struct):
+    """One entry of an annotation's ``result``: which control, of what type, what value."""
+
+    type: Any = None
+    value: Any = None
+    from_name: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"type": self.type, "value": self.value, "from_name": self.from_name}
+
+
 class Annotation(msgspec.Struct):
     """The fields of a Label Studio annotation annops reads."""
 
     id: Any = None
     completed_by: Any = None
-    result: Any = None
+    # Regions on the fast path; whatever the file holds on the element-by-element one.
+    result: list[Region] | None = None
     was_cancelled: Any = None
     ground_truth: Any = None
     created_at: Any = None

@@ -32,12 +32,7 @@ def cut_to_read_fields(elements: list[Any]) -> list[Any]:
     return [
         {
             "id": element.get("id"),
-            "annotations": [
-                msgspec.structs.asdict(annotation)
-                if isinstance(annotation, Annotation)
-                else {name: annotation.get(name) for name in READ}
-                for annotation in element["annotations"]
-            ],
+            "annotations": [read_fields(annotation) for annotation in element["annotations"]],
         }
         if isinstance(element, dict)
         and isinstance(element.get("annotations"), list)
@@ -45,6 +40,24 @@ def cut_to_read_fields(elements: list[Any]) -> list[Any]:
         else element
         for element in elements
     ]
+
+
+def read_fields(annotation: Annotation | dict[str, Any]) -> dict[str, Any]:
+    """The fields read of an annotation, its result's regions cut to what is read too."""
+    if isinstance(annotation, Annotation):
+        fields = msgspec.structs.asdict(annotation)
+        if isinstance(annotation.result, list):
+            fields["result"] = [region.as_dict() for region in annotation.result]
+        return fields
+    fields = {name: annotation.get(name) for name in READ}
+    if isinstance(fields["result"], list):
+        fields["result"] = [
+            {name: region.get(name) for name in ("type", "value", "from_name")}
+            if isinstance(region, dict)
+            else region
+            for region in fields["result"]
+        ]
+    return fields
 
 
 def fast(data: bytes) -> tuple[list[dict[str, Any]] | str, bool]:
