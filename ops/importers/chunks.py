@@ -97,15 +97,14 @@ class ColumnBuilder:
         return len(self.rows)
 
     def take(self) -> RawChunk:
+        columns: dict[str, Any] = self.columns
         if self.records:
             if any(self.columns[name] for name in self.fields):
                 raise ValueError("a chunk is built with add or with add_record, not both")
-            self.columns = {
-                name: list(values)
-                for name, values in zip(self.fields, zip(*self.records, strict=True), strict=True)
-            }
+            # Tuples, not lists: the checks turn each column into an Arrow array anyway.
+            columns = dict(zip(self.fields, zip(*self.records, strict=True), strict=True))
         chunk = RawChunk(
-            columns=self.columns,
+            columns=columns,
             rows=self.rows,
             people=self.people,
             gold=self.gold,

@@ -23,7 +23,7 @@ from ops.importers.csvfile import CsvReader
 from ops.importers.fields import canonical_json
 from ops.importers.jsonstream import JsonArrayReader
 from ops.importers.problems import ImportFailed, Reject
-from ops.importers.taskstream import Annotation, Region, TaskArrayReader, as_annotation
+from ops.importers.taskstream import Annotation, Region, Task, TaskArrayReader, as_annotation
 
 PLATFORM = "labelstudio"
 EXTERNAL_PREFIX = "ls:"
@@ -323,6 +323,14 @@ class LabelStudioReader:
     def _json_chunks(self, reader: JsonArrayReader | TaskArrayReader) -> Iterator[RawChunk]:
         builder = self._builder
         for row, element in enumerate(reader, start=1):
+            if type(element) is Task:
+                # Read on the fast path: a task with a list of annotation records.
+                if self.format is None:
+                    self.format = "json"
+                self._add_task(row, element.id, element.annotations)
+                if len(builder) >= CHUNK_RECORDS:
+                    yield builder.take()
+                continue
             if not isinstance(element, dict):
                 raise ImportFailed(
                     self.file_name,
@@ -334,7 +342,7 @@ class LabelStudioReader:
                 self.format = "json" if "annotations" in element else "json_min"
                 self._check_flat()
             if self.format == "json":
-                self._add_task(row, element)
+                self._add_task(row, element.get("id"), element.get("annotations"))
             else:
                 self._add_min_row(row, element)
             if len(builder) >= CHUNK_RECORDS:
@@ -404,11 +412,10 @@ class LabelStudioReader:
             return known
         return person_from(value, self.users)
 
-    def _add_task(self, row: int, task: dict[str, Any]) -> None:
+    def _add_task(self, row: int, task_id: object, annotations: object) -> None:
         builder = self._builder
-        builder.count("tasks")
-        task_id = task.get("id")
-        annotations = task.get("annotations")
+        counts = builder.counts
+        counts["tasks"] = counts.get("tasks", 0) + 1
         if type(task_id) is not int:
             self._reject(row, "id", task_id, "task id must be an integer")
             return
@@ -436,7 +443,7 @@ class LabelStudioReader:
                     "annotation id must be an integer",
                 )
                 continue
-            builder.count("annotations")
+            counts["annotations"] = counts.get("annotations", 0) + 1
             key, person = self._person(annotation.completed_by)
             if key is None:
                 self._reject(
@@ -464,13 +471,26 @@ class LabelStudioReader:
                     "must be true or false",
                 )
                 continue
-            try:
-                label = label_from_result(annotation.result, self.label_field)
-            except ValueError as error:
-                self._reject(
-                    row, f"annotation {annotation_id}: result", annotation.result, str(error)
-                )
-                continue
+            result = annotation.result
+            label = None
+            if (
+                type(result) is list
+                and len(result) == 1
+                and type(region := result[0]) is Region
+                and region.type == "choices"
+                and type(value := region.value) is dict
+                and type(picked := value.get("choices")) is list
+                and len(picked) == 1
+                and type(label := picked[0]) is str
+                and self.label_field is None
+            ):
+                pass  # the common case, one single-choice control, found without a call
+            else:
+                try:
+                    label = label_from_result(result, self.label_field)
+                except ValueError as error:
+                    self._reject(row, f"annotation {annotation_id}: result", result, str(error))
+                    continue
             if person is not None and key not in builder.people:
                 builder.people[key] = person
             skipped = cancelled is True

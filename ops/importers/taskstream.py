@@ -77,11 +77,6 @@ def as_annotation(value: dict[str, Any]) -> Annotation:
     return Annotation(**{name: value.get(name) for name in ANNOTATION_FIELDS})
 
 
-def as_dict(task: Task) -> dict[str, Any]:
-    """The task as a dict like the element-by-element reader's, its annotations as records."""
-    return {"id": task.id, "annotations": task.annotations}
-
-
 class TaskArrayReader:
     """Iterates the tasks of a Label Studio JSON export as dicts of the fields annops reads.
 
@@ -100,7 +95,8 @@ class TaskArrayReader:
     def bytes_read(self) -> int:
         return self._slow.bytes_read if self._slow is not None else self._consumed
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[Task | Any]:
+        """Tasks as ``Task`` records, and, after a hand-over, elements as decoded JSON."""
         yield from self._fast()
         if self._slow is None:
             return
@@ -117,7 +113,7 @@ class TaskArrayReader:
                 resume=(self._consumed, self._lines, self._elements),
             )
 
-    def _fast(self) -> Iterator[dict[str, Any]]:
+    def _fast(self) -> Iterator[Task]:
         self.stream.seek(0)
         buffer = self.stream.read(BLOCK)
         opening = _LEADING.match(buffer)
@@ -202,10 +198,9 @@ class TaskArrayReader:
     def _ends_list(buffer: bytes) -> bool:
         return buffer.rstrip().endswith(b"]")
 
-    def _give(self, tasks: list[Task], consumed: bytes) -> Iterator[dict[str, Any]]:
-        for task in tasks:
-            self._elements += 1
-            yield as_dict(task)
+    def _give(self, tasks: list[Task], consumed: bytes) -> Iterator[Task]:
+        yield from tasks
+        self._elements += len(tasks)
         self._advance(consumed)
 
     def _advance(self, consumed: bytes) -> None:

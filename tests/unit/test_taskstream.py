@@ -13,7 +13,7 @@ import pytest
 from ops.importers import taskstream
 from ops.importers.jsonstream import JsonArrayReader
 from ops.importers.problems import ImportFailed
-from ops.importers.taskstream import Annotation, TaskArrayReader
+from ops.importers.taskstream import Annotation, Task, TaskArrayReader
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "labelstudio"
 READ = tuple(Annotation.__struct_fields__)
@@ -66,7 +66,11 @@ def fast(data: bytes) -> tuple[list[dict[str, Any]] | str, bool]:
         tasks = list(reader)
     except ImportFailed as error:
         return str(error), reader._slow is None
-    return cut_to_read_fields(tasks), reader._slow is None
+    elements = [
+        {"id": task.id, "annotations": task.annotations} if isinstance(task, Task) else task
+        for task in tasks
+    ]
+    return cut_to_read_fields(elements), reader._slow is None
 
 
 def tasks(count: int) -> list[dict[str, Any]]:
