@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from db.models import (
     ROLLUP_COSTS,
@@ -181,6 +182,24 @@ def _rounded_sum(expression: ColumnElement[int]) -> ColumnElement[int]:
     return cast((total + COST_SCALE // 2).self_group().op("/")(COST_SCALE), BigInteger)
 
 
+def _limited_to(event: FromClause, keys: Table | None, day: ColumnElement[Any]) -> Any:
+    """``event``, joined to the (annotator, project, day) ``keys`` when there are any."""
+    if keys is None:
+        return event
+    return event.join(
+        keys,
+        and_(
+            keys.c.annotator_id == event.c.annotator_id,
+            keys.c.project_id == event.c.project_id,
+            # The day as an equality lets many keys hash-join; the range lets a few
+            # keys use the (annotator, submitted_at) index.
+            keys.c.day == day,
+            event.c.submitted_at >= keys.c.day_start,
+            event.c.submitted_at < keys.c.day_end,
+        ),
+    )
+
+
 def aggregate_select(
     dialect: str, *, keys: Table | None = None, boundaries: Sequence[dt.time] = ()
 ) -> Select[Any]:
@@ -226,20 +245,7 @@ def aggregate_select(
         "reviewed": _count(reviewed),
         "accepted": _count(event.c.review_outcome == "accepted"),
     }
-    source: Any = event
-    if keys is not None:
-        source = event.join(
-            keys,
-            and_(
-                keys.c.annotator_id == event.c.annotator_id,
-                keys.c.project_id == event.c.project_id,
-                # The day as an equality lets many keys hash-join; the range lets a few
-                # keys use the (annotator, submitted_at) index.
-                keys.c.day == day,
-                event.c.submitted_at >= keys.c.day_start,
-                event.c.submitted_at < keys.c.day_end,
-            ),
-        )
+    source = _limited_to(event, keys, day)
     parts = (
         select(
             event.c.annotator_id,
@@ -341,18 +347,7 @@ def confusion_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
     optionally limited to the (annotator, project, day) keys in ``keys``."""
     event = AnnotationEvent.__table__
     day = utc_day(event.c.submitted_at, dialect)
-    source: Any = event
-    if keys is not None:
-        source = event.join(
-            keys,
-            and_(
-                keys.c.annotator_id == event.c.annotator_id,
-                keys.c.project_id == event.c.project_id,
-                keys.c.day == day,
-                event.c.submitted_at >= keys.c.day_start,
-                event.c.submitted_at < keys.c.day_end,
-            ),
-        )
+    source = _limited_to(event, keys, day)
     return (
         select(
             event.c.annotator_id,

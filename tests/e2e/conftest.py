@@ -8,7 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 CHROMIUM = "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "browser-test-password"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,10 +34,42 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.e2e
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(workdir: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """`annops serve` run from ``workdir`` with ``env`` (which names the port), its log in
+    workdir/serve.log; yields the base URL once the server answers its health check, and
+    stops the server afterwards."""
+    port = env["ANNOPS_DASHBOARD_PORT"]
+    env = {**env, "PYTHONPATH": str(ROOT)}
+    log_path = workdir / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ops.cli", "serve"], cwd=workdir, env=env, stdout=log, stderr=log
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.fail(f"dashboard did not start: {log_path.read_text()}")
+            time.sleep(0.5)
+        try:
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
@@ -65,43 +99,23 @@ def demo_database_url(served_demo: str, served_workdir: Path) -> str:
 def served_demo(served_workdir: Path, browser_path: str) -> Iterator[str]:
     """`annops demo` on a fresh SQLite file, served on a free loopback port; its base URL."""
     workdir = served_workdir
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "ANNOPS_DATABASE_URL": f"sqlite:///{workdir / 'annops.db'}",
         "ANNOPS_DEMO_PASSWORD": PASSWORD,
         "ANNOPS_DASHBOARD_PORT": str(port),
         "ANNOPS_DASHBOARD_ADDRESS": "127.0.0.1",
     }
-    annops = [sys.executable, "-m", "ops.cli"]
-    root = Path(__file__).resolve().parents[2]
     subprocess.run(
-        [*annops, "demo", "--no-serve", "--annotators", "40", "--events", "50000"],
+        [sys.executable, "-m", "ops.cli", "demo", "--no-serve", "--annotators", "40"]
+        + ["--events", "50000"],
         check=True,
         cwd=workdir,
-        env=env | {"PYTHONPATH": str(root)},
+        env=env | {"PYTHONPATH": str(ROOT)},
         capture_output=True,
     )
-    log = (workdir / "serve.log").open("w")
-    server = subprocess.Popen(
-        [*annops, "serve"], cwd=workdir, env=env | {"PYTHONPATH": str(root)}, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail(f"dashboard did not start: {(workdir / 'serve.log').read_text()}")
-        time.sleep(0.5)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    with serving(workdir, env) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

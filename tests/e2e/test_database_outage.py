@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
 from tests.conftest import POSTGRES_URL, create_scratch_database, drop_scratch_database
-from tests.e2e.conftest import PASSWORD, _free_port
+from tests.e2e.conftest import PASSWORD, free_port, serving
 from tests.e2e.test_every_page import SCREENSHOTS
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_session_journeys import session_cookie
@@ -45,7 +43,7 @@ def postgres_demo(
     """The demo on a PostgreSQL database of its own, served; (base URL, database URL)."""
     url = create_scratch_database(tmp_path_factory, "postgres")
     workdir = tmp_path_factory.mktemp("outage")
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "ANNOPS_DATABASE_URL": url,
         "ANNOPS_DEMO_PASSWORD": PASSWORD,
@@ -61,25 +59,8 @@ def postgres_demo(
         env=env,
         capture_output=True,
     )
-    log_path = workdir / "serve.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen([*annops, "serve"], cwd=workdir, env=env, stdout=log, stderr=log)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail(f"dashboard did not start: {log_path.read_text()}")
-            time.sleep(0.5)
+    with serving(workdir, env) as base:
         yield base, url
-        server.terminate()
-        server.wait(timeout=20)
     drop_scratch_database(url)
 
 

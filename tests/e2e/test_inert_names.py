@@ -11,12 +11,7 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.e2e.conftest import free_port, serving
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_session_journeys import session_cookie
 
@@ -68,12 +64,6 @@ def pixel() -> Iterator[PixelServer]:
     server.stop()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def hostile_demo(
     served_demo: str,
@@ -97,35 +87,14 @@ def hostile_demo(
         connection.execute(text("UPDATE projects SET name = :image"), {"image": image})
         connection.execute(text("UPDATE calibration_sessions SET name = :image"), {"image": image})
     engine.dispose()
-    port = _free_port()
-    root = Path(__file__).resolve().parents[2]
+    port = free_port()
     env = os.environ | {
         "ANNOPS_DATABASE_URL": f"sqlite:///{workdir / 'annops.db'}",
         "ANNOPS_DASHBOARD_PORT": str(port),
         "ANNOPS_DASHBOARD_ADDRESS": "127.0.0.1",
-        "PYTHONPATH": str(root),
     }
-    log = (workdir / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ops.cli", "serve"], cwd=workdir, env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or server.poll() is not None:
-            server.kill()
-            pytest.fail(f"dashboard did not start: {(workdir / 'serve.log').read_text()}")
-        time.sleep(0.5)
-    yield base
-    server.terminate()
-    server.wait(timeout=20)
-    log.close()
+    with serving(workdir, env) as base:
+        yield base
 
 
 # role -> pages it opens, each with a heading to wait for.
