@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 import ops
 from db.models import Alert, Annotator, GuidelineVersion, Project
-from ops import projects, rollups
+from ops import projects, rollups, spend, team
 from ops.alerts import triage
 from ops.audit import AuditFilter, audit_choices, audit_log
 from ops.auth import principal_for
@@ -389,6 +389,30 @@ READS: dict[str, tuple[str | None, Call]] = {
         lambda s, p, w: [a.display_name for a in roster.scoped_annotators(s, p, PoolFilter())],
     ),
     "workforce.roster.pool_options": ("annotator.view", lambda s, p, w: roster.pool_options(s, p)),
+    "workforce.roster.matching_ids": (
+        "annotator.view",
+        lambda s, p, w: roster.matching_ids(s, p, PoolFilter(), now=NOW),
+    ),
+    "workforce.roster.load_roster": (
+        "annotator.view",
+        lambda s, p, w: roster.load_roster(s, p, now=NOW),
+    ),
+    "spend.spend_workspace": (
+        "spend.view",
+        lambda s, p, w: spend.spend_workspace(
+            s, p, spend.SpendFilter(since=NOW.date() - dt.timedelta(days=90), until=NOW.date())
+        ),
+    ),
+    "team.team_choices": ("team.view", lambda s, p, w: team.team_choices(s, p)),
+    "team.team_scorecard": ("team.view", lambda s, p, w: team.team_scorecard(s, p, now=NOW)),
+    "team.person_drilldown": (
+        "team.view",
+        lambda s, p, w: team.person_drilldown(s, p, person(w), now=NOW),
+    ),
+    "team.team_project_slugs": (
+        "quality.view",
+        lambda s, p, w: team.team_project_slugs(s, p, now=NOW),
+    ),
     "workforce.roster.list_pool": (
         "annotator.view",
         lambda s, p, w: roster.list_pool(s, p, now=NOW),
@@ -546,6 +570,7 @@ HELPERS = {
             "month_to_date_spend",
             "my_feedback",
             "my_training",
+            "pending_staffing_proposals",
         )
     },
 }
