@@ -94,8 +94,9 @@ def test_freshness_line() -> None:
 
 def test_removing_gold_reference_events_refreshes_their_rows(session: Session) -> None:
     project = make_project(session)
-    # A flat export has no ground-truth flag: the reference annotations look like work.
-    import_ls(session, project, "export_min.json", label_field="defect")
+    # A flat export has no ground-truth flag: imported saying nobody set gold, the
+    # reference annotations look like work.
+    import_ls(session, project, "export_min.json", label_field="defect", no_gold=True)
     flat = table(session)
     assert flat, "the import rolled its work up"
     # The full export names them as gold: they leave the events, and the rollups follow.
