@@ -108,8 +108,9 @@ def render_roster(principal: Principal) -> None:
     )
     st.download_button(
         "Download CSV",
-        # The export is exactly the rows and columns shown, so it is the same frame.
-        frame_csv(frame),
+        # The export is exactly the rows and columns shown, so it is the same frame; it is
+        # written when the button is clicked, not on every run of the page.
+        lambda: frame_csv(frame),
         file_name="annotator-pool.csv",
         mime="text/csv",
         key="pool-download",
