@@ -10,7 +10,6 @@ import streamlit as st
 
 from dashboard.cache import cached
 from dashboard.forms import FormErrors, form_key, form_token, may, option_label, submit
-from dashboard.session import db_session
 from ops.exports import frame_csv
 from ops.permissions import Principal
 from ops.workforce import roster, tiers
@@ -73,6 +72,7 @@ def roster_filter(options: PoolOptions) -> PoolFilter:
 
 pool_options = cached(roster.pool_options)
 _load_roster = cached(roster.load_roster)
+_matching_ids = cached(roster.matching_ids)
 _training_due = cached(roster.list_training_due)
 _promotion_candidates = cached(tiers.list_promotion_candidates)
 _promotion_criteria = cached(tiers.get_promotion_criteria)
@@ -82,8 +82,10 @@ def roster_frame(principal: Principal, pool_filter: PoolFilter) -> pd.DataFrame:
     """roster.list_pool, with the whole roster cached: a filter change only asks the
     database which people match."""
     whole = _load_roster(principal, include_archived=pool_filter.include_archived)
-    with db_session() as session:
-        ids = roster.matching_ids(session, principal, pool_filter)
+    if not roster.narrows(pool_filter):
+        # Everyone in the roster, which is already in the people query's order (by name).
+        return roster.filter_roster(whole, [int(value) for value in whole["id"]], pool_filter)
+    ids = _matching_ids(principal, pool_filter)
     return roster.filter_roster(whole, ids, pool_filter)
 
 
@@ -108,8 +110,9 @@ def render_roster(principal: Principal) -> None:
     )
     st.download_button(
         "Download CSV",
-        # The export is exactly the rows and columns shown, so it is the same frame.
-        frame_csv(frame),
+        # The export is exactly the rows and columns shown, so it is the same frame; it is
+        # written when the button is clicked, not on every run of the page.
+        lambda: frame_csv(frame),
         file_name="annotator-pool.csv",
         mime="text/csv",
         key="pool-download",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.forms import FormErrors, form_key, may, option_label, submit
 from dashboard.session import db_session
 from dashboard.text import inert
@@ -109,8 +110,7 @@ def render_requirements(overview: ProjectOverview) -> None:
 
 def render_staffing(principal: Principal, overview: ProjectOverview) -> None:
     """Candidates ranked with their reasons, who is left out and why, and a proposal form."""
-    with db_session() as session:
-        plan = plan_staffing(session, principal, overview.id)
+    plan = cached(plan_staffing)(principal, overview.id)
     if overview.people_needed is not None and overview.per_person_per_day:
         st.markdown(
             f"**{overview.people_needed} people** are needed to meet the deadline at current "

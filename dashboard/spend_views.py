@@ -118,7 +118,8 @@ def render_workspace(workspace: SpendWorkspace) -> None:
     )
     xlsx_column.download_button(
         "Download XLSX (every table)",
-        spend_xlsx(workspace),
+        # Built when the button is clicked, not on every run of the page.
+        lambda: spend_xlsx(workspace),
         file_name=export_name(workspace, "xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="spend-xlsx",

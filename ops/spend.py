@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -239,14 +240,10 @@ def _pay_changes(session: Session, principal: Principal, spend_filter: SpendFilt
         return pd.DataFrame(columns=columns)
     history = pay_queries.load_pay_rate_frame(
         session, annotator_ids=sorted(set(changes["annotator_id"].astype(int)))
-    ).sort_values(["annotator_id", "effective_from"])
+    )
+    previous = _previous_rates(changes, history)
     rows = []
-    for change in changes.to_dict("records"):
-        earlier = history[
-            (history["annotator_id"] == change["annotator_id"])
-            & (history["effective_from"] < change["effective_from"])
-        ]
-        previous = earlier.iloc[-1] if not earlier.empty else None
+    for change, before in zip(changes.to_dict("records"), previous, strict=True):
         rows.append(
             {
                 "annotator": change["annotator"],
@@ -254,15 +251,37 @@ def _pay_changes(session: Session, principal: Principal, spend_filter: SpendFilt
                 "basis": change["basis"],
                 "rate": _major(change["amount_minor"], str(change["currency"])),
                 "currency": change["currency"],
-                "previous_basis": None if previous is None else previous["basis"],
+                "previous_basis": None if before is None else before["basis"],
                 "previous_rate": None
-                if previous is None
-                else _major(previous["amount_minor"], str(previous["currency"])),
-                "previous_currency": None if previous is None else previous["currency"],
+                if before is None
+                else _major(before["amount_minor"], str(before["currency"])),
+                "previous_currency": None if before is None else before["currency"],
                 "reason": change["reason"] or "",
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _previous_rates(changes: pd.DataFrame, history: pd.DataFrame) -> list[dict[Any, Any] | None]:
+    """For each change, in order, the person's latest rate that took effect strictly before
+    it (None for a first rate): one pass over each person's history, not a filter of the
+    whole history per change."""
+    by_person: dict[int, list[dict[Any, Any]]] = {}
+    for rate in history.sort_values(["annotator_id", "effective_from"], kind="stable").to_dict(
+        "records"
+    ):
+        by_person.setdefault(int(rate["annotator_id"]), []).append(rate)
+    found: list[dict[Any, Any] | None] = []
+    for annotator_id, effective_from in zip(
+        changes["annotator_id"], changes["effective_from"], strict=True
+    ):
+        earlier = [
+            rate
+            for rate in by_person.get(int(annotator_id), [])
+            if rate["effective_from"] < effective_from
+        ]
+        found.append(earlier[-1] if earlier else None)
+    return found
 
 
 def _sheets(workspace: SpendWorkspace) -> dict[str, pd.DataFrame]:

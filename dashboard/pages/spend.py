@@ -9,6 +9,7 @@ import dataclasses
 import streamlit as st
 
 from dashboard import spend_views
+from dashboard.cache import cached
 from dashboard.session import db_session, require_principal
 from ops.errors import ValidationError
 from ops.spend import SpendFilter, period_choices, spend_workspace
@@ -42,10 +43,9 @@ chosen = project_column.multiselect(
     key="spend-projects",
 )
 try:
-    with db_session() as session:
-        workspace = spend_workspace(
-            session, principal, dataclasses.replace(period, projects=tuple(chosen))
-        )
+    workspace = cached(spend_workspace)(
+        principal, dataclasses.replace(period, projects=tuple(chosen))
+    )
 except ValidationError as error:
     st.error(str(error))
     st.stop()

@@ -7,6 +7,7 @@ from functools import partial
 
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.charts import calibration_trend_chart, confusion_heatmap, speed_accuracy_chart
 from dashboard.forms import FormErrors, form_key, option_label, show_flash, submit
 from dashboard.session import db_session, require_principal
@@ -27,8 +28,7 @@ team_id = (
     if len(teams) > 1
     else None
 )
-with db_session() as session:
-    card = team_scorecard(session, principal, team_id=team_id)
+card = cached(team_scorecard)(principal, team_id=team_id)
 st.caption(
     f"{format_period(card.since, card.until)} (UTC days), from the daily summaries as of "
     f"{format_date(card.refreshed)}; trend: gold accuracy per week over the last 8 weeks; "
@@ -50,19 +50,17 @@ names = {member.annotator_id: member.name for member in card.members}
 person = st.selectbox(
     "Look closer at", list(names), format_func=option_label(names), key="team_person"
 )
-with db_session() as session:
-    first = person_drilldown(session, principal, person)
+first = cached(person_drilldown)(principal, person)
 project = (
     st.selectbox("Project", [slug for slug, _name in first.projects], key=f"team_project_{person}")
     if first.projects
     else None
 )
-with db_session() as session:
-    detail = (
-        first
-        if project == first.project_slug
-        else person_drilldown(session, principal, person, project_slug=project)
-    )
+detail = (
+    first
+    if project == first.project_slug
+    else cached(person_drilldown)(principal, person, project_slug=project)
+)
 for note in detail.notes:
     st.info(inert(note))
 

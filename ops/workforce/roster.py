@@ -189,6 +189,17 @@ def matching_ids(
     return [person.id for person in scoped_annotators(session, principal, pool_filter, today=today)]
 
 
+def narrows(pool_filter: PoolFilter) -> bool:
+    """Whether the filter leaves anyone of the roster out (sorting and the archived switch
+    choose the roster itself, not who in it is shown)."""
+    unfiltered = PoolFilter(
+        include_archived=pool_filter.include_archived,
+        sort_by=pool_filter.sort_by,
+        descending=pool_filter.descending,
+    )
+    return pool_filter != unfiltered
+
+
 def filter_roster(roster: pd.DataFrame, ids: list[int], pool_filter: PoolFilter) -> pd.DataFrame:
     """The rows of ``roster`` (from load_roster) for ``ids``, in that order, then sorted."""
     check_sort(pool_filter)
