@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ops.importers.chunks import ColumnBuilder, GoldReference, Person, RawChunk
+from ops.importers.chunks import (
+    ColumnBuilder,
+    GoldReference,
+    Person,
+    RawChunk,
+    paused_collector,
+)
 from ops.importers.csvfile import CsvReader
 from ops.importers.fields import canonical_json
 from ops.importers.jsonstream import JsonArrayReader
@@ -303,6 +309,9 @@ class LabelStudioReader:
         return self._source.bytes_read if self._source is not None else 0
 
     def chunks(self) -> Iterator[RawChunk]:
+        return paused_collector(self._chunks())
+
+    def _chunks(self) -> Iterator[RawChunk]:
         head = self.stream.peek(1 << 12) if hasattr(self.stream, "peek") else b""
         if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
             reader: JsonArrayReader | TaskArrayReader = (
