@@ -93,6 +93,11 @@ class ColumnBuilder:
         self.rows.append(row)
         self.records.append(values)
 
+    def add_records(self, row: int, records: list[tuple[Any, ...]]) -> None:
+        """Several records of one row (a task's annotations), each as for ``add_record``."""
+        self.rows.extend([row] * len(records))
+        self.records.extend(records)
+
     def count(self, name: str, amount: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + amount
 
