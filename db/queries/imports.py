@@ -202,7 +202,8 @@ def staging_table(session: Session) -> Iterator[Table]:
 
 def stage(session: Session, *, rows: pa.Table) -> int:
     """Append validated rows (``STAGED_SCHEMA``) to the staging table; returns rows written."""
-    return insert_rows(session, STAGED, rows.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA))
+    typed = rows.select(STAGED_SCHEMA.names).cast(STAGED_SCHEMA)
+    return insert_rows(session, STAGED, typed, binary=True)
 
 
 def count_staged(session: Session) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +93,11 @@ class ColumnBuilder:
         self.rows.append(row)
         self.records.append(values)
 
+    def add_records(self, row: int, records: list[tuple[Any, ...]]) -> None:
+        """Several records of one row (a task's annotations), each as for ``add_record``."""
+        self.rows.extend([row] * len(records))
+        self.records.extend(records)
+
     def count(self, name: str, amount: int = 1) -> None:
         self.counts[name] = self.counts.get(name, 0) + amount
 
@@ -113,3 +121,30 @@ class ColumnBuilder:
         )
         self.reset()
         return chunk
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside the block.
+
+    A reader builds hundreds of thousands of small records that live until their chunk is
+    staged and form no cycles; each collection would walk all of them again, which costs
+    more than the reading itself.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def paused_collector(chunks: Iterator[RawChunk]) -> Iterator[RawChunk]:
+    """``chunks`` made with the collector paused, and running again while each is used."""
+    while True:
+        with collector_paused():
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk

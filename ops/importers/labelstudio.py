@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ops.importers.chunks import ColumnBuilder, GoldReference, Person, RawChunk
+from ops.importers.chunks import (
+    ColumnBuilder,
+    GoldReference,
+    Person,
+    RawChunk,
+    paused_collector,
+)
 from ops.importers.csvfile import CsvReader
 from ops.importers.fields import canonical_json
 from ops.importers.jsonstream import JsonArrayReader
@@ -303,6 +309,9 @@ class LabelStudioReader:
         return self._source.bytes_read if self._source is not None else 0
 
     def chunks(self) -> Iterator[RawChunk]:
+        return paused_collector(self._chunks())
+
+    def _chunks(self) -> Iterator[RawChunk]:
         head = self.stream.peek(1 << 12) if hasattr(self.stream, "peek") else b""
         if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
             reader: JsonArrayReader | TaskArrayReader = (
@@ -322,12 +331,15 @@ class LabelStudioReader:
 
     def _json_chunks(self, reader: JsonArrayReader | TaskArrayReader) -> Iterator[RawChunk]:
         builder = self._builder
+        # Without reference annotators or a named label control, most tasks are plain work.
+        plain = not self.references and self.label_field is None
         for row, element in enumerate(reader, start=1):
             if type(element) is Task:
                 # Read on the fast path: a task with a list of annotation records.
                 if self.format is None:
                     self.format = "json"
-                self._add_task(row, element.id, element.annotations)
+                if not (plain and self._add_plain_task(row, element)):
+                    self._add_task(row, element.id, element.annotations)
                 if len(builder) >= CHUNK_RECORDS:
                     yield builder.take()
                 continue
@@ -411,6 +423,81 @@ class LabelStudioReader:
                 known = self._people[value] = person_from(value, self.users)
             return known
         return person_from(value, self.users)
+
+    def _add_plain_task(self, row: int, task: Task) -> bool:
+        """Add a task whose annotations are all plain work and return True: integer ids and
+        user ids, no gold, no review, one choice picked. Otherwise add nothing and return
+        False, for ``_add_task`` to read it field by field and name what is wrong."""
+        task_id = task.id
+        if type(task_id) is not int:
+            return False
+        item_id = str(task_id)
+        people = self._people
+        known = self._builder.people
+        records = []
+        skips = 0
+        for annotation in task.annotations:
+            annotation_id = annotation.id
+            completed_by = annotation.completed_by
+            cancelled = annotation.was_cancelled
+            ground_truth = annotation.ground_truth
+            result = annotation.result
+            if (
+                type(annotation_id) is not int
+                or type(completed_by) is not int
+                or (cancelled is not False and cancelled is not True and cancelled is not None)
+                or (ground_truth is not False and ground_truth is not None)
+                or annotation.reviews is not None
+                or annotation.last_action is not None
+                or type(result) is not list
+                or len(result) != 1
+                or type(region := result[0]) is not Region
+                or region.type != "choices"
+                or type(value := region.value) is not dict
+                or type(picked := value.get("choices")) is not list
+                or len(picked) != 1
+                or type(label := picked[0]) is not str
+            ):
+                return False
+            identity = people.get(completed_by)
+            if identity is None:
+                identity = people[completed_by] = person_from(completed_by, self.users)
+            key, person = identity
+            if key is None:
+                return False
+            if person is not None and key not in known:
+                known[key] = person
+            skipped = cancelled is True
+            skips += skipped
+            records.append(
+                (
+                    None,  # project
+                    item_id,
+                    key,
+                    None if skipped else label,
+                    annotation.created_at,
+                    annotation.lead_time,
+                    skipped,
+                    False,  # escalated
+                    False,  # is_gold
+                    None,  # gold_label
+                    None,  # reviewer
+                    None,  # review_outcome
+                    None,  # review_seconds
+                    None,  # reviewed_at
+                    None,  # guideline_version
+                    f"{EXTERNAL_PREFIX}{annotation_id}",
+                    annotation.updated_at,
+                )
+            )
+        builder = self._builder
+        builder.add_records(row, records)
+        counts = builder.counts
+        counts["tasks"] = counts.get("tasks", 0) + 1
+        counts["annotations"] = counts.get("annotations", 0) + len(records)
+        if skips:
+            counts["skipped"] = counts.get("skipped", 0) + skips
+        return True
 
     def _add_task(self, row: int, task_id: object, annotations: object) -> None:
         builder = self._builder

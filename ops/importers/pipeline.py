@@ -663,30 +663,28 @@ def _guideline_versions(
     if context.guideline_version_id is not None:
         return pa.array([context.guideline_version_id] * size, pa.int32())
     named = texts(_column(chunk, "guideline_version"), "guideline_version", problems)
-    result: list[int | None] = [None] * size
-    projects = project_ids.to_pylist()
-    names = named.to_pylist()
-    moments = pc.cast(submitted_at, pa.int64()).to_numpy(zero_copy_only=False)
+    # Whole columns at a time: a chunk has tens of thousands of rows, a project few versions.
+    result = np.full(size, -1, dtype=np.int64)  # -1: no version
+    projects = pc.fill_null(project_ids, -1).to_numpy(zero_copy_only=False)
+    moments = pc.fill_null(pc.cast(submitted_at, pa.int64()), 0).to_numpy(zero_copy_only=False)
     valid_moment = pc.is_valid(submitted_at).to_numpy(zero_copy_only=False)
-    for project_id in {project for project in projects if project is not None}:
+    has_name = pc.is_valid(named).to_numpy(zero_copy_only=False)
+    for project_id in np.unique(projects[projects >= 0]).tolist():
         effective, ids, by_name = _versions_of(session, context, project_id)
-        rows = np.flatnonzero(np.array([project == project_id for project in projects]))
+        rows = np.flatnonzero(projects == project_id)
         if len(ids) and rows.size:
             positions = np.searchsorted(effective, moments[rows], side="right") - 1
-            for row, position in zip(rows.tolist(), positions.tolist(), strict=True):
-                if valid_moment[row] and position >= 0:
-                    result[row] = ids[position]
-        for row in rows.tolist():
-            name = names[row]
-            if name is None:
-                continue
+            found = valid_moment[rows] & (positions >= 0)
+            result[rows[found]] = np.asarray(ids, dtype=np.int64)[positions[found]]
+        for row in rows[has_name[rows]].tolist():
+            name = named[row].as_py()
             if name in by_name:
                 result[row] = by_name[name]
             else:
                 problems.add(
                     row, "guideline_version", name, "the project has no such guideline version"
                 )
-    return pa.array(result, pa.int32())
+    return pa.array(result, pa.int32(), mask=result < 0)
 
 
 def _versions_of(

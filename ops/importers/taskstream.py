@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from ops.importers.chunks import collector_paused
 from ops.importers.jsonstream import MAX_ELEMENT_CHARS, JsonArrayReader
 
 BLOCK = 8 << 20
@@ -32,7 +33,7 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _LEADING = re.compile(rb"(\xef\xbb\xbf)?[ \t\r\n]*\[[ \t\r\n]*")
 
 
-class Region(msgspec.Struct):
+class Region(msgspec.Struct, gc=False):
     """One entry of an annotation's ``result``: which control, of what type, what value."""
 
     type: Any = None
@@ -43,7 +44,7 @@ class Region(msgspec.Struct):
         return {"type": self.type, "value": self.value, "from_name": self.from_name}
 
 
-class Annotation(msgspec.Struct):
+class Annotation(msgspec.Struct, gc=False):
     """The fields of a Label Studio annotation annops reads."""
 
     id: Any = None
@@ -59,7 +60,7 @@ class Annotation(msgspec.Struct):
     reviews: Any = None
 
 
-class Task(msgspec.Struct):
+class Task(msgspec.Struct, gc=False):
     """A task with its annotations; a task without the list is not read on this path."""
 
     annotations: list[Annotation]
@@ -114,43 +115,42 @@ class TaskArrayReader:
             )
 
     def _fast(self) -> Iterator[Task]:
+        # One growing buffer, never copied whole: buffer[0] is the last byte given out
+        # (the list's "[" or what separates two tasks), buffer[1:] is not read yet. A block
+        # is decoded in place, its first and last byte briefly made "[" and "]".
         self.stream.seek(0)
-        buffer = self.stream.read(BLOCK)
-        opening = _LEADING.match(buffer)
-        if opening is None or buffer[opening.end() : opening.end() + 1] != b"{":
+        head = self.stream.read(BLOCK)
+        opening = _LEADING.match(head)
+        if opening is None or head[opening.end() : opening.end() + 1] != b"{":
             self._hand_over(from_start=True)  # empty, not a list, or not a list of objects
             return
-        self._advance(buffer[: opening.end()])
-        buffer = buffer[opening.end() :]
+        buffer = bytearray(head)
+        del head
+        self._advance(buffer, opening.end())
+        del buffer[: opening.end() - 1]
         eof = retried = False
         while True:
             if not eof and len(buffer) < BLOCK:
-                more = self.stream.read(BLOCK)
-                eof = not more
-                buffer += more
+                eof = not self._read(buffer)
             if eof:
-                tasks = self._decode(buffer, len(buffer))
-                if tasks is None or not self._ends_list(buffer):
+                tasks = self._decode_last(buffer)
+                if tasks is None:
                     self._hand_over()
                     return
-                yield from self._give(tasks, buffer)
+                yield from self._give(tasks, buffer, len(buffer))
                 return
             candidates = self._candidates(buffer)
             if not candidates:
                 if len(buffer) > MAX_ELEMENT_CHARS:
                     self._hand_over()
                     return
-                more = self.stream.read(BLOCK)
-                eof = not more
-                buffer += more
+                eof = not self._read(buffer)
                 continue
             cut = self._cut(buffer, candidates)
             if cut is None and not retried:
                 # The block may hold only part of one task: read on once, then try again.
                 retried = True
-                more = self.stream.read(BLOCK)
-                eof = not more
-                buffer += more
+                eof = not self._read(buffer)
                 continue
             if cut is None:
                 # Not a cut problem: something in these tasks needs the careful reader.
@@ -158,15 +158,21 @@ class TaskArrayReader:
                 return
             retried = False
             tasks, resume_at = cut
-            yield from self._give(tasks, buffer[:resume_at])
-            buffer = buffer[resume_at:]
+            yield from self._give(tasks, buffer, resume_at)
+            del buffer[: resume_at - 1]
+
+    def _read(self, buffer: bytearray) -> bool:
+        """Append the next block of the file to ``buffer``; False at the end of the file."""
+        more = self.stream.read(BLOCK)
+        buffer += more
+        return bool(more)
 
     @staticmethod
-    def _candidates(buffer: bytes) -> list[re.Match[bytes]]:
+    def _candidates(buffer: bytearray) -> list[re.Match[bytes]]:
         """Places that may lie between two tasks, best first."""
-        tail = max(0, len(buffer) - (1 << 20))
+        tail = max(1, len(buffer) - (1 << 20))
         for pattern in (_TASK_BOUNDARY, _BOUNDARY):
-            found = list(pattern.finditer(buffer, tail)) or list(pattern.finditer(buffer))
+            found = list(pattern.finditer(buffer, tail)) or list(pattern.finditer(buffer, 1))
             if found:
                 # The last ones give the longest blocks; the first one tells whether the
                 # first task already cannot be read this way.
@@ -174,35 +180,53 @@ class TaskArrayReader:
         return []
 
     def _cut(
-        self, buffer: bytes, candidates: list[re.Match[bytes]]
+        self, buffer: bytearray, candidates: list[re.Match[bytes]]
     ) -> tuple[list[Task], int] | None:
         """Tasks of the longest decodable prefix and where the next task starts."""
         for match in candidates:
-            tasks = self._decode(buffer, match.start() + 1)
+            end = match.start() + 1  # just after the "}" that closes a task
+            saved = buffer[end]
+            buffer[end] = ord("]")
+            try:
+                tasks = self._decode(buffer, end + 1)
+            finally:
+                buffer[end] = saved
             if tasks is not None:
                 return tasks, match.end() - len(match.group().lstrip(b"}, \t\r\n"))
         return None
 
-    def _decode(self, buffer: bytes, end: int) -> list[Task] | None:
-        """The tasks in ``buffer[:end]`` (a run of elements, or the list's end), or None."""
-        body = buffer[:end]
-        if _SURROGATE_ESCAPE.search(body):
+    def _decode_last(self, buffer: bytearray) -> list[Task] | None:
+        """The tasks up to the end of the file, which must close the list, or None."""
+        end = len(buffer)
+        while end > 1 and buffer[end - 1] in b" \t\r\n":
+            end -= 1
+        if end <= 1 or buffer[end - 1] != ord("]"):
             return None
-        text = b"[" + body if body.rstrip().endswith(b"]") else b"[" + body + b"]"
+        return self._decode(buffer, end)
+
+    def _decode(self, buffer: bytearray, end: int) -> list[Task] | None:
+        """The tasks in ``buffer[1:end - 1]``, the byte at ``end - 1`` being "]", or None."""
+        if _SURROGATE_ESCAPE.search(buffer, 1, end):
+            return None
+        given_out = buffer[0]
+        buffer[0] = ord("[")
         try:
-            return _DECODER.decode(text)
+            # Without collections: a block makes a hundred thousand objects, none in a cycle.
+            with collector_paused(), memoryview(buffer) as view, view[:end] as block:
+                return _DECODER.decode(block)
         except (msgspec.DecodeError, RecursionError):
             return None
+        finally:
+            buffer[0] = given_out
 
-    @staticmethod
-    def _ends_list(buffer: bytes) -> bool:
-        return buffer.rstrip().endswith(b"]")
-
-    def _give(self, tasks: list[Task], consumed: bytes) -> Iterator[Task]:
+    def _give(self, tasks: list[Task], buffer: bytearray, end: int) -> Iterator[Task]:
+        """Hand out ``tasks``, then count ``buffer[1:end]`` as read."""
         yield from tasks
         self._elements += len(tasks)
-        self._advance(consumed)
+        self._advance(buffer, end)
 
-    def _advance(self, consumed: bytes) -> None:
-        self._consumed += len(consumed)
-        self._lines += consumed.count(b"\n")
+    def _advance(self, buffer: bytearray, end: int) -> None:
+        """Count ``buffer[1:end]`` (all of ``buffer[:end]`` at the start) as read."""
+        start = 0 if self._consumed == 0 else 1
+        self._consumed += end - start
+        self._lines += buffer.count(b"\n", start, end)

@@ -242,3 +242,41 @@ def test_a_reference_annotator_with_no_annotation_in_the_file_is_an_error() -> N
         )
         with pytest.raises(ImportFailed, match="no annotation by Nobody@example.com"):
             list(reader.chunks())
+
+
+def _read_json_export(data: bytes, monkeypatch: pytest.MonkeyPatch | None = None) -> list[Any]:
+    if monkeypatch is not None:
+        monkeypatch.setattr(LabelStudioReader, "_add_plain_task", lambda *_: False)
+    reader = LabelStudioReader(io.BufferedReader(io.BytesIO(data)), "f.json")
+    return [
+        (chunk.rows, chunk.columns, chunk.people, chunk.gold, chunk.rejects, chunk.counts)
+        for chunk in reader.chunks()
+    ]
+
+
+def test_plain_tasks_read_in_one_step_as_field_by_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    tasks = json.loads((FIXTURES / "export.json").read_text())
+    # Besides the real export: a skipped one, a user id that is no user, a multi-choice.
+    plain = next(
+        task
+        for task in tasks
+        if not any(annotation["ground_truth"] for annotation in task["annotations"])
+        and all(len(annotation["result"]) == 1 for annotation in task["annotations"])
+    )
+    for task_id, change in enumerate(("skipped", "no user", "two choices"), start=9001):
+        extra = json.loads(json.dumps(plain))
+        extra["id"] = task_id
+        annotation = extra["annotations"][0]
+        if change == "skipped":
+            annotation["was_cancelled"] = True
+        elif change == "no user":
+            annotation["completed_by"] = 0
+        else:
+            annotation["result"][0]["value"]["choices"] = ["a", "b"]
+        tasks.append(extra)
+    data = json.dumps(tasks).encode()
+    one_step = _read_json_export(data)
+    field_by_field = _read_json_export(data, monkeypatch)
+    assert one_step == field_by_field
+    assert sum(counts.get("skipped", 0) for *_, counts in one_step) >= 1
+    assert any(rejects for *_, rejects, _ in one_step)
