@@ -136,4 +136,5 @@ own_pages = pages_for(principal.role)
 own_pages.setdefault("", []).extend(refused_pages(principal.role))
 # Work a page does outside db_session (a job run, an import) is covered here.
 with outage_notice():
-    st.navigation(own_pages).run()
+    # Every page of the role stays listed: a collapsed menu would hide some behind "View more".
+    st.navigation(own_pages, expanded=True).run()

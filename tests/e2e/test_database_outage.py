@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from db.engine import make_engine
 from tests.conftest import POSTGRES_URL, create_scratch_database, drop_scratch_database
 from tests.e2e.conftest import PASSWORD, free_port, serving
-from tests.e2e.test_every_page import SCREENSHOTS
+from tests.e2e.test_every_page import IDLE, SCREENSHOTS
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_session_journeys import session_cookie
 
@@ -116,7 +116,10 @@ def test_the_dashboard_rides_out_lost_connections_and_a_database_outage(
     assert cut_connections(admin_engine, database) > 0
     page.get_by_role("link", name="Pool").click()
     page.get_by_role("heading", name="Annotator pool").wait_for()
+    # The heading shows before the roster's queries end; cut only once the page is done.
+    page.locator(IDLE).wait_for()
     assert_no_traceback(page)
+    assert page.get_by_test_id("stAlert").filter(has_text="could not be shown").count() == 0
 
     # The database goes away: a click says so in one line and keeps the login.
     set_reachable(admin_engine, database, False)
