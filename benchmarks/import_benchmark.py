@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import tempfile
 import time
@@ -89,73 +88,6 @@ def canonical_csv(
         }
     )
     pa_csv.write_csv(table, path)
-
-
-def labelstudio_json(path: Path, annotations: int, rng: np.random.Generator) -> None:
-    """A JSON export shaped like Label Studio 1.23's, two annotations per task."""
-    choices = ["critical_defect", "cosmetic_blemish", "no_defect"]
-    with path.open("w", encoding="utf-8") as handle:
-        handle.write("[")
-        annotation_id = 0
-        for task_id in range(1, annotations // 2 + 1):
-            entries = []
-            for _ in range(2):
-                annotation_id += 1
-                stamp = (
-                    f"2026-11-{1 + annotation_id % 27:02d}T10:{annotation_id % 60:02d}:00.123456Z"
-                )
-                entries.append(
-                    {
-                        "id": annotation_id,
-                        "completed_by": int(rng.integers(2, 40)),
-                        "result": [
-                            {
-                                "id": uuid.uuid4().hex[:10],
-                                "type": "choices",
-                                "value": {"choices": [choices[annotation_id % 3]]},
-                                "origin": "manual",
-                                "to_name": "text",
-                                "from_name": "defect",
-                            }
-                        ],
-                        "was_cancelled": annotation_id % 50 == 0,
-                        "ground_truth": task_id % 40 == 0 and annotation_id % 2 == 0,
-                        "created_at": stamp,
-                        "updated_at": stamp,
-                        "draft_created_at": None,
-                        "lead_time": round(float(rng.gamma(2.0, 6.0)), 3),
-                        "prediction": {},
-                        "result_count": 1,
-                        "unique_id": str(uuid.uuid4()),
-                        "import_id": None,
-                        "last_action": None,
-                        "bulk_created": False,
-                        "task": task_id,
-                        "project": 1,
-                        "updated_by": 2,
-                        "parent_prediction": None,
-                        "parent_annotation": None,
-                        "last_created_by": None,
-                    }
-                )
-            task = {
-                "id": task_id,
-                "annotations": entries,
-                "drafts": [],
-                "predictions": [],
-                "data": {"text": f"Inspection note {task_id}", "item_ref": f"INSP-{task_id:07d}"},
-                "meta": {},
-                "created_at": "2026-11-01T09:00:00.000000Z",
-                "updated_at": "2026-11-01T09:00:00.000000Z",
-                "inner_id": task_id,
-                "total_annotations": 2,
-                "cancelled_annotations": 0,
-                "total_predictions": 0,
-                "project": 1,
-                "updated_by": 2,
-            }
-            handle.write(("," if task_id > 1 else "") + json.dumps(task))
-        handle.write("]")
 
 
 def scratch_database(base_url: str) -> str:
@@ -358,7 +290,9 @@ def main() -> None:
             raw = engine.raw_connection()
             with (
                 raw.cursor() as cursor,
-                cursor.copy("COPY annotation_events TO STDOUT WITH (FORMAT csv)") as copy,
+                cursor.copy(
+                    "COPY (SELECT * FROM annotation_events) TO STDOUT WITH (FORMAT csv)"
+                ) as copy,
             ):
                 for block in copy:
                     dump.write(block)
@@ -384,7 +318,11 @@ def main() -> None:
             shaped = timed_copy(engine, "COPY shaped_events FROM STDIN WITH (FORMAT csv)", dump)
 
             export = Path(folder) / "labelstudio.json"
-            labelstudio_json(export, args.annotations, rng)
+            # The same export the Label Studio benchmark reads (this runs as a script, with
+            # benchmarks/ on the path).
+            from labelstudio_benchmark import write_export
+
+            write_export(export, args.annotations, rng)
             started = time.perf_counter()
             with export.open("rb") as stream:
                 reader = LabelStudioReader(stream, export.name)
