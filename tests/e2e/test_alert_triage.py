@@ -27,7 +27,7 @@ def test_ops_acknowledges_the_budget_alert(
     page.get_by_test_id("stSelectbox").filter(has_text="Rule").click()
     page.get_by_role("option", name="budget_burn").click()
     page.get_by_role("heading", name="Budget burning ahead of progress").wait_for()
-    page.get_by_text("acknowledged", exact=True).click()
+    page.get_by_role("radiogroup", name="Move to").get_by_text("acknowledged", exact=True).click()
     page.get_by_label("Note (required to resolve or dismiss)").fill(
         "Asked the client for more budget."
     )
