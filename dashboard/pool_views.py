@@ -115,6 +115,7 @@ def render_roster(principal: Principal) -> None:
         lambda: frame_csv(frame),
         file_name="annotator-pool.csv",
         mime="text/csv",
+        on_click="ignore",
         key="pool-download",
         icon=":material/download:",
     )

@@ -113,6 +113,7 @@ def render_workspace(workspace: SpendWorkspace) -> None:
         spend_csv(workspace),
         file_name=export_name(workspace, "csv"),
         mime="text/csv",
+        on_click="ignore",
         key="spend-csv",
         icon=":material/download:",
     )
@@ -122,6 +123,7 @@ def render_workspace(workspace: SpendWorkspace) -> None:
         lambda: spend_xlsx(workspace),
         file_name=export_name(workspace, "xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        on_click="ignore",
         key="spend-xlsx",
         icon=":material/download:",
     )

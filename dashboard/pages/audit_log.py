@@ -69,6 +69,7 @@ st.download_button(
     audit_csv(rows),
     file_name=f"annops-audit-{today:%Y-%m-%d}.csv",
     mime="text/csv",
+    on_click="ignore",
     key="audit_csv",
 )
 by_id = {row.id: row for row in rows}

@@ -124,5 +124,6 @@ elif (dry_run_clicked or import_clicked) and upload is not None:
                 outcome.rejects_csv,
                 file_name=f"{result.file_name}.rejects.csv",
                 mime="text/csv",
+                on_click="ignore",
                 key="import_rejects",
             )

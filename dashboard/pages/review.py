@@ -77,6 +77,7 @@ with sampling:
                 frame_csv(plan.items),
                 file_name=f"review-sample-{project}-{window[0]}-{window[1]}.csv",
                 mime="text/csv",
+                on_click="ignore",
                 key="review_download",
             )
 
@@ -121,6 +122,7 @@ with correction:
                 frame_csv(affected.items),
                 file_name=f"relabel-{project}.csv",
                 mime="text/csv",
+                on_click="ignore",
                 key="fix_download",
             )
             with st.form("fix_request"):
