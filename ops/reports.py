@@ -181,10 +181,25 @@ def spend_report(
         if project_slug is not None
         else list_projects(session, include_archived=True)
     )
+    daily = load_daily_spend_frame(
+        session,
+        project_ids=None if project_slug is None else [project.id for project in projects],
+        until=until,
+    )
+    return monthly_spend_rows(projects, daily, since=since)
+
+
+def monthly_spend_rows(
+    projects: Sequence[Project], daily: pd.DataFrame, *, since: dt.date | None = None
+) -> list[SpendReportRow]:
+    """spend_report's rows of ``projects`` from their daily spend (load_daily_spend_frame,
+    one read for all of them), in the order of ``projects``."""
+    of_project = dict(iter(daily.groupby("project_id", sort=False)))
     rows: list[SpendReportRow] = []
     for project in projects:
-        daily = load_daily_spend_frame(session, project_id=project.id, until=until)
-        rows.extend(_project_spend(project, daily, since=since))
+        rows.extend(
+            _project_spend(project, of_project.get(project.id, daily.iloc[0:0]), since=since)
+        )
     return rows
 
 

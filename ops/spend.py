@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from db.models import Project, utcnow
+from db.models import ROLLUP_COSTS, Project, utcnow
 from db.queries import pay as pay_queries
 from db.queries import rollups as rollup_queries
 from db.queries.projects import list_projects
+from db.scope import PeopleScope
 from ops.errors import ValidationError
 from ops.exports import frame_csv, frames_xlsx
 from ops.metrics.forecast import forecast_cost_at_completion
-from ops.money import to_major
+from ops.money import minor_digits, to_major
 from ops.permissions import Principal, people_scope, require
-from ops.reports import spend_report
+from ops.reports import monthly_spend_rows
 from ops.rollups import last_refreshed
 from ops.workforce.common import start_of_day
 
@@ -77,11 +77,33 @@ def _major(amount_minor: int | float | None, currency: str) -> float | None:
     return float(to_major(int(amount_minor), currency))
 
 
+@dataclass(frozen=True)
+class SpendAudience:
+    """What of the Spend page a viewer may see: whose work, and pay rates or not. Viewers
+    with the same audience see the same tables, so one read can serve them all."""
+
+    scope: PeopleScope
+    sees_pay: bool
+
+
+def spend_audience(principal: Principal) -> SpendAudience:
+    """The principal's audience, if they may see spend at all."""
+    require(principal, "spend.view")
+    return SpendAudience(scope=people_scope(principal), sees_pay=principal.can("pay.view"))
+
+
 def spend_workspace(
     session: Session, principal: Principal, spend_filter: SpendFilter
 ) -> SpendWorkspace:
     """The Spend page's tables for the filter, as the principal may see them."""
-    require(principal, "spend.view")
+    return audience_workspace(session, spend_audience(principal), spend_filter)
+
+
+def audience_workspace(
+    session: Session, audience: SpendAudience, spend_filter: SpendFilter
+) -> SpendWorkspace:
+    """The Spend page's tables for the filter, as ``audience`` (from spend_audience) may
+    see them."""
     if spend_filter.until < spend_filter.since:
         raise ValidationError(
             f"The range ends ({spend_filter.until}) before it starts ({spend_filter.since}).",
@@ -97,17 +119,14 @@ def spend_workspace(
         for project in projects
         if not spend_filter.projects or project.slug in spend_filter.projects
     ]
-    monthly_rows = []
-    for project in chosen:
-        monthly_rows += spend_report(
-            session,
-            principal,
-            project_slug=project.slug,
-            since=spend_filter.since,
-            until=spend_filter.until,
-        )
+    # Every project when none is chosen: no list of ids to send.
+    project_ids = [project.id for project in chosen] if spend_filter.projects else None
+    # One read of the daily spend up to the period's end serves the months and the budgets.
+    daily = rollup_queries.load_daily_spend_frame(
+        session, project_ids=project_ids, until=spend_filter.until
+    )
     monthly = pd.DataFrame(
-        [asdict(row) for row in monthly_rows],
+        [asdict(row) for row in monthly_spend_rows(chosen, daily, since=spend_filter.since)],
         columns=[
             "project",
             "month",
@@ -125,33 +144,25 @@ def spend_workspace(
             "budget_used",
         ],
     )
-    budgets = _budgets(session, chosen, spend_filter.until)
-    scope = people_scope(principal)
-    project_ids = [project.id for project in chosen]
+    budgets = _budgets(chosen, daily)
+    groups = rollup_queries.load_spend_by_groups_frame(
+        session,
+        scope=audience.scope,
+        since=spend_filter.since,
+        until=spend_filter.until,
+        project_ids=project_ids,
+    ).dropna(subset=["currency"])
     by_group = {}
     for group in GROUPS:
-        frame = rollup_queries.load_spend_by_group_frame(
-            session,
-            scope=scope,
-            group=group,
-            since=spend_filter.since,
-            until=spend_filter.until,
-            project_ids=project_ids,
-        )
-        frame = frame.dropna(subset=["currency"])
+        frame = groups[groups["grouping"] == group]
         by_group[group] = pd.DataFrame(
             {
                 group: frame["group"].astype(str),
                 "currency": frame["currency"],
-                "spend": [
-                    _major(amount, currency)
-                    for amount, currency in zip(
-                        frame["spend_minor"], frame["currency"], strict=True
-                    )
-                ],
+                "spend": _major_column(frame["spend_minor"], frame["currency"]),
                 "annotations": frame["annotations"],
             }
-        )
+        ).reset_index(drop=True)
     currencies = tuple(
         sorted(
             set(monthly["currency"])
@@ -166,20 +177,31 @@ def spend_workspace(
         monthly=monthly,
         budgets=budgets,
         by_group=by_group,
-        pay_changes=_pay_changes(session, principal, spend_filter),
+        pay_changes=_pay_changes(session, audience, spend_filter),
         refreshed=last_refreshed(session),
     )
 
 
-def _budgets(session: Session, projects: list[Project], until: dt.date) -> pd.DataFrame:
-    """Per project: budget, spent to date (up to ``until``), forecast at completion."""
+def _major_column(amounts: pd.Series, currencies: pd.Series) -> pd.Series:
+    """_major of each row at once (NaN where no amount): an integer below 2**53 over an
+    exact power of ten, divided once in floating point, is the same number as the exact
+    Decimal amount converted to float."""
+    scale = currencies.map(
+        {currency: 10.0 ** minor_digits(str(currency)) for currency in currencies.dropna().unique()}
+    )
+    return pd.to_numeric(amounts, errors="coerce").astype(float) / scale.astype(float)
+
+
+def _budgets(projects: list[Project], daily: pd.DataFrame) -> pd.DataFrame:
+    """Per project: budget, spent to date (every day of ``daily``, the daily spend up to the
+    period's end), forecast at completion."""
+    sums = daily.groupby("project_id")[[*ROLLUP_COSTS, "annotations"]].sum()
+    spent_of = sums[list(ROLLUP_COSTS)].sum(axis=1).astype("int64").to_dict()
+    done_of = sums["annotations"].astype("int64").to_dict()
     rows = []
     for project in projects:
-        total = rollup_queries.sum_rollups(
-            session, since=dt.date.min, until=until, project_id=project.id
-        )
-        spent = int(total["spend_minor"])
-        done = int(total["annotations"])
+        spent = int(spent_of.get(project.id, 0))
+        done = int(done_of.get(project.id, 0))
         forecast = forecast_cost_at_completion(
             spent_minor=spent, done=done, volume_target=project.volume_target
         )
@@ -215,7 +237,9 @@ def _budgets(session: Session, projects: list[Project], until: dt.date) -> pd.Da
     )
 
 
-def _pay_changes(session: Session, principal: Principal, spend_filter: SpendFilter) -> pd.DataFrame:
+def _pay_changes(
+    session: Session, audience: SpendAudience, spend_filter: SpendFilter
+) -> pd.DataFrame:
     """Pay rates that took effect in the period, with the rate they replaced."""
     columns = [
         "annotator",
@@ -228,60 +252,32 @@ def _pay_changes(session: Session, principal: Principal, spend_filter: SpendFilt
         "previous_currency",
         "reason",
     ]
-    if not principal.can("pay.view"):
+    if not audience.sees_pay:
         return pd.DataFrame(columns=columns)
     changes = pay_queries.load_pay_changes_frame(
         session,
-        scope=people_scope(principal),
+        scope=audience.scope,
         since=start_of_day(spend_filter.since),
         until=start_of_day(spend_filter.until + dt.timedelta(days=1)),
     )
     if changes.empty:
         return pd.DataFrame(columns=columns)
-    history = pay_queries.load_pay_rate_frame(
-        session, annotator_ids=sorted(set(changes["annotator_id"].astype(int)))
+    return pd.DataFrame(
+        {
+            "annotator": changes["annotator"],
+            "effective_from": [moment.date() for moment in changes["effective_from"]],
+            "basis": changes["basis"],
+            "rate": _major_column(changes["amount_minor"], changes["currency"]),
+            "currency": changes["currency"],
+            "previous_basis": changes["previous_basis"],
+            "previous_rate": _major_column(
+                changes["previous_amount_minor"], changes["previous_currency"]
+            ),
+            "previous_currency": changes["previous_currency"],
+            "reason": changes["reason"].fillna(""),
+        },
+        columns=columns,
     )
-    previous = _previous_rates(changes, history)
-    rows = []
-    for change, before in zip(changes.to_dict("records"), previous, strict=True):
-        rows.append(
-            {
-                "annotator": change["annotator"],
-                "effective_from": pd.Timestamp(change["effective_from"]).date(),
-                "basis": change["basis"],
-                "rate": _major(change["amount_minor"], str(change["currency"])),
-                "currency": change["currency"],
-                "previous_basis": None if before is None else before["basis"],
-                "previous_rate": None
-                if before is None
-                else _major(before["amount_minor"], str(before["currency"])),
-                "previous_currency": None if before is None else before["currency"],
-                "reason": change["reason"] or "",
-            }
-        )
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _previous_rates(changes: pd.DataFrame, history: pd.DataFrame) -> list[dict[Any, Any] | None]:
-    """For each change, in order, the person's latest rate that took effect strictly before
-    it (None for a first rate): one pass over each person's history, not a filter of the
-    whole history per change."""
-    by_person: dict[int, list[dict[Any, Any]]] = {}
-    for rate in history.sort_values(["annotator_id", "effective_from"], kind="stable").to_dict(
-        "records"
-    ):
-        by_person.setdefault(int(rate["annotator_id"]), []).append(rate)
-    found: list[dict[Any, Any] | None] = []
-    for annotator_id, effective_from in zip(
-        changes["annotator_id"], changes["effective_from"], strict=True
-    ):
-        earlier = [
-            rate
-            for rate in by_person.get(int(annotator_id), [])
-            if rate["effective_from"] < effective_from
-        ]
-        found.append(earlier[-1] if earlier else None)
-    return found
 
 
 def _sheets(workspace: SpendWorkspace) -> dict[str, pd.DataFrame]:

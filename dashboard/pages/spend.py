@@ -12,7 +12,7 @@ from dashboard import spend_views
 from dashboard.cache import cached
 from dashboard.session import db_session, require_principal
 from ops.errors import ValidationError
-from ops.spend import SpendFilter, period_choices, spend_workspace
+from ops.spend import SpendFilter, audience_workspace, period_choices, spend_audience
 
 CUSTOM = "Custom range"
 
@@ -43,8 +43,10 @@ chosen = project_column.multiselect(
     key="spend-projects",
 )
 try:
-    workspace = cached(spend_workspace)(
-        principal, dataclasses.replace(period, projects=tuple(chosen))
+    # Keyed on what the viewer may see, not on who they are: admin, ops and finance share
+    # one cached read.
+    workspace = cached(audience_workspace)(
+        spend_audience(principal), dataclasses.replace(period, projects=tuple(chosen))
     )
 except ValidationError as error:
     st.error(str(error))

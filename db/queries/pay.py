@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 import pandas as pd
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Annotator, PayRate, PayRateCorrection
@@ -77,24 +77,48 @@ def load_pay_changes_frame(
     session: Session, *, scope: PeopleScope, since: dt.datetime, until: dt.datetime
 ) -> pd.DataFrame:
     """Pay rates of people in ``scope`` that took effect in [since, until), with the
-    person's name: annotator_id, annotator, effective_from, basis, amount_minor, currency,
-    reason."""
-    result = session.execute(
+    person's name and the rate each replaced (the person's latest rate that took effect
+    before it; NULL for a first rate): annotator_id, annotator, effective_from, basis,
+    amount_minor, currency, reason, previous_basis, previous_amount_minor,
+    previous_currency."""
+    # A person has one rate per effective_from (unique), so the row before in their
+    # history is the latest rate that took effect strictly earlier.
+    rates = (
         select(
             PayRate.annotator_id,
-            Annotator.display_name.label("annotator"),
             PayRate.effective_from,
             PayRate.basis,
             PayRate.amount_minor,
             PayRate.currency,
             PayRate.reason,
+            func.lag(PayRate.basis)
+            .over(partition_by=PayRate.annotator_id, order_by=PayRate.effective_from)
+            .label("previous_basis"),
+            func.lag(PayRate.amount_minor)
+            .over(partition_by=PayRate.annotator_id, order_by=PayRate.effective_from)
+            .label("previous_amount_minor"),
+            func.lag(PayRate.currency)
+            .over(partition_by=PayRate.annotator_id, order_by=PayRate.effective_from)
+            .label("previous_currency"),
         )
-        .join(Annotator, Annotator.id == PayRate.annotator_id)
-        .where(
-            PayRate.effective_from >= since,
-            PayRate.effective_from < until,
-            scope.where(PayRate.annotator_id),
+        .where(scope.where(PayRate.annotator_id))
+        .subquery()
+    )
+    result = session.execute(
+        select(
+            rates.c.annotator_id,
+            Annotator.display_name.label("annotator"),
+            rates.c.effective_from,
+            rates.c.basis,
+            rates.c.amount_minor,
+            rates.c.currency,
+            rates.c.reason,
+            rates.c.previous_basis,
+            rates.c.previous_amount_minor,
+            rates.c.previous_currency,
         )
-        .order_by(PayRate.effective_from, Annotator.display_name)
+        .join(Annotator, Annotator.id == rates.c.annotator_id)
+        .where(rates.c.effective_from >= since, rates.c.effective_from < until)
+        .order_by(rates.c.effective_from, Annotator.display_name)
     )
     return pd.DataFrame(result.all(), columns=list(result.keys()))

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -218,11 +218,13 @@ def load_daily_spend_frame(
     session: Session,
     *,
     project_id: int | None = None,
+    project_ids: Sequence[int] | None = None,
     since: dt.date | None = None,
     until: dt.date | None = None,
 ) -> pd.DataFrame:
     """One row per project x day x pay currency: spend (minor units), annotations, accepted;
-    days in [since, until] when given."""
+    of one project or those listed (all without either), days in [since, until] when
+    given."""
     totals = (*ROLLUP_COSTS, "annotations", "accepted")
     query = (
         select(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency, *_sums(totals))
@@ -231,6 +233,8 @@ def load_daily_spend_frame(
     )
     if project_id is not None:
         query = query.where(DailyRollup.project_id == project_id)
+    if project_ids is not None:
+        query = query.where(among(DailyRollup.project_id, project_ids))
     if since is not None:
         query = query.where(DailyRollup.day >= since)
     if until is not None:
@@ -299,43 +303,59 @@ SPEND_GROUPS = {
 }
 
 
-def load_spend_by_group_frame(
+def load_spend_by_groups_frame(
     session: Session,
     *,
     scope: PeopleScope,
-    group: str,
     since: dt.date,
     until: dt.date,
     project_ids: Sequence[int] | None = None,
 ) -> pd.DataFrame:
-    """One row per group value x pay currency: spend (minor units) and annotations over
-    [since, until]; ``group`` is a key of SPEND_GROUPS. People without a team are "no team"."""
-    column = SPEND_GROUPS[group]
-    label = (
-        func.coalesce(column, "no team").label("group")
-        if group == "team"
-        else column.label("group")
-    )
-    query = (
-        select(
-            label,
-            DailyRollup.currency,
-            func.coalesce(func.sum(SPEND), 0).label("spend_minor"),
-            func.coalesce(func.sum(DailyRollup.annotations), 0).label("annotations"),
-        )
-        .join(Annotator, Annotator.id == DailyRollup.annotator_id)
-        .outerjoin(Team, Team.id == Annotator.team_id)
-        .where(
-            DailyRollup.day >= since,
-            DailyRollup.day <= until,
-            scope.where(DailyRollup.annotator_id),
-        )
-        .group_by(label, DailyRollup.currency)
-        .order_by(label)
+    """One row per grouping (a key of SPEND_GROUPS) x group value x pay currency: spend
+    (minor units) and annotations over [since, until], in order of grouping, then group
+    value. People without a team are "no team". One pass over the rollups for all the
+    groupings: the days are summed per person first, and each grouping sums those."""
+    query = select(
+        DailyRollup.annotator_id,
+        DailyRollup.currency,
+        func.sum(SPEND).label("spend_minor"),
+        func.sum(DailyRollup.annotations).label("annotations"),
+    ).where(
+        DailyRollup.day >= since,
+        DailyRollup.day <= until,
+        scope.where(DailyRollup.annotator_id),
     )
     if project_ids is not None:
-        query = query.where(DailyRollup.project_id.in_(list(project_ids)))
+        query = query.where(among(DailyRollup.project_id, project_ids))
+    per_person = query.group_by(DailyRollup.annotator_id, DailyRollup.currency).cte("per_person")
+    parts = []
+    for order, (grouping, column) in enumerate(SPEND_GROUPS.items()):
+        label = func.coalesce(column, "no team") if grouping == "team" else column
+        parts.append(
+            select(
+                literal(order).label("position"),
+                literal(grouping).label("grouping"),
+                label.label("group"),
+                per_person.c.currency,
+                func.coalesce(func.sum(per_person.c.spend_minor), 0).label("spend_minor"),
+                func.coalesce(func.sum(per_person.c.annotations), 0).label("annotations"),
+            )
+            .select_from(per_person)
+            .join(Annotator, Annotator.id == per_person.c.annotator_id)
+            .outerjoin(Team, Team.id == Annotator.team_id)
+            .group_by(label, per_person.c.currency)
+        )
+    union = union_all(*parts).subquery()
+    rows = session.execute(
+        select(
+            union.c.grouping,
+            union.c.group,
+            union.c.currency,
+            union.c.spend_minor,
+            union.c.annotations,
+        ).order_by(union.c.position, union.c.group, union.c.currency)
+    ).all()
     frame = pd.DataFrame(
-        session.execute(query).all(), columns=["group", "currency", "spend_minor", "annotations"]
+        rows, columns=["grouping", "group", "currency", "spend_minor", "annotations"]
     )
     return frame.astype({"spend_minor": "int64", "annotations": "int64"})
