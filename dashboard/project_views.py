@@ -16,7 +16,7 @@ from ops.money import format_money
 from ops.permissions import Principal
 from ops.projects import THROUGHPUT_DAYS, ProjectOverview, projection
 from ops.workforce import proposals
-from ops.workforce.candidates import ACCURACY_DAYS, plan_staffing
+from ops.workforce.candidates import ACCURACY_DAYS, scope_staffing_plan, staffing_scope
 from ops.workforce.staffing import REASSIGNMENT_REASONS
 
 PERCENT = st.column_config.NumberColumn(format="percent")
@@ -110,7 +110,8 @@ def render_requirements(overview: ProjectOverview) -> None:
 
 def render_staffing(principal: Principal, overview: ProjectOverview) -> None:
     """Candidates ranked with their reasons, who is left out and why, and a proposal form."""
-    plan = cached(plan_staffing)(principal, overview.id)
+    # Keyed on the people ranked, not on the viewer: admin and ops share one cached plan.
+    plan = cached(scope_staffing_plan)(staffing_scope(principal), overview.id)
     if overview.people_needed is not None and overview.per_person_per_day:
         st.markdown(
             f"**{overview.people_needed} people** are needed to meet the deadline at current "

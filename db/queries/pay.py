@@ -10,7 +10,7 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Annotator, PayRate, PayRateCorrection
-from db.queries.shared import among
+from db.queries.shared import among, rows_frame
 from db.scope import PeopleScope
 
 
@@ -47,7 +47,7 @@ def load_pay_rate_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd
             among(PayRate.annotator_id, annotator_ids)
         )
     ).all()
-    return pd.DataFrame(rows, columns=columns)
+    return rows_frame(rows, columns)
 
 
 def bump_pay_version(session: Session, *, annotator_id: int, expected: int) -> bool:
@@ -121,4 +121,4 @@ def load_pay_changes_frame(
         .where(rates.c.effective_from >= since, rates.c.effective_from < until)
         .order_by(rates.c.effective_from, Annotator.display_name)
     )
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return rows_frame(result.all(), list(result.keys()))

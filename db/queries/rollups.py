@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -18,7 +18,7 @@ from db.models import (
     DailyRollup,
     Team,
 )
-from db.queries.shared import among
+from db.queries.shared import among, rows_frame
 from db.scope import EVERYONE, PeopleScope
 
 # Work and review cost together, in minor units.
@@ -119,7 +119,7 @@ def load_rollup_window_frame(
     if project_ids is not None:
         query = query.where(DailyRollup.project_id.in_(project_ids))
     rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["annotator_id", "project_id", *ROLLUP_MEASURES])
+    frame = rows_frame(rows, ["annotator_id", "project_id", *ROLLUP_MEASURES])
     return _typed(frame, ROLLUP_MEASURES)
 
 
@@ -141,7 +141,7 @@ def load_rollup_totals_frame(
         query = query.where(DailyRollup.day <= until)
     if project_id is not None:
         query = query.where(DailyRollup.project_id == project_id)
-    frame = pd.DataFrame(session.execute(query).all(), columns=["annotator_id", *ROLLUP_MEASURES])
+    frame = rows_frame(session.execute(query).all(), ["annotator_id", *ROLLUP_MEASURES])
     return _typed(frame, ["annotator_id", *ROLLUP_MEASURES])
 
 
@@ -167,9 +167,7 @@ def load_annotator_totals_frame(
         query = query.where(DailyRollup.day >= since)
     if annotator_ids is not None:
         query = query.where(among(DailyRollup.annotator_id, annotator_ids))
-    frame = pd.DataFrame(
-        session.execute(query).all(), columns=["annotator_id", "currency", *totals]
-    )
+    frame = rows_frame(session.execute(query).all(), ["annotator_id", "currency", *totals])
     return _typed(frame, ["annotator_id", *totals])
 
 
@@ -196,7 +194,7 @@ def load_rollup_daily_frame(
         query = query.where(DailyRollup.project_id == project_id)
     if annotator_id is not None:
         query = query.where(DailyRollup.annotator_id == annotator_id)
-    frame = pd.DataFrame(session.execute(query).all(), columns=["day", *measures, "spend_minor"])
+    frame = rows_frame(session.execute(query).all(), ["day", *measures, "spend_minor"])
     return _typed(frame, [*measures, "spend_minor"])
 
 
@@ -211,7 +209,7 @@ def load_weekly_rollup_frame(
         .group_by(DailyRollup.day)
         .order_by(DailyRollup.day)
     ).all()
-    return _typed(pd.DataFrame(rows, columns=["day", *measures]), measures)
+    return _typed(rows_frame(rows, ["day", *measures]), measures)
 
 
 def load_daily_spend_frame(
@@ -239,9 +237,7 @@ def load_daily_spend_frame(
         query = query.where(DailyRollup.day >= since)
     if until is not None:
         query = query.where(DailyRollup.day <= until)
-    frame = pd.DataFrame(
-        session.execute(query).all(), columns=["project_id", "day", "currency", *totals]
-    )
+    frame = rows_frame(session.execute(query).all(), ["project_id", "day", "currency", *totals])
     return _typed(frame, totals)
 
 
@@ -257,8 +253,42 @@ def load_scoped_rollup_totals_frame(
     )
     if until is not None:
         query = query.where(DailyRollup.day <= until)
-    frame = pd.DataFrame(session.execute(query).all(), columns=["annotator_id", *measures])
+    frame = rows_frame(session.execute(query).all(), ["annotator_id", *measures])
     return _typed(frame, ["annotator_id", *measures])
+
+
+def load_scoped_staffing_totals_frame(
+    session: Session, *, scope: PeopleScope, since: dt.date, until: dt.date, week_since: dt.date
+) -> pd.DataFrame:
+    """One row per annotator in ``scope`` with work in [since, until], all projects: gold
+    answered and correct over those days, and active seconds over [week_since, until]
+    (``week_since`` no earlier than ``since``): one pass for both windows."""
+    week = case((DailyRollup.day >= week_since, DailyRollup.active_seconds), else_=0.0)
+    query = (
+        select(
+            DailyRollup.annotator_id,
+            *_sums(("gold_answered", "gold_correct")),
+            func.coalesce(func.sum(week), 0.0).label("week_active_seconds"),
+        )
+        .where(
+            DailyRollup.day >= since,
+            DailyRollup.day <= until,
+            scope.where(DailyRollup.annotator_id),
+        )
+        .group_by(DailyRollup.annotator_id)
+    )
+    frame = rows_frame(
+        session.execute(query).all(),
+        ["annotator_id", "gold_answered", "gold_correct", "week_active_seconds"],
+    )
+    return frame.astype(
+        {
+            "annotator_id": "int64",
+            "gold_answered": "int64",
+            "gold_correct": "int64",
+            "week_active_seconds": float,
+        }
+    )
 
 
 def load_project_daily_frame(session: Session, *, project_id: int) -> pd.DataFrame:
@@ -275,7 +305,7 @@ def load_project_daily_frame(session: Session, *, project_id: int) -> pd.DataFra
         .group_by(DailyRollup.day)
         .order_by(DailyRollup.day)
     ).all()
-    frame = pd.DataFrame(rows, columns=["day", "annotations", "spend_minor", "people"])
+    frame = rows_frame(rows, ["day", "annotations", "spend_minor", "people"])
     return frame.astype({"annotations": "int64", "spend_minor": "int64", "people": "int64"})
 
 
@@ -355,7 +385,5 @@ def load_spend_by_groups_frame(
             union.c.annotations,
         ).order_by(union.c.position, union.c.group, union.c.currency)
     ).all()
-    frame = pd.DataFrame(
-        rows, columns=["grouping", "group", "currency", "spend_minor", "annotations"]
-    )
+    frame = rows_frame(rows, ["grouping", "group", "currency", "spend_minor", "annotations"])
     return frame.astype({"spend_minor": "int64", "annotations": "int64"})

@@ -38,4 +38,13 @@ def load_frame(session: Session, query: Select[*tuple[Any, ...]]) -> pd.DataFram
     """The rows of ``query`` as a DataFrame, one column per selected column, named by its
     label (a table column's label is its name)."""
     result = session.execute(query)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    return rows_frame(result.all(), list(result.keys()))
+
+
+def rows_frame(rows: Sequence[Any], columns: Sequence[str]) -> pd.DataFrame:
+    """Result rows as a DataFrame with ``columns``.
+
+    The rows become plain tuples first: pandas probes each SQLAlchemy row for the
+    attributes of the sequences it knows, which costs more than the query at many rows.
+    """
+    return pd.DataFrame([tuple(row) for row in rows], columns=list(columns))

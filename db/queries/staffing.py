@@ -24,7 +24,7 @@ from db.models import (
     Team,
     TrainingRecord,
 )
-from db.queries.shared import among, load_frame
+from db.queries.shared import among, load_frame, rows_frame
 from db.scope import PeopleScope
 
 
@@ -120,7 +120,7 @@ def load_current_assignment_frame(
         .where(among(Assignment.annotator_id, annotator_ids), *running_on(today))
         .order_by(Assignment.annotator_id, Project.slug)
     ).all()
-    return pd.DataFrame(rows, columns=["annotator_id", "project_id", "project", "role"])
+    return rows_frame(rows, ["annotator_id", "project_id", "project", "role"])
 
 
 def list_assignments(session: Session, *, annotator_id: int) -> list[tuple[Assignment, str]]:

@@ -7,10 +7,10 @@ Both are edited on the annotator profile; every change is permission-checked, sc
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import AnnotatorTimeOff, utcnow
@@ -168,10 +168,16 @@ def _one(annotator_id: int) -> PeopleScope:
 
 def working_days(since: dt.date, until: dt.date) -> list[dt.date]:
     """Monday-to-Friday days in [since, until]."""
+    return list(_working_days(since, until))
+
+
+@functools.lru_cache(maxsize=64)
+def _working_days(since: dt.date, until: dt.date) -> tuple[dt.date, ...]:
+    # Remembered: a staffing plan asks for the same week once per person.
     if until < since:
-        return []
-    days = pd.date_range(since, until, freq="D")
-    return [day.date() for day in days if day.weekday() < WORKING_DAYS]
+        return ()
+    days = (since + dt.timedelta(days=offset) for offset in range((until - since).days + 1))
+    return tuple(day for day in days if day.weekday() < WORKING_DAYS)
 
 
 def capacity_left_this_week(

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from db.models import TIERS, Project, utcnow
 from db.queries import rollups as rollup_queries
 from db.queries import staffing as staffing_queries
+from db.scope import PeopleScope
 from ops.errors import NotFound
-from ops.metrics.accuracy import compute_gold_accuracy
+from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.permissions import Principal, people_scope, require
 from ops.workforce.availability import capacity_left_this_week
 
@@ -75,11 +76,23 @@ class StaffingPlan:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{str(key): value for key, value in row.items()} for row in frame.to_dict("records")]
+    # Column by column: to_dict("records") boxes every cell one at a time.
+    names = [str(name) for name in frame.columns]
+    values = zip(*(frame[name].tolist() for name in frame.columns), strict=True)
+    return [dict(zip(names, row, strict=True)) for row in values]
 
 
 def _by_person(frame: pd.DataFrame) -> dict[int, dict[str, Any]]:
     return {int(row["annotator_id"]): row for row in _records(frame)}
+
+
+def _gold(figures: dict[str, Any]) -> tuple[float, float, float]:
+    """Accuracy and its interval from a row of compute_gold_accuracy_table."""
+    return (
+        float(figures["accuracy"]),
+        float(figures["accuracy_ci_low"]),
+        float(figures["accuracy_ci_high"]),
+    )
 
 
 def _percent(value: float | None) -> str:
@@ -90,13 +103,25 @@ def plan_staffing(
     session: Session, principal: Principal, project_id: int, *, now: dt.datetime | None = None
 ) -> StaffingPlan:
     """Rank the people in the principal's scope for the project."""
+    return scope_staffing_plan(session, staffing_scope(principal), project_id, now=now)
+
+
+def staffing_scope(principal: Principal) -> PeopleScope:
+    """Whose staffing the principal may see: the people a plan ranks for them."""
     require(principal, "staffing.view")
+    return people_scope(principal)
+
+
+def scope_staffing_plan(
+    session: Session, scope: PeopleScope, project_id: int, *, now: dt.datetime | None = None
+) -> StaffingPlan:
+    """Rank the people in ``scope`` (from staffing_scope) for the project: the plan is the
+    same for every viewer of one scope."""
     now = now or utcnow()
     today = now.date()
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound(f"No project {project_id}.")
-    scope = people_scope(principal)
     pool = staffing_queries.load_staffing_pool_frame(session, scope=scope)
     qualification = _by_person(
         staffing_queries.load_best_qualification_frame(
@@ -134,14 +159,18 @@ def plan_staffing(
         else:
             projects_of.setdefault(int(row["annotator_id"]), []).append(str(row["project"]))
     accuracy_since = today - dt.timedelta(days=ACCURACY_DAYS)
-    recent = _by_person(
-        rollup_queries.load_scoped_rollup_totals_frame(
-            session, scope=scope, since=accuracy_since, until=today
-        )
+    # This week's Monday is always inside the accuracy window: one read answers both.
+    totals = rollup_queries.load_scoped_staffing_totals_frame(
+        session,
+        scope=scope,
+        since=accuracy_since,
+        until=today,
+        week_since=max(monday, accuracy_since),
     )
-    week = _by_person(
-        rollup_queries.load_scoped_rollup_totals_frame(
-            session, scope=scope, since=monday, until=today
+    # Everyone's interval at once: one call per candidate costs more than the reads.
+    recent = _by_person(
+        compute_gold_accuracy_table(
+            totals, correct_column="gold_correct", answered_column="gold_answered"
         )
     )
     required = tuple(project.required_skills or ())
@@ -181,10 +210,10 @@ def plan_staffing(
         if out:
             excluded.append(Excluded(person_id, name, team, "; ".join(out)))
             continue
-        answered = int(recent.get(person_id, {}).get("gold_answered", 0))
-        correct = int(recent.get(person_id, {}).get("gold_correct", 0))
-        accuracy = compute_gold_accuracy(correct, answered)
-        worked = float(week.get(person_id, {}).get("active_seconds", 0.0)) / 3600
+        figures = recent.get(person_id, {})
+        answered = int(figures.get("gold_answered", 0))
+        accuracy = _gold(figures) if answered else None
+        worked = float(figures.get("week_active_seconds", 0.0)) / 3600
         capacity = capacity_left_this_week(
             weekly_hours=None
             if pd.isna(person["weekly_capacity_hours"])
@@ -202,9 +231,9 @@ def plan_staffing(
         if required:
             reasons.append("has " + ", ".join(required))
         reasons.append(
-            f"gold {_percent(accuracy.accuracy)} ({_percent(accuracy.ci_low)}–"
-            f"{_percent(accuracy.ci_high)}) on {answered:,} answers in {ACCURACY_DAYS} days"
-            if accuracy.accuracy is not None
+            f"gold {_percent(accuracy[0])} ({_percent(accuracy[1])}–"
+            f"{_percent(accuracy[2])}) on {answered:,} answers in {ACCURACY_DAYS} days"
+            if accuracy is not None
             else f"no gold answers in {ACCURACY_DAYS} days"
         )
         reasons.append(
@@ -222,9 +251,9 @@ def plan_staffing(
                 team=team,
                 tier=str(person["tier"]),
                 qualification_score=score,
-                gold_accuracy=accuracy.accuracy,
-                gold_ci_low=accuracy.ci_low,
-                gold_ci_high=accuracy.ci_high,
+                gold_accuracy=None if accuracy is None else accuracy[0],
+                gold_ci_low=None if accuracy is None else accuracy[1],
+                gold_ci_high=None if accuracy is None else accuracy[2],
                 gold_answered=answered,
                 capacity_left_hours=capacity,
                 other_projects=others,

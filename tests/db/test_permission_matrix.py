@@ -397,6 +397,7 @@ READS: dict[str, tuple[str | None, Call]] = {
         "annotator.view",
         lambda s, p, w: roster.load_roster(s, p, now=NOW),
     ),
+    "spend.spend_audience": ("spend.view", lambda s, p, w: spend.spend_audience(p)),
     "spend.spend_workspace": (
         "spend.view",
         lambda s, p, w: spend.spend_workspace(
@@ -465,6 +466,10 @@ READS: dict[str, tuple[str | None, Call]] = {
     "workforce.availability.get_availability": (
         "annotator.view",
         lambda s, p, w: availability.get_availability(s, p, person(w)),
+    ),
+    "workforce.candidates.staffing_scope": (
+        "staffing.view",
+        lambda s, p, w: candidates.staffing_scope(p),
     ),
     "workforce.candidates.plan_staffing": (
         "staffing.view",
