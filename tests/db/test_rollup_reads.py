@@ -133,8 +133,8 @@ def test_staffing_totals_read_both_windows_at_once(session: Session) -> None:
     assert sorted(frame.index) == sorted(recent.index) == sorted([ada.id, ben.id])
     for person in (ada.id, ben.id):
         for measure in ("gold_answered", "gold_correct"):
-            assert frame.at[person, measure] == recent.at[person, measure]
-        worked = week.at[person, "active_seconds"] if person in week.index else 0.0
-        assert frame.at[person, "week_active_seconds"] == worked
+            assert int(frame.at[person, measure]) == int(recent.at[person, measure])
+        worked = float(week.at[person, "active_seconds"]) if person in week.index else 0.0
+        assert float(frame.at[person, "week_active_seconds"]) == worked
     assert frame.at[ada.id, "week_active_seconds"] == 30.0
     assert frame.at[ben.id, "gold_answered"] == 0
