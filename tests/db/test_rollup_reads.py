@@ -123,18 +123,27 @@ def test_staffing_totals_read_both_windows_at_once(session: Session) -> None:
     make_rollup(session, project, ben, day=since - dt.timedelta(days=1), gold_answered=9)
     frame = load_scoped_staffing_totals_frame(
         session, scope=EVERYONE, since=since, until=monday, week_since=monday
-    ).set_index("annotator_id")
-    recent = load_scoped_rollup_totals_frame(
-        session, scope=EVERYONE, since=since, until=monday
-    ).set_index("annotator_id")
-    week = load_scoped_rollup_totals_frame(
-        session, scope=EVERYONE, since=monday, until=monday
-    ).set_index("annotator_id")
-    assert sorted(frame.index) == sorted(recent.index) == sorted([ada.id, ben.id])
-    for person in (ada.id, ben.id):
-        for measure in ("gold_answered", "gold_correct"):
-            assert int(frame.at[person, measure]) == int(recent.at[person, measure])
-        worked = float(week.at[person, "active_seconds"]) if person in week.index else 0.0
-        assert float(frame.at[person, "week_active_seconds"]) == worked
-    assert frame.at[ada.id, "week_active_seconds"] == 30.0
-    assert frame.at[ben.id, "gold_answered"] == 0
+    )
+    both = {
+        row.annotator_id: (row.gold_answered, row.gold_correct, row.week_active_seconds)
+        for row in frame.itertuples()
+    }
+    recent = {
+        row.annotator_id: (row.gold_answered, row.gold_correct)
+        for row in load_scoped_rollup_totals_frame(
+            session, scope=EVERYONE, since=since, until=monday
+        ).itertuples()
+    }
+    week = {
+        row.annotator_id: row.active_seconds
+        for row in load_scoped_rollup_totals_frame(
+            session, scope=EVERYONE, since=monday, until=monday
+        ).itertuples()
+    }
+    assert {person: figures[:2] for person, figures in both.items()} == recent
+    assert {person: figures[2] for person, figures in both.items()} == {
+        **{person: 0.0 for person in recent},
+        **week,
+    }
+    assert both[ada.id] == (7, 5, 30.0)
+    assert both[ben.id] == (0, 0, 0.0)
