@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -18,7 +19,7 @@ from db.models import Project, ProjectAgreement, utcnow
 from db.queries.agreement import (
     delete_project_agreement,
     get_latest_project_agreement,
-    list_project_agreements,
+    load_agreement_history_frame,
 )
 from db.queries.events import load_label_frame
 from db.queries.people import load_annotator_name_frame
@@ -187,16 +188,17 @@ class StoredAgreement(AgreementAnalysis):
     computed_at: dt.datetime
 
     @classmethod
-    def from_row(cls, row: ProjectAgreement) -> StoredAgreement:
-        """The analysis a project_agreements row holds (what stored_figures wrote)."""
-        pairs = [
+    def from_row(cls, row: ProjectAgreement, *, pairs: bool = True) -> StoredAgreement:
+        """The analysis a project_agreements row holds (what stored_figures wrote); without
+        ``pairs``, no Cohen pair is kept (a busy project has hundreds of thousands)."""
+        kept = [
             KappaPair(
                 annotator_a=pair["annotator_a"],
                 annotator_b=pair["annotator_b"],
                 n_shared=pair["n_shared"],
                 kappa=pair["kappa"],
             )
-            for pair in row.cohen_pairs
+            for pair in (row.cohen_pairs if pairs else row.cohen_pairs[:1])
         ]
         return cls(
             window_start=row.window_start,
@@ -213,9 +215,11 @@ class StoredAgreement(AgreementAnalysis):
             alpha_level="nominal",
             fleiss_kappa=row.fleiss_kappa,
             fleiss_kappa_note=row.fleiss_kappa_note,
-            cohen_kappa=pairs[0].kappa if row.n_annotators == 2 and len(pairs) == 1 else None,
+            cohen_kappa=kept[0].kappa
+            if row.n_annotators == 2 and len(row.cohen_pairs) == 1
+            else None,
             kappa_weights="none",
-            pairs=pairs,
+            pairs=kept if pairs else [],
             annotators=[
                 AnnotatorAgreement(
                     annotator_id=person["annotator_id"],
@@ -255,6 +259,8 @@ class QualitySummary:
     quality_target: float | None
     days: int
     scope_note: str
+    # The project's figures; its per-person and per-item lists are the frames below,
+    # narrowed to the viewer's scope, and not kept twice.
     agreement: StoredAgreement | None
     agreement_history: pd.DataFrame
     kappa_pairs: pd.DataFrame
@@ -290,8 +296,8 @@ def summarise_quality(
     if scope.nobody:
         return _empty_summary(choices, days, scope_note, scope.reason)
     row = get_latest_project_agreement(session, project_id=project.id)
-    stored = None if row is None else StoredAgreement.from_row(row)
-    history = list_project_agreements(session, project_id=project.id)
+    stored = None if row is None else StoredAgreement.from_row(row, pairs=False)
+    history = load_agreement_history_frame(session, project_id=project.id)
     visible = set(names.index)
     notes = []
     if stored is None:
@@ -310,15 +316,10 @@ def summarise_quality(
         quality_target=project.quality_target,
         days=days,
         scope_note=scope_note,
-        agreement=stored,
-        agreement_history=pd.DataFrame(
-            [
-                {"window_end": row.window_end, "alpha": row.alpha, "fleiss_kappa": row.fleiss_kappa}
-                for row in history
-            ],
-            columns=["window_end", "alpha", "fleiss_kappa"],
-        ),
-        kappa_pairs=_kappa_pairs(stored, names),
+        # The per-person and per-item lists are in the frames below, narrowed to the scope.
+        agreement=None if stored is None else replace(stored, annotators=[], disputed_items=[]),
+        agreement_history=history,
+        kappa_pairs=_kappa_pairs(None if row is None else row.cohen_pairs, names),
         majority=_majority(stored, names),
         gold=_gold(totals, names),
         disputed=_disputed(stored),
@@ -335,22 +336,36 @@ def _choose_project(projects: list[Project], slug: str | None) -> Project | None
     raise NotFound(f"No project {slug!r}.")
 
 
-def _kappa_pairs(stored: StoredAgreement | None, names: pd.DataFrame) -> pd.DataFrame:
-    """Both orientations of every visible pair, so a heatmap is symmetric."""
+def _kappa_pairs(stored_pairs: list[dict[str, Any]] | None, names: pd.DataFrame) -> pd.DataFrame:
+    """Both orientations of every visible pair, so a heatmap is symmetric: ``stored_pairs``
+    as the nightly job stored them (annotator_a, annotator_b, n_shared, kappa)."""
     columns = ["annotator_a", "annotator_b", "kappa", "n_shared"]
-    if stored is None:
+    if not stored_pairs:
         return pd.DataFrame(columns=columns)
-    rows = []
-    for pair in stored.pairs:
-        a, b = pair.annotator_a, pair.annotator_b
-        if a not in names.index or b not in names.index or pair.kappa is None:
-            continue
-        if pair.n_shared < KAPPA_MIN_SHARED:
-            continue
-        name_a, name_b = names.at[a, "display_name"], names.at[b, "display_name"]
-        rows.append((name_a, name_b, pair.kappa, pair.n_shared))
-        rows.append((name_b, name_a, pair.kappa, pair.n_shared))
-    return pd.DataFrame(rows, columns=columns)
+    # Every pair of a busy project: filtered as whole columns, not pair by pair.
+    pairs = pd.DataFrame(stored_pairs, columns=["annotator_a", "annotator_b", "n_shared", "kappa"])
+    shown = pairs[
+        pairs["annotator_a"].isin(names.index)
+        & pairs["annotator_b"].isin(names.index)
+        & pairs["kappa"].notna()
+        & (pairs["n_shared"] >= KAPPA_MIN_SHARED)
+    ]
+    if shown.empty:
+        return pd.DataFrame(columns=columns)
+    name_of = names["display_name"]
+    name_a = name_of.reindex(shown["annotator_a"]).to_numpy(dtype=object)
+    name_b = name_of.reindex(shown["annotator_b"]).to_numpy(dtype=object)
+    kappa = shown["kappa"].to_numpy(dtype=float)
+    shared = shown["n_shared"].to_numpy(dtype=np.int64)
+    # Each pair one way round, then the other, pair after pair.
+    rows = zip(
+        np.column_stack([name_a, name_b]).ravel(),
+        np.column_stack([name_b, name_a]).ravel(),
+        np.repeat(kappa, 2).tolist(),
+        np.repeat(shared, 2).tolist(),
+        strict=True,
+    )
+    return pd.DataFrame(list(rows), columns=columns)
 
 
 def _majority(stored: StoredAgreement | None, names: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from db.models import AnnotationEvent, Annotator, Project, ProjectAgreement, Team
+from db.queries.agreement import load_agreement_history_frame
 from ops import rollups
 from ops.errors import NotFound, PermissionDenied
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
@@ -98,6 +99,14 @@ def test_stored_figures_equal_the_metrics_on_the_window(session: Session) -> Non
     compute_project_agreements(session, now=NOW + dt.timedelta(days=1), window_days=30)
     ends = session.scalars(select(ProjectAgreement.window_end).order_by(ProjectAgreement.id)).all()
     assert ends == [dt.date(2026, 3, 19), dt.date(2026, 3, 20)]
+    # The history the page charts: project-level figures only, oldest first, latest `limit`.
+    project_id = session.scalars(select(Project.id).where(Project.slug == "sentiment")).one()
+    history = load_agreement_history_frame(session, project_id=project_id)
+    assert list(history.columns) == ["window_end", "alpha", "fleiss_kappa"]
+    assert list(history["window_end"]) == ends
+    assert history["alpha"].iloc[0] == pytest.approx(stored.alpha)
+    latest = load_agreement_history_frame(session, project_id=project_id, limit=1)
+    assert list(latest["window_end"]) == [dt.date(2026, 3, 20)]
 
 
 def test_ops_sees_everyone_and_a_lead_only_their_team(session: Session) -> None:
