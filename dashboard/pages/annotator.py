@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboard import profile_tabs
 from dashboard.availability_views import availability_tab
+from dashboard.cache import cached
 from dashboard.forms import may, option_label, show_flash
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
@@ -25,8 +26,7 @@ principal = require_principal()
 st.title("Annotator profile")
 show_freshness()
 show_flash()
-with db_session() as session:
-    people = dict(profile.list_people(session, principal, include_archived=True))
+people = dict(cached(profile.list_people)(principal, include_archived=True))
 if not people:
     st.info("Nobody in the pool that you may see.")
     st.stop()

@@ -154,6 +154,21 @@ def list_linked_annotators(session: Session) -> list[Annotator]:
     )
 
 
+def list_annotator_choices(
+    session: Session, *, scope: PeopleScope = EVERYONE, include_archived: bool = False
+) -> list[tuple[int, str]]:
+    """(id, display_name) of the annotators inside ``scope`` by name, as list_pool_annotators
+    orders them without a filter; merged placeholders never."""
+    query = (
+        select(Annotator.id, Annotator.display_name)
+        .where(Annotator.merged_into_id.is_(None), scope.where(Annotator.id))
+        .order_by(Annotator.display_name, Annotator.id)
+    )
+    if not include_archived:
+        query = query.where(Annotator.archived_at.is_(None))
+    return [(int(person_id), str(name)) for person_id, name in session.execute(query)]
+
+
 def list_pool_annotators(
     session: Session,
     *,

@@ -9,15 +9,14 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import utcnow
-from db.queries.people import get_team, list_identities, list_skills
+from db.queries.people import get_team, list_annotator_choices, list_identities, list_skills
 from db.queries.rollups import load_weekly_rollup_frame
 from db.queries.staffing import load_current_assignment_frame
 from ops.home import Figure
 from ops.metrics.accuracy import compute_gold_accuracy_table
-from ops.permissions import Principal
+from ops.permissions import Principal, people_scope, require
 from ops.workforce.common import load_annotator, may_see
 from ops.workforce.evidence import PersonMetrics, measure_person
-from ops.workforce.roster import PoolFilter, scoped_annotators
 
 OVERVIEW_WINDOW_DAYS = 30
 TREND_DAYS = 120
@@ -54,9 +53,11 @@ class Profile:
 def list_people(
     session: Session, principal: Principal, *, include_archived: bool = False
 ) -> list[tuple[int, str]]:
-    """(id, name) of everyone the principal may open a profile of."""
-    people = scoped_annotators(session, principal, PoolFilter(include_archived=include_archived))
-    return [(person.id, person.display_name) for person in people]
+    """(id, name) of everyone the principal may open a profile of, by name."""
+    require(principal, "annotator.view")
+    return list_annotator_choices(
+        session, scope=people_scope(principal), include_archived=include_archived
+    )
 
 
 def get_profile(

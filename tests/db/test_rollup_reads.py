@@ -142,7 +142,7 @@ def test_staffing_totals_read_both_windows_at_once(session: Session) -> None:
     }
     assert {person: figures[:2] for person, figures in both.items()} == recent
     assert {person: figures[2] for person, figures in both.items()} == {
-        **{person: 0.0 for person in recent},
+        **dict.fromkeys(recent, 0.0),
         **week,
     }
     assert both[ada.id] == (7, 5, 30.0)
