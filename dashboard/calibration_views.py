@@ -139,8 +139,7 @@ def render_detail(principal: Principal, detail: CalibrationDetail) -> None:
 
 def render_labels(principal: Principal, detail: CalibrationDetail) -> None:
     """Enter or correct one participant's labels; results are recomputed on save."""
-    with db_session() as session:
-        people = dict(calibration.session_participants(session, principal, detail.id))
+    people = dict(cached(calibration.session_participants)(principal, detail.id))
     if not people:
         st.caption("Nobody in your scope to record labels for.")
         return

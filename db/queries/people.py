@@ -155,10 +155,14 @@ def list_linked_annotators(session: Session) -> list[Annotator]:
 
 
 def list_annotator_choices(
-    session: Session, *, scope: PeopleScope = EVERYONE, include_archived: bool = False
+    session: Session,
+    *,
+    scope: PeopleScope = EVERYONE,
+    include_archived: bool = False,
+    statuses: Sequence[str] = (),
 ) -> list[tuple[int, str]]:
-    """(id, display_name) of the annotators inside ``scope`` by name, as list_pool_annotators
-    orders them without a filter; merged placeholders never."""
+    """(id, display_name) of the annotators inside ``scope`` (with one of ``statuses``, when
+    given) by name, as list_pool_annotators lists them; merged placeholders never."""
     query = (
         select(Annotator.id, Annotator.display_name)
         .where(Annotator.merged_into_id.is_(None), scope.where(Annotator.id))
@@ -166,6 +170,8 @@ def list_annotator_choices(
     )
     if not include_archived:
         query = query.where(Annotator.archived_at.is_(None))
+    if statuses:
+        query = query.where(Annotator.status.in_(list(statuses)))
     return [(int(person_id), str(name)) for person_id, name in session.execute(query)]
 
 

@@ -34,14 +34,14 @@ from db.queries.calibration import (
     load_calibration_labels_of,
     load_calibration_result_frame,
 )
-from db.queries.people import list_annotators_by_id, list_identities
+from db.queries.people import list_annotator_choices, list_annotators_by_id, list_identities
 from db.queries.projects import list_project_slugs_by_id
 from ops import audit
 from ops.agreement_report import read_agreement_csv
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
 from ops.metrics.calibration_agreement import compute_reference_agreement, rank_calibration_items
-from ops.permissions import Principal, require
+from ops.permissions import Principal, people_scope, require
 from ops.workforce.common import (
     changed_message,
     check_version,
@@ -622,5 +622,7 @@ def session_participants(
 ) -> list[tuple[int, str]]:
     """People the principal may record labels for: active or on probation, in scope."""
     _load(session, principal, session_id, "calibration.view")
-    people = scoped_annotators(session, principal, PoolFilter(statuses=("active", "probation")))
-    return [(person.id, person.display_name) for person in people]
+    require(principal, "annotator.view")
+    return list_annotator_choices(
+        session, scope=people_scope(principal), statuses=("active", "probation")
+    )

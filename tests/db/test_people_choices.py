@@ -13,10 +13,10 @@ from tests.factories import make_annotator, make_team
 TODAY = dt.date(2026, 3, 2)
 
 
-def test_choices_are_the_unfiltered_pool_by_name(session: Session) -> None:
+def test_choices_are_the_pool_by_name(session: Session) -> None:
     team = make_team(session)
     zoe = make_annotator(session, display_name="Zoe", team_id=team.id)
-    make_annotator(session, display_name="Al")
+    al = make_annotator(session, display_name="Al", status="inactive")
     make_annotator(session, display_name="Al")  # the same name twice: ids keep them apart
     make_annotator(
         session,
@@ -34,5 +34,9 @@ def test_choices_are_the_unfiltered_pool_by_name(session: Session) -> None:
             assert choices == [(person.id, person.display_name) for person in pool]
     names = [name for _, name in list_annotator_choices(session, include_archived=True)]
     assert "Cy" not in names and "Bea" in names
+    active = list_annotator_choices(session, statuses=("active", "probation"))
+    pool = list_pool_annotators(session, today=TODAY, statuses=("active", "probation"))
+    assert active == [(person.id, person.display_name) for person in pool]
+    assert list_annotator_choices(session, statuses=("inactive",)) == [(al.id, "Al")]
     team_names = list_annotator_choices(session, scope=PeopleScope("team", team_id=team.id))
     assert [name for _, name in team_names] == ["Zoe"]
