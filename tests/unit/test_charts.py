@@ -147,3 +147,40 @@ def test_rates_are_read_as_percentages() -> None:
     assert y["axis"]["format"] == "%"
     x = next(e for c, e in encodings(CHARTS["gold"].to_dict()) if c == "x")
     assert x["axis"]["format"] == "%"
+
+
+def test_heatmap_and_intervals_order_people_by_a_rank_column() -> None:
+    pairs = pd.DataFrame(
+        [("Zed", "Amy", 0.4, 12), ("Amy", "Zed", 0.4, 12), ("Bo", "Amy", 0.7, 15)]
+        + [("Amy", "Bo", 0.7, 15)],
+        columns=["annotator_a", "annotator_b", "kappa", "n_shared"],
+    )
+    heatmap = kappa_heatmap(pairs)
+    assert heatmap is not None
+    spec = heatmap.to_dict()
+    [cells] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "rect"]
+    assert cells["encoding"]["x"]["sort"] == {"field": "rank_a", "op": "min", "order": "ascending"}
+    ranked = chart_data(heatmap)
+    assert isinstance(ranked, pd.DataFrame)
+    assert list(ranked.sort_values("rank_a")["annotator_a"].unique()) == ["Amy", "Bo", "Zed"]
+    assert list(ranked.sort_values("rank_b")["annotator_b"].unique()) == ["Amy", "Bo", "Zed"]
+    # The intervals keep the table's order (best first), not the alphabet.
+    gold = pd.DataFrame(
+        {
+            "annotator": ["Zed", "Amy"],
+            "gold_answered": [40, 30],
+            "accuracy": [0.9, 0.8],
+            "accuracy_ci_low": [0.8, 0.6],
+            "accuracy_ci_high": [0.95, 0.9],
+        }
+    )
+    intervals = gold_accuracy_intervals(gold, None)
+    assert intervals is not None
+    positioned = chart_data(intervals)
+    assert isinstance(positioned, pd.DataFrame)
+    assert list(positioned.sort_values("position")["annotator"]) == ["Zed", "Amy"]
+
+
+def chart_data(chart: alt.LayerChart) -> object:
+    """The frame a layered chart draws (Altair moves data its layers share to the top)."""
+    return chart.data if isinstance(chart.data, pd.DataFrame) else chart.layer[0].data
