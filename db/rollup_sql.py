@@ -451,6 +451,12 @@ def rebuild_rollups(session: Session) -> int:
     session.execute(
         insert(GoldConfusionRollup).from_select(list(CONFUSION_COLUMNS), confusion_select(dialect))
     )
+    if dialect == "postgresql":
+        # Every row is new: without fresh statistics the pages' reads of these tables are
+        # planned on guesses (sorts on disk instead of hashes) until autovacuum comes by,
+        # and a server may run without it.
+        session.execute(text(f"ANALYZE {DailyRollup.__tablename__}"))
+        session.execute(text(f"ANALYZE {GoldConfusionRollup.__tablename__}"))
     # INSERT ... SELECT reports no row count on SQLite; count what is there.
     return count_rollups(session)
 
