@@ -8,7 +8,18 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import JSON, ColumnDefault, Integer, Table, delete, func, literal, select, update
+from sqlalchemy import (
+    JSON,
+    ColumnDefault,
+    Integer,
+    Table,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from db.bulk import indexes_deferred, insert_frames
@@ -110,3 +121,15 @@ def _rows_frame(table: Table, rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame
         elif isinstance(column.type, Integer) and frame[column.name].isna().any():
             frame[column.name] = frame[column.name].astype("Int64")
     return frame
+
+
+def analyze_tables(session: Session) -> None:
+    """Give PostgreSQL's planner statistics of every annops table just filled.
+
+    Autovacuum would take them in time (and a server may run without it); until then
+    every read of a freshly loaded table is planned on guesses.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in Base.metadata.sorted_tables:
+        session.execute(text(f'ANALYZE "{table.name}"'))

@@ -161,6 +161,7 @@ def load_demo(
             ("database", None),
             after={"seed": config.seed, "events": total},
         )
+        demo_data.analyze_tables(session)
     return logins
 
 

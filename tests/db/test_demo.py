@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import (
@@ -301,3 +301,24 @@ def test_the_planted_stories_raise_the_alerts_a_manager_expects(
     assert any(project == "defect-inspection" for project, _ in by_rule["gold_below_target"])
     # The steady high performer raises nothing.
     assert not any("amara.okafor" in subject for pairs in by_rule.values() for _p, subject in pairs)
+
+
+def test_a_loaded_demo_leaves_postgresql_statistics_of_every_table(
+    demo_factory: sessionmaker[Session],
+) -> None:
+    with demo_factory() as session:
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("planner statistics are PostgreSQL's")
+        never_analysed = session.scalars(
+            text(
+                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') "
+                "AND c.reltuples < 0 AND c.relname <> 'alembic_version'"
+            )
+        ).all()
+        people = session.scalar(select(func.count()).select_from(Annotator))
+        estimate = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'annotators'")
+        )
+    assert never_analysed == []
+    assert estimate == people
