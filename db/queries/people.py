@@ -173,28 +173,100 @@ def list_pool_annotators(
 ) -> list[Annotator]:
     """Annotators inside ``scope`` matching every given filter, by name; merged
     placeholders never."""
-    query = (
-        select(Annotator)
-        .where(Annotator.merged_into_id.is_(None), scope.where(Annotator.id))
-        .order_by(Annotator.display_name, Annotator.id)
+    conditions = _pool_conditions(
+        today=today,
+        scope=scope,
+        team_id=team_id,
+        include_archived=include_archived,
+        search=search,
+        search_email=search_email,
+        tiers=tiers,
+        statuses=statuses,
+        skill=skill,
+        domain=domain,
+        language=language,
+        qualified_task_type=qualified_task_type,
+        project_id=project_id,
     )
+    query = select(Annotator).where(*conditions)
+    return list(session.scalars(query.order_by(Annotator.display_name, Annotator.id)))
+
+
+def list_pool_annotator_ids(
+    session: Session,
+    *,
+    today: dt.date,
+    scope: PeopleScope = EVERYONE,
+    team_id: int | None = None,
+    include_archived: bool = False,
+    search: str | None = None,
+    search_email: bool = False,
+    tiers: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    skill: str | None = None,
+    domain: str | None = None,
+    language: str | None = None,
+    qualified_task_type: str | None = None,
+    project_id: int | None = None,
+) -> list[int]:
+    """Ids of the people list_pool_annotators returns, in its order."""
+    conditions = _pool_conditions(
+        today=today,
+        scope=scope,
+        team_id=team_id,
+        include_archived=include_archived,
+        search=search,
+        search_email=search_email,
+        tiers=tiers,
+        statuses=statuses,
+        skill=skill,
+        domain=domain,
+        language=language,
+        qualified_task_type=qualified_task_type,
+        project_id=project_id,
+    )
+    query = select(Annotator.id).where(*conditions)
+    return [int(i) for i in session.scalars(query.order_by(Annotator.display_name, Annotator.id))]
+
+
+def _pool_conditions(
+    *,
+    today: dt.date,
+    scope: PeopleScope,
+    team_id: int | None,
+    include_archived: bool,
+    search: str | None,
+    search_email: bool,
+    tiers: Sequence[str],
+    statuses: Sequence[str],
+    skill: str | None,
+    domain: str | None,
+    language: str | None,
+    qualified_task_type: str | None,
+    project_id: int | None,
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a pool query with these filters."""
+    conditions: list[ColumnElement[bool]] = [
+        Annotator.merged_into_id.is_(None),
+        scope.where(Annotator.id),
+    ]
     if not include_archived:
-        query = query.where(Annotator.archived_at.is_(None))
+        conditions.append(Annotator.archived_at.is_(None))
     if team_id is not None:
-        query = query.where(Annotator.team_id == team_id)
+        conditions.append(Annotator.team_id == team_id)
     if search:
         pattern = f"%{search.strip().lower()}%"
         matches: ColumnElement[bool] = func.lower(Annotator.display_name).like(pattern)
         if search_email:
             matches = or_(matches, func.lower(Annotator.email).like(pattern))
-        query = query.where(matches)
+        conditions.append(matches)
     if tiers:
-        query = query.where(Annotator.tier.in_(list(tiers)))
+        conditions.append(Annotator.tier.in_(list(tiers)))
     if statuses:
-        query = query.where(Annotator.status.in_(list(statuses)))
+        conditions.append(Annotator.status.in_(list(statuses)))
     for kind, name in (("skill", skill), ("domain", domain), ("language", language)):
         if name:
-            query = query.where(
+            conditions.append(
                 Annotator.id.in_(
                     select(AnnotatorSkill.annotator_id).where(
                         AnnotatorSkill.kind == kind, AnnotatorSkill.name == name
@@ -202,7 +274,7 @@ def list_pool_annotators(
                 )
             )
     if qualified_task_type:
-        query = query.where(
+        conditions.append(
             Annotator.id.in_(
                 select(QualificationResult.annotator_id).where(
                     QualificationResult.task_type == qualified_task_type,
@@ -211,14 +283,14 @@ def list_pool_annotators(
             )
         )
     if project_id is not None:
-        query = query.where(
+        conditions.append(
             Annotator.id.in_(
                 select(Assignment.annotator_id).where(
                     Assignment.project_id == project_id, *running_on(today)
                 )
             )
         )
-    return list(session.scalars(query))
+    return conditions
 
 
 def list_teams(session: Session) -> list[Team]:
