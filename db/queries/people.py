@@ -105,13 +105,21 @@ class UnlinkedIdentity:
 
 def list_unlinked_identities(session: Session) -> list[UnlinkedIdentity]:
     """Identities whose annotator an import created and nobody has linked yet."""
+    placeholders = select(Annotator.id).where(
+        Annotator.is_linked == False,  # noqa: E712
+        Annotator.merged_into_id.is_(None),
+        Annotator.archived_at.is_(None),
+    )
+    # Only the placeholders' events are counted (through the events' annotator index),
+    # never every event of the pool.
     work = (
         select(
             AnnotationEvent.annotator_id,
-            func.count(AnnotationEvent.id).label("events"),
+            func.count().label("events"),
             func.min(AnnotationEvent.submitted_at).label("first"),
             func.max(AnnotationEvent.submitted_at).label("last"),
         )
+        .where(AnnotationEvent.annotator_id.in_(placeholders))
         .group_by(AnnotationEvent.annotator_id)
         .subquery()
     )
@@ -135,23 +143,31 @@ def list_unlinked_identities(session: Session) -> list[UnlinkedIdentity]:
             Annotator.archived_at.is_(None),
         )
         .order_by(AnnotatorIdentity.platform, AnnotatorIdentity.external_id)
-    )
+    ).all()
     return [UnlinkedIdentity(*row) for row in rows]
 
 
-def list_linked_annotators(session: Session) -> list[Annotator]:
+@dataclass(frozen=True)
+class LinkableAnnotator:
+    """A linked person an identity can be linked to."""
+
+    annotator_id: int
+    display_name: str
+    email: str | None
+
+
+def list_linked_annotators(session: Session) -> list[LinkableAnnotator]:
     """Annotators an identity can be linked to: linked and not archived, by name."""
-    return list(
-        session.scalars(
-            select(Annotator)
-            .where(
-                Annotator.is_linked == True,  # noqa: E712
-                Annotator.archived_at.is_(None),
-                Annotator.merged_into_id.is_(None),
-            )
-            .order_by(Annotator.display_name)
+    rows = session.execute(
+        select(Annotator.id, Annotator.display_name, Annotator.email)
+        .where(
+            Annotator.is_linked == True,  # noqa: E712
+            Annotator.archived_at.is_(None),
+            Annotator.merged_into_id.is_(None),
         )
-    )
+        .order_by(Annotator.display_name)
+    ).all()
+    return [LinkableAnnotator(int(row[0]), row[1], row[2]) for row in rows]
 
 
 def list_pool_annotators(
