@@ -194,13 +194,13 @@ def load_confusion_frame(
 
 def list_project_labels(session: Session, *, project_id: int) -> list[str]:
     """Every label a project's golden items expect or its people gave them, sorted."""
-    gold = select(GoldConfusionRollup.gold_label.label("name")).where(
-        GoldConfusionRollup.project_id == project_id
-    )
-    given = select(GoldConfusionRollup.label.label("name")).where(
-        GoldConfusionRollup.project_id == project_id
-    )
-    return sorted({str(name) for name in session.scalars(gold.union(given))})
+    # One pass over the project's rows, grouped by the pair, rather than one per column.
+    pairs = session.execute(
+        select(GoldConfusionRollup.gold_label, GoldConfusionRollup.label)
+        .where(GoldConfusionRollup.project_id == project_id)
+        .group_by(GoldConfusionRollup.gold_label, GoldConfusionRollup.label)
+    ).all()
+    return sorted({str(name) for pair in pairs for name in pair})
 
 
 def count_open_alerts_by_annotator(

@@ -7,9 +7,9 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from db.models import ProjectAgreement
+from db.models import GoldConfusionRollup, ProjectAgreement
 from db.queries.agreement import list_latest_agreement_annotators
-from db.queries.team import load_scorecard_frame
+from db.queries.team import list_project_labels, load_scorecard_frame
 from db.scope import PeopleScope
 from ops.permissions import Principal
 from ops.team import team_scorecard
@@ -101,3 +101,27 @@ def test_the_latest_agreement_of_each_project_is_read_once(session: Session) -> 
     assert quiet.id not in latest
     assert latest[first.id] == (TODAY, [{"annotator_id": person.id, "n_compared": 2}])
     assert latest[second.id][0] == TODAY - DAY
+
+
+def test_project_labels_are_those_expected_or_given_in_that_project(session: Session) -> None:
+    project, other = make_project(session), make_project(session)
+    person = make_annotator(session)
+    for where, gold_label, label in (
+        (project, "dog", "cat"),
+        (project, "dog", "dog"),
+        (project, "bird", "dog"),
+        (other, "fish", "eel"),
+    ):
+        session.add(
+            GoldConfusionRollup(
+                annotator_id=person.id,
+                project_id=where.id,
+                day=TODAY,
+                gold_label=gold_label,
+                label=label,
+                answered=1,
+            )
+        )
+    session.flush()
+    assert list_project_labels(session, project_id=project.id) == ["bird", "cat", "dog"]
+    assert list_project_labels(session, project_id=make_project(session).id) == []
