@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dashboard.session import db_session
 from ops.freshness import DataVersion, data_version
+from ops.importers.chunks import collector_paused
 from ops.settings import get_settings
 
 TTL_SECONDS = 60
@@ -38,7 +39,11 @@ def _read(
     name: str, version: tuple[str, DataVersion], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Any:
     del version  # part of the cache key only
-    with db_session() as session:
+    # A read of the whole pool builds tens of thousands of short-lived rows; each cyclic
+    # collection meanwhile would also walk the dashboard's few hundred thousand long-lived
+    # objects (Streamlit, pandas, the statistics libraries), which at 5,000 people costs
+    # a third of the read. Collection resumes as soon as the read is done.
+    with db_session() as session, collector_paused():
         return _READS[name](session, *args, **kwargs)
 
 

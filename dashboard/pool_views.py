@@ -79,9 +79,11 @@ _promotion_criteria = cached(tiers.get_promotion_criteria)
 
 
 def roster_frame(principal: Principal, pool_filter: PoolFilter) -> pd.DataFrame:
-    """roster.list_pool, with the whole roster cached: a filter change only asks the
-    database which people match."""
-    whole = _load_roster(principal, include_archived=pool_filter.include_archived)
+    """roster.list_pool, with the whole roster (archived people included) cached: a filter
+    change, the archived switch included, only asks the database which people match."""
+    whole = _load_roster(principal, include_archived=True)
+    if not pool_filter.include_archived:
+        whole = whole[~whole["archived"].astype(bool)]
     if not roster.narrows(pool_filter):
         # Everyone in the roster, which is already in the people query's order (by name).
         return roster.filter_roster(whole, [int(value) for value in whole["id"]], pool_filter)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import utcnow
-from db.queries.events import count_events
+from db.queries.events import count_events, estimate_event_count
 from db.queries.feedback import count_unread_feedback
 from db.queries.imports import get_latest_import
 from db.queries.jobs import list_job_runs
@@ -23,6 +23,10 @@ from ops.alerts.triage import AlertFilter, count_alerts
 from ops.metrics.accuracy import compute_gold_accuracy
 from ops.money import format_money
 from ops.permissions import Principal, people_scope, require
+
+# Below this many events (by PostgreSQL's estimate) the admin's home counts them exactly;
+# beyond it, counting every event would take seconds, so the estimate is shown as one.
+EXACT_EVENT_COUNT_BELOW = 200_000
 
 # The totals of a project without rollup rows in a window.
 NO_WORK: dict[str, float] = {
@@ -107,7 +111,7 @@ def _admin(
         intro="Health of annops: accounts, data coming in and scheduled jobs.",
         figures=[
             Figure("User accounts", f"{users:,}", f"{locked} locked right now"),
-            Figure("Annotation events", f"{count_events(session):,}", "all time, all projects"),
+            _events_figure(session),
             Figure(
                 "Last import",
                 latest.started_at.strftime("%Y-%m-%d %H:%M UTC") if latest else "never",
@@ -122,6 +126,26 @@ def _admin(
             ),
         ],
     )
+
+
+def _events_figure(session: Session) -> Figure:
+    """All events: counted while that is cheap, PostgreSQL's estimate beyond, and said so."""
+    estimate = estimate_event_count(session)
+    if estimate is None or estimate < EXACT_EVENT_COUNT_BELOW:
+        return Figure("Annotation events", f"{count_events(session):,}", "all time, all projects")
+    return Figure(
+        "Annotation events",
+        approximate_count(estimate),
+        "all time, all projects; estimated from PostgreSQL's table statistics "
+        "(as its last ANALYZE left them), not counted",
+    )
+
+
+def approximate_count(estimate: int) -> str:
+    """An estimated count shown as one: '≈ 9.8 million', '≈ 254,000'."""
+    if estimate >= 1_000_000:
+        return f"≈ {estimate / 1_000_000:,.1f} million"
+    return f"≈ {round(estimate, -3):,}"
 
 
 def _ops(

@@ -50,7 +50,7 @@ def list_link_targets(session: Session, principal: Principal) -> list[LinkTarget
     require(principal, "identity.link")
     return [
         LinkTarget(
-            annotator.id,
+            annotator.annotator_id,
             f"{annotator.display_name} <{annotator.email}>"
             if annotator.email
             else annotator.display_name,

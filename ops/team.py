@@ -11,7 +11,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import utcnow
-from db.queries.agreement import get_latest_project_agreement
+from db.queries.agreement import list_latest_agreement_annotators
 from db.queries.calibration import load_calibration_result_frame
 from db.queries.people import list_teams
 from db.queries.projects import get_project, list_projects
@@ -20,14 +20,14 @@ from db.queries.team import (
     get_scoped_annotator,
     list_project_labels,
     list_scope_project_activity,
-    list_scoped_annotators,
     load_confusion_frame,
     load_person_daily_frame,
     load_person_project_frame,
+    load_scorecard_frame,
 )
 from db.scope import PeopleScope
 from ops.errors import NotFound
-from ops.metrics.accuracy import compute_gold_accuracy, compute_gold_accuracy_table
+from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.metrics.confusion import Confusion, confusion_counts, most_confused, row_rates
 from ops.permissions import Principal, people_scope, require
 from ops.workforce.feedback import list_wrong_gold
@@ -114,8 +114,16 @@ class TeamScorecard:
         )
 
 
-def _ratio(numerator: float, denominator: float) -> float | None:
-    return numerator / denominator if denominator else None
+def _ratios(numerators: pd.Series, denominators: pd.Series) -> list[float | None]:
+    """numerator / denominator of each row; None where the denominator is 0."""
+    return [
+        float(numerator) / float(denominator) if denominator else None
+        for numerator, denominator in zip(numerators, denominators, strict=True)
+    ]
+
+
+def _optional(value: float) -> float | None:
+    return None if pd.isna(value) else float(value)
 
 
 def _monday(day: dt.date) -> dt.date:
@@ -138,12 +146,9 @@ def _stored_person_figures(session: Session) -> StoredPersonFigures:
     repeated: dict[int, int] = {}
     consistent: dict[int, int] = {}
     as_of = None
-    for project in list_projects(session):
-        stored = get_latest_project_agreement(session, project_id=project.id)
-        if stored is None:
-            continue
-        as_of = max(as_of or stored.window_end, stored.window_end)
-        for person in stored.annotators:
+    for _project_id, window_end, annotators in list_latest_agreement_annotators(session):
+        as_of = max(as_of or window_end, window_end)
+        for person in annotators:
             key = int(person["annotator_id"])
             repeated[key] = repeated.get(key, 0) + int(person.get("n_repeated") or 0)
             consistent[key] = consistent.get(key, 0) + int(person.get("n_consistent") or 0)
@@ -194,63 +199,53 @@ def team_scorecard(
     scope = _team_scope(principal, team_id)
     if scope.nobody:
         return TeamScorecard(since, until, (), None, now, note=scope.reason)
-    people = list_scoped_annotators(session, scope=scope)
     spark_start = _monday(until) - dt.timedelta(weeks=SPARK_WEEKS - 1)
-    daily = load_person_daily_frame(session, scope=scope, since=min(since, spark_start))
-    window: dict[int, dict[str, float]] = {}
-    weekly: dict[tuple[int, dt.date], tuple[int, int]] = {}
-    for record in daily.to_dict("records"):
-        person_id, day = int(record["annotator_id"]), record["day"]
-        if day >= since:
-            sums = window.setdefault(person_id, {})
-            for name in ("annotations", "active_seconds", "gold_answered", "gold_correct"):
-                sums[name] = sums.get(name, 0.0) + float(record[name])
-            for name in ("escalations", "reviewed", "accepted"):
-                sums[name] = sums.get(name, 0.0) + float(record[name])
-        if day >= spark_start:
-            key = (person_id, _monday(day))
-            answered, correct = weekly.get(key, (0, 0))
-            weekly[key] = (
-                answered + int(record["gold_answered"]),
-                correct + int(record["gold_correct"]),
-            )
     week_starts = [spark_start + dt.timedelta(weeks=i) for i in range(SPARK_WEEKS)]
-    stored = _stored_person_figures(session)
-    alerts = count_open_alerts_by_annotator(
-        session, scope=scope, annotator_ids=[person.id for person in people]
+    # One row per person with the window's sums and each week's golden answers, summed in
+    # the database; the figures below are whole-column arithmetic, not a loop per person.
+    rows = load_scorecard_frame(session, scope=scope, since=since, week_starts=week_starts)
+    gold = compute_gold_accuracy_table(
+        rows, correct_column="gold_correct", answered_column="gold_answered"
     )
-    members = []
-    for person in people:
-        sums = window.get(person.id, {})
-
-        def total(name: str, sums: dict[str, float] = sums) -> float:
-            return sums.get(name, 0.0)
-
-        gold = compute_gold_accuracy(int(total("gold_correct")), int(total("gold_answered")))
-        trend: list[float | None] = []
-        for week in week_starts:
-            answered, correct = weekly.get((person.id, week), (0, 0))
-            trend.append(correct / answered if answered else None)
-        members.append(
-            TeamMember(
-                annotator_id=person.id,
-                name=person.display_name,
-                tier=person.tier,
-                status=person.status,
-                annotations=int(total("annotations")),
-                gold_answered=int(total("gold_answered")),
-                accuracy=gold.accuracy,
-                accuracy_low=gold.ci_low,
-                accuracy_high=gold.ci_high,
-                agreement_with_peers=stored.agreement.get(person.id),
-                consistency=stored.consistency.get(person.id),
-                per_active_hour=_ratio(total("annotations"), total("active_seconds") / 3600),
-                escalation_rate=_ratio(total("escalations"), total("annotations")),
-                review_acceptance=_ratio(total("accepted"), total("reviewed")),
-                weekly_accuracy=tuple(trend),
-                open_alerts=alerts.get(person.id, 0),
-            )
+    hours = rows["active_seconds"] / 3600
+    per_active_hour = _ratios(rows["annotations"], hours)
+    escalation_rate = _ratios(rows["escalations"], rows["annotations"])
+    review_acceptance = _ratios(rows["accepted"], rows["reviewed"])
+    weekly = [
+        _ratios(rows[f"gold_correct_{index}"], rows[f"gold_answered_{index}"])
+        for index in range(SPARK_WEEKS)
+    ]
+    stored = _stored_person_figures(session)
+    ids = [int(value) for value in rows["annotator_id"]]
+    alerts = count_open_alerts_by_annotator(session, scope=scope, annotator_ids=ids)
+    names, tiers, statuses = (rows[c].astype(str).tolist() for c in ("name", "tier", "status"))
+    annotations = rows["annotations"].astype(int).tolist()
+    answered = rows["gold_answered"].astype(int).tolist()
+    accuracy, low, high = (
+        [_optional(value) for value in gold[column]]
+        for column in ("accuracy", "accuracy_ci_low", "accuracy_ci_high")
+    )
+    members = [
+        TeamMember(
+            annotator_id=annotator_id,
+            name=names[index],
+            tier=tiers[index],
+            status=statuses[index],
+            annotations=annotations[index],
+            gold_answered=answered[index],
+            accuracy=accuracy[index],
+            accuracy_low=low[index],
+            accuracy_high=high[index],
+            agreement_with_peers=stored.agreement.get(annotator_id),
+            consistency=stored.consistency.get(annotator_id),
+            per_active_hour=per_active_hour[index],
+            escalation_rate=escalation_rate[index],
+            review_acceptance=review_acceptance[index],
+            weekly_accuracy=tuple(week[index] for week in weekly),
+            open_alerts=alerts.get(annotator_id, 0),
         )
+        for index, annotator_id in enumerate(ids)
+    ]
     note = "" if members else "Nobody in your scope yet."
     return TeamScorecard(since, until, tuple(members), stored.as_of, now, note=note)
 

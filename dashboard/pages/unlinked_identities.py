@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard.cache import cached
 from dashboard.session import db_session, require_principal
 from dashboard.text import inert
 from ops.errors import AnnopsError
@@ -24,9 +25,9 @@ st.caption(
 )
 if "unlinked_message" in st.session_state:
     st.success(st.session_state.pop("unlinked_message"))
-with db_session() as session:
-    unlinked = list_unlinked(session, principal)
-    targets = list_link_targets(session, principal)
+# Cached on the data version: a link or an accept (audited) or an import shows at once.
+unlinked = cached(list_unlinked)(principal)
+targets = cached(list_link_targets)(principal)
 
 if not unlinked:
     st.success("Every imported identity is linked to a person.")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import Session
 
 from db.models import ProjectAgreement
@@ -44,3 +45,32 @@ def delete_project_agreement(session: Session, *, project_id: int, window_end: d
             ProjectAgreement.project_id == project_id, ProjectAgreement.window_end == window_end
         )
     )
+
+
+def list_latest_agreement_annotators(
+    session: Session,
+) -> list[tuple[int, dt.date, list[dict[str, Any]]]]:
+    """(project id, window end, per-annotator figures) of each project's most recent
+    stored agreement, in one query and without the pair and item documents."""
+    latest = (
+        select(
+            ProjectAgreement.project_id,
+            func.max(ProjectAgreement.window_end).label("window_end"),
+        )
+        .group_by(ProjectAgreement.project_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            ProjectAgreement.project_id, ProjectAgreement.window_end, ProjectAgreement.annotators
+        )
+        .join(
+            latest,
+            and_(
+                latest.c.project_id == ProjectAgreement.project_id,
+                latest.c.window_end == ProjectAgreement.window_end,
+            ),
+        )
+        .order_by(ProjectAgreement.project_id)
+    ).all()
+    return [(int(project_id), end, list(people or [])) for project_id, end, people in rows]

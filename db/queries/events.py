@@ -14,14 +14,18 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    cast,
+    column,
     delete,
     func,
     literal,
     or_,
     select,
+    table,
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import REGCLASS
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -40,6 +44,32 @@ from db.scope import EVERYONE, PeopleScope
 def count_events(session: Session) -> int:
     """All annotation events."""
     return int(session.scalar(select(func.count(AnnotationEvent.id))) or 0)
+
+
+_PG_CLASS = table("pg_class", column("oid"), column("reltuples"), column("relpages"))
+
+
+def estimate_event_count(session: Session) -> int | None:
+    """PostgreSQL's own estimate of the annotation events (the planner's row counts of
+    every partition, as ANALYZE and autovacuum last left them), read without touching the
+    events; None on SQLite or while a partition holding data was never analysed."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    tree = func.pg_partition_tree(
+        cast(literal(AnnotationEvent.__tablename__), REGCLASS)
+    ).table_valued("relid", "isleaf")
+    row = session.execute(
+        select(
+            func.sum(func.greatest(_PG_CLASS.c.reltuples, 0)),
+            func.bool_and(or_(_PG_CLASS.c.reltuples >= 0, _PG_CLASS.c.relpages == 0)),
+        )
+        .select_from(tree.join(_PG_CLASS, _PG_CLASS.c.oid == tree.c.relid))
+        .where(tree.c.isleaf)
+    ).one()
+    total, analysed = row
+    if total is None or not analysed:
+        return None
+    return round(float(total))
 
 
 def load_repeat_consistency_frame(

@@ -105,13 +105,21 @@ class UnlinkedIdentity:
 
 def list_unlinked_identities(session: Session) -> list[UnlinkedIdentity]:
     """Identities whose annotator an import created and nobody has linked yet."""
+    placeholders = select(Annotator.id).where(
+        Annotator.is_linked == False,  # noqa: E712
+        Annotator.merged_into_id.is_(None),
+        Annotator.archived_at.is_(None),
+    )
+    # Only the placeholders' events are counted (through the events' annotator index),
+    # never every event of the pool.
     work = (
         select(
             AnnotationEvent.annotator_id,
-            func.count(AnnotationEvent.id).label("events"),
+            func.count().label("events"),
             func.min(AnnotationEvent.submitted_at).label("first"),
             func.max(AnnotationEvent.submitted_at).label("last"),
         )
+        .where(AnnotationEvent.annotator_id.in_(placeholders))
         .group_by(AnnotationEvent.annotator_id)
         .subquery()
     )
@@ -135,23 +143,31 @@ def list_unlinked_identities(session: Session) -> list[UnlinkedIdentity]:
             Annotator.archived_at.is_(None),
         )
         .order_by(AnnotatorIdentity.platform, AnnotatorIdentity.external_id)
-    )
+    ).all()
     return [UnlinkedIdentity(*row) for row in rows]
 
 
-def list_linked_annotators(session: Session) -> list[Annotator]:
+@dataclass(frozen=True)
+class LinkableAnnotator:
+    """A linked person an identity can be linked to."""
+
+    annotator_id: int
+    display_name: str
+    email: str | None
+
+
+def list_linked_annotators(session: Session) -> list[LinkableAnnotator]:
     """Annotators an identity can be linked to: linked and not archived, by name."""
-    return list(
-        session.scalars(
-            select(Annotator)
-            .where(
-                Annotator.is_linked == True,  # noqa: E712
-                Annotator.archived_at.is_(None),
-                Annotator.merged_into_id.is_(None),
-            )
-            .order_by(Annotator.display_name)
+    rows = session.execute(
+        select(Annotator.id, Annotator.display_name, Annotator.email)
+        .where(
+            Annotator.is_linked == True,  # noqa: E712
+            Annotator.archived_at.is_(None),
+            Annotator.merged_into_id.is_(None),
         )
-    )
+        .order_by(Annotator.display_name)
+    ).all()
+    return [LinkableAnnotator(int(row[0]), row[1], row[2]) for row in rows]
 
 
 def list_annotator_choices(
@@ -194,28 +210,100 @@ def list_pool_annotators(
 ) -> list[Annotator]:
     """Annotators inside ``scope`` matching every given filter, by name; merged
     placeholders never."""
-    query = (
-        select(Annotator)
-        .where(Annotator.merged_into_id.is_(None), scope.where(Annotator.id))
-        .order_by(Annotator.display_name, Annotator.id)
+    conditions = _pool_conditions(
+        today=today,
+        scope=scope,
+        team_id=team_id,
+        include_archived=include_archived,
+        search=search,
+        search_email=search_email,
+        tiers=tiers,
+        statuses=statuses,
+        skill=skill,
+        domain=domain,
+        language=language,
+        qualified_task_type=qualified_task_type,
+        project_id=project_id,
     )
+    query = select(Annotator).where(*conditions)
+    return list(session.scalars(query.order_by(Annotator.display_name, Annotator.id)))
+
+
+def list_pool_annotator_ids(
+    session: Session,
+    *,
+    today: dt.date,
+    scope: PeopleScope = EVERYONE,
+    team_id: int | None = None,
+    include_archived: bool = False,
+    search: str | None = None,
+    search_email: bool = False,
+    tiers: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    skill: str | None = None,
+    domain: str | None = None,
+    language: str | None = None,
+    qualified_task_type: str | None = None,
+    project_id: int | None = None,
+) -> list[int]:
+    """Ids of the people list_pool_annotators returns, in its order."""
+    conditions = _pool_conditions(
+        today=today,
+        scope=scope,
+        team_id=team_id,
+        include_archived=include_archived,
+        search=search,
+        search_email=search_email,
+        tiers=tiers,
+        statuses=statuses,
+        skill=skill,
+        domain=domain,
+        language=language,
+        qualified_task_type=qualified_task_type,
+        project_id=project_id,
+    )
+    query = select(Annotator.id).where(*conditions)
+    return [int(i) for i in session.scalars(query.order_by(Annotator.display_name, Annotator.id))]
+
+
+def _pool_conditions(
+    *,
+    today: dt.date,
+    scope: PeopleScope,
+    team_id: int | None,
+    include_archived: bool,
+    search: str | None,
+    search_email: bool,
+    tiers: Sequence[str],
+    statuses: Sequence[str],
+    skill: str | None,
+    domain: str | None,
+    language: str | None,
+    qualified_task_type: str | None,
+    project_id: int | None,
+) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a pool query with these filters."""
+    conditions: list[ColumnElement[bool]] = [
+        Annotator.merged_into_id.is_(None),
+        scope.where(Annotator.id),
+    ]
     if not include_archived:
-        query = query.where(Annotator.archived_at.is_(None))
+        conditions.append(Annotator.archived_at.is_(None))
     if team_id is not None:
-        query = query.where(Annotator.team_id == team_id)
+        conditions.append(Annotator.team_id == team_id)
     if search:
         pattern = f"%{search.strip().lower()}%"
         matches: ColumnElement[bool] = func.lower(Annotator.display_name).like(pattern)
         if search_email:
             matches = or_(matches, func.lower(Annotator.email).like(pattern))
-        query = query.where(matches)
+        conditions.append(matches)
     if tiers:
-        query = query.where(Annotator.tier.in_(list(tiers)))
+        conditions.append(Annotator.tier.in_(list(tiers)))
     if statuses:
-        query = query.where(Annotator.status.in_(list(statuses)))
+        conditions.append(Annotator.status.in_(list(statuses)))
     for kind, name in (("skill", skill), ("domain", domain), ("language", language)):
         if name:
-            query = query.where(
+            conditions.append(
                 Annotator.id.in_(
                     select(AnnotatorSkill.annotator_id).where(
                         AnnotatorSkill.kind == kind, AnnotatorSkill.name == name
@@ -223,7 +311,7 @@ def list_pool_annotators(
                 )
             )
     if qualified_task_type:
-        query = query.where(
+        conditions.append(
             Annotator.id.in_(
                 select(QualificationResult.annotator_id).where(
                     QualificationResult.task_type == qualified_task_type,
@@ -232,14 +320,14 @@ def list_pool_annotators(
             )
         )
     if project_id is not None:
-        query = query.where(
+        conditions.append(
             Annotator.id.in_(
                 select(Assignment.annotator_id).where(
                     Assignment.project_id == project_id, *running_on(today)
                 )
             )
         )
-    return list(session.scalars(query))
+    return conditions
 
 
 def list_teams(session: Session) -> list[Team]:

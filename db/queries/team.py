@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from db.models import (
     ROLLUP_FLOAT_MEASURES,
@@ -20,21 +22,81 @@ from db.models import (
     Project,
 )
 from db.queries.alerts import ACTIVE_STATUSES
+from db.queries.shared import among, load_frame
 from db.scope import PeopleScope
 
+# The window sums of a scorecard row, from the daily rollups.
+SCORECARD_MEASURES = (
+    "annotations",
+    "active_seconds",
+    "gold_answered",
+    "gold_correct",
+    "escalations",
+    "reviewed",
+    "accepted",
+)
 
-def list_scoped_annotators(session: Session, *, scope: PeopleScope) -> list[Annotator]:
-    """The people of the scope who are not archived or merged, by name."""
-    return list(
-        session.scalars(
-            select(Annotator)
-            .where(
-                scope.where(Annotator.id),
-                Annotator.archived_at.is_(None),
-                Annotator.merged_into_id.is_(None),
-            )
-            .order_by(Annotator.display_name)
+
+def load_scorecard_frame(
+    session: Session, *, scope: PeopleScope, since: dt.date, week_starts: Sequence[dt.date]
+) -> pd.DataFrame:
+    """One row per person of the scope who is not archived or merged, by name: id, name,
+    tier, status, SCORECARD_MEASURES summed over days from ``since`` on (all projects),
+    and golden answers and correct ones in each week of ``week_starts`` (Monday to
+    Sunday), as gold_answered_<i> and gold_correct_<i>; 0 where there was no work."""
+    weeks = [(monday, monday + dt.timedelta(days=6)) for monday in week_starts]
+
+    def summed(column: Any, condition: ColumnElement[bool]) -> Any:
+        return func.sum(case((condition, column), else_=0))
+
+    in_window = DailyRollup.day >= since
+    week_columns = [
+        f"{measure}_{index}"
+        for index in range(len(weeks))
+        for measure in ("gold_answered", "gold_correct")
+    ]
+    # Two reads joined here rather than one outer join: an outer join of the people to
+    # the grouped sums can be planned as one aggregation per person when the planner
+    # underestimates the people.
+    sums = load_frame(
+        session,
+        select(
+            DailyRollup.annotator_id,
+            *(
+                summed(getattr(DailyRollup, name), in_window).label(name)
+                for name in SCORECARD_MEASURES
+            ),
+            *(
+                summed(
+                    getattr(DailyRollup, measure), DailyRollup.day.between(monday, sunday)
+                ).label(f"{measure}_{index}")
+                for index, (monday, sunday) in enumerate(weeks)
+                for measure in ("gold_answered", "gold_correct")
+            ),
         )
+        .where(DailyRollup.day >= min([since, *week_starts]), scope.where(DailyRollup.annotator_id))
+        .group_by(DailyRollup.annotator_id),
+    )
+    people = load_frame(
+        session,
+        select(
+            Annotator.id.label("annotator_id"),
+            Annotator.display_name.label("name"),
+            Annotator.tier,
+            Annotator.status,
+        )
+        .where(
+            scope.where(Annotator.id),
+            Annotator.archived_at.is_(None),
+            Annotator.merged_into_id.is_(None),
+        )
+        .order_by(Annotator.display_name, Annotator.id),
+    )
+    measures = [*SCORECARD_MEASURES, *week_columns]
+    by_person = sums.set_index("annotator_id").reindex(people["annotator_id"].tolist())
+    frame = people.assign(**{name: by_person[name].fillna(0).to_numpy() for name in measures})
+    return frame.astype(
+        {name: float if name in ROLLUP_FLOAT_MEASURES else "int64" for name in measures}
     )
 
 
@@ -132,13 +194,13 @@ def load_confusion_frame(
 
 def list_project_labels(session: Session, *, project_id: int) -> list[str]:
     """Every label a project's golden items expect or its people gave them, sorted."""
-    gold = select(GoldConfusionRollup.gold_label.label("name")).where(
-        GoldConfusionRollup.project_id == project_id
-    )
-    given = select(GoldConfusionRollup.label.label("name")).where(
-        GoldConfusionRollup.project_id == project_id
-    )
-    return sorted({str(name) for name in session.scalars(gold.union(given))})
+    # One pass over the project's rows, grouped by the pair, rather than one per column.
+    pairs = session.execute(
+        select(GoldConfusionRollup.gold_label, GoldConfusionRollup.label)
+        .where(GoldConfusionRollup.project_id == project_id)
+        .group_by(GoldConfusionRollup.gold_label, GoldConfusionRollup.label)
+    ).all()
+    return sorted({str(name) for pair in pairs for name in pair})
 
 
 def count_open_alerts_by_annotator(
@@ -148,7 +210,7 @@ def count_open_alerts_by_annotator(
     rows = session.execute(
         select(Alert.annotator_id, func.count())
         .where(
-            Alert.annotator_id.in_(list(annotator_ids)),
+            among(Alert.annotator_id, annotator_ids),
             scope.where(Alert.annotator_id),
             or_(*(Alert.status == status for status in ACTIVE_STATUSES)),
         )

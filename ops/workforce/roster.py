@@ -24,20 +24,26 @@ from db.queries.people import (
     get_annotator_by_email,
     get_identity,
     get_team,
-    list_identities,
+    list_pool_annotator_ids,
     list_pool_annotators,
     list_skill_names,
     list_skills,
     list_teams,
-    load_skill_frame,
 )
 from db.queries.projects import list_projects, list_task_types
-from db.queries.staffing import load_current_assignment_frame
-from db.queries.training import load_qualification_frame
+from db.queries.rollups import load_scoped_rollup_totals_frame
+from db.queries.roster import (
+    list_roster_current_projects,
+    list_roster_identities,
+    list_roster_people,
+    list_roster_qualified_task_types,
+    list_roster_skills,
+)
 from ops import audit
 from ops.errors import PermissionDenied, ValidationError
 from ops.exports import frame_csv
 from ops.identities import EMAIL_PATTERN, PLATFORM_PATTERN
+from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.permissions import Principal, people_scope, require
 from ops.workforce.common import (
     check_version,
@@ -45,8 +51,7 @@ from ops.workforce.common import (
     load_annotator,
     require_text,
 )
-from ops.workforce.evidence import measure_people
-from ops.workforce.training import training_rows
+from ops.workforce.training import training_rows, training_states
 
 # Recent gold accuracy on the roster covers this many days, today included.
 ROSTER_WINDOW_DAYS = 30
@@ -185,8 +190,23 @@ def matching_ids(
     now: dt.datetime | None = None,
 ) -> list[int]:
     """Ids of the people in scope the filter matches, by name."""
-    today = (now or utcnow()).date()
-    return [person.id for person in scoped_annotators(session, principal, pool_filter, today=today)]
+    require(principal, "annotator.view")
+    return list_pool_annotator_ids(
+        session,
+        today=(now or utcnow()).date(),
+        scope=people_scope(principal),
+        team_id=pool_filter.team_id,
+        include_archived=pool_filter.include_archived,
+        search=pool_filter.search or None,
+        search_email=principal.can("contact.view"),
+        tiers=pool_filter.tiers,
+        statuses=pool_filter.statuses,
+        skill=pool_filter.skill,
+        domain=pool_filter.domain,
+        language=pool_filter.language,
+        qualified_task_type=pool_filter.qualified_task_type,
+        project_id=pool_filter.project_id,
+    )
 
 
 def narrows(pool_filter: PoolFilter) -> bool:
@@ -216,69 +236,74 @@ def load_roster(
     include_archived: bool = False,
     now: dt.datetime | None = None,
 ) -> pd.DataFrame:
-    """Every person in the principal's scope, one row each, unsorted: what the roster
-    shows before its filters. Computed once, it serves every filter (filter_roster)."""
+    """Every person in the principal's scope, one row each, by name: what the roster
+    shows before its filters. Computed once, it serves every filter (filter_roster);
+    with ``include_archived`` it holds everyone, and its "archived" column tells them
+    apart, so one read also serves the archived switch.
+
+    Each part is one set-based read for the whole scope, joined here by person.
+    """
+    require(principal, "annotator.view")
     now = now or utcnow()
-    people = scoped_annotators(
-        session, principal, PoolFilter(include_archived=include_archived), today=now.date()
-    )
+    scope = people_scope(principal)
     contact = principal.can("contact.view")
     columns = _roster_columns(contact)
+    people = [
+        person
+        for person in list_roster_people(session, scope=scope)
+        if include_archived or not person.archived
+    ]
     if not people:
         return pd.DataFrame(columns=columns)
-    ids = [person.id for person in people]
-    metrics = measure_people(session, ids, now=now, window_days=ROSTER_WINDOW_DAYS)
-    skills = load_skill_frame(session, annotator_ids=ids)
-    assignments = load_current_assignment_frame(session, annotator_ids=ids, today=now.date())
-    qualifications = load_qualification_frame(session, annotator_ids=ids)
-    passed = qualifications[qualifications["score"] >= qualifications["pass_mark"]]
-    identities = list_identities(session, annotator_ids=ids)
-    teams = {team.id: team.name for team in list_teams(session)}
-    # Each per-person text is joined once for everybody: filtering the whole frame
-    # again for every person costs people x rows.
-    names = {
-        kind: _joined(skills[skills["kind"] == kind], "name")
-        for kind in ("domain", "skill", "language")
-    }
+    ids = [person.annotator_id for person in people]
+    until = now.date()
+    since = until - dt.timedelta(days=ROSTER_WINDOW_DAYS - 1)
+    totals = load_scoped_rollup_totals_frame(session, scope=scope, since=since, until=until)
+    totals = compute_gold_accuracy_table(
+        totals.set_index("annotator_id").reindex(ids, fill_value=0),
+        correct_column="gold_correct",
+        answered_column="gold_answered",
+    )
+    states = training_states(session, ids, now, scope=scope, everyone_in_scope=True)
+    names: dict[str, dict[int, list[str]]] = {"domain": {}, "skill": {}, "language": {}}
+    for annotator_id, kind, name in list_roster_skills(session, scope=scope):
+        names.setdefault(kind, {}).setdefault(annotator_id, []).append(name)
     task_types: dict[int, set[str]] = {}
-    for annotator_id, task_type in zip(passed["annotator_id"], passed["task_type"], strict=True):
-        task_types.setdefault(int(annotator_id), set()).add(str(task_type))
-    qualified = {key: ", ".join(sorted(value)) for key, value in task_types.items()}
-    projects = _joined(assignments, "project")
+    for annotator_id, task_type in list_roster_qualified_task_types(session, scope=scope):
+        task_types.setdefault(annotator_id, set()).add(task_type)
+    projects: dict[int, list[str]] = {}
+    for annotator_id, slug in list_roster_current_projects(session, scope=scope, today=until):
+        projects.setdefault(annotator_id, []).append(slug)
     linked: dict[int, list[str]] = {}
-    for identity in identities:
-        linked.setdefault(identity.annotator_id, []).append(
-            f"{identity.platform}:{identity.external_id}"
-        )
-    rows = []
-    for person in people:
-        measured = metrics[person.id]
-        row: dict[str, Any] = {
-            "id": person.id,
-            "name": person.display_name,
-            "team": teams.get(person.team_id or -1, ""),
-            "tier": person.tier,
-            "status": person.status,
-            "employment": person.employment_type,
-            "domains": names["domain"].get(person.id, ""),
-            "skills": names["skill"].get(person.id, ""),
-            "languages": names["language"].get(person.id, ""),
-            "qualified for": qualified.get(person.id, ""),
-            "current projects": projects.get(person.id, ""),
-            "annotations (30d)": measured.annotations,
-            "gold answers (30d)": measured.gold_answered,
-            "gold accuracy (30d)": measured.accuracy,
-            "lower bound": measured.accuracy_ci_low,
-            "upper bound": measured.accuracy_ci_high,
-            "training": measured.training.summary,
-            "identities": ", ".join(linked.get(person.id, ())),
-            "archived": person.archived_at is not None,
+    for annotator_id, identity in list_roster_identities(session, scope=scope):
+        linked.setdefault(annotator_id, []).append(identity)
+    frame = pd.DataFrame(
+        {
+            "id": ids,
+            "name": [person.display_name for person in people],
+            "team": [person.team for person in people],
+            "tier": [person.tier for person in people],
+            "status": [person.status for person in people],
+            "employment": [person.employment_type for person in people],
+            "domains": _joined(names["domain"], ids),
+            "skills": _joined(names["skill"], ids),
+            "languages": _joined(names["language"], ids),
+            "qualified for": [", ".join(sorted(task_types.get(i, ()))) for i in ids],
+            "current projects": _joined(projects, ids),
+            "annotations (30d)": totals["annotations"].to_numpy(dtype="int64"),
+            "gold answers (30d)": totals["gold_answered"].to_numpy(dtype="int64"),
+            "gold accuracy (30d)": totals["accuracy"].to_numpy(),
+            "lower bound": totals["accuracy_ci_low"].to_numpy(),
+            "upper bound": totals["accuracy_ci_high"].to_numpy(),
+            "training": [states[i].summary for i in ids],
+            "identities": _joined(linked, ids),
+            "archived": [person.archived for person in people],
         }
-        if contact:
-            row["email"] = person.email or ""
-            row["phone"] = person.phone or ""
-        rows.append(row)
-    return pd.DataFrame(rows, columns=columns)
+    )
+    if contact:
+        frame["email"] = [person.email or "" for person in people]
+        frame["phone"] = [person.phone or "" for person in people]
+    return frame[columns]
 
 
 def _roster_columns(contact: bool) -> list[str]:
@@ -306,12 +331,9 @@ def _roster_columns(contact: bool) -> list[str]:
     return [*columns, *(("email", "phone") if contact else ()), "archived"]
 
 
-def _joined(frame: pd.DataFrame, column: str) -> dict[int, str]:
-    """annotator id -> the person's values of ``column``, comma separated, in frame order."""
-    values: dict[int, list[str]] = {}
-    for annotator_id, value in zip(frame["annotator_id"], frame[column], strict=True):
-        values.setdefault(int(annotator_id), []).append(str(value))
-    return {annotator_id: ", ".join(names) for annotator_id, names in values.items()}
+def _joined(values: dict[int, list[str]], ids: list[int]) -> list[str]:
+    """Each person's values, comma separated, in the order read."""
+    return [", ".join(values.get(annotator_id, ())) for annotator_id in ids]
 
 
 def _sorted(frame: pd.DataFrame, sort_by: str, descending: bool) -> pd.DataFrame:

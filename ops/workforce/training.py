@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import TRAINING_KINDS, GuidelineVersion, TrainingRecord, utcnow
-from db.queries.guidelines import list_major_guideline_versions
-from db.queries.staffing import load_current_assignment_frame
-from db.queries.training import load_training_frame
+from db.queries.training import (
+    load_latest_training_frame,
+    load_missing_guideline_training_frame,
+    load_training_frame,
+)
+from db.scope import EVERYONE, PeopleScope
 from ops import audit
 from ops.errors import ValidationError
 from ops.permissions import Principal, require
@@ -80,26 +83,35 @@ class TrainingState:
         return "current"
 
 
-def _label(row: Mapping[Hashable, Any]) -> str:
-    project = row.get("project")
-    where = f" ({project})" if isinstance(project, str) and project else ""
-    return f"{row['kind']}{where}"
-
-
-def training_rows(session: Session, annotator_ids: Sequence[int], now: dt.datetime) -> pd.DataFrame:
+def training_rows(
+    session: Session,
+    annotator_ids: Sequence[int] | None,
+    now: dt.datetime,
+    *,
+    scope: PeopleScope = EVERYONE,
+) -> pd.DataFrame:
     """Latest trainings with their status, plus a 'missing' row for every assignment to a
-    project whose newest major guideline version the person has not been trained on."""
-    ids = list(annotator_ids)
-    latest = latest_trainings(load_training_frame(session, annotator_ids=ids))
-    if not latest.empty:
-        latest["status"] = [training_status(value, now) for value in _timestamps(latest)]
-    missing = _missing_guideline_training(session, ids, now)
-    frames = [frame for frame in (latest, missing) if not frame.empty]
-    if not frames:
-        return pd.DataFrame(
-            columns=[*load_training_frame(session, annotator_ids=[]).columns, "status"]
-        )
-    return pd.concat(frames, ignore_index=True)
+    project whose newest major guideline version the person has not been trained on; for
+    the given people, or everyone inside ``scope`` when ``annotator_ids`` is None."""
+    ids = None if annotator_ids is None else list(annotator_ids)
+    latest = load_latest_training_frame(session, annotator_ids=ids, scope=scope)
+    latest["status"] = training_statuses(latest["expires_at"], now)
+    missing = _missing_guideline_training(session, ids, now, scope)
+    if missing.empty:
+        return latest
+    if latest.empty:
+        return missing
+    return pd.concat([latest, missing], ignore_index=True)
+
+
+def training_statuses(
+    expires_at: pd.Series, now: dt.datetime, *, due_within_days: int = DUE_WITHIN_DAYS
+) -> list[str]:
+    """training_status of each expiry (None or NaT: no expiry), for a whole column at once."""
+    expires = pd.to_datetime(expires_at, utc=True)
+    expired = (expires <= now).to_numpy(dtype=bool)
+    due = (expires <= now + dt.timedelta(days=due_within_days)).to_numpy(dtype=bool)
+    return [str(status) for status in np.select([expired, due], ["expired", "due"], "current")]
 
 
 def _timestamps(frame: pd.DataFrame) -> list[dt.datetime | None]:
@@ -107,82 +119,64 @@ def _timestamps(frame: pd.DataFrame) -> list[dt.datetime | None]:
 
 
 def _missing_guideline_training(
-    session: Session, annotator_ids: list[int], now: dt.datetime
+    session: Session, annotator_ids: list[int] | None, now: dt.datetime, scope: PeopleScope
 ) -> pd.DataFrame:
-    assignments = load_current_assignment_frame(
-        session, annotator_ids=annotator_ids, today=now.date()
+    missing = load_missing_guideline_training_frame(
+        session, now=now, annotator_ids=annotator_ids, scope=scope
     )
-    if assignments.empty:
+    if missing.empty:
         return pd.DataFrame()
-    majors = list_major_guideline_versions(
-        session, project_ids=assignments["project_id"].unique().tolist(), effective_by=now
+    return pd.DataFrame(
+        {
+            "annotator_id": missing["annotator_id"].astype(int),
+            "kind": "guideline_change",
+            "topic": [
+                f"Guideline {version}: {summary}"[:200]
+                for version, summary in zip(
+                    missing["guideline_version"], missing["change_summary"], strict=True
+                )
+            ],
+            "project_id": missing["project_id"].astype(int),
+            "project": missing["project"],
+            "guideline_version": missing["guideline_version"],
+            "guideline_version_id": missing["guideline_version_id"].astype(int),
+            "completed_at": None,
+            "expires_at": None,
+            "status": "missing",
+        }
     )
-    newest: dict[int, GuidelineVersion] = {major.project_id: major for major in majors}
-    if not newest:
-        return pd.DataFrame()
-    trainings = load_training_frame(session, annotator_ids=annotator_ids)
-    changes = trainings[trainings["kind"] == "guideline_change"]
-    # Each person's guideline trainings per project, looked up once rather than
-    # filtered out of the whole frame for every assignment.
-    trained: dict[tuple[int, int], list[tuple[int | None, dt.datetime]]] = {}
-    for annotator_id, project_id, version_id, completed in zip(
-        changes["annotator_id"],
-        changes["project_id"],
-        changes["guideline_version_id"],
-        changes["completed_at"],
-        strict=True,
-    ):
-        if pd.isna(project_id):
-            continue
-        trained.setdefault((int(annotator_id), int(project_id)), []).append(
-            (None if pd.isna(version_id) else int(version_id), completed)
-        )
-    rows = []
-    for record in assignments.to_dict("records"):
-        version = newest.get(int(record["project_id"]))
-        if version is None:
-            continue
-        theirs = trained.get((int(record["annotator_id"]), int(record["project_id"])), [])
-        # Trained on this version by name, or trained on the change after it took effect.
-        covered = any(
-            version_id == version.id or completed >= version.effective_from
-            for version_id, completed in theirs
-        )
-        if not covered:
-            rows.append(
-                {
-                    "annotator_id": int(record["annotator_id"]),
-                    "kind": "guideline_change",
-                    "topic": f"Guideline {version.version}: {version.change_summary}"[:200],
-                    "project_id": int(record["project_id"]),
-                    "project": record["project"],
-                    "guideline_version": version.version,
-                    "guideline_version_id": version.id,
-                    "completed_at": None,
-                    "expires_at": None,
-                    "status": "missing",
-                }
-            )
-    return pd.DataFrame(rows)
 
 
 def training_states(
-    session: Session, annotator_ids: Sequence[int], now: dt.datetime
+    session: Session,
+    annotator_ids: Sequence[int],
+    now: dt.datetime,
+    *,
+    scope: PeopleScope = EVERYONE,
+    everyone_in_scope: bool = False,
 ) -> dict[int, TrainingState]:
-    """Each person's training state; people with no records get an empty, not-current state."""
-    rows = training_rows(session, annotator_ids, now)
+    """Each person's training state; people with no records get an empty, not-current state.
+
+    With ``everyone_in_scope`` the records are read for everyone inside ``scope`` (one
+    query, however many people) and ``annotator_ids`` only names the people to return.
+    """
+    rows = training_rows(session, None if everyone_in_scope else annotator_ids, now, scope=scope)
     # One pass over the rows, grouped by person; filtering the frame once per person
     # costs people x rows, which at thousands of people is minutes.
     labels: dict[int, dict[str, list[str]]] = {}
     initial: set[int] = set()
     if not rows.empty:
-        for row in rows.to_dict("records"):
-            annotator_id = int(row["annotator_id"])
-            status = row["status"]
+        projects = [
+            project if isinstance(project, str) and project else None for project in rows["project"]
+        ]
+        for annotator_id, kind, project, status in zip(
+            rows["annotator_id"], rows["kind"], projects, rows["status"], strict=True
+        ):
             if status in ("expired", "due", "missing"):
-                labels.setdefault(annotator_id, {}).setdefault(status, []).append(_label(row))
-            if row["kind"] == "initial" and status != "expired":
-                initial.add(annotator_id)
+                label = f"{kind} ({project})" if project else str(kind)
+                labels.setdefault(int(annotator_id), {}).setdefault(status, []).append(label)
+            if kind == "initial" and status != "expired":
+                initial.add(int(annotator_id))
     states: dict[int, TrainingState] = {}
     for annotator_id in annotator_ids:
         theirs = labels.get(annotator_id, {})
@@ -208,7 +202,7 @@ def list_trainings(
         for record_id, expires in zip(frame["id"], _timestamps(frame), strict=True)
     ]
     frame = frame.assign(status=statuses)
-    missing = _missing_guideline_training(session, [annotator_id], now)
+    missing = _missing_guideline_training(session, [annotator_id], now, EVERYONE)
     if not missing.empty:
         frame = pd.concat([missing, frame], ignore_index=True)
     return frame

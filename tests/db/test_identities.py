@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, Annotator, AuditEntry, DailyRollup
+from db.models import AnnotationEvent, Annotator, AnnotatorIdentity, AuditEntry, DailyRollup
 from ops import rollups
 from ops.errors import PermissionDenied, ValidationError
 from ops.identities import (
@@ -19,7 +19,7 @@ from ops.identities import (
 )
 from ops.importers.pipeline import ImportRequest, run_import
 from ops.permissions import SYSTEM, Principal
-from tests.factories import make_annotator, make_project
+from tests.factories import make_annotator, make_event, make_project
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "labelstudio"
 OPS = Principal(username="olga", role="ops")
@@ -115,3 +115,28 @@ def test_only_admin_and_ops_may_link(session: Session) -> None:
                 identity_id=row.identity_id,
                 annotator_id=1,
             )
+
+
+def test_unlinked_work_counts_only_the_placeholders_events(session: Session) -> None:
+    project = make_project(session)
+    linked = make_annotator(session, display_name="Linked Lou", email="lou@example.org")
+    idle = make_annotator(session, display_name="Idle (unlinked)", is_linked=False, email=None)
+    busy = make_annotator(session, display_name="Busy (unlinked)", is_linked=False, email=None)
+    gone = make_annotator(session, display_name="Gone (unlinked)", is_linked=False, email=None)
+    gone.merged_into_id, gone.archived_at = linked.id, busy.created_at
+    for person, external_id in ((idle, "idle"), (busy, "busy"), (gone, "gone")):
+        session.add(
+            AnnotatorIdentity(annotator_id=person.id, platform="cvat", external_id=external_id)
+        )
+    for person, count in ((linked, 3), (busy, 2), (gone, 4)):
+        for _ in range(count):
+            make_event(session, project, person)
+    session.flush()
+
+    rows = {row.external_id: row for row in list_unlinked(session, OPS)}
+    assert set(rows) == {"idle", "busy"}
+    assert (rows["busy"].events, rows["idle"].events) == (2, 0)
+    assert rows["idle"].first_submitted_at is None and rows["idle"].last_submitted_at is None
+    targets = {target.annotator_id: target.label for target in list_link_targets(session, OPS)}
+    assert targets[linked.id] == "Linked Lou <lou@example.org>"
+    assert idle.id not in targets and gone.id not in targets

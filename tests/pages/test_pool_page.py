@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
@@ -171,3 +173,24 @@ def test_reads_are_cached_until_a_write_moves_the_data_version(app: AppTest, dem
     app.run()
     assert not app.exception
     assert {"Zed Unaudited", "Zed Audited"} <= roster(app)
+
+
+def test_include_archived_adds_archived_people_from_the_same_roster(
+    app: AppTest, demo_url: str
+) -> None:
+    with database(demo_url) as session:
+        make_annotator(session, display_name="Arch Ived", archived_at=dt.datetime.now(dt.UTC))
+    open_page(app, "ops", "pool")
+    assert "Arch Ived" not in roster(app)
+    before = len(roster(app))
+    app.checkbox(key="pool-archived").check().run()
+    assert not app.exception
+    assert "Arch Ived" in roster(app)
+    assert len(roster(app)) == before + 1
+    frame = frame_with(app, "current projects")
+    assert list(frame.loc[frame["name"] == "Arch Ived", "archived"]) == [True]
+    # A narrowing filter keeps to the archived switch as well.
+    app.text_input(key="pool-search").input("arch iv").run()
+    assert roster(app) == {"Arch Ived"}
+    app.checkbox(key="pool-archived").uncheck().run()
+    assert roster(app) == set()

@@ -18,7 +18,12 @@ from ops.workforce.calibration import parse_reference_lines
 from ops.workforce.evidence import PersonMetrics
 from ops.workforce.profile import weekly_trend
 from ops.workforce.tiers import PromotionCriteria, criteria_from_form, evaluate_promotion
-from ops.workforce.training import TrainingState, latest_trainings, training_status
+from ops.workforce.training import (
+    TrainingState,
+    latest_trainings,
+    training_status,
+    training_statuses,
+)
 
 NOW = dt.datetime(2026, 3, 20, 12, 0, tzinfo=dt.UTC)
 SECOND = dt.timedelta(seconds=1)
@@ -38,6 +43,22 @@ DAY = dt.timedelta(days=1)
 )
 def test_training_status_at_the_boundaries(expires_at: dt.datetime | None, expected: str) -> None:
     assert training_status(expires_at, NOW) == expected
+
+
+def test_a_column_of_expiries_gets_the_status_of_each_one() -> None:
+    expiries = [None, NOW - SECOND, NOW, NOW + SECOND, NOW + 30 * DAY, NOW + 30 * DAY + SECOND]
+    column = pd.DataFrame({"expires_at": expiries})["expires_at"]
+    assert training_statuses(column, NOW) == [training_status(e, NOW) for e in expiries]
+    assert training_statuses(column, NOW) == [
+        "current",
+        "expired",
+        "expired",
+        "due",
+        "due",
+        "current",
+    ]
+    assert training_statuses(pd.Series([None, None]), NOW) == ["current", "current"]
+    assert training_statuses(pd.Series([], dtype=object), NOW) == []
 
 
 def test_training_status_window_is_adjustable() -> None:
