@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from dashboard.preload import preload
 from dashboard.session_endpoint import routes
 
 # dashboard/pages/ holds the pages app.py hands to st.navigation. Streamlit would take a
@@ -18,3 +19,6 @@ from dashboard.session_endpoint import routes
 PagesManager.uses_pages_directory = False
 
 app = st.App("app.py", routes=routes(str(st.get_option("server.baseUrlPath") or "")))
+
+# The pages' libraries load now, not during the first visitor's page.
+preload()

@@ -53,7 +53,7 @@ def serving(workdir: Path, env: Mapping[str, str]) -> Iterator[str]:
             [sys.executable, "-m", "ops.cli", "serve"], cwd=workdir, env=env, stdout=log, stderr=log
         )
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
