@@ -610,8 +610,8 @@ def fill_rollup_keys(
             .distinct()
             .subquery("found")
         )
-        start, end = _day_bounds(found.c.day, dialect)
-        query = select(found.c.annotator_id, found.c.project_id, found.c.day, start, end)
+        bounds = _day_bounds(found.c.day, dialect)
+        query = select(found.c.annotator_id, found.c.project_id, found.c.day, *bounds)
         if listed:
             query = query.where(
                 ~select(ROLLUP_KEYS.c.day)

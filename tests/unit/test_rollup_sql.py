@@ -10,7 +10,14 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Dialect, make_url
 
 from db.models import ROLLUP_COSTS, ROLLUP_MEASURES, AnnotationEvent, DailyRollup
-from db.rollup_sql import ROLLUP_COLUMNS, ROLLUP_KEYS, aggregate_select, utc_day
+from db.rollup_sql import (
+    ROLLUP_COLUMNS,
+    ROLLUP_KEYS,
+    ROLLUP_PARTS,
+    aggregate_select,
+    parts_select,
+    utc_day,
+)
 
 DIALECTS: dict[str, Dialect] = {
     "sqlite": make_url("sqlite://").get_dialect()(),
@@ -93,3 +100,21 @@ def test_insert_from_select_names_every_rollup_column(dialect: str) -> None:
     # The rate periods are common table expressions ahead of the INSERT.
     assert sql.startswith("WITH work_rate AS (")
     assert f"INSERT INTO daily_rollups ({', '.join(ROLLUP_COLUMNS)}) SELECT costed." in sql
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_parts_select_fills_the_columns_of_the_parts_table(dialect: str) -> None:
+    # The keyed rewrite stores parts_select in ROLLUP_PARTS by position.
+    select = parts_select(dialect, keys=ROLLUP_KEYS, boundaries=[NOON])
+    assert [column.name for column in select.selected_columns] == [
+        column.name for column in ROLLUP_PARTS.columns
+    ]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_aggregate_select_prices_stored_parts_without_reading_events(dialect: str) -> None:
+    select = aggregate_select(dialect, boundaries=[NOON], parts=ROLLUP_PARTS)
+    sql, _params = compile_sql(select, dialect)
+    assert [column.name for column in select.selected_columns] == list(ROLLUP_COLUMNS)
+    assert "FROM rollup_parts LEFT OUTER JOIN" in sql
+    assert "annotation_events" not in sql
