@@ -43,6 +43,7 @@ from ops.importers.labelstudio import LabelStudioReader
 from ops.importers.pipeline import ImportRequest, import_file
 from ops.permissions import SYSTEM
 from ops.projects import add_project
+from ops.rollups import refresh
 
 BARE = """CREATE TABLE bare_events (project text, item_id text, annotator text, label text,
     submitted_at timestamptz, active_seconds double precision, skipped boolean,
@@ -59,18 +60,22 @@ def canonical_csv(
     project: str = "bench",
     prefix: str = "ev",
     start: np.datetime64 | None = None,
+    workers: list[tuple[str, str]] | None = None,
 ) -> None:
-    """``rows`` events of ``project`` over 60 days from ``start``, 300 annotators by email,
-    external ids ``{prefix}-0`` on."""
+    """``rows`` events over 60 days from ``start``, external ids ``{prefix}-0`` on: of
+    ``project`` by 300 annotators by email, or by the (project slug, email) ``workers``."""
     if start is None:
         start = np.datetime64("2026-01-05T08:00:00", "ms")
     submitted = start + rng.integers(0, 60 * 86_400_000, rows).astype("timedelta64[ms]")
     labels = np.array(["cat", "dog", "bird"], dtype=object)
+    if workers is None:
+        workers = [(project, f"person{i}@example.org") for i in range(300)]
+    chosen = np.array(workers, dtype=object)[rng.integers(0, len(workers), rows)]
     table = pa.table(
         {
-            "project": pa.array(np.full(rows, project, dtype=object), pa.string()),
+            "project": pa.array(chosen[:, 0], pa.string()),
             "item_id": pa.array([f"item-{i % (rows // 3 + 1)}" for i in range(rows)]),
-            "annotator": pa.array([f"person{i}@example.org" for i in rng.integers(0, 300, rows)]),
+            "annotator": pa.array(chosen[:, 1], pa.string()),
             "label": pa.array(labels[rng.integers(0, 3, rows)], pa.string()),
             "submitted_at": pc.binary_join_element_wise(
                 pa.array(np.datetime_as_string(submitted, unit="ms")), "Z", ""
@@ -173,11 +178,20 @@ def slow_statements(engine: Engine, threshold: float = 0.2) -> list[tuple[float,
     return found
 
 
-def forget_project_rollups(connection: Any) -> None:
-    """Remove the benchmark project's rollup rows, whose events the run deletes: the
-    rollups stay equal to a rebuild from the events left."""
+# Who has work stored, and in which project: the people of a --spread run.
+WORKERS = """SELECT DISTINCT p.slug, a.email FROM daily_rollups r
+    JOIN projects p ON p.id = r.project_id JOIN annotators a ON a.id = r.annotator_id
+    WHERE a.email IS NOT NULL AND p.slug <> :bench ORDER BY 1, 2"""
+BATCH_KEYS = """SELECT DISTINCT annotator_id, project_id,
+    CAST(timezone('UTC', submitted_at) AS DATE) FROM annotation_events
+    WHERE import_batch_id = :batch"""
+
+
+def forget_project_rollups(session: Any) -> None:
+    """Remove the benchmark project's rollup rows, whose events the run deletes (earlier
+    versions of this benchmark left them behind)."""
     for table in ("daily_rollups", "gold_confusion_rollups"):
-        connection.execute(
+        session.execute(
             text(
                 f"DELETE FROM {table} WHERE project_id = "
                 "(SELECT id FROM projects WHERE slug = :slug)"
@@ -186,9 +200,15 @@ def forget_project_rollups(connection: Any) -> None:
         )
 
 
-def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False) -> ImportRatio:
+def measure_import_ratio(
+    database_url: str, rows: int, *, profile: bool = False, spread: bool = False
+) -> ImportRatio:
     """Time a raw COPY of a ``rows``-row canonical CSV into an unindexed table and
     ``annops import events`` of the same file into the database at ``database_url``.
+
+    The work is by 300 new people in a project of the benchmark's own, or with ``spread``
+    by everyone with work stored, in their projects: the rollup rows of people and days
+    already rolled up are then recomputed too.
 
     The database is migrated to the newest schema first; the events imported go to a
     project of their own and are deleted again at the end (their lineage rows stay).
@@ -213,6 +233,16 @@ def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False)
             latest = session.execute(
                 text("SELECT max(submitted_at) FROM annotation_events")
             ).scalar()
+            workers = (
+                [
+                    (str(slug), str(email))
+                    for slug, email in session.execute(
+                        text(WORKERS), {"bench": BENCH_PROJECT}
+                    ).all()
+                ]
+                if spread
+                else None
+            )
         start = np.datetime64("2026-01-05T08:00:00", "ms")
         if latest is not None:
             start = np.datetime64(latest.replace(tzinfo=None), "ms") - np.timedelta64(60, "D")
@@ -225,6 +255,7 @@ def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False)
                 project=BENCH_PROJECT,
                 prefix=f"bench-{run}",
                 start=start,
+                workers=workers,
             )
             with engine.begin() as connection:
                 connection.execute(text("DROP TABLE IF EXISTS bare_events"))
@@ -243,12 +274,15 @@ def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False)
         for seconds, statement in statements:
             print(f"  {seconds:6.2f} s  {statement}")
         assert result.inserted == rows, result
-        with engine.begin() as connection:
-            connection.execute(
+        with factory() as session, session.begin():
+            keys = session.execute(text(BATCH_KEYS), {"batch": result.batch_id}).all()
+            session.execute(
                 text("DELETE FROM annotation_events WHERE import_batch_id = :batch"),
                 {"batch": result.batch_id},
             )
-            forget_project_rollups(connection)
+            forget_project_rollups(session)
+            # Work added to people's own projects: their rows go back to what they were.
+            refresh(session, also=[tuple(key) for key in keys])
         # Without this the next max(id) walks over a million dead index entries.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM annotation_events"))
@@ -270,11 +304,18 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="with --database: list the import's slow statements"
     )
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="with --database: work of everyone stored, in their projects (not 300 new people)",
+    )
     args = parser.parse_args()
     if args.database:
         if not args.database.startswith("postgresql"):
             parser.error("--database must be a PostgreSQL URL")
-        ratio = measure_import_ratio(args.database, args.events, profile=args.profile)
+        ratio = measure_import_ratio(
+            args.database, args.events, profile=args.profile, spread=args.spread
+        )
         print("\n".join(ratio.lines()))
         return
     if not args.url or not args.url.startswith("postgresql"):
