@@ -12,7 +12,9 @@ With ``--database`` (a database that already holds the work, e.g. the demo at 10
 ``annops demo --annotators 5000 --events 10000000 --no-serve``) it migrates it to the
 newest schema, writes a canonical CSV of new work for a project of its own, times a raw
 COPY of the file into an unindexed table and ``annops import events`` of it, prints the
-ratio, and then removes what it added, so the database can be measured again.
+ratio, and then removes what it added, so the database can be measured again. ``--spread``
+makes the file the work of everyone stored, in their own projects; ``--labelstudio`` also
+times ``annops import labelstudio`` of an ``--annotations`` export into a project of its own.
 ``measure_import_ratio`` is that measurement for other benchmarks to call.
 
 Targets: import >= 0.5 x bare COPY; Label Studio >= 100k/s.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import tempfile
 import time
@@ -293,6 +296,79 @@ def measure_import_ratio(
         engine.dispose()
 
 
+BENCH_LS_PROJECT = "bench-import-ls"
+
+
+def measure_labelstudio_import(
+    database_url: str, annotations: int, *, profile: bool = False
+) -> tuple[int, float]:
+    """Time ``annops import labelstudio`` of an ``annotations``-annotation export (the Label
+    Studio benchmark's) into a project of its own in the database at ``database_url``;
+    returns (events imported, seconds).
+
+    Its Label Studio users are mapped to stored people by a users file, so no unlinked
+    people are added; the events and the project's rollup rows are removed afterwards.
+    """
+    # This runs as a script, with benchmarks/ on the path.
+    from labelstudio_benchmark import write_export
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    statements = slow_statements(engine) if profile else []
+    try:
+        with factory() as session, session.begin():
+            exists = session.execute(
+                text("SELECT 1 FROM projects WHERE slug = :slug"), {"slug": BENCH_LS_PROJECT}
+            ).first()
+            if exists is None:
+                add_project(session, SYSTEM, slug=BENCH_LS_PROJECT, name="Import benchmark LS")
+            emails = list(
+                session.scalars(
+                    text("SELECT email FROM annotators WHERE email IS NOT NULL ORDER BY id")
+                )
+            )
+        # The export's user ids run from 2 to 399.
+        users = [{"id": user_id, "email": emails[user_id % len(emails)]} for user_id in range(400)]
+        with tempfile.TemporaryDirectory() as folder:
+            export = Path(folder) / "labelstudio.json"
+            write_export(export, annotations, np.random.default_rng(20261201))
+            users_path = Path(folder) / "users.json"
+            users_path.write_text(json.dumps(users), encoding="utf-8")
+            started = time.perf_counter()
+            result = import_file(
+                factory,
+                SYSTEM,
+                ImportRequest(
+                    source="labelstudio",
+                    path=export,
+                    project=BENCH_LS_PROJECT,
+                    users_path=users_path,
+                ),
+            )
+            seconds = time.perf_counter() - started
+        for took, statement in statements:
+            print(f"  {took:6.2f} s  {statement}")
+        with engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM annotation_events WHERE import_batch_id = :batch"),
+                {"batch": result.batch_id},
+            )
+            for table in ("daily_rollups", "gold_confusion_rollups"):
+                connection.execute(
+                    text(
+                        f"DELETE FROM {table} WHERE project_id = "
+                        "(SELECT id FROM projects WHERE slug = :slug)"
+                    ),
+                    {"slug": BENCH_LS_PROJECT},
+                )
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM annotation_events"))
+        return result.inserted, seconds
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -303,6 +379,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--profile", action="store_true", help="with --database: list the import's slow statements"
+    )
+    parser.add_argument(
+        "--labelstudio",
+        action="store_true",
+        help="with --database: also time annops import labelstudio of --annotations",
     )
     parser.add_argument(
         "--spread",
@@ -317,6 +398,15 @@ def main() -> None:
             args.database, args.events, profile=args.profile, spread=args.spread
         )
         print("\n".join(ratio.lines()))
+        if args.labelstudio:
+            events, seconds = measure_labelstudio_import(
+                args.database, args.annotations, profile=args.profile
+            )
+            print(f"Label Studio JSON: {args.annotations:,} annotations into a project of its own")
+            print(
+                f"  annops import labelstudio:       {args.annotations / seconds:>10,.0f} "
+                f"annotations/s  ({seconds:.1f} s; {events:,} events)"
+            )
         return
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("give a PostgreSQL URL with --url or ANNOPS_TEST_DATABASE_URL")
