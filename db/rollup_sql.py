@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -36,6 +37,7 @@ from sqlalchemy import (
     text,
     tuple_,
     union,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -62,6 +64,8 @@ ROLLUP_KEYS = Table(
     Column("day", Date, nullable=False),
     Column("day_start", UTCDateTime, nullable=False),
     Column("day_end", UTCDateTime, nullable=False),
+    # No rollup row yet and not named: every event of the key is new (see fill_rollup_keys).
+    Column("fresh", Boolean, nullable=False),
     PrimaryKeyConstraint("annotator_id", "project_id", "day"),
     prefixes=["TEMPORARY"],
 )
@@ -220,13 +224,69 @@ def _limited_to(event: FromClause, keys: Table | None, day: ColumnElement[Any]) 
     )
 
 
+# The event columns the rollup SELECTs read.
+_READ_COLUMNS = (
+    "annotator_id",
+    "project_id",
+    "submitted_at",
+    "label",
+    "skipped",
+    "active_seconds",
+    "is_gold",
+    "gold_label",
+    "escalated",
+    "reviewer_id",
+    "review_outcome",
+    "review_seconds",
+    "reviewed_at",
+)
+
+
+def _events(dialect: str, keys: Table | None, after_id: int | None) -> FromClause:
+    """The events the rollup SELECTs read: all of them, or those of the ``keys``.
+
+    With ``after_id``, the events of the keys marked fresh (which hold no event up to
+    that id) are read as the events after it, in id order through the primary key, and
+    only the other keys' events key by key through the (annotator, submitted_at) index,
+    which also reads the person's work of that day in every other project.
+    """
+    event = AnnotationEvent.__table__
+    if keys is None:
+        return event
+    day = utc_day(event.c.submitted_at, dialect)
+    columns = [event.c[name] for name in _READ_COLUMNS]
+    probed = select(*columns).select_from(_limited_to(event, keys, day))
+    if after_id is None:
+        return probed.subquery("keyed_events")
+    fresh = (
+        select(*columns)
+        .select_from(
+            event.join(
+                keys,
+                and_(
+                    keys.c.annotator_id == event.c.annotator_id,
+                    keys.c.project_id == event.c.project_id,
+                    keys.c.day == day,
+                ),
+            )
+        )
+        .where(event.c.id > after_id, keys.c.fresh == True)  # noqa: E712
+    )
+    probed = probed.where(keys.c.fresh == False)  # noqa: E712
+    return union_all(probed, fresh).subquery("keyed_events")
+
+
 def parts_select(
-    dialect: str, *, keys: Table | None = None, boundaries: Sequence[dt.time] = ()
+    dialect: str,
+    *,
+    keys: Table | None = None,
+    boundaries: Sequence[dt.time] = (),
+    after_id: int | None = None,
 ) -> Select[Any]:
     """SELECT of event sums per person, project, day, reviewer, review day and part of the
     day between rate boundaries (the columns of ROLLUP_PARTS), optionally limited to the
-    keys in ``keys``: what aggregate_select prices."""
-    event = AnnotationEvent.__table__
+    keys in ``keys`` (see _events for ``after_id``): what aggregate_select prices."""
+    event = _events(dialect, keys, after_id)
     day = utc_day(event.c.submitted_at, dialect)
     answered = and_(event.c.skipped == False, event.c.label.is_not(None))  # noqa: E712
     reviewed = event.c.review_outcome.is_not(None)
@@ -254,7 +314,6 @@ def parts_select(
         "reviewed": _count(reviewed),
         "accepted": _count(event.c.review_outcome == "accepted"),
     }
-    source = _limited_to(event, keys, day)
     return (
         select(
             event.c.annotator_id,
@@ -271,7 +330,7 @@ def parts_select(
                 func.sum(_milliseconds(event.c.review_seconds, dialect)).filter(reviewed), 0
             ).label("review_ms"),
         )
-        .select_from(source)
+        .select_from(event)
         .group_by(event.c.annotator_id, event.c.project_id, day, reviewer, review_day, *buckets)
     )
 
@@ -376,12 +435,14 @@ def aggregate_select(
 CONFUSION_COLUMNS = ("annotator_id", "project_id", "day", "gold_label", "label", "answered")
 
 
-def confusion_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
+def confusion_select(
+    dialect: str, *, keys: Table | None = None, after_id: int | None = None
+) -> Select[Any]:
     """SELECT of gold confusion rows (CONFUSION_COLUMNS) from golden answered events,
-    optionally limited to the (annotator, project, day) keys in ``keys``."""
-    event = AnnotationEvent.__table__
+    optionally limited to the (annotator, project, day) keys in ``keys`` (see _events for
+    ``after_id``)."""
+    event = _events(dialect, keys, after_id)
     day = utc_day(event.c.submitted_at, dialect)
-    source = _limited_to(event, keys, day)
     return (
         select(
             event.c.annotator_id,
@@ -391,7 +452,7 @@ def confusion_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
             event.c.label,
             func.count().label("answered"),
         )
-        .select_from(source)
+        .select_from(event)
         .where(
             event.c.is_gold == True,  # noqa: E712
             event.c.skipped == False,  # noqa: E712
@@ -417,9 +478,12 @@ def count_events_after(session: Session, *, after_id: int) -> int:
     )
 
 
-def list_keys_an_import_may_change(session: Session, *, import_batch_id: int) -> list[RollupKey]:
-    """Keys of the stored events an import's staged rows or gold references name: the rows
-    its replacements and removals of gold-reference events may change (a superset)."""
+def list_keys_an_import_may_change(
+    session: Session, *, import_batch_id: int, project_id: int
+) -> list[RollupKey]:
+    """Keys of the stored events of ``project_id`` (the import's one project) that its
+    staged rows or gold references name: the rows its replacements and removals of
+    gold-reference events may change (a superset)."""
     event = AnnotationEvent.__table__
     named = union(
         select(STAGED.c.project_id, STAGED.c.external_id),
@@ -437,6 +501,9 @@ def list_keys_an_import_may_change(session: Session, *, import_batch_id: int) ->
                 event.c.external_id == named.c.external_id,
             ),
         )
+        # Named as a value, the project's (project_id, external_id) index is read: a new
+        # project's import finds nothing at once instead of joining every stored event.
+        .where(event.c.project_id == project_id)
         .distinct()
     )
     return [tuple(row) for row in session.execute(query)]
@@ -581,7 +648,11 @@ def fill_rollup_keys(
     up_to_id: int = 0,
 ) -> int:
     """Put ``keys`` and the keys of the events with ids in (after_id, up_to_id] into
-    ROLLUP_KEYS (inside rollup_keys_table); returns how many keys it holds."""
+    ROLLUP_KEYS (inside rollup_keys_table); returns how many keys it holds.
+
+    The keys of events that no rollup row holds yet, and that ``keys`` does not name, are
+    marked fresh: rewrite_keyed_rollups reads their events as those after ``after_id``.
+    """
     dialect = session.get_bind().dialect.name
     listed: dict[RollupKey, dict[str, Any]] = {}
     for annotator_id, project_id, value in keys:
@@ -593,6 +664,7 @@ def fill_rollup_keys(
             "day": day_value,
             "day_start": start,
             "day_end": start + dt.timedelta(days=1),
+            "fresh": False,
         }
     if listed:
         session.execute(insert(ROLLUP_KEYS), list(listed.values()))
@@ -611,7 +683,19 @@ def fill_rollup_keys(
             .subquery("found")
         )
         bounds = _day_bounds(found.c.day, dialect)
-        query = select(found.c.annotator_id, found.c.project_id, found.c.day, *bounds)
+        # A key no rollup row holds yet had no event up to after_id: every rollup
+        # refresh leaves a row for each key with events, and only removes the rows of
+        # keys whose events are all gone (or names them for the next refresh).
+        rolled_up = (
+            select(DailyRollup.day)
+            .where(
+                DailyRollup.annotator_id == found.c.annotator_id,
+                DailyRollup.project_id == found.c.project_id,
+                DailyRollup.day == found.c.day,
+            )
+            .exists()
+        )
+        query = select(found.c.annotator_id, found.c.project_id, found.c.day, *bounds, ~rolled_up)
         if listed:
             query = query.where(
                 ~select(ROLLUP_KEYS.c.day)
@@ -624,7 +708,7 @@ def fill_rollup_keys(
             )
         session.execute(
             insert(ROLLUP_KEYS).from_select(
-                ["annotator_id", "project_id", "day", "day_start", "day_end"], query
+                ["annotator_id", "project_id", "day", "day_start", "day_end", "fresh"], query
             )
         )
     if dialect == "postgresql":
@@ -670,9 +754,10 @@ def _keyed(table: Any) -> ColumnElement[bool]:
     )
 
 
-def rewrite_keyed_rollups(session: Session) -> int:
+def rewrite_keyed_rollups(session: Session, *, after_id: int | None = None) -> int:
     """Recompute from events the rollup rows of the keys in ROLLUP_KEYS (inside
-    rollup_keys_table); returns how many keys."""
+    rollup_keys_table); returns how many keys. ``after_id`` is that fill_rollup_keys was
+    given: the fresh keys' events are read as the events after it."""
     dialect = session.get_bind().dialect.name
     boundaries = rate_boundaries(session)
     prepare_aggregation(session)
@@ -687,7 +772,7 @@ def rewrite_keyed_rollups(session: Session) -> int:
     session.execute(
         insert(ROLLUP_PARTS).from_select(
             [column.name for column in ROLLUP_PARTS.columns],
-            parts_select(dialect, keys=ROLLUP_KEYS, boundaries=boundaries),
+            parts_select(dialect, keys=ROLLUP_KEYS, boundaries=boundaries, after_id=after_id),
         )
     )
     if dialect == "postgresql":
@@ -702,7 +787,8 @@ def rewrite_keyed_rollups(session: Session) -> int:
     session.execute(delete(GoldConfusionRollup).where(_keyed(GoldConfusionRollup.__table__)))
     session.execute(
         insert(GoldConfusionRollup).from_select(
-            list(CONFUSION_COLUMNS), confusion_select(dialect, keys=ROLLUP_KEYS)
+            list(CONFUSION_COLUMNS),
+            confusion_select(dialect, keys=ROLLUP_KEYS, after_id=after_id),
         )
     )
     return int(session.scalar(select(func.count()).select_from(ROLLUP_KEYS)) or 0)

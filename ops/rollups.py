@@ -123,7 +123,7 @@ def refresh(session: Session, *, also: Iterable[RollupKey] = ()) -> int:
         reread = new + count_keyed_rolled_up_events(session)
         if should_rebuild(reread=reread, total=new + count_rolled_up_events(session)):
             return rebuild(session)
-        rewritten = rewrite_keyed_rollups(session)
+        rewritten = rewrite_keyed_rollups(session, after_id=low)
     _set_state(session, {"last_event_id": max(high, low), REFRESHED_MARK: _now_mark()})
     return rewritten
 
