@@ -121,3 +121,22 @@ def test_import_spread_over_people_and_days_equals_a_rebuild(
     rollups.rebuild(session)
     assert table(session) == imported
     assert confusion_table(session) == imported_confusion
+
+
+def test_new_key_of_a_person_already_at_work_that_day_elsewhere(session: Session) -> None:
+    first, second = make_project(session), make_project(session)
+    person = make_annotator(session)
+    make_pay_rate(session, person)
+    for hour in range(3):
+        make_event(session, first, person, submitted_at=DAY + dt.timedelta(hours=hour))
+    rollups.refresh(session)
+    # The same day: more work in the first project (a key with a row) and the person's
+    # first work in the second (a new key, read from the new events alone).
+    make_event(session, first, person, submitted_at=DAY + dt.timedelta(hours=5))
+    for hour in range(2):
+        make_event(session, second, person, submitted_at=DAY + dt.timedelta(hours=6 + hour))
+    assert rollups.refresh(session) == 2
+    rows = table(session)
+    assert [(row[1], row[3]) for row in rows] == [(first.id, 4), (second.id, 2)]
+    rollups.rebuild(session)
+    assert table(session) == rows
