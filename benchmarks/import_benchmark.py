@@ -12,7 +12,9 @@ With ``--database`` (a database that already holds the work, e.g. the demo at 10
 ``annops demo --annotators 5000 --events 10000000 --no-serve``) it migrates it to the
 newest schema, writes a canonical CSV of new work for a project of its own, times a raw
 COPY of the file into an unindexed table and ``annops import events`` of it, prints the
-ratio, and then removes what it added, so the database can be measured again.
+ratio, and then removes what it added, so the database can be measured again. ``--spread``
+makes the file the work of everyone stored, in their own projects; ``--labelstudio`` also
+times ``annops import labelstudio`` of an ``--annotations`` export into a project of its own.
 ``measure_import_ratio`` is that measurement for other benchmarks to call.
 
 Targets: import >= 0.5 x bare COPY; Label Studio >= 100k/s.
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import tempfile
 import time
@@ -43,6 +46,7 @@ from ops.importers.labelstudio import LabelStudioReader
 from ops.importers.pipeline import ImportRequest, import_file
 from ops.permissions import SYSTEM
 from ops.projects import add_project
+from ops.rollups import refresh
 
 BARE = """CREATE TABLE bare_events (project text, item_id text, annotator text, label text,
     submitted_at timestamptz, active_seconds double precision, skipped boolean,
@@ -59,18 +63,22 @@ def canonical_csv(
     project: str = "bench",
     prefix: str = "ev",
     start: np.datetime64 | None = None,
+    workers: list[tuple[str, str]] | None = None,
 ) -> None:
-    """``rows`` events of ``project`` over 60 days from ``start``, 300 annotators by email,
-    external ids ``{prefix}-0`` on."""
+    """``rows`` events over 60 days from ``start``, external ids ``{prefix}-0`` on: of
+    ``project`` by 300 annotators by email, or by the (project slug, email) ``workers``."""
     if start is None:
         start = np.datetime64("2026-01-05T08:00:00", "ms")
     submitted = start + rng.integers(0, 60 * 86_400_000, rows).astype("timedelta64[ms]")
     labels = np.array(["cat", "dog", "bird"], dtype=object)
+    if workers is None:
+        workers = [(project, f"person{i}@example.org") for i in range(300)]
+    chosen = np.array(workers, dtype=object)[rng.integers(0, len(workers), rows)]
     table = pa.table(
         {
-            "project": pa.array(np.full(rows, project, dtype=object), pa.string()),
+            "project": pa.array(chosen[:, 0], pa.string()),
             "item_id": pa.array([f"item-{i % (rows // 3 + 1)}" for i in range(rows)]),
-            "annotator": pa.array([f"person{i}@example.org" for i in rng.integers(0, 300, rows)]),
+            "annotator": pa.array(chosen[:, 1], pa.string()),
             "label": pa.array(labels[rng.integers(0, 3, rows)], pa.string()),
             "submitted_at": pc.binary_join_element_wise(
                 pa.array(np.datetime_as_string(submitted, unit="ms")), "Z", ""
@@ -173,9 +181,37 @@ def slow_statements(engine: Engine, threshold: float = 0.2) -> list[tuple[float,
     return found
 
 
-def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False) -> ImportRatio:
+# Who has work stored, and in which project: the people of a --spread run.
+WORKERS = """SELECT DISTINCT p.slug, a.email FROM daily_rollups r
+    JOIN projects p ON p.id = r.project_id JOIN annotators a ON a.id = r.annotator_id
+    WHERE a.email IS NOT NULL AND p.slug <> :bench ORDER BY 1, 2"""
+BATCH_KEYS = """SELECT DISTINCT annotator_id, project_id,
+    CAST(timezone('UTC', submitted_at) AS DATE) FROM annotation_events
+    WHERE import_batch_id = :batch"""
+
+
+def forget_project_rollups(session: Any) -> None:
+    """Remove the benchmark project's rollup rows, whose events the run deletes (earlier
+    versions of this benchmark left them behind)."""
+    for table in ("daily_rollups", "gold_confusion_rollups"):
+        session.execute(
+            text(
+                f"DELETE FROM {table} WHERE project_id = "
+                "(SELECT id FROM projects WHERE slug = :slug)"
+            ),
+            {"slug": BENCH_PROJECT},
+        )
+
+
+def measure_import_ratio(
+    database_url: str, rows: int, *, profile: bool = False, spread: bool = False
+) -> ImportRatio:
     """Time a raw COPY of a ``rows``-row canonical CSV into an unindexed table and
     ``annops import events`` of the same file into the database at ``database_url``.
+
+    The work is by 300 new people in a project of the benchmark's own, or with ``spread``
+    by everyone with work stored, in their projects: the rollup rows of people and days
+    already rolled up are then recomputed too.
 
     The database is migrated to the newest schema first; the events imported go to a
     project of their own and are deleted again at the end (their lineage rows stay).
@@ -192,12 +228,24 @@ def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False)
             ).first()
             if exists is None:
                 add_project(session, SYSTEM, slug=BENCH_PROJECT, name="Import benchmark")
+            # Left by runs of an earlier version, which kept them.
+            forget_project_rollups(session)
             before = int(
                 session.execute(text("SELECT count(*) FROM annotation_events")).scalar_one()
             )
             latest = session.execute(
                 text("SELECT max(submitted_at) FROM annotation_events")
             ).scalar()
+            workers = (
+                [
+                    (str(slug), str(email))
+                    for slug, email in session.execute(
+                        text(WORKERS), {"bench": BENCH_PROJECT}
+                    ).all()
+                ]
+                if spread
+                else None
+            )
         start = np.datetime64("2026-01-05T08:00:00", "ms")
         if latest is not None:
             start = np.datetime64(latest.replace(tzinfo=None), "ms") - np.timedelta64(60, "D")
@@ -210,6 +258,7 @@ def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False)
                 project=BENCH_PROJECT,
                 prefix=f"bench-{run}",
                 start=start,
+                workers=workers,
             )
             with engine.begin() as connection:
                 connection.execute(text("DROP TABLE IF EXISTS bare_events"))
@@ -228,17 +277,94 @@ def measure_import_ratio(database_url: str, rows: int, *, profile: bool = False)
         for seconds, statement in statements:
             print(f"  {seconds:6.2f} s  {statement}")
         assert result.inserted == rows, result
-        with engine.begin() as connection:
-            connection.execute(
+        with factory() as session, session.begin():
+            keys = session.execute(text(BATCH_KEYS), {"batch": result.batch_id}).all()
+            session.execute(
                 text("DELETE FROM annotation_events WHERE import_batch_id = :batch"),
                 {"batch": result.batch_id},
             )
+            forget_project_rollups(session)
+            # Work added to people's own projects: their rows go back to what they were.
+            refresh(session, also=[tuple(key) for key in keys])
         # Without this the next max(id) walks over a million dead index entries.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM annotation_events"))
         return ImportRatio(
             rows=rows, events_before=before, copy_seconds=bare, import_seconds=imported
         )
+    finally:
+        engine.dispose()
+
+
+BENCH_LS_PROJECT = "bench-import-ls"
+
+
+def measure_labelstudio_import(
+    database_url: str, annotations: int, *, profile: bool = False
+) -> tuple[int, float]:
+    """Time ``annops import labelstudio`` of an ``annotations``-annotation export (the Label
+    Studio benchmark's) into a project of its own in the database at ``database_url``;
+    returns (events imported, seconds).
+
+    Its Label Studio users are mapped to stored people by a users file, so no unlinked
+    people are added; the events and the project's rollup rows are removed afterwards.
+    """
+    # This runs as a script, with benchmarks/ on the path.
+    from labelstudio_benchmark import write_export
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    statements = slow_statements(engine) if profile else []
+    try:
+        with factory() as session, session.begin():
+            exists = session.execute(
+                text("SELECT 1 FROM projects WHERE slug = :slug"), {"slug": BENCH_LS_PROJECT}
+            ).first()
+            if exists is None:
+                add_project(session, SYSTEM, slug=BENCH_LS_PROJECT, name="Import benchmark LS")
+            emails = list(
+                session.scalars(
+                    text("SELECT email FROM annotators WHERE email IS NOT NULL ORDER BY id")
+                )
+            )
+        # The export's user ids run from 2 to 399.
+        users = [{"id": user_id, "email": emails[user_id % len(emails)]} for user_id in range(400)]
+        with tempfile.TemporaryDirectory() as folder:
+            export = Path(folder) / "labelstudio.json"
+            write_export(export, annotations, np.random.default_rng(20261201))
+            users_path = Path(folder) / "users.json"
+            users_path.write_text(json.dumps(users), encoding="utf-8")
+            started = time.perf_counter()
+            result = import_file(
+                factory,
+                SYSTEM,
+                ImportRequest(
+                    source="labelstudio",
+                    path=export,
+                    project=BENCH_LS_PROJECT,
+                    users_path=users_path,
+                ),
+            )
+            seconds = time.perf_counter() - started
+        for took, statement in statements:
+            print(f"  {took:6.2f} s  {statement}")
+        with engine.begin() as connection:
+            connection.execute(
+                text("DELETE FROM annotation_events WHERE import_batch_id = :batch"),
+                {"batch": result.batch_id},
+            )
+            for table in ("daily_rollups", "gold_confusion_rollups"):
+                connection.execute(
+                    text(
+                        f"DELETE FROM {table} WHERE project_id = "
+                        "(SELECT id FROM projects WHERE slug = :slug)"
+                    ),
+                    {"slug": BENCH_LS_PROJECT},
+                )
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM annotation_events"))
+        return result.inserted, seconds
     finally:
         engine.dispose()
 
@@ -254,12 +380,33 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="with --database: list the import's slow statements"
     )
+    parser.add_argument(
+        "--labelstudio",
+        action="store_true",
+        help="with --database: also time annops import labelstudio of --annotations",
+    )
+    parser.add_argument(
+        "--spread",
+        action="store_true",
+        help="with --database: work of everyone stored, in their projects (not 300 new people)",
+    )
     args = parser.parse_args()
     if args.database:
         if not args.database.startswith("postgresql"):
             parser.error("--database must be a PostgreSQL URL")
-        ratio = measure_import_ratio(args.database, args.events, profile=args.profile)
+        ratio = measure_import_ratio(
+            args.database, args.events, profile=args.profile, spread=args.spread
+        )
         print("\n".join(ratio.lines()))
+        if args.labelstudio:
+            events, seconds = measure_labelstudio_import(
+                args.database, args.annotations, profile=args.profile
+            )
+            print(f"Label Studio JSON: {args.annotations:,} annotations into a project of its own")
+            print(
+                f"  annops import labelstudio:       {args.annotations / seconds:>10,.0f} "
+                f"annotations/s  ({seconds:.1f} s; {events:,} events)"
+            )
         return
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("give a PostgreSQL URL with --url or ANNOPS_TEST_DATABASE_URL")

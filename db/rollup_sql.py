@@ -8,17 +8,20 @@ to refresh, and when, is decided in ops.rollups.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
     Float,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Select,
     Table,
     Time,
@@ -34,6 +37,7 @@ from sqlalchemy import (
     text,
     tuple_,
     union,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -60,6 +64,26 @@ ROLLUP_KEYS = Table(
     Column("day", Date, nullable=False),
     Column("day_start", UTCDateTime, nullable=False),
     Column("day_end", UTCDateTime, nullable=False),
+    # No rollup row yet and not named: every event of the key is new (see fill_rollup_keys).
+    Column("fresh", Boolean, nullable=False),
+    PrimaryKeyConstraint("annotator_id", "project_id", "day"),
+    prefixes=["TEMPORARY"],
+)
+# The event sums of parts_select for the keys of ROLLUP_KEYS, held for pricing: with
+# their real row count known the planner hash-joins them to the rate periods.
+ROLLUP_PARTS = Table(
+    "rollup_parts",
+    _keys_metadata,
+    Column("annotator_id", Integer, nullable=False),
+    Column("project_id", Integer, nullable=False),
+    Column("day", Date, nullable=False),
+    Column("work_bucket", Integer, nullable=False),
+    Column("reviewer_id", Integer),
+    Column("review_day", Date, nullable=False),
+    Column("review_bucket", Integer, nullable=False),
+    *(Column(name, BigInteger, nullable=False) for name in ROLLUP_MEASURES),
+    Column("work_ms", BigInteger, nullable=False),
+    Column("review_ms", BigInteger, nullable=False),
     prefixes=["TEMPORARY"],
 )
 
@@ -200,24 +224,69 @@ def _limited_to(event: FromClause, keys: Table | None, day: ColumnElement[Any]) 
     )
 
 
-def aggregate_select(
-    dialect: str, *, keys: Table | None = None, boundaries: Sequence[dt.time] = ()
-) -> Select[Any]:
-    """SELECT of rollup rows from events, optionally limited to the keys in ``keys``.
+# The event columns the rollup SELECTs read.
+_READ_COLUMNS = (
+    "annotator_id",
+    "project_id",
+    "submitted_at",
+    "label",
+    "skipped",
+    "active_seconds",
+    "is_gold",
+    "gold_label",
+    "escalated",
+    "reviewer_id",
+    "review_outcome",
+    "review_seconds",
+    "reviewed_at",
+)
 
-    Costs follow the one pricing rule written out in the README ("How cost is
-    computed"); the pandas pricing (ops.metrics.cost) implements the same rule and a
-    property test (tests/db/test_pricing_rule.py) holds the two to the same minor unit.
 
-    ``boundaries`` must hold every time of day at which a pay rate starts (other than
-    midnight): see rate_boundaries.
+def _events(dialect: str, keys: Table | None, after_id: int | None) -> FromClause:
+    """The events the rollup SELECTs read: all of them, or those of the ``keys``.
+
+    With ``after_id``, the events of the keys marked fresh (which hold no event up to
+    that id) are read as the events after it, in id order through the primary key, and
+    only the other keys' events key by key through the (annotator, submitted_at) index,
+    which also reads the person's work of that day in every other project.
     """
-    # Events are first summed per person, project, day and reviewer, and per part of
-    # the day between rate boundaries; within one such part nobody's rate changes, so
-    # each part is priced once at the rate in effect when it begins. The rate lookups
-    # then join a few thousand sums instead of every event, and the costs are the same
-    # exact integers a price per event would give (rate x the sum of milliseconds).
     event = AnnotationEvent.__table__
+    if keys is None:
+        return event
+    day = utc_day(event.c.submitted_at, dialect)
+    columns = [event.c[name] for name in _READ_COLUMNS]
+    probed = select(*columns).select_from(_limited_to(event, keys, day))
+    if after_id is None:
+        return probed.subquery("keyed_events")
+    fresh = (
+        select(*columns)
+        .select_from(
+            event.join(
+                keys,
+                and_(
+                    keys.c.annotator_id == event.c.annotator_id,
+                    keys.c.project_id == event.c.project_id,
+                    keys.c.day == day,
+                ),
+            )
+        )
+        .where(event.c.id > after_id, keys.c.fresh == True)  # noqa: E712
+    )
+    probed = probed.where(keys.c.fresh == False)  # noqa: E712
+    return union_all(probed, fresh).subquery("keyed_events")
+
+
+def parts_select(
+    dialect: str,
+    *,
+    keys: Table | None = None,
+    boundaries: Sequence[dt.time] = (),
+    after_id: int | None = None,
+) -> Select[Any]:
+    """SELECT of event sums per person, project, day, reviewer, review day and part of the
+    day between rate boundaries (the columns of ROLLUP_PARTS), optionally limited to the
+    keys in ``keys`` (see _events for ``after_id``): what aggregate_select prices."""
+    event = _events(dialect, keys, after_id)
     day = utc_day(event.c.submitted_at, dialect)
     answered = and_(event.c.skipped == False, event.c.label.is_not(None))  # noqa: E712
     reviewed = event.c.review_outcome.is_not(None)
@@ -245,8 +314,7 @@ def aggregate_select(
         "reviewed": _count(reviewed),
         "accepted": _count(event.c.review_outcome == "accepted"),
     }
-    source = _limited_to(event, keys, day)
-    parts = (
+    return (
         select(
             event.c.annotator_id,
             event.c.project_id,
@@ -262,10 +330,35 @@ def aggregate_select(
                 func.sum(_milliseconds(event.c.review_seconds, dialect)).filter(reviewed), 0
             ).label("review_ms"),
         )
-        .select_from(source)
+        .select_from(event)
         .group_by(event.c.annotator_id, event.c.project_id, day, reviewer, review_day, *buckets)
-        .subquery("parts")
     )
+
+
+def aggregate_select(
+    dialect: str,
+    *,
+    keys: Table | None = None,
+    boundaries: Sequence[dt.time] = (),
+    parts: FromClause | None = None,
+) -> Select[Any]:
+    """SELECT of rollup rows from events, optionally limited to the keys in ``keys``, or
+    from the event sums already in ``parts`` (a table shaped like ROLLUP_PARTS).
+
+    Costs follow the one pricing rule written out in the README ("How cost is
+    computed"); the pandas pricing (ops.metrics.cost) implements the same rule and a
+    property test (tests/db/test_pricing_rule.py) holds the two to the same minor unit.
+
+    ``boundaries`` must hold every time of day at which a pay rate starts (other than
+    midnight): see rate_boundaries.
+    """
+    # Events are first summed per person, project, day and reviewer, and per part of
+    # the day between rate boundaries; within one such part nobody's rate changes, so
+    # each part is priced once at the rate in effect when it begins. The rate lookups
+    # then join a few thousand sums instead of every event, and the costs are the same
+    # exact integers a price per event would give (rate x the sum of milliseconds).
+    if parts is None:
+        parts = parts_select(dialect, keys=keys, boundaries=boundaries).subquery("parts")
     work_rate = _rate_periods("work_rate")
     review_rate = _rate_periods("review_rate")
     work_start = _bucket_start(parts.c.day, parts.c.work_bucket, dialect, boundaries)
@@ -342,12 +435,14 @@ def aggregate_select(
 CONFUSION_COLUMNS = ("annotator_id", "project_id", "day", "gold_label", "label", "answered")
 
 
-def confusion_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
+def confusion_select(
+    dialect: str, *, keys: Table | None = None, after_id: int | None = None
+) -> Select[Any]:
     """SELECT of gold confusion rows (CONFUSION_COLUMNS) from golden answered events,
-    optionally limited to the (annotator, project, day) keys in ``keys``."""
-    event = AnnotationEvent.__table__
+    optionally limited to the (annotator, project, day) keys in ``keys`` (see _events for
+    ``after_id``)."""
+    event = _events(dialect, keys, after_id)
     day = utc_day(event.c.submitted_at, dialect)
-    source = _limited_to(event, keys, day)
     return (
         select(
             event.c.annotator_id,
@@ -357,7 +452,7 @@ def confusion_select(dialect: str, *, keys: Table | None = None) -> Select[Any]:
             event.c.label,
             func.count().label("answered"),
         )
-        .select_from(source)
+        .select_from(event)
         .where(
             event.c.is_gold == True,  # noqa: E712
             event.c.skipped == False,  # noqa: E712
@@ -383,9 +478,12 @@ def count_events_after(session: Session, *, after_id: int) -> int:
     )
 
 
-def list_keys_an_import_may_change(session: Session, *, import_batch_id: int) -> list[RollupKey]:
-    """Keys of the stored events an import's staged rows or gold references name: the rows
-    its replacements and removals of gold-reference events may change (a superset)."""
+def list_keys_an_import_may_change(
+    session: Session, *, import_batch_id: int, project_id: int
+) -> list[RollupKey]:
+    """Keys of the stored events of ``project_id`` (the import's one project) that its
+    staged rows or gold references name: the rows its replacements and removals of
+    gold-reference events may change (a superset)."""
     event = AnnotationEvent.__table__
     named = union(
         select(STAGED.c.project_id, STAGED.c.external_id),
@@ -403,6 +501,9 @@ def list_keys_an_import_may_change(session: Session, *, import_batch_id: int) ->
                 event.c.external_id == named.c.external_id,
             ),
         )
+        # Named as a value, the project's (project_id, external_id) index is read: a new
+        # project's import finds nothing at once instead of joining every stored event.
+        .where(event.c.project_id == project_id)
         .distinct()
     )
     return [tuple(row) for row in session.execute(query)]
@@ -464,12 +565,6 @@ def rebuild_rollups(session: Session) -> int:
 RollupKey = tuple[Any, Any, Any]
 
 
-def list_event_keys(session: Session, *, after_id: int, up_to_id: int) -> list[RollupKey]:
-    """(annotator, project, day) keys of the events with ids in (after_id, up_to_id]."""
-    event = AnnotationEvent.__table__
-    return _keys_of_events(session, and_(event.c.id > after_id, event.c.id <= up_to_id))
-
-
 def list_pay_rate_starts(
     session: Session, *, after_id: int, up_to_id: int
 ) -> list[tuple[int, dt.datetime]]:
@@ -523,60 +618,190 @@ def _keys_of_events(session: Session, condition: ColumnElement[bool]) -> list[Ro
     return [tuple(row) for row in session.execute(query)]
 
 
-def rewrite_rollups(session: Session, *, keys: Sequence[RollupKey]) -> int:
-    """Recompute the rollup rows of the given (annotator, project, day) keys from events."""
+def _day_bounds(day: Any, dialect: str) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The UTC moments a day (a DATE in SQL) begins and ends, as submitted_at stores them."""
+    if dialect == "postgresql":
+        midnight = cast(day, DateTime())
+        return (
+            func.timezone("UTC", midnight),
+            func.timezone("UTC", midnight + dt.timedelta(days=1)),
+        )
+    # SQLite keeps naive UTC text 'YYYY-MM-DD HH:MM:SS.ffffff'.
+    return (
+        func.date(day).op("||")(" 00:00:00.000000"),
+        func.date(day, "+1 day").op("||")(" 00:00:00.000000"),
+    )
+
+
+@contextmanager
+def rollup_keys_table(session: Session) -> Iterator[None]:
+    """An empty temporary ROLLUP_KEYS for the statements inside, dropped after them.
+
+    On an error the caller's transaction (or savepoint) rolls back, which drops it too.
+    """
+    connection = session.connection()
+    ROLLUP_KEYS.create(connection, checkfirst=True)
+    session.execute(delete(ROLLUP_KEYS))
+    yield
+    ROLLUP_KEYS.drop(connection)
+
+
+def fill_rollup_keys(
+    session: Session,
+    *,
+    keys: Iterable[RollupKey] = (),
+    after_id: int = 0,
+    up_to_id: int = 0,
+) -> int:
+    """Put ``keys`` and the keys of the events with ids in (after_id, up_to_id] into
+    ROLLUP_KEYS (inside rollup_keys_table); returns how many keys it holds.
+
+    The keys of events that no rollup row holds yet, and that ``keys`` does not name, are
+    marked fresh: rewrite_keyed_rollups reads their events as those after ``after_id``.
+    """
     dialect = session.get_bind().dialect.name
-    rows = []
+    listed: dict[RollupKey, dict[str, Any]] = {}
     for annotator_id, project_id, value in keys:
         day_value = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
         start = dt.datetime.combine(day_value, dt.time(), tzinfo=dt.UTC)
-        rows.append(
-            {
-                "annotator_id": annotator_id,
-                "project_id": project_id,
-                "day": day_value,
-                "day_start": start,
-                "day_end": start + dt.timedelta(days=1),
-            }
+        listed[(annotator_id, project_id, day_value)] = {
+            "annotator_id": annotator_id,
+            "project_id": project_id,
+            "day": day_value,
+            "day_start": start,
+            "day_end": start + dt.timedelta(days=1),
+            "fresh": False,
+        }
+    if listed:
+        session.execute(insert(ROLLUP_KEYS), list(listed.values()))
+    if up_to_id > after_id:
+        # Found and written in one statement: an import touches hundreds of thousands
+        # of keys, which need not pass through Python.
+        event = AnnotationEvent.__table__
+        found = (
+            select(
+                event.c.annotator_id,
+                event.c.project_id,
+                utc_day(event.c.submitted_at, dialect).label("day"),
+            )
+            .where(event.c.id > after_id, event.c.id <= up_to_id)
+            .distinct()
+            .subquery("found")
         )
+        bounds = _day_bounds(found.c.day, dialect)
+        # A key no rollup row holds yet had no event up to after_id: every rollup
+        # refresh leaves a row for each key with events, and only removes the rows of
+        # keys whose events are all gone (or names them for the next refresh).
+        rolled_up = (
+            select(DailyRollup.day)
+            .where(
+                DailyRollup.annotator_id == found.c.annotator_id,
+                DailyRollup.project_id == found.c.project_id,
+                DailyRollup.day == found.c.day,
+            )
+            .exists()
+        )
+        query = select(found.c.annotator_id, found.c.project_id, found.c.day, *bounds, ~rolled_up)
+        if listed:
+            query = query.where(
+                ~select(ROLLUP_KEYS.c.day)
+                .where(
+                    ROLLUP_KEYS.c.annotator_id == found.c.annotator_id,
+                    ROLLUP_KEYS.c.project_id == found.c.project_id,
+                    ROLLUP_KEYS.c.day == found.c.day,
+                )
+                .exists()
+            )
+        session.execute(
+            insert(ROLLUP_KEYS).from_select(
+                ["annotator_id", "project_id", "day", "day_start", "day_end", "fresh"], query
+            )
+        )
+    if dialect == "postgresql":
+        # Without statistics the planner guesses the key count and picks loops.
+        session.execute(text("ANALYZE rollup_keys"))
+    return int(session.scalar(select(func.count()).select_from(ROLLUP_KEYS)) or 0)
+
+
+def _rolled_up_events() -> ColumnElement[int]:
+    """Events a set of rollup rows holds: answered plus skipped (events with neither a
+    label nor a skip are left out, so this is a close lower bound)."""
+    return func.coalesce(func.sum(DailyRollup.annotations + DailyRollup.skipped), 0)
+
+
+def count_keyed_rolled_up_events(session: Session) -> int:
+    """Events already rolled up under the keys of ROLLUP_KEYS (see _rolled_up_events)."""
+    keys = ROLLUP_KEYS
+    return int(
+        session.scalar(
+            select(_rolled_up_events()).select_from(
+                DailyRollup.__table__.join(
+                    keys,
+                    and_(
+                        keys.c.annotator_id == DailyRollup.annotator_id,
+                        keys.c.project_id == DailyRollup.project_id,
+                        keys.c.day == DailyRollup.day,
+                    ),
+                )
+            )
+        )
+        or 0
+    )
+
+
+def count_rolled_up_events(session: Session) -> int:
+    """Events the daily rollups hold (see _rolled_up_events)."""
+    return int(session.scalar(select(_rolled_up_events())) or 0)
+
+
+def _keyed(table: Any) -> ColumnElement[bool]:
+    return tuple_(table.c.annotator_id, table.c.project_id, table.c.day).in_(
+        select(ROLLUP_KEYS.c.annotator_id, ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day)
+    )
+
+
+def rewrite_keyed_rollups(session: Session, *, after_id: int | None = None) -> int:
+    """Recompute from events the rollup rows of the keys in ROLLUP_KEYS (inside
+    rollup_keys_table); returns how many keys. ``after_id`` is that fill_rollup_keys was
+    given: the fresh keys' events are read as the events after it."""
+    dialect = session.get_bind().dialect.name
+    boundaries = rate_boundaries(session)
     prepare_aggregation(session)
     connection = session.connection()
-    ROLLUP_KEYS.create(connection, checkfirst=True)
-    try:
-        session.execute(delete(ROLLUP_KEYS))
-        session.execute(insert(ROLLUP_KEYS), rows)
-        if dialect == "postgresql":
-            # Without statistics the planner guesses the key count and picks loops.
-            session.execute(text("ANALYZE rollup_keys"))
-        session.execute(
-            delete(DailyRollup).where(
-                tuple_(DailyRollup.annotator_id, DailyRollup.project_id, DailyRollup.day).in_(
-                    select(ROLLUP_KEYS.c.annotator_id, ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day)
-                )
-            )
+    session.execute(delete(DailyRollup).where(_keyed(DailyRollup.__table__)))
+    # In two steps: the planner cannot estimate how many events a join to the keys finds
+    # (it guesses one), and from one row it prices the sums with nested loops over every
+    # pay rate: minutes for a few thousand keys. Stored and analysed, the sums are
+    # hash-joined to the rates.
+    ROLLUP_PARTS.create(connection, checkfirst=True)
+    session.execute(delete(ROLLUP_PARTS))
+    session.execute(
+        insert(ROLLUP_PARTS).from_select(
+            [column.name for column in ROLLUP_PARTS.columns],
+            parts_select(dialect, keys=ROLLUP_KEYS, boundaries=boundaries, after_id=after_id),
         )
-        session.execute(
-            insert(DailyRollup).from_select(
-                list(ROLLUP_COLUMNS),
-                aggregate_select(dialect, keys=ROLLUP_KEYS, boundaries=rate_boundaries(session)),
-            )
+    )
+    if dialect == "postgresql":
+        session.execute(text("ANALYZE rollup_parts"))
+    session.execute(
+        insert(DailyRollup).from_select(
+            list(ROLLUP_COLUMNS),
+            aggregate_select(dialect, boundaries=boundaries, parts=ROLLUP_PARTS),
         )
-        session.execute(
-            delete(GoldConfusionRollup).where(
-                tuple_(
-                    GoldConfusionRollup.annotator_id,
-                    GoldConfusionRollup.project_id,
-                    GoldConfusionRollup.day,
-                ).in_(
-                    select(ROLLUP_KEYS.c.annotator_id, ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day)
-                )
-            )
+    )
+    ROLLUP_PARTS.drop(connection)
+    session.execute(delete(GoldConfusionRollup).where(_keyed(GoldConfusionRollup.__table__)))
+    session.execute(
+        insert(GoldConfusionRollup).from_select(
+            list(CONFUSION_COLUMNS),
+            confusion_select(dialect, keys=ROLLUP_KEYS, after_id=after_id),
         )
-        session.execute(
-            insert(GoldConfusionRollup).from_select(
-                list(CONFUSION_COLUMNS), confusion_select(dialect, keys=ROLLUP_KEYS)
-            )
-        )
-    finally:
-        ROLLUP_KEYS.drop(connection, checkfirst=True)
-    return len(rows)
+    )
+    return int(session.scalar(select(func.count()).select_from(ROLLUP_KEYS)) or 0)
+
+
+def rewrite_rollups(session: Session, *, keys: Sequence[RollupKey]) -> int:
+    """Recompute the rollup rows of the given (annotator, project, day) keys from events."""
+    with rollup_keys_table(session):
+        fill_rollup_keys(session, keys=keys)
+        return rewrite_keyed_rollups(session)

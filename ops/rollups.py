@@ -18,15 +18,18 @@ from db.queries.jobs import get_job_state, save_job_state
 from db.rollup_sql import (
     RollupKey,
     count_events_after,
-    count_rollups,
+    count_keyed_rolled_up_events,
+    count_rolled_up_events,
+    fill_rollup_keys,
     get_last_event_id,
     get_last_pay_rate_ids,
-    list_event_keys,
     list_pay_rate_corrections_between,
     list_pay_rate_starts,
     list_work_keys_since,
     rebuild_rollups,
+    rewrite_keyed_rollups,
     rewrite_rollups,
+    rollup_keys_table,
 )
 
 WATERMARK_JOB = "rollup"
@@ -35,10 +38,11 @@ PAY_RATE_MARK = "last_pay_rate_id"
 CORRECTION_MARK = "last_correction_id"
 # When the rollups last took in every stored event (seconds since the epoch, UTC).
 REFRESHED_MARK = "refreshed_at"
-# A refresh touching more than this share of the rollup rows (and more than a few
-# hundred of them) rebuilds them all instead.
+# A refresh that would re-read more than this share of all events (and more than this
+# many) rebuilds every rollup instead: reading events key by key through an index costs
+# more per event than one pass over all of them.
 REBUILD_SHARE = 0.25
-REBUILD_MIN_KEYS = 500
+REBUILD_MIN_EVENTS = 100_000
 
 
 def _state(session: Session) -> dict[str, int]:
@@ -89,6 +93,12 @@ def rebuild(session: Session) -> int:
     return written
 
 
+def should_rebuild(*, reread: int, total: int) -> bool:
+    """Whether recomputing every rollup is cheaper than the touched keys: ``reread`` events
+    under those keys (new ones and those already rolled up) out of ``total`` events."""
+    return reread > max(REBUILD_MIN_EVENTS, REBUILD_SHARE * total)
+
+
 def refresh(session: Session, *, also: Iterable[RollupKey] = ()) -> int:
     """Fold events newer than the watermark into the rollups; returns rows rewritten.
 
@@ -100,18 +110,20 @@ def refresh(session: Session, *, also: Iterable[RollupKey] = ()) -> int:
     lock_imports(session)
     low = watermark(session)
     high = get_last_event_id(session)
-    extra = set(also)
+    extra = list(also)
     if high <= low and not extra:
         _set_state(session, {REFRESHED_MARK: _now_mark()})
         return 0
-    touched = set(list_event_keys(session, after_id=low, up_to_id=high)) if high > low else set()
-    touched |= extra
-    existing = count_rollups(session)
-    if len(touched) > max(REBUILD_MIN_KEYS, REBUILD_SHARE * existing):
-        # Late work spread over most of history: recomputing everything is cheaper
-        # than finding the events of each touched key.
-        return rebuild(session)
-    rewritten = rewrite_rollups(session, keys=sorted(touched, key=str))
+    with rollup_keys_table(session):
+        fill_rollup_keys(session, keys=extra, after_id=low, up_to_id=high)
+        # The cost of a refresh is the events it re-reads, not the keys it touches: an
+        # import spread over thousands of people and weeks touches hundreds of thousands
+        # of keys and still re-reads a small part of history.
+        new = count_events_after(session, after_id=low) if high > low else 0
+        reread = new + count_keyed_rolled_up_events(session)
+        if should_rebuild(reread=reread, total=new + count_rolled_up_events(session)):
+            return rebuild(session)
+        rewritten = rewrite_keyed_rollups(session, after_id=low)
     _set_state(session, {"last_event_id": max(high, low), REFRESHED_MARK: _now_mark()})
     return rewritten
 
@@ -157,6 +169,7 @@ def _moment(value: Any) -> dt.datetime | None:
 
 __all__ = [
     "count_pending_events",
+    "should_rebuild",
     "last_refreshed",
     "rebuild",
     "refresh",

@@ -786,7 +786,10 @@ def _finish(
     if request.source == "labelstudio":
         gold_stored = _store_gold(session, context, batch)
         apply_known_gold(session)
-        context.stale_keys = list_keys_an_import_may_change(session, import_batch_id=batch.id)
+        assert context.project_id is not None  # a Label Studio import names its project
+        context.stale_keys = list_keys_an_import_may_change(
+            session, import_batch_id=batch.id, project_id=context.project_id
+        )
         removed_references = delete_gold_reference_events(session, import_batch_id=batch.id)
     per_annotator = count_staged_by_annotator(session)
     gold_rows, gold_items = count_staged_gold(session)

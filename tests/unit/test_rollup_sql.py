@@ -10,7 +10,14 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Dialect, make_url
 
 from db.models import ROLLUP_COSTS, ROLLUP_MEASURES, AnnotationEvent, DailyRollup
-from db.rollup_sql import ROLLUP_COLUMNS, ROLLUP_KEYS, aggregate_select, utc_day
+from db.rollup_sql import (
+    ROLLUP_COLUMNS,
+    ROLLUP_KEYS,
+    ROLLUP_PARTS,
+    aggregate_select,
+    parts_select,
+    utc_day,
+)
 
 DIALECTS: dict[str, Dialect] = {
     "sqlite": make_url("sqlite://").get_dialect()(),
@@ -67,12 +74,14 @@ def test_aggregate_select_compiles(
     # Events are summed per part of the day only where a rate starts within a day.
     inner_group_by = sql.split("GROUP BY")[1].split(") AS parts")[0]
     assert ("CASE WHEN" in inner_group_by) is bool(boundaries)
+    # Keyed, the events are read from the keys' events (see _events) first.
+    events = "keyed_events" if keyed else "annotation_events"
     if dialect == "sqlite":
         assert "timezone(" not in sql
-        assert "date(annotation_events.submitted_at)" in sql
+        assert f"date({events}.submitted_at)" in sql
         if boundaries:
             # Stored text 'YYYY-MM-DD HH:MM:SS.ffffff': the time of day starts at 12.
-            assert "substr(annotation_events.submitted_at, ?)" in sql
+            assert f"substr({events}.submitted_at, ?)" in sql
             assert "12:00:00.000000" in params.values()
             assert "+43200 seconds" in params.values()
     else:
@@ -93,3 +102,39 @@ def test_insert_from_select_names_every_rollup_column(dialect: str) -> None:
     # The rate periods are common table expressions ahead of the INSERT.
     assert sql.startswith("WITH work_rate AS (")
     assert f"INSERT INTO daily_rollups ({', '.join(ROLLUP_COLUMNS)}) SELECT costed." in sql
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_parts_select_fills_the_columns_of_the_parts_table(dialect: str) -> None:
+    # The keyed rewrite stores parts_select in ROLLUP_PARTS by position.
+    select = parts_select(dialect, keys=ROLLUP_KEYS, boundaries=[NOON])
+    assert [column.name for column in select.selected_columns] == [
+        column.name for column in ROLLUP_PARTS.columns
+    ]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_aggregate_select_prices_stored_parts_without_reading_events(dialect: str) -> None:
+    select = aggregate_select(dialect, boundaries=[NOON], parts=ROLLUP_PARTS)
+    sql, _params = compile_sql(select, dialect)
+    assert [column.name for column in select.selected_columns] == list(ROLLUP_COLUMNS)
+    assert "FROM rollup_parts LEFT OUTER JOIN" in sql
+    assert "annotation_events" not in sql
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_fresh_keys_read_the_new_events_and_the_others_key_by_key(dialect: str) -> None:
+    sql, params = compile_sql(
+        parts_select(dialect, keys=ROLLUP_KEYS, boundaries=[NOON], after_id=41), dialect
+    )
+    assert "UNION ALL" in sql
+    # Key by key through the index for keys that already hold work...
+    assert "annotation_events.submitted_at >= rollup_keys.day_start" in sql
+    # ...and the new events for the others.
+    assert "annotation_events.id >" in sql
+    assert 41 in params.values()
+    assert sql.count("rollup_keys.fresh") == 2
+    # Without a watermark every key is read key by key.
+    plain, _params = compile_sql(parts_select(dialect, keys=ROLLUP_KEYS), dialect)
+    assert "UNION ALL" not in plain
+    assert "rollup_keys.fresh" not in plain
