@@ -20,6 +20,8 @@ pytestmark = pytest.mark.e2e
 def test_ops_acknowledges_the_budget_alert(
     page: Page, served_demo: str, demo_database_url: str
 ) -> None:
+    from playwright.sync_api import expect
+
     log_in(page, served_demo, "ops")
     page.get_by_role("link", name="Alerts").click()
     page.get_by_role("heading", name="Alerts").wait_for()
@@ -27,10 +29,13 @@ def test_ops_acknowledges_the_budget_alert(
     page.get_by_test_id("stSelectbox").filter(has_text="Rule").click()
     page.get_by_role("option", name="budget_burn").click()
     page.get_by_role("heading", name="Budget burning ahead of progress").wait_for()
-    page.get_by_role("radiogroup", name="Move to").get_by_text("acknowledged", exact=True).click()
-    page.get_by_label("Note (required to resolve or dismiss)").fill(
-        "Asked the client for more budget."
-    )
+    # Until the filtered run has finished, the other alerts' forms may still be on screen.
+    decision = page.get_by_role("radiogroup", name="Move to")
+    expect(decision).to_have_count(1)
+    decision.get_by_text("acknowledged", exact=True).click()
+    note_box = page.get_by_label("Note (required to resolve or dismiss)")
+    expect(note_box).to_have_count(1)
+    note_box.fill("Asked the client for more budget.")
     page.get_by_role("button", name="Save decision").click()
     page.get_by_text("No alerts match these filters.").wait_for()
 
