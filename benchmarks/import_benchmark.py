@@ -26,6 +26,7 @@ import argparse
 import io
 import json
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -367,6 +368,16 @@ def measure_labelstudio_import(
         return result.inserted, seconds
     finally:
         engine.dispose()
+
+
+def measure_labelstudio_rate(database_url: str, annotations: int) -> float:
+    """Annotations per second of ``annops import labelstudio`` end to end (see
+    measure_labelstudio_import), for the scale benchmark."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    inserted, seconds = measure_labelstudio_import(database_url, annotations)
+    return inserted / seconds
 
 
 def main() -> None:
