@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Select, Subquery, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -65,25 +66,34 @@ def load_qualification_frame(session: Session, *, annotator_ids: Sequence[int]) 
     )
 
 
+def _training_rows(ranked: Subquery | None = None) -> Select[*tuple[Any, ...]]:
+    """Training records with their project slug and guideline version (the columns of
+    load_training_frame); only those ranked first in ``ranked`` when given."""
+    query = select(
+        TrainingRecord.id,
+        TrainingRecord.annotator_id,
+        TrainingRecord.kind,
+        TrainingRecord.topic,
+        TrainingRecord.project_id,
+        Project.slug.label("project"),
+        GuidelineVersion.version.label("guideline_version"),
+        TrainingRecord.guideline_version_id,
+        TrainingRecord.completed_at,
+        TrainingRecord.expires_at,
+        TrainingRecord.recorded_by,
+    )
+    if ranked is not None:
+        query = query.join(ranked, and_(ranked.c.id == TrainingRecord.id, ranked.c.rank == 1))
+    return query.outerjoin(Project, Project.id == TrainingRecord.project_id).outerjoin(
+        GuidelineVersion, GuidelineVersion.id == TrainingRecord.guideline_version_id
+    )
+
+
 def load_training_frame(session: Session, *, annotator_ids: Sequence[int]) -> pd.DataFrame:
     """Every training record of the given people, with project slug and guideline version."""
     return load_frame(
         session,
-        select(
-            TrainingRecord.id,
-            TrainingRecord.annotator_id,
-            TrainingRecord.kind,
-            TrainingRecord.topic,
-            TrainingRecord.project_id,
-            Project.slug.label("project"),
-            GuidelineVersion.version.label("guideline_version"),
-            TrainingRecord.guideline_version_id,
-            TrainingRecord.completed_at,
-            TrainingRecord.expires_at,
-            TrainingRecord.recorded_by,
-        )
-        .outerjoin(Project, Project.id == TrainingRecord.project_id)
-        .outerjoin(GuidelineVersion, GuidelineVersion.id == TrainingRecord.guideline_version_id)
+        _training_rows()
         .where(among(TrainingRecord.annotator_id, annotator_ids))
         .order_by(TrainingRecord.completed_at.desc(), TrainingRecord.id.desc()),
     )
@@ -107,23 +117,7 @@ def load_latest_training_frame(
     latest = ranked.subquery()
     return load_frame(
         session,
-        select(
-            TrainingRecord.id,
-            TrainingRecord.annotator_id,
-            TrainingRecord.kind,
-            TrainingRecord.topic,
-            TrainingRecord.project_id,
-            Project.slug.label("project"),
-            GuidelineVersion.version.label("guideline_version"),
-            TrainingRecord.guideline_version_id,
-            TrainingRecord.completed_at,
-            TrainingRecord.expires_at,
-            TrainingRecord.recorded_by,
-        )
-        .join(latest, and_(latest.c.id == TrainingRecord.id, latest.c.rank == 1))
-        .outerjoin(Project, Project.id == TrainingRecord.project_id)
-        .outerjoin(GuidelineVersion, GuidelineVersion.id == TrainingRecord.guideline_version_id)
-        .order_by(TrainingRecord.completed_at, TrainingRecord.id),
+        _training_rows(ranked=latest).order_by(TrainingRecord.completed_at, TrainingRecord.id),
     )
 
 
