@@ -56,12 +56,21 @@ from db.models import (
 from db.queries.imports import GOLD, STAGED
 
 _keys_metadata = MetaData()
+
+
+def _row_key() -> list[Column[Any]]:
+    """The (annotator, project, day) columns of a rollup row, for a temporary table."""
+    return [
+        Column("annotator_id", Integer, nullable=False),
+        Column("project_id", Integer, nullable=False),
+        Column("day", Date, nullable=False),
+    ]
+
+
 ROLLUP_KEYS = Table(
     "rollup_keys",
     _keys_metadata,
-    Column("annotator_id", Integer, nullable=False),
-    Column("project_id", Integer, nullable=False),
-    Column("day", Date, nullable=False),
+    *_row_key(),
     Column("day_start", UTCDateTime, nullable=False),
     Column("day_end", UTCDateTime, nullable=False),
     # No rollup row yet and not named: every event of the key is new (see fill_rollup_keys).
@@ -74,9 +83,7 @@ ROLLUP_KEYS = Table(
 ROLLUP_PARTS = Table(
     "rollup_parts",
     _keys_metadata,
-    Column("annotator_id", Integer, nullable=False),
-    Column("project_id", Integer, nullable=False),
-    Column("day", Date, nullable=False),
+    *_row_key(),
     Column("work_bucket", Integer, nullable=False),
     Column("reviewer_id", Integer),
     Column("review_day", Date, nullable=False),

@@ -25,16 +25,8 @@ from db.queries.alerts import ACTIVE_STATUSES
 from db.queries.shared import among, load_frame
 from db.scope import PeopleScope
 
-# The window sums of a scorecard row, from the daily rollups.
-SCORECARD_MEASURES = (
-    "annotations",
-    "active_seconds",
-    "gold_answered",
-    "gold_correct",
-    "escalations",
-    "reviewed",
-    "accepted",
-)
+# The window sums of a scorecard row, from the daily rollups: every measure but skips.
+SCORECARD_MEASURES = tuple(name for name in ROLLUP_MEASURES if name != "skipped")
 
 
 def load_scorecard_frame(

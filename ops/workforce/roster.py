@@ -108,6 +108,24 @@ class AnnotatorDetails:
     languages: tuple[str, ...] = ()
 
 
+def _pool_query(principal: Principal, pool_filter: PoolFilter) -> dict[str, Any]:
+    """The people query's arguments for a filter as the principal may apply it."""
+    return {
+        "scope": people_scope(principal),
+        "team_id": pool_filter.team_id,
+        "include_archived": pool_filter.include_archived,
+        "search": pool_filter.search or None,
+        "search_email": principal.can("contact.view"),
+        "tiers": pool_filter.tiers,
+        "statuses": pool_filter.statuses,
+        "skill": pool_filter.skill,
+        "domain": pool_filter.domain,
+        "language": pool_filter.language,
+        "qualified_task_type": pool_filter.qualified_task_type,
+        "project_id": pool_filter.project_id,
+    }
+
+
 def scoped_annotators(
     session: Session,
     principal: Principal,
@@ -118,20 +136,7 @@ def scoped_annotators(
     """Annotators in the principal's scope that match the filter."""
     require(principal, "annotator.view")
     return list_pool_annotators(
-        session,
-        today=today or utcnow().date(),
-        scope=people_scope(principal),
-        team_id=pool_filter.team_id,
-        include_archived=pool_filter.include_archived,
-        search=pool_filter.search or None,
-        search_email=principal.can("contact.view"),
-        tiers=pool_filter.tiers,
-        statuses=pool_filter.statuses,
-        skill=pool_filter.skill,
-        domain=pool_filter.domain,
-        language=pool_filter.language,
-        qualified_task_type=pool_filter.qualified_task_type,
-        project_id=pool_filter.project_id,
+        session, today=today or utcnow().date(), **_pool_query(principal, pool_filter)
     )
 
 
@@ -192,20 +197,7 @@ def matching_ids(
     """Ids of the people in scope the filter matches, by name."""
     require(principal, "annotator.view")
     return list_pool_annotator_ids(
-        session,
-        today=(now or utcnow()).date(),
-        scope=people_scope(principal),
-        team_id=pool_filter.team_id,
-        include_archived=pool_filter.include_archived,
-        search=pool_filter.search or None,
-        search_email=principal.can("contact.view"),
-        tiers=pool_filter.tiers,
-        statuses=pool_filter.statuses,
-        skill=pool_filter.skill,
-        domain=pool_filter.domain,
-        language=pool_filter.language,
-        qualified_task_type=pool_filter.qualified_task_type,
-        project_id=pool_filter.project_id,
+        session, today=(now or utcnow()).date(), **_pool_query(principal, pool_filter)
     )
 
 
