@@ -621,7 +621,8 @@ class AnnotationEvent(Base):
 
     The biggest table by far, and the one imports write at full speed, so it carries only
     what the pages and jobs read by. On PostgreSQL it is partitioned by month of
-    ``submitted_at`` (see db/partitions.py; the primary key there is (id, submitted_at)),
+    ``submitted_at`` and each month by ``segment`` (see db/partitions.py; the primary key
+    there is (id, submitted_at, segment)),
     and it has no foreign keys: the import checks its references once per distinct key
     (db.queries.imports.check_references) instead of a trigger per row, and annops never
     deletes the projects, people, guideline versions, batches or re-review requests
@@ -670,6 +671,10 @@ class AnnotationEvent(Base):
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Set when the event is sent back for re-labeling (retroactive correction).
     rereview_request_id: Mapped[int | None] = mapped_column(Integer)  # rereview_requests.id
+    # Which table of its month holds the row on PostgreSQL (db/partitions.py): 0 for work
+    # written row by row, the import batch's id for a large import's own table. No query
+    # reads by it.
+    segment: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class GoldItem(Base):

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.engine import make_session_factory, transaction
 from db.locks import try_transaction_lock
 from db.models import JobRun, utcnow
+from db.partitions import MAX_SEGMENTS, compact_month, list_month_storage
+from db.queries.imports import lock_imports
 from db.queries.jobs import (
     finish_job_run,
     get_job_state,
@@ -145,6 +147,19 @@ def spend_job(session: Session, context: JobContext) -> int:
     return rollups.reprice(session)
 
 
+def storage_job(session: Session, context: JobContext) -> int:
+    """Fold the imports' segments of months that are over or crowded into each month's
+    base table, so the number of tables stays small; months folded."""
+    lock_imports(session)  # an import never adds a segment to a month being folded
+    due = [storage for storage in list_month_storage(session) if storage.due(context.now.date())]
+    for done, storage in enumerate(due):
+        context.progress(
+            f"folding {storage.month:%Y-%m} ({storage.tables} tables)", 0.05 + done / len(due)
+        )
+        compact_month(session, storage.month)
+    return len(due)
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -194,6 +209,16 @@ JOBS: dict[str, Job] = {
             "reflects the rate really in effect.",
             work=spend_job,
             lock="rollups",
+        ),
+        Job(
+            name="storage",
+            title="Event storage",
+            schedule="daily at 04:00 UTC",
+            description="On PostgreSQL, folds the tables large imports added to a month into "
+            "the month's own table once the month is over or holds more than "
+            f"{MAX_SEGMENTS} tables, keeping every event and id.",
+            work=storage_job,
+            lock="storage",
         ),
     )
 }
@@ -365,6 +390,11 @@ def scheduled_agreement() -> None:
 def scheduled_spend() -> None:
     """The worker's daily spend re-pricing."""
     _run_scheduled("spend")
+
+
+def scheduled_storage() -> None:
+    """The worker's daily folding of event segments."""
+    _run_scheduled("storage")
 
 
 def _run_scheduled(name: str) -> JobOutcome | None:

@@ -42,6 +42,7 @@ SCHEDULED_JOBS = {
     "agreement": "ops.jobs:scheduled_agreement",
     "spend": "ops.jobs:scheduled_spend",
     "notify": "ops.jobs:scheduled_notify",
+    "storage": "ops.jobs:scheduled_storage",
 }
 
 
@@ -70,6 +71,7 @@ def build_scheduler(url: str, settings: Settings) -> BlockingScheduler:
         "agreement": CronTrigger(hour=2, minute=30, timezone=dt.UTC),
         "spend": CronTrigger(hour=3, minute=0, timezone=dt.UTC),
         "notify": CronTrigger(hour=settings.notify_digest_hour, minute=0, timezone=dt.UTC),
+        "storage": CronTrigger(hour=4, minute=0, timezone=dt.UTC),
     }
     for job_id, function in SCHEDULED_JOBS.items():
         scheduler.add_job(

@@ -6,8 +6,10 @@ them into ``annotation_events``: repeated keys within the file are found, gold
 from earlier imports is applied, the references the rows make are checked once
 per distinct value, the months they fall in get their partitions, replaced work is
 removed, and one ``INSERT ... SELECT`` adds the rows whose natural key is not stored
-yet. All of it runs in the caller's transaction, under the import lock, so a failure
-anywhere leaves the database as it was and no two imports add the same key.
+yet (on PostgreSQL, a large import's rows go into tables of their own that then join
+their months; see ``insert_staged``). All of it runs in the caller's transaction, under
+the import lock, so a failure anywhere leaves the database as it was and no two imports
+add the same key.
 """
 
 from __future__ import annotations
@@ -30,18 +32,21 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    column,
     delete,
     exists,
     func,
     insert,
     literal,
     select,
+    table,
     text,
     tuple_,
     update,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import TableClause
 
 from db.bulk import insert_rows
 from db.models import (
@@ -53,7 +58,12 @@ from db.models import (
     Project,
     UTCDateTime,
 )
-from db.partitions import ensure_event_partitions
+from db.partitions import (
+    attach_load_tables,
+    create_load_tables,
+    ensure_event_partitions,
+    is_partitioned,
+)
 from db.queries.shared import batched
 
 
@@ -105,6 +115,10 @@ def list_import_batches(
 # --- staging ----------------------------------------------------------------------------
 
 STAGING_TABLE = "staged_events"
+# An import of at least this many rows loads them as a segment of their own on PostgreSQL
+# (tables of its own, indexed in one sort each; db/partitions.py); a smaller one inserts
+# into the months' base tables, where a few index insertions cost less than new tables.
+SEGMENT_MIN_ROWS = 50_000
 # Memory for one sort or hash of the import's statements (PostgreSQL's default is 4MB).
 STAGING_WORK_MEM = "256MB"
 
@@ -331,11 +345,21 @@ def _delete_events_named_in(session: Session, source: Table, condition: ColumnEl
 
 
 def insert_staged(
-    session: Session, *, import_batch_id: int, project_ids: set[int] | None = None
+    session: Session,
+    *,
+    import_batch_id: int,
+    project_ids: set[int] | None = None,
+    months: set[dt.date] | None = None,
 ) -> int:
     """Add every staged row whose natural key is not stored yet, in file order; returns
     events inserted. ``project_ids``, the projects the staged rows belong to, lets the
-    lookup of stored keys read only those projects' events."""
+    lookup of stored keys read only those projects' events.
+
+    With ``months`` (PostgreSQL, the months the rows fall in), the rows go into tables of
+    their own, one per month, whose indexes are built once they are full and which then
+    join their months as the batch's segment (db/partitions.py); otherwise into
+    annotation_events, an index insertion per row and index.
+    """
     event = EVENTS
     stored = (
         select(literal(1))
@@ -347,15 +371,20 @@ def insert_staged(
     )
     if project_ids is not None:
         stored = stored.where(event.c.project_id.in_(sorted(project_ids)))
-    source = (
-        select(*(STAGED.c[name] for name in EVENT_COLUMNS), literal(import_batch_id))
-        .where(~stored.exists())
-        .order_by(STAGED.c.seq)
-    )
     columns = [*EVENT_COLUMNS, "import_batch_id"]
-    statement = insert(event).from_select(columns, source)
+    values = [*(STAGED.c[name] for name in EVENT_COLUMNS), literal(import_batch_id)]
+    target: TableClause = event
+    if months:
+        load = create_load_tables(session, months=months, segment=import_batch_id)
+        columns.append("segment")
+        values.append(literal(import_batch_id))
+        target = table(load, *(column(name) for name in columns))
+    source = select(*values).where(~stored.exists()).order_by(STAGED.c.seq)
+    statement = insert(target).from_select(columns, source)
     # An INSERT's row count is kept only when asked for.
     result = session.connection().execute(statement.execution_options(preserve_rowcount=True))
+    if months:
+        attach_load_tables(session, segment=import_batch_id)
     return int(result.rowcount)
 
 
@@ -451,7 +480,10 @@ def merge(session: Session, *, import_batch_id: int, replace_newer: bool) -> Mer
         if replaced:
             delete_replaced_events(session)
     inserted = insert_staged(
-        session, import_batch_id=import_batch_id, project_ids=references["project_id"]
+        session,
+        import_batch_id=import_batch_id,
+        project_ids=references["project_id"],
+        months=months if staged >= SEGMENT_MIN_ROWS and is_partitioned(session) else None,
     )
     return MergeCounts(inserted=inserted - replaced, updated=replaced, duplicate=staged - inserted)
 

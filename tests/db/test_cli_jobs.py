@@ -38,6 +38,7 @@ def test_jobs_run_without_a_name_runs_every_job_once(
         "notify",
         "agreement",
         "spend",
+        "storage",
     ]
     assert re.fullmatch(r"rollup: succeeded, 2 rows in \d+\.\d\d s", lines[0])
     assert "agreement of weld-qa" in result.stderr
@@ -47,6 +48,7 @@ def test_jobs_run_without_a_name_runs_every_job_once(
         ("notify", "manual", "succeeded"),
         ("agreement", "manual", "succeeded"),
         ("spend", "manual", "succeeded"),
+        ("storage", "manual", "succeeded"),
     ]
 
 
@@ -100,6 +102,7 @@ def test_a_failed_job_exits_non_zero_with_its_error(
         "succeeded",
         "succeeded",
         "succeeded",
+        "succeeded",
     ]
 
 
@@ -107,7 +110,7 @@ def test_unknown_job_is_one_clear_line(fresh_factory: sessionmaker[Session]) -> 
     result = runner.invoke(app, ["jobs", "run", "backup"])
     assert result.exit_code == 1
     assert (
-        result.stderr == "error: no job 'backup'; jobs: rollup, alerts, notify, agreement, spend\n"
+        result.stderr == "error: no job 'backup'; jobs: rollup, alerts, notify, agreement, spend, storage\n"
     )
     assert recorded(fresh_factory) == []
 

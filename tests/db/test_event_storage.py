@@ -68,7 +68,7 @@ def events(url: str) -> list[tuple[int, str]]:
 
 
 def test_migration_keeps_every_event_and_id_both_ways(fresh_database_url: str) -> None:
-    downgrade(fresh_database_url, "-1")
+    downgrade(fresh_database_url, "0011")
     ids = seed(fresh_database_url)
     before = events(fresh_database_url)
     upgrade(fresh_database_url)
@@ -102,7 +102,7 @@ def test_migration_keeps_every_event_and_id_both_ways(fresh_database_url: str) -
         session.commit()
     engine.dispose()
     assert events(fresh_database_url)[-1] == (before[-1][0] + 1, "d")
-    downgrade(fresh_database_url, "-1")
+    downgrade(fresh_database_url, "0011")
     assert events(fresh_database_url) == [*before, (before[-1][0] + 1, "d")]
     upgrade(fresh_database_url)
     check(fresh_database_url)

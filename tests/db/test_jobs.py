@@ -202,7 +202,13 @@ def test_scheduled_rollup_runs_the_alerts_after_it(
     jobs.scheduled_agreement()
     jobs.scheduled_spend()
     jobs.scheduled_notify()
-    assert [run.job for run in runs(fresh_factory)][3:] == ["agreement", "spend", "notify"]
+    jobs.scheduled_storage()
+    assert [run.job for run in runs(fresh_factory)][3:] == [
+        "agreement",
+        "spend",
+        "notify",
+        "storage",
+    ]
 
 
 def test_agreement_job_stores_figures_once_per_window(
@@ -231,7 +237,7 @@ def test_jobs_overview_without_and_with_a_worker(fresh_factory: sessionmaker[Ses
     assert not overview.worker.running
     assert "start one with `annops worker`" in overview.worker.message
     by_name = {job.name: job for job in overview.jobs}
-    assert list(by_name) == ["rollup", "alerts", "notify", "agreement", "spend"]
+    assert list(by_name) == ["rollup", "alerts", "notify", "agreement", "spend", "storage"]
     assert by_name["rollup"].last_status == "succeeded"
     assert by_name["rollup"].next_run is None
     assert by_name["alerts"].last_status is None
@@ -288,3 +294,4 @@ def test_job_descriptions_name_their_schedule() -> None:
         "after each alerts run, and at 07:00 UTC for the digests"
     )
     assert JOBS["notify"].lock not in {rollup.lock, alerts.lock, agreement.lock}
+    assert jobs.describe_schedule(JOBS["storage"]) == "daily at 04:00 UTC"

@@ -125,7 +125,7 @@ def test_a_worker_registers_its_jobs_and_runs_rollup_then_alerts(
         scheduled = list_scheduled_jobs(session)
         overview = summarise_jobs(session, SYSTEM)
         state = get_job_state(session, job=WORKER_STATE)
-    assert set(scheduled) == {"rollup", "agreement", "spend", "notify"}
+    assert set(scheduled) == {"rollup", "agreement", "spend", "notify", "storage"}
     nightly = scheduled["agreement"]
     assert nightly is not None and (nightly.hour, nightly.minute) == (2, 30)
     digests = scheduled["notify"]
