@@ -204,6 +204,35 @@ def forget_project_rollups(session: Any) -> None:
         )
 
 
+def forget_batch(connection: Any, batch: int) -> int:
+    """Remove the events an import added: its segment tables (detached and dropped, on
+    PostgreSQL), then any of its rows stored elsewhere; returns the rows deleted."""
+    segments = connection.execute(
+        text(
+            "SELECT child.relname, parent.relname FROM pg_inherits "
+            "JOIN pg_class AS child ON child.oid = inhrelid "
+            "JOIN pg_class AS parent ON parent.oid = inhparent "
+            "WHERE child.relname LIKE 'annotation\\_events\\_%' AND child.relname LIKE :name"
+        ),
+        {"name": f"%\\_b{batch}"},
+    ).all()
+    for segment, month in segments:
+        connection.execute(text(f"ALTER TABLE {month} DETACH PARTITION {segment}"))
+        connection.execute(text(f"DROP TABLE {segment}"))
+    return int(
+        connection.execute(
+            text("DELETE FROM annotation_events WHERE import_batch_id = :batch"), {"batch": batch}
+        ).rowcount
+    )
+
+
+def vacuum_after(engine: Engine, deleted: int) -> None:
+    """Without this, after a large delete, the next max(id) walks over dead index entries."""
+    if deleted:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM annotation_events"))
+
+
 def measure_import_ratio(
     database_url: str, rows: int, *, profile: bool = False, spread: bool = False
 ) -> ImportRatio:
@@ -280,16 +309,11 @@ def measure_import_ratio(
         assert result.inserted == rows, result
         with factory() as session, session.begin():
             keys = session.execute(text(BATCH_KEYS), {"batch": result.batch_id}).all()
-            session.execute(
-                text("DELETE FROM annotation_events WHERE import_batch_id = :batch"),
-                {"batch": result.batch_id},
-            )
+            deleted = forget_batch(session.connection(), result.batch_id)
             forget_project_rollups(session)
             # Work added to people's own projects: their rows go back to what they were.
             refresh(session, also=[tuple(key) for key in keys])
-        # Without this the next max(id) walks over a million dead index entries.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM annotation_events"))
+        vacuum_after(engine, deleted)
         return ImportRatio(
             rows=rows, events_before=before, copy_seconds=bare, import_seconds=imported
         )
@@ -351,10 +375,7 @@ def measure_labelstudio_import(
         for took, statement in statements:
             print(f"  {took:6.2f} s  {statement}")
         with engine.begin() as connection:
-            connection.execute(
-                text("DELETE FROM annotation_events WHERE import_batch_id = :batch"),
-                {"batch": result.batch_id},
-            )
+            deleted = forget_batch(connection, result.batch_id)
             for table in ("daily_rollups", "gold_confusion_rollups"):
                 connection.execute(
                     text(
@@ -363,8 +384,7 @@ def measure_labelstudio_import(
                     ),
                     {"slug": BENCH_LS_PROJECT},
                 )
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.execute(text("VACUUM annotation_events"))
+        vacuum_after(engine, deleted)
         return result.inserted, seconds
     finally:
         engine.dispose()

@@ -296,6 +296,8 @@ class _Context:
     gold: dict[str, GoldReference] = field(default_factory=dict)
     # Rollup keys of stored events this import replaces or removes.
     stale_keys: list[RollupKey] = field(default_factory=list)
+    # The natural keys (project_id, external_id) of the staged rows, chunk by chunk.
+    keys: list[pa.Table] = field(default_factory=list)
 
 
 def run_import(
@@ -490,6 +492,7 @@ def _stage_chunk(session: Session, context: _Context, chunk: RawChunk) -> None:
     context.rows += len(chunk) + len(chunk.rejects)
     rows, rejects = _check_chunk(session, context, chunk)
     context.rejects.write(rejects)
+    context.keys.append(rows.select(["project_id", "external_id"]))
     stage(session, rows=rows)
 
 
@@ -704,7 +707,23 @@ def _versions_of(
     return context.versions[project_id]
 
 
+def _keys_repeat(context: _Context) -> bool:
+    """True when some natural key occurs on more than one staged row."""
+    if not context.keys:
+        return False
+    keys = pa.concat_tables(context.keys)
+    context.keys = []
+    if len(pc.unique(keys["project_id"])) == 1:  # the usual file: one project
+        return bool(len(pc.unique(keys["external_id"])) < keys.num_rows)
+    distinct = keys.group_by(["project_id", "external_id"]).aggregate([])
+    return bool(distinct.num_rows < keys.num_rows)
+
+
 def _reject_repeated(session: Session, context: _Context) -> int:
+    # Most files repeat no key: a hash over the keys in memory says so without a
+    # statement over the staging table; only a file that does is searched row by row.
+    if not _keys_repeat(context):
+        return 0
     repeated = find_repeated_keys(session, limit=None if context.request.skip_invalid else 1)
     if not repeated:
         return 0

@@ -110,7 +110,8 @@ def test_unknown_job_is_one_clear_line(fresh_factory: sessionmaker[Session]) -> 
     result = runner.invoke(app, ["jobs", "run", "backup"])
     assert result.exit_code == 1
     assert (
-        result.stderr == "error: no job 'backup'; jobs: rollup, alerts, notify, agreement, spend, storage\n"
+        result.stderr
+        == "error: no job 'backup'; jobs: rollup, alerts, notify, agreement, spend, storage\n"
     )
     assert recorded(fresh_factory) == []
 

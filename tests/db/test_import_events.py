@@ -309,6 +309,24 @@ def test_repeated_work_in_one_file_stops_the_import(
         import_events(session, path)
 
 
+def test_a_key_repeats_only_within_its_project(
+    session: Session, project: Any, tmp_path: Path
+) -> None:
+    make_project(session, slug="other-project")
+    both = [row(external_id="e1"), row(project="other-project", external_id="e1")]
+    path = write_csv(tmp_path / "two.csv", both)
+    assert import_events(session, path).inserted == 2
+    repeated = [
+        row(external_id="e2"),
+        row(project="other-project", external_id="e2"),
+        row(project="other-project", external_id="e3"),
+        row(project="other-project", external_id="e2", label="dog"),
+    ]
+    path = write_csv(tmp_path / "repeat.csv", repeated)
+    with pytest.raises(ImportFailed, match="row 5, field external_id: repeats the work of row 3"):
+        import_events(session, path)
+
+
 def test_project_and_guideline_options_belong_to_label_studio(
     session: Session, project: Any, tmp_path: Path
 ) -> None:
