@@ -18,6 +18,7 @@ from db.partitions import (
     create_partition_sql,
     ensure_event_partitions,
     list_partitions,
+    list_segments,
     month_of,
     next_month,
     partition_name,
@@ -87,6 +88,14 @@ def test_migration_keeps_every_event_and_id_both_ways(fresh_database_url: str) -
                 text("SELECT external_id FROM annotation_events_2026_10")
             ).scalars()
             assert list(in_october) == ["a"]
+            # Each month is partitioned by segment, its rows in the month's base table.
+            assert list_segments(session, dt.date(2026, 11, 1)) == [
+                "annotation_events_2026_11_base"
+            ]
+            in_base = session.execute(
+                text("SELECT external_id, segment FROM annotation_events_2026_11_base ORDER BY 1")
+            ).all()
+            assert [tuple(row) for row in in_base] == [("b", 0), ("c", 0)]
         else:
             assert partitions == set()
         # New rows continue the id sequence.
