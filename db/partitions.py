@@ -266,9 +266,10 @@ def compact_month(session: Session, month: dt.date) -> int:
     transaction; returns the rows it holds.
 
     Writers of the month wait from the start (the month is locked in SHARE mode), readers
-    only while the old tables are swapped for the new one at the end. Rows keep their ids
-    and segments; the new base covers every segment up to the highest one folded, so
-    later segments of the month still attach beside it.
+    only while the old tables are swapped for the new one at the end: the new table's
+    indexes are built before, so attaching it only adopts them. Rows keep their ids and
+    segments; the new base covers every segment up to the highest one folded, so later
+    segments of the month still attach beside it.
     """
     name = partition_name(month)
     tables = list_segments(session, month)
@@ -293,6 +294,8 @@ def compact_month(session: Session, month: dt.date) -> int:
         f"submitted_at >= {start} AND submitted_at < {end} "
         f"AND segment >= {BASE_SEGMENT} AND segment < {top + 1})"
     )
+    _build_indexes_like_parent(session, merged)
+    connection.exec_driver_sql(f"ANALYZE {merged}")
     for table in tables:
         connection.exec_driver_sql(f"ALTER TABLE {name} DETACH PARTITION {table}")
         connection.exec_driver_sql(f"DROP TABLE {table}")
@@ -301,8 +304,27 @@ def compact_month(session: Session, month: dt.date) -> int:
         f"ALTER TABLE {name} ATTACH PARTITION {base_name(month)} "
         f"FOR VALUES FROM ({BASE_SEGMENT}) TO ({top + 1})"
     )
-    connection.exec_driver_sql(f"ANALYZE {base_name(month)}")
     return int(rows)
+
+
+def _build_indexes_like_parent(session: Session, table: str) -> None:
+    """Give ``table`` the indexes and primary key of annotation_events, so that attaching
+    it as a partition adopts them instead of building them under the attach's lock."""
+    definitions = session.execute(
+        text(
+            "SELECT pg_get_indexdef(indexrelid), indisprimary FROM pg_index "
+            "WHERE indrelid = CAST(:parent AS regclass)"
+        ),
+        {"parent": PARENT},
+    ).all()
+    connection = session.connection()
+    for definition, primary in definitions:
+        method = str(definition).split(" USING ", 1)[1]  # e.g. "btree (project_id, ...)"
+        if primary:
+            columns = method[method.index("(") :]
+            connection.exec_driver_sql(f"ALTER TABLE {table} ADD PRIMARY KEY {columns}")
+        else:
+            connection.exec_driver_sql(f"CREATE INDEX ON {table} USING {method}")
 
 
 def _highest_bound(session: Session, tables: list[str]) -> int:

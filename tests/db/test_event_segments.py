@@ -65,13 +65,14 @@ def stored(session: Session) -> list[tuple[int, str, str]]:
     ]
 
 
-def indexes(session: Session, table: str) -> set[str]:
-    return {
+def indexes(session: Session, table: str) -> list[str]:
+    """The table's indexes by method and columns (a duplicate would show twice)."""
+    return sorted(
         str(definition).split(" USING ")[1]
         for definition in session.execute(
             text("SELECT indexdef FROM pg_indexes WHERE tablename = :table"), {"table": table}
         ).scalars()
-    }
+    )
 
 
 def test_a_large_import_becomes_a_segment_of_each_month_it_touches(
@@ -190,6 +191,15 @@ def test_folding_a_month_keeps_every_row_id_and_index(postgres: Session, tmp_pat
     assert list_segments(session, JUNE) == [base_name(JUNE)]
     assert stored(session) == before
     assert indexes(session, base_name(JUNE)) == june_indexes
+    # Each adopted by the parent's index (none built twice), the primary key among them.
+    adopted = session.execute(
+        text(
+            "SELECT count(*) FROM pg_inherits JOIN pg_index ON indexrelid = inhrelid "
+            "WHERE indrelid = CAST(:table AS regclass)"
+        ),
+        {"table": base_name(JUNE)},
+    ).scalar_one()
+    assert adopted == len(june_indexes) == 5
     segments = session.execute(
         text(f"SELECT DISTINCT segment FROM {base_name(JUNE)} ORDER BY 1")
     ).scalars()
