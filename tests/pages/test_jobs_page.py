@@ -29,7 +29,7 @@ def test_admin_sees_every_job_and_that_no_worker_runs(app: AppTest) -> None:
     open_jobs(app)
     assert not app.exception, app.exception
     schedule = table_with(app, "schedule")
-    assert list(schedule["job"]) == ["rollup", "alerts", "notify", "agreement", "spend"]
+    assert list(schedule["job"]) == ["rollup", "alerts", "notify", "agreement", "spend", "storage"]
     assert list(schedule["schedule"])[:4] == [
         "every 15 minutes",
         "after each successful rollup",
