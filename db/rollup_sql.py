@@ -8,7 +8,7 @@ to refresh, and when, is decided in ops.rollups.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,6 +29,7 @@ from sqlalchemy import (
     case,
     cast,
     delete,
+    exists,
     func,
     insert,
     literal_column,
@@ -41,7 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.selectable import CompoundSelect, FromClause
 
 from db.models import (
     ROLLUP_COSTS,
@@ -249,38 +250,53 @@ _READ_COLUMNS = (
 )
 
 
-def _events(dialect: str, keys: Table | None, after_id: int | None) -> FromClause:
-    """The events the rollup SELECTs read: all of them, or those of the ``keys``.
-
-    With ``after_id``, the events of the keys marked fresh (which hold no event up to
-    that id) are read as the events after it, in id order through the primary key, and
-    only the other keys' events key by key through the (annotator, submitted_at) index,
-    which also reads the person's work of that day in every other project.
-    """
+def _events(dialect: str, keys: Table | None, *, probed_only: bool = False) -> FromClause:
+    """The events the rollup SELECTs read: all of them, or those of the ``keys`` (only
+    of those not marked fresh with ``probed_only``), key by key through the
+    (annotator, submitted_at) index, which also reads the person's work of that day in
+    every other project."""
     event = AnnotationEvent.__table__
     if keys is None:
         return event
     day = utc_day(event.c.submitted_at, dialect)
     columns = [event.c[name] for name in _READ_COLUMNS]
     probed = select(*columns).select_from(_limited_to(event, keys, day))
-    if after_id is None:
-        return probed.subquery("keyed_events")
-    fresh = (
-        select(*columns)
-        .select_from(
-            event.join(
-                keys,
-                and_(
-                    keys.c.annotator_id == event.c.annotator_id,
-                    keys.c.project_id == event.c.project_id,
-                    keys.c.day == day,
-                ),
-            )
+    if probed_only:
+        probed = probed.where(keys.c.fresh == False)  # noqa: E712
+    return probed.subquery("keyed_events")
+
+
+def _per_key(
+    dialect: str,
+    keys: Table | None,
+    after_id: int | None,
+    grouped: Callable[[FromClause], Select[Any]],
+) -> Select[Any] | CompoundSelect[Any]:
+    """``grouped`` (a SELECT grouped by annotator_id, project_id and day, and maybe
+    more) over the events of the ``keys``.
+
+    With ``after_id``, the keys marked fresh hold no event up to that id: their rows are
+    grouped from the events after it (read in one pass, not key by key) and then kept
+    where their key is a fresh one. Grouped first, the planner knows how many events it
+    sums (it cannot estimate a join of events to keys on three columns, and from the one
+    row it guesses it would sort a million events instead of hashing them). Only the
+    other keys' events are read key by key.
+    """
+    if keys is None or after_id is None:
+        return grouped(_events(dialect, keys))
+    probed = grouped(_events(dialect, keys, probed_only=True))
+    event = AnnotationEvent.__table__
+    new = select(*(event.c[name] for name in _READ_COLUMNS)).where(event.c.id > after_id)
+    sums = grouped(new.subquery("new_events")).subquery("new_sums")
+    fresh = select(*sums.c).where(
+        exists().where(
+            keys.c.fresh == True,  # noqa: E712
+            keys.c.annotator_id == sums.c.annotator_id,
+            keys.c.project_id == sums.c.project_id,
+            keys.c.day == sums.c.day,
         )
-        .where(event.c.id > after_id, keys.c.fresh == True)  # noqa: E712
     )
-    probed = probed.where(keys.c.fresh == False)  # noqa: E712
-    return union_all(probed, fresh).subquery("keyed_events")
+    return union_all(probed, fresh)
 
 
 def parts_select(
@@ -289,11 +305,14 @@ def parts_select(
     keys: Table | None = None,
     boundaries: Sequence[dt.time] = (),
     after_id: int | None = None,
-) -> Select[Any]:
+) -> Select[Any] | CompoundSelect[Any]:
     """SELECT of event sums per person, project, day, reviewer, review day and part of the
     day between rate boundaries (the columns of ROLLUP_PARTS), optionally limited to the
-    keys in ``keys`` (see _events for ``after_id``): what aggregate_select prices."""
-    event = _events(dialect, keys, after_id)
+    keys in ``keys`` (see _per_key for ``after_id``): what aggregate_select prices."""
+    return _per_key(dialect, keys, after_id, lambda event: _parts_of(dialect, event, boundaries))
+
+
+def _parts_of(dialect: str, event: FromClause, boundaries: Sequence[dt.time]) -> Select[Any]:
     day = utc_day(event.c.submitted_at, dialect)
     answered = and_(event.c.skipped == False, event.c.label.is_not(None))  # noqa: E712
     reviewed = event.c.review_outcome.is_not(None)
@@ -444,11 +463,14 @@ CONFUSION_COLUMNS = ("annotator_id", "project_id", "day", "gold_label", "label",
 
 def confusion_select(
     dialect: str, *, keys: Table | None = None, after_id: int | None = None
-) -> Select[Any]:
+) -> Select[Any] | CompoundSelect[Any]:
     """SELECT of gold confusion rows (CONFUSION_COLUMNS) from golden answered events,
-    optionally limited to the (annotator, project, day) keys in ``keys`` (see _events for
-    ``after_id``)."""
-    event = _events(dialect, keys, after_id)
+    optionally limited to the (annotator, project, day) keys in ``keys`` (see _per_key
+    for ``after_id``)."""
+    return _per_key(dialect, keys, after_id, lambda event: _confusion_of(dialect, event))
+
+
+def _confusion_of(dialect: str, event: FromClause) -> Select[Any]:
     day = utc_day(event.c.submitted_at, dialect)
     return (
         select(

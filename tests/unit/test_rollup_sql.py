@@ -134,6 +134,10 @@ def test_fresh_keys_read_the_new_events_and_the_others_key_by_key(dialect: str) 
     assert "annotation_events.id >" in sql
     assert 41 in params.values()
     assert sql.count("rollup_keys.fresh") == 2
+    # The new events are summed first and the sums kept where their key is fresh, so the
+    # planner sees how many events it sums (not the one row it guesses for a join).
+    assert sql.count("GROUP BY") == 2
+    assert "AS new_sums WHERE EXISTS" in sql
     # Without a watermark every key is read key by key.
     plain, _params = compile_sql(parts_select(dialect, keys=ROLLUP_KEYS), dialect)
     assert "UNION ALL" not in plain
