@@ -24,6 +24,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     Select,
     Table,
+    Text,
     Time,
     and_,
     case,
@@ -32,12 +33,13 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     literal_column,
+    null,
     or_,
     select,
     text,
     tuple_,
-    union,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -54,7 +56,7 @@ from db.models import (
     PayRateCorrection,
     UTCDateTime,
 )
-from db.queries.imports import GOLD, STAGED
+from db.queries.imports import GOLD, STAGED, replaces_stored
 
 _keys_metadata = MetaData()
 
@@ -510,15 +512,29 @@ def count_events_after(session: Session, *, after_id: int) -> int:
 def list_keys_an_import_may_change(
     session: Session, *, import_batch_id: int, project_id: int
 ) -> list[RollupKey]:
-    """Keys of the stored events of ``project_id`` (the import's one project) that its
-    staged rows or gold references name: the rows its replacements and removals of
-    gold-reference events may change (a superset)."""
+    """Keys of the stored events of ``project_id`` (the import's one project) that the
+    import replaces or removes: those its staged rows hold a newer version of (as
+    ``mark_replacements`` finds them, so call this once the staged gold is final) and
+    the gold references it names. Stored events a staged row repeats unchanged keep
+    their rows, so a re-import of the same export names none."""
     event = AnnotationEvent.__table__
-    named = union(
-        select(STAGED.c.project_id, STAGED.c.external_id),
-        select(GOLD.c.project_id, GOLD.c.external_id).where(
-            GOLD.c.import_batch_id == import_batch_id
+    named = union_all(
+        select(
+            STAGED.c.project_id,
+            STAGED.c.external_id,
+            STAGED.c.source_updated_at,
+            STAGED.c.is_gold,
+            STAGED.c.gold_label,
+            literal(False).label("removed"),
         ),
+        select(
+            GOLD.c.project_id,
+            GOLD.c.external_id,
+            null().cast(UTCDateTime),
+            null().cast(Boolean),
+            null().cast(Text),
+            literal(True),
+        ).where(GOLD.c.import_batch_id == import_batch_id),
     ).subquery("named")
     day = utc_day(event.c.submitted_at, session.get_bind().dialect.name)
     query = (
@@ -532,7 +548,11 @@ def list_keys_an_import_may_change(
         )
         # Named as a value, the project's (project_id, external_id) index is read: a new
         # project's import finds nothing at once instead of joining every stored event.
-        .where(event.c.project_id == project_id)
+        .where(
+            event.c.project_id == project_id,
+            named.c.removed
+            | replaces_stored(named.c.source_updated_at, named.c.is_gold, named.c.gold_label),
+        )
         .distinct()
     )
     return [tuple(row) for row in session.execute(query)]

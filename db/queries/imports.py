@@ -286,12 +286,45 @@ def delete_gold_reference_events(session: Session, *, import_batch_id: int) -> i
     return _delete_events_named_in(session, GOLD, GOLD.c.import_batch_id == import_batch_id)
 
 
-def mark_replacements(session: Session) -> int:
+def replaces_stored(
+    source_updated_at: ColumnElement[Any],
+    is_gold: ColumnElement[Any],
+    gold_label: ColumnElement[Any],
+) -> ColumnElement[bool]:
+    """Whether a row with these values is a newer version of the stored event of the same
+    key it is compared with: a later ``source_updated_at``, or a changed gold."""
+    event = EVENTS
+    return (
+        (source_updated_at > event.c.source_updated_at)
+        | (event.c.source_updated_at.is_(None) & source_updated_at.is_not(None))
+        | (is_gold != event.c.is_gold)
+        | gold_label.is_distinct_from(event.c.gold_label)
+    )
+
+
+def stores_events_of(session: Session, *, project_ids: set[int]) -> bool:
+    """True when any of these projects stores an event; one index probe per partition."""
+    if not project_ids:
+        return False
+    found = session.scalar(
+        select(literal(1))
+        .select_from(EVENTS)
+        .where(EVENTS.c.project_id.in_(sorted(project_ids)))
+        .limit(1)
+    )
+    return found is not None
+
+
+def mark_replacements(session: Session, *, project_ids: set[int] | None = None) -> int:
     """Flag staged rows that are a newer version of a stored event; returns their number.
 
     Newer means a later ``source_updated_at``, or a changed gold. The stored event's
-    link to a re-review request carries over to its replacement.
+    link to a re-review request carries over to its replacement. ``project_ids``, the
+    projects the staged rows belong to, lets a project that stores no events yet (the
+    first import of a new project) skip the lookup of every staged key.
     """
+    if project_ids is not None and not stores_events_of(session, project_ids=project_ids):
+        return 0
     event = EVENTS
     same_key = and_(
         event.c.project_id == STAGED.c.project_id,
@@ -299,12 +332,7 @@ def mark_replacements(session: Session) -> int:
     )
     changed = and_(
         same_key,
-        (
-            (STAGED.c.source_updated_at > event.c.source_updated_at)
-            | (event.c.source_updated_at.is_(None) & STAGED.c.source_updated_at.is_not(None))
-            | (STAGED.c.is_gold != event.c.is_gold)
-            | STAGED.c.gold_label.is_distinct_from(event.c.gold_label)
-        ),
+        replaces_stored(STAGED.c.source_updated_at, STAGED.c.is_gold, STAGED.c.gold_label),
     )
     result = session.execute(
         update(STAGED)
@@ -476,7 +504,7 @@ def merge(session: Session, *, import_batch_id: int, replace_newer: bool) -> Mer
     ensure_event_partitions(session, months=months)
     replaced = 0
     if replace_newer:
-        replaced = mark_replacements(session)
+        replaced = mark_replacements(session, project_ids=references["project_id"])
         if replaced:
             delete_replaced_events(session)
     inserted = insert_staged(
