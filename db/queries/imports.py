@@ -85,6 +85,42 @@ def list_gold_items(
     return found
 
 
+@dataclass(frozen=True)
+class NewGoldItem:
+    """A golden item an import adds: its item, expected label and reference annotation."""
+
+    item_id: str
+    gold_label: str | None
+    external_id: str
+    set_by: str | None
+    source_updated_at: dt.datetime | None
+
+
+def add_gold_items(
+    session: Session,
+    *,
+    project_id: int,
+    import_batch_id: int,
+    items: list[NewGoldItem],
+    created_at: dt.datetime,
+) -> int:
+    """Store golden items not stored yet in one bulk insert; returns items added."""
+    size = len(items)
+    rows = pa.table(
+        {
+            "project_id": pa.array([project_id] * size, pa.int32()),
+            "item_id": pa.array([item.item_id for item in items], pa.string()),
+            "gold_label": pa.array([item.gold_label for item in items], pa.string()),
+            "external_id": pa.array([item.external_id for item in items], pa.string()),
+            "set_by": pa.array([item.set_by for item in items], pa.string()),
+            "source_updated_at": pa.array([item.source_updated_at for item in items], TIMESTAMP),
+            "import_batch_id": pa.array([import_batch_id] * size, pa.int32()),
+            "created_at": pa.array([created_at] * size, TIMESTAMP),
+        }
+    )
+    return insert_rows(session, GOLD, rows, binary=True)
+
+
 def list_gold_reference_ids(session: Session, *, project_id: int) -> list[str]:
     """External ids of the annotations that set a project's golden items."""
     return [

@@ -21,11 +21,13 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import transaction
-from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, GoldItem, ImportBatch, utcnow
+from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, ImportBatch, utcnow
 from db.queries.guidelines import list_guideline_versions
 from db.queries.imports import (
     STAGED_SCHEMA,
     MissingReference,
+    NewGoldItem,
+    add_gold_items,
     apply_known_gold,
     count_staged_by_annotator,
     count_staged_gold,
@@ -748,23 +750,21 @@ def _store_gold(session: Session, context: _Context, batch: ImportBatch) -> dict
     if not context.gold or context.project_id is None:
         return {"new": 0, "changed": 0}
     existing = list_gold_items(session, project_id=context.project_id, item_ids=list(context.gold))
-    new = changed = 0
+    added: list[NewGoldItem] = []
+    changed = 0
     for item_id, reference in context.gold.items():
         updated_at = _parse_time(reference.source_updated_at)
         gold = existing.get(item_id)
         if gold is None:
-            session.add(
-                GoldItem(
-                    project_id=context.project_id,
+            added.append(
+                NewGoldItem(
                     item_id=item_id,
                     gold_label=_printable(reference.gold_label or "") or None,
                     external_id=reference.external_id,
                     set_by=_printable(reference.set_by or "")[:254] or None,
                     source_updated_at=updated_at,
-                    import_batch_id=batch.id,
                 )
             )
-            new += 1
             continue
         older = gold.source_updated_at is None or (
             updated_at is not None and updated_at >= gold.source_updated_at
@@ -782,7 +782,15 @@ def _store_gold(session: Session, context: _Context, batch: ImportBatch) -> dict
         elif gold.external_id == reference.external_id:
             gold.import_batch_id = gold.import_batch_id or batch.id
     session.flush()
-    return {"new": new, "changed": changed}
+    if added:
+        add_gold_items(
+            session,
+            project_id=context.project_id,
+            import_batch_id=batch.id,
+            items=added,
+            created_at=utcnow(),
+        )
+    return {"new": len(added), "changed": changed}
 
 
 def _parse_time(text: str | None) -> dt.datetime | None:

@@ -3,6 +3,7 @@ its own project, and names to the rollups exactly the stored events it replaces 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, Project
+from db.models import AnnotationEvent, GoldItem, Project
 from db.queries.imports import stores_events_of
 from ops import rollups
 from ops.importers.pipeline import ImportRequest, ImportResult, run_import
@@ -132,8 +133,19 @@ def test_a_later_export_replaces_the_newer_versions_in_a_project_that_stores_the
         "ls:4": ("dog", True),
         "ls:5": ("cat", False),
     }
+    [gold] = session.scalars(select(GoldItem).where(GoldItem.project_id == project.id))
+    assert (gold.item_id, gold.gold_label, gold.external_id, gold.set_by) == (
+        "2",
+        "cat",
+        "ls:6",
+        "labelstudio:10",
+    )
+    assert gold.source_updated_at == dt.datetime(2026, 11, 25, 10, tzinfo=dt.UTC)
+    assert gold.import_batch_id == later.batch_id
+    assert gold.created_at is not None
     again = import_into(session, project, later_export(tmp_path / "later.json"))
     assert (again.inserted, again.updated, again.duplicate) == (0, 0, 5)
+    assert again.summary.gold_items_new == 0
     older = import_into(session, project, first_export(tmp_path / "first.json"))
     assert (older.inserted, older.updated) == (0, 0), "an older export brings nothing back"
     assert labels(session, project)["ls:2"] == ("bird", False)
