@@ -56,7 +56,13 @@ from db.models import (
     PayRateCorrection,
     UTCDateTime,
 )
-from db.queries.imports import GOLD, STAGED, replaces_stored
+from db.queries.imports import (
+    GOLD,
+    STAGED,
+    index_staged_keys,
+    replaces_stored,
+    stores_events_of,
+)
 
 _keys_metadata = MetaData()
 
@@ -517,6 +523,9 @@ def list_keys_an_import_may_change(
     ``mark_replacements`` finds them, so call this once the staged gold is final) and
     the gold references it names. Stored events a staged row repeats unchanged keep
     their rows, so a re-import of the same export names none."""
+    if not stores_events_of(session, project_ids={project_id}):
+        return []  # a new project's first import
+    index_staged_keys(session)
     event = AnnotationEvent.__table__
     named = union_all(
         select(

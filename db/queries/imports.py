@@ -151,6 +151,8 @@ def list_import_batches(
 # --- staging ----------------------------------------------------------------------------
 
 STAGING_TABLE = "staged_events"
+# Set in a connection's info while its staging table has an index of the natural keys.
+_KEYS_INDEXED = "annops_staged_keys_indexed"
 # An import of at least this many rows loads them as a segment of their own on PostgreSQL
 # (tables of its own, indexed in one sort each; db/partitions.py); a smaller one inserts
 # into the months' base tables, where a few index insertions cost less than new tables.
@@ -245,9 +247,30 @@ def staging_table(session: Session) -> Iterator[Table]:
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"SET LOCAL work_mem = '{STAGING_WORK_MEM}'")
     STAGED.drop(connection, checkfirst=True)
+    connection.info.pop(_KEYS_INDEXED, None)
     STAGED.create(connection)
     yield STAGED
     STAGED.drop(connection, checkfirst=True)
+    connection.info.pop(_KEYS_INDEXED, None)
+
+
+def index_staged_keys(session: Session) -> None:
+    """On PostgreSQL, index the staged rows' natural keys and gather their statistics, once
+    per staging table.
+
+    For the statements that match staged rows with a project's stored events by key:
+    the planner then knows how many rows are staged, and whichever side it reads first,
+    the other is found through an index. Every month and segment of annotation_events has
+    its own index, so probing all of them once per staged row is what this avoids.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or connection.info.get(_KEYS_INDEXED):
+        return
+    connection.exec_driver_sql(
+        f"CREATE INDEX {STAGING_TABLE}_key ON {STAGING_TABLE} (project_id, external_id)"
+    )
+    connection.exec_driver_sql(f"ANALYZE {STAGING_TABLE}")
+    connection.info[_KEYS_INDEXED] = True
 
 
 def stage(session: Session, *, rows: pa.Table) -> int:
@@ -357,22 +380,34 @@ def mark_replacements(session: Session, *, project_ids: set[int] | None = None) 
     Newer means a later ``source_updated_at``, or a changed gold. The stored event's
     link to a re-review request carries over to its replacement. ``project_ids``, the
     projects the staged rows belong to, lets a project that stores no events yet (the
-    first import of a new project) skip the lookup of every staged key.
+    first import of a new project) skip the lookup of every staged key; on PostgreSQL
+    they also make it one join between the staged rows and those projects' events,
+    with the staged keys indexed (``index_staged_keys``).
     """
     if project_ids is not None and not stores_events_of(session, project_ids=project_ids):
         return 0
     event = EVENTS
+    newer = replaces_stored(STAGED.c.source_updated_at, STAGED.c.is_gold, STAGED.c.gold_label)
+    if session.get_bind().dialect.name == "postgresql" and project_ids:
+        index_staged_keys(session)
+        joined = session.execute(
+            update(STAGED)
+            .where(
+                event.c.project_id.in_(sorted(project_ids)),
+                event.c.project_id == STAGED.c.project_id,
+                event.c.external_id == STAGED.c.external_id,
+                newer,
+            )
+            .values(replaces=True, rereview_request_id=event.c.rereview_request_id)
+        )
+        return int(joined.rowcount)  # type: ignore[attr-defined]
     same_key = and_(
         event.c.project_id == STAGED.c.project_id,
         event.c.external_id == STAGED.c.external_id,
     )
-    changed = and_(
-        same_key,
-        replaces_stored(STAGED.c.source_updated_at, STAGED.c.is_gold, STAGED.c.gold_label),
-    )
     result = session.execute(
         update(STAGED)
-        .where(exists().where(changed))
+        .where(exists().where(same_key, newer))
         .values(
             replaces=True,
             rereview_request_id=select(event.c.rereview_request_id)

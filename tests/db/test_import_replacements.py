@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, GoldItem, Project
+from db.models import AnnotationEvent, GoldItem, Project, RereviewRequest
 from db.queries.imports import stores_events_of
 from ops import rollups
 from ops.importers.pipeline import ImportRequest, ImportResult, run_import
@@ -181,3 +181,27 @@ def test_the_rollups_are_told_only_of_the_events_an_import_replaces_or_removes(
     after_import = table(session)
     rollups.rebuild(session)
     assert table(session) == after_import
+
+
+def test_a_replacement_keeps_the_rereview_request_of_the_event_it_replaces(
+    session: Session, tmp_path: Path
+) -> None:
+    project = make_project(session)
+    import_into(session, project, first_export(tmp_path / "first.json"))
+    request = RereviewRequest(project_id=project.id, reason="relabel the cats")
+    session.add(request)
+    session.flush()
+    session.execute(
+        update(AnnotationEvent)
+        .where(AnnotationEvent.project_id == project.id, AnnotationEvent.external_id == "ls:2")
+        .values(rereview_request_id=request.id)
+    )
+    later = import_into(session, project, later_export(tmp_path / "later.json"))
+    assert later.updated == 3
+    linked = {
+        event.external_id: event.rereview_request_id
+        for event in session.scalars(
+            select(AnnotationEvent).where(AnnotationEvent.project_id == project.id)
+        )
+    }
+    assert linked == {"ls:1": None, "ls:2": request.id, "ls:3": None, "ls:4": None, "ls:5": None}
