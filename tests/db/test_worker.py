@@ -173,7 +173,9 @@ def test_a_leader_that_loses_its_lock_stops_and_leads_again(
         terminated = connection.scalar(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
-                "WHERE locktype = 'advisory' AND classid = :namespace"
+                "WHERE locktype = 'advisory' AND classid = :namespace "
+                # Only this test's database: other tests' workers lead their own.
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             ),
             {"namespace": LEADER_LOCKS},
         )
