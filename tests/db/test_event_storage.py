@@ -236,3 +236,22 @@ def test_a_key_already_stored_in_another_month_is_a_duplicate(
         )
     ).scalars()
     assert list(labels) == ["cat"]
+
+
+def test_an_import_runs_its_statements_without_compiling_them(
+    session: Session, tmp_path: Path
+) -> None:
+    """Each statement of an import runs once over new rows: compiling it costs more than it
+    saves, so the import's transaction turns PostgreSQL's JIT off."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("JIT is PostgreSQL's")
+    add_project(session, SYSTEM, slug="jit", name="JIT")
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "project,item_id,annotator,label,submitted_at,external_id\n"
+        "jit,i1,ann@example.org,cat,2026-07-14T10:00:00Z,e1\n",
+        encoding="utf-8",
+    )
+    session.execute(text("SET LOCAL jit = on"))
+    run_import(session, SYSTEM, ImportRequest(source="events", path=path))
+    assert session.execute(text("SHOW jit")).scalar_one() == "off"
