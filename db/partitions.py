@@ -300,6 +300,14 @@ def compact_month(session: Session, month: dt.date) -> int:
         connection.exec_driver_sql(f"ALTER TABLE {name} DETACH PARTITION {table}")
         connection.exec_driver_sql(f"DROP TABLE {table}")
     connection.exec_driver_sql(f"ALTER TABLE {merged} RENAME TO {base_name(month)}")
+    # The indexes were named after the table they were built on.
+    for index in session.execute(
+        text("SELECT indexname FROM pg_indexes WHERE tablename = :table"),
+        {"table": base_name(month)},
+    ).scalars():
+        if f"{merged}_" in index:
+            renamed = str(index).replace(f"{merged}_", f"{base_name(month)}_", 1)
+            connection.exec_driver_sql(f'ALTER INDEX "{index}" RENAME TO "{renamed}"')
     connection.exec_driver_sql(
         f"ALTER TABLE {name} ATTACH PARTITION {base_name(month)} "
         f"FOR VALUES FROM ({BASE_SEGMENT}) TO ({top + 1})"

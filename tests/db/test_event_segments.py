@@ -200,6 +200,11 @@ def test_folding_a_month_keeps_every_row_id_and_index(postgres: Session, tmp_pat
         {"table": base_name(JUNE)},
     ).scalar_one()
     assert adopted == len(june_indexes) == 5
+    names = session.execute(
+        text("SELECT indexname FROM pg_indexes WHERE tablename = :table"),
+        {"table": base_name(JUNE)},
+    ).scalars()
+    assert all(name.startswith(f"{base_name(JUNE)}_") for name in names)
     segments = session.execute(
         text(f"SELECT DISTINCT segment FROM {base_name(JUNE)} ORDER BY 1")
     ).scalars()
