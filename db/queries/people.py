@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 import pandas as pd
 from sqlalchemy import func, or_, select
@@ -191,96 +192,55 @@ def list_annotator_choices(
     return [(int(person_id), str(name)) for person_id, name in session.execute(query)]
 
 
+class PoolFilters(TypedDict, total=False):
+    """The filters of a pool query, each optional (see _pool_conditions for defaults)."""
+
+    scope: PeopleScope
+    team_id: int | None
+    include_archived: bool
+    search: str | None
+    search_email: bool
+    tiers: Sequence[str]
+    statuses: Sequence[str]
+    skill: str | None
+    domain: str | None
+    language: str | None
+    qualified_task_type: str | None
+    project_id: int | None
+
+
 def list_pool_annotators(
-    session: Session,
-    *,
-    today: dt.date,
-    scope: PeopleScope = EVERYONE,
-    team_id: int | None = None,
-    include_archived: bool = False,
-    search: str | None = None,
-    search_email: bool = False,
-    tiers: Sequence[str] = (),
-    statuses: Sequence[str] = (),
-    skill: str | None = None,
-    domain: str | None = None,
-    language: str | None = None,
-    qualified_task_type: str | None = None,
-    project_id: int | None = None,
+    session: Session, *, today: dt.date, **filters: Unpack[PoolFilters]
 ) -> list[Annotator]:
     """Annotators inside ``scope`` matching every given filter, by name; merged
     placeholders never."""
-    conditions = _pool_conditions(
-        today=today,
-        scope=scope,
-        team_id=team_id,
-        include_archived=include_archived,
-        search=search,
-        search_email=search_email,
-        tiers=tiers,
-        statuses=statuses,
-        skill=skill,
-        domain=domain,
-        language=language,
-        qualified_task_type=qualified_task_type,
-        project_id=project_id,
-    )
-    query = select(Annotator).where(*conditions)
+    query = select(Annotator).where(*_pool_conditions(today=today, **filters))
     return list(session.scalars(query.order_by(Annotator.display_name, Annotator.id)))
 
 
 def list_pool_annotator_ids(
-    session: Session,
-    *,
-    today: dt.date,
-    scope: PeopleScope = EVERYONE,
-    team_id: int | None = None,
-    include_archived: bool = False,
-    search: str | None = None,
-    search_email: bool = False,
-    tiers: Sequence[str] = (),
-    statuses: Sequence[str] = (),
-    skill: str | None = None,
-    domain: str | None = None,
-    language: str | None = None,
-    qualified_task_type: str | None = None,
-    project_id: int | None = None,
+    session: Session, *, today: dt.date, **filters: Unpack[PoolFilters]
 ) -> list[int]:
     """Ids of the people list_pool_annotators returns, in its order."""
-    conditions = _pool_conditions(
-        today=today,
-        scope=scope,
-        team_id=team_id,
-        include_archived=include_archived,
-        search=search,
-        search_email=search_email,
-        tiers=tiers,
-        statuses=statuses,
-        skill=skill,
-        domain=domain,
-        language=language,
-        qualified_task_type=qualified_task_type,
-        project_id=project_id,
-    )
-    query = select(Annotator.id).where(*conditions)
+    query = select(Annotator.id).where(*_pool_conditions(today=today, **filters))
     return [int(i) for i in session.scalars(query.order_by(Annotator.display_name, Annotator.id))]
 
 
 def _pool_conditions(
     *,
     today: dt.date,
-    scope: PeopleScope,
-    team_id: int | None,
-    include_archived: bool,
-    search: str | None,
-    search_email: bool,
-    tiers: Sequence[str],
-    statuses: Sequence[str],
-    skill: str | None,
-    domain: str | None,
-    language: str | None,
-    qualified_task_type: str | None,
-    project_id: int | None,
+    scope: PeopleScope = EVERYONE,
+    team_id: int | None = None,
+    include_archived: bool = False,
+    search: str | None = None,
+    search_email: bool = False,
+    tiers: Sequence[str] = (),
+    statuses: Sequence[str] = (),
+    skill: str | None = None,
+    domain: str | None = None,
+    language: str | None = None,
+    qualified_task_type: str | None = None,
+    project_id: int | None = None,
 ) -> list[ColumnElement[bool]]:
     """The WHERE conditions of a pool query with these filters."""
     conditions: list[ColumnElement[bool]] = [

@@ -21,6 +21,7 @@ from db.models import (
     utcnow,
 )
 from db.queries.people import (
+    PoolFilters,
     get_annotator_by_email,
     get_identity,
     get_team,
@@ -108,7 +109,7 @@ class AnnotatorDetails:
     languages: tuple[str, ...] = ()
 
 
-def _pool_query(principal: Principal, pool_filter: PoolFilter) -> dict[str, Any]:
+def _pool_query(principal: Principal, pool_filter: PoolFilter) -> PoolFilters:
     """The people query's arguments for a filter as the principal may apply it."""
     return {
         "scope": people_scope(principal),
