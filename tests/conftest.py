@@ -31,6 +31,13 @@ BACKENDS = [
 ]
 
 
+def postgres_only(fixture: str) -> pytest.MarkDecorator:
+    """Run a test on PostgreSQL alone, through the database ``fixture`` it uses (directly or
+    by way of ``session``): for what SQLite does not have (partitions, planner statistics,
+    JIT), instead of a SQLite run that would only skip."""
+    return pytest.mark.parametrize(fixture, [BACKENDS[1]], indirect=True)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Where PostgreSQL is required (CI), a missing database URL is an error, not a skip."""
     if os.environ.get("ANNOPS_REQUIRE_POSTGRES") and not POSTGRES_URL:

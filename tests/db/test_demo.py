@@ -25,6 +25,7 @@ from ops.demo import DemoConfig, DemoRefused, database_state, load_demo, wipe_de
 from ops.metrics.accuracy import compute_gold_accuracy
 from ops.permissions import SYSTEM
 from ops.projects import add_project
+from tests.conftest import postgres_only
 
 END = dt.date(2026, 6, 30)
 SMALL = DemoConfig(annotators=40, events=50_000, seed=11, end=END)
@@ -303,12 +304,11 @@ def test_the_planted_stories_raise_the_alerts_a_manager_expects(
     assert not any("amara.okafor" in subject for pairs in by_rule.values() for _p, subject in pairs)
 
 
+@postgres_only("fresh_database_url")
 def test_a_loaded_demo_leaves_postgresql_statistics_of_every_table(
     demo_factory: sessionmaker[Session],
 ) -> None:
     with demo_factory() as session:
-        if session.get_bind().dialect.name != "postgresql":
-            pytest.skip("planner statistics are PostgreSQL's")
         never_analysed = session.scalars(
             text(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -28,6 +28,7 @@ from ops.importers.problems import ImportFailed
 from ops.jobs import JobContext, storage_job
 from ops.permissions import SYSTEM
 from ops.projects import add_project
+from tests.conftest import postgres_only
 
 HEADER = "project,item_id,annotator,label,submitted_at,external_id\n"
 JUNE = dt.date(2024, 6, 1)
@@ -43,11 +44,14 @@ def write_events(path: Path, keys: range, *, day: str = "2024-06-14", label: str
     return path
 
 
+# Segments are PostgreSQL partitions; SQLite keeps annotation_events as one plain table.
+pytestmark = postgres_only("migrated_engine")
+
+
 @pytest.fixture
 def postgres(session: Session, monkeypatch: pytest.MonkeyPatch) -> Session:
     """A PostgreSQL session in which every import loads a segment of its own."""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("segments are PostgreSQL partitions; SQLite keeps one plain table")
+    assert session.get_bind().dialect.name == "postgresql"
     monkeypatch.setattr(import_queries, "SEGMENT_MIN_ROWS", 1)
     add_project(session, SYSTEM, slug="seg", name="Segments")
     return session

@@ -27,6 +27,7 @@ from db.queries.imports import MissingReference, check_references, staging_table
 from ops.importers.pipeline import ImportRequest, run_import
 from ops.permissions import SYSTEM
 from ops.projects import add_project
+from tests.conftest import postgres_only
 from tests.factories import make_annotator, make_project
 
 EVENT_ROW = (
@@ -238,11 +239,10 @@ def test_a_key_already_stored_in_another_month_is_a_duplicate(
     assert list(labels) == ["cat"]
 
 
+@postgres_only("migrated_engine")
 def test_an_import_runs_its_statements_without_compiling_them(session: Session) -> None:
     """Each statement of an import runs once over new rows: compiling it costs more than it
     saves, so the staging of an import turns PostgreSQL's JIT off for its transaction."""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("JIT is PostgreSQL's")
     session.execute(text("SET LOCAL jit = on"))
     with staging_table(session):
         assert session.execute(text("SHOW jit")).scalar_one() == "off"

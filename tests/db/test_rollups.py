@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from db.models import DailyRollup, GoldConfusionRollup
 from ops import rollups
+from tests.conftest import postgres_only
 from tests.factories import make_annotator, make_event, make_pay_rate, make_project
 
 DAY = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -151,10 +152,9 @@ def test_incremental_equals_full_including_late_events(
     assert {(row[3], row[4]) for row in incremental_confusion} >= {("dog", "cat")}
 
 
+@postgres_only("migrated_engine")
 def test_a_rebuild_leaves_postgresql_statistics_of_the_rollups_it_wrote(session: Session) -> None:
     """Pages read the rollups right after a rebuild; planned on guesses they sort on disk."""
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("planner statistics are PostgreSQL's")
     project = make_project(session)
     for offset in range(3):
         worker = make_annotator(session)
