@@ -792,7 +792,8 @@ def count_keyed_rolled_up_events(session: Session) -> int:
     keys = ROLLUP_KEYS
     return int(
         session.scalar(
-            select(_rolled_up_events()).select_from(
+            select(_rolled_up_events())
+            .select_from(
                 DailyRollup.__table__.join(
                     keys,
                     and_(
@@ -802,6 +803,8 @@ def count_keyed_rolled_up_events(session: Session) -> int:
                     ),
                 )
             )
+            # Fresh keys hold no rollup row (fill_rollup_keys).
+            .where(keys.c.fresh == False)  # noqa: E712
         )
         or 0
     )
@@ -813,8 +816,14 @@ def count_rolled_up_events(session: Session) -> int:
 
 
 def _keyed(table: Any) -> ColumnElement[bool]:
+    """Rows of ``table`` under a key of ROLLUP_KEYS. Fresh keys are left out: no rollup
+    row holds them (fill_rollup_keys), so looking them up would find nothing, and an
+    import of new work makes most of its keys fresh."""
+    keys = ROLLUP_KEYS
     return tuple_(table.c.annotator_id, table.c.project_id, table.c.day).in_(
-        select(ROLLUP_KEYS.c.annotator_id, ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day)
+        select(keys.c.annotator_id, keys.c.project_id, keys.c.day).where(
+            keys.c.fresh == False  # noqa: E712
+        )
     )
 
 
