@@ -41,7 +41,6 @@ from sqlalchemy import (
     select,
     table,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -284,11 +283,6 @@ def stage(session: Session, *, rows: pa.Table) -> int:
     return insert_rows(session, STAGED, typed, binary=True)
 
 
-def count_staged(session: Session) -> int:
-    """Rows in the staging table."""
-    return int(session.scalar(select(func.count()).select_from(STAGED)) or 0)
-
-
 def find_repeated_keys(session: Session, *, limit: int | None = None) -> list[RepeatedKey]:
     """Staged rows whose (project, external id) repeats an earlier row, in file order."""
     first = (
@@ -505,38 +499,6 @@ REFERENCES: dict[str, type[Project | Annotator | GuidelineVersion]] = {
 }
 
 
-def staged_keys(session: Session) -> tuple[dict[str, set[int]], set[dt.date]]:
-    """The distinct ids each REFERENCES column of the staging table holds, and (on
-    PostgreSQL, where they are partitions) the first days of the UTC months the rows were
-    submitted in; one pass over the table there."""
-    if session.get_bind().dialect.name != "postgresql":
-        # SQLite has no grouping sets, nor partitions: one small DISTINCT per column.
-        references = {
-            name: {
-                int(value)
-                for value in session.scalars(select(STAGED.c[name]).distinct())
-                if value is not None
-            }
-            for name in REFERENCES
-        }
-        return references, set()
-    month = func.date_trunc("month", func.timezone("UTC", STAGED.c.submitted_at))
-    columns = [STAGED.c[name] for name in REFERENCES]
-    query = select(*columns, month).group_by(
-        func.grouping_sets(*(tuple_(column) for column in (*columns, month)))
-    )
-    found: dict[str, set[int]] = {name: set() for name in REFERENCES}
-    months: set[dt.date] = set()
-    for row in session.execute(query):
-        *ids, first_day = row
-        for name, value in zip(REFERENCES, ids, strict=True):
-            if value is not None:
-                found[name].add(int(value))
-        if first_day is not None:
-            months.add(first_day.date())
-    return found, months
-
-
 def check_references(session: Session, *, references: dict[str, set[int]]) -> None:
     """Raise MissingReference unless every id exists; locks the rows found against
     deletion for the rest of the transaction, as a foreign key would, but once per
@@ -572,32 +534,45 @@ def lock_imports(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext('annops.import'))"))
 
 
-def merge(session: Session, *, import_batch_id: int, replace_newer: bool) -> MergeCounts:
-    """Move the staged rows into annotation_events; see the module docstring."""
-    staged = count_staged(session)
-    references, months = staged_keys(session)
+@dataclass(frozen=True)
+class StagedRows:
+    """What the staging table holds, as the importer counted it while staging: how many
+    rows, the distinct ids of each REFERENCES column, and the first days of the UTC months
+    the rows were submitted in. The ids and months may also cover rows staged and then
+    dropped; checking or partitioning for them is harmless."""
+
+    rows: int
+    references: dict[str, set[int]]
+    months: set[dt.date]
+
+
+def merge(
+    session: Session,
+    *,
+    import_batch_id: int,
+    replace_newer: bool,
+    staged: StagedRows,
+) -> MergeCounts:
+    """Move the staged rows, which ``staged`` describes, into annotation_events; see the
+    module docstring."""
+    references = staged.references
     check_references(session, references=references)
-    ensure_event_partitions(session, months=months)
+    ensure_event_partitions(session, months=staged.months)
     replaced = 0
     if replace_newer:
         replaced = mark_replacements(session, project_ids=references["project_id"])
         if replaced:
             delete_replaced_events(session)
+    segments = staged.rows >= SEGMENT_MIN_ROWS and is_partitioned(session)
     inserted = insert_staged(
         session,
         import_batch_id=import_batch_id,
         project_ids=references["project_id"],
-        months=months if staged >= SEGMENT_MIN_ROWS and is_partitioned(session) else None,
+        months=staged.months if segments else None,
     )
-    return MergeCounts(inserted=inserted - replaced, updated=replaced, duplicate=staged - inserted)
-
-
-def count_staged_by_annotator(session: Session) -> dict[int, int]:
-    """annotator id -> staged rows."""
-    rows = session.execute(
-        select(STAGED.c.annotator_id, func.count()).group_by(STAGED.c.annotator_id)
+    return MergeCounts(
+        inserted=inserted - replaced, updated=replaced, duplicate=staged.rows - inserted
     )
-    return {annotator_id: int(count) for annotator_id, count in rows}
 
 
 def count_staged_gold(session: Session) -> tuple[int, int]:

@@ -24,12 +24,13 @@ from db.engine import transaction
 from db.models import REVIEW_OUTCOMES, Annotator, AnnotatorIdentity, ImportBatch, utcnow
 from db.queries.guidelines import list_guideline_versions
 from db.queries.imports import (
+    REFERENCES,
     STAGED_SCHEMA,
     MissingReference,
     NewGoldItem,
+    StagedRows,
     add_gold_items,
     apply_known_gold,
-    count_staged_by_annotator,
     count_staged_gold,
     delete_gold_reference_events,
     drop_staged,
@@ -298,7 +299,7 @@ class _Context:
     gold: dict[str, GoldReference] = field(default_factory=dict)
     # Rollup keys of stored events this import replaces or removes.
     stale_keys: list[RollupKey] = field(default_factory=list)
-    # The natural keys (project_id, external_id) of the staged rows, chunk by chunk.
+    # The staged rows' natural keys and references (STAGED_KEYS), chunk by chunk.
     keys: list[pa.Table] = field(default_factory=list)
 
 
@@ -494,7 +495,7 @@ def _stage_chunk(session: Session, context: _Context, chunk: RawChunk) -> None:
     context.rows += len(chunk) + len(chunk.rejects)
     rows, rejects = _check_chunk(session, context, chunk)
     context.rejects.write(rejects)
-    context.keys.append(rows.select(["project_id", "external_id"]))
+    context.keys.append(rows.select(STAGED_KEYS))
     stage(session, rows=rows)
 
 
@@ -709,26 +710,38 @@ def _versions_of(
     return context.versions[project_id]
 
 
-def _keys_repeat(context: _Context) -> bool:
+# The columns of the staged rows the importer keeps in memory: the natural key, to find
+# repeated keys, and what the merge and the summary count (see _staged_rows).
+STAGED_KEYS = [
+    "seq",
+    "project_id",
+    "external_id",
+    "annotator_id",
+    "reviewer_id",
+    "guideline_version_id",
+    "submitted_at",
+]
+
+
+def _keys_repeat(keys: pa.Table) -> bool:
     """True when some natural key occurs on more than one staged row."""
-    if not context.keys:
+    if keys.num_rows == 0:
         return False
-    keys = pa.concat_tables(context.keys)
-    context.keys = []
     if len(pc.unique(keys["project_id"])) == 1:  # the usual file: one project
         return bool(len(pc.unique(keys["external_id"])) < keys.num_rows)
     distinct = keys.group_by(["project_id", "external_id"]).aggregate([])
     return bool(distinct.num_rows < keys.num_rows)
 
 
-def _reject_repeated(session: Session, context: _Context) -> int:
+def _reject_repeated(session: Session, context: _Context, keys: pa.Table) -> list[int]:
+    """Refuse the staged rows that repeat an earlier row's key; returns their ``seq``."""
     # Most files repeat no key: a hash over the keys in memory says so without a
     # statement over the staging table; only a file that does is searched row by row.
-    if not _keys_repeat(context):
-        return 0
+    if not _keys_repeat(keys):
+        return []
     repeated = find_repeated_keys(session, limit=None if context.request.skip_invalid else 1)
     if not repeated:
-        return 0
+        return []
     rejects = [
         Reject(
             row=key.row_number,
@@ -741,8 +754,39 @@ def _reject_repeated(session: Session, context: _Context) -> int:
     if not context.request.skip_invalid:
         raise ImportFailed.from_reject(context.request.name, rejects[0])
     context.rejects.write(rejects)
-    drop_staged(session, seqs=[key.seq for key in repeated])
-    return len(repeated)
+    dropped = [key.seq for key in repeated]
+    drop_staged(session, seqs=dropped)
+    return dropped
+
+
+def _staged_keys(context: _Context) -> pa.Table:
+    """The STAGED_KEYS columns of every staged row, in one table."""
+    keys = pa.concat_tables(context.keys) if context.keys else None
+    context.keys = []
+    if keys is None:
+        return STAGED_SCHEMA.empty_table().select(STAGED_KEYS)
+    return keys
+
+
+def _staged_rows(keys: pa.Table, dropped: list[int]) -> tuple[StagedRows, dict[int, int]]:
+    """What the staging table holds once the ``dropped`` rows left it, counted from the
+    rows in memory instead of by passes over the table: the merge's StagedRows, and
+    annotator id -> rows. The ids and months also cover the dropped rows."""
+    references = {
+        name: {int(value) for value in pc.unique(keys[name]).to_pylist() if value is not None}
+        for name in REFERENCES
+    }
+    months = {
+        moment.date()
+        for moment in pc.unique(pc.floor_temporal(keys["submitted_at"], unit="month")).to_pylist()
+    }
+    kept = keys
+    if dropped:
+        gone = pc.is_in(keys["seq"], value_set=pa.array(dropped, pa.int64()))
+        kept = keys.filter(pc.invert(gone))
+    counts = pc.value_counts(kept["annotator_id"]).to_pylist()
+    per_annotator = {int(count["values"]): int(count["counts"]) for count in counts}
+    return StagedRows(rows=kept.num_rows, references=references, months=months), per_annotator
 
 
 def _store_gold(session: Session, context: _Context, batch: ImportBatch) -> dict[str, int]:
@@ -807,7 +851,10 @@ def _finish(
     session: Session, context: _Context, batch: ImportBatch, file_format: str | None
 ) -> ImportResult:
     request = context.request
-    repeated = _reject_repeated(session, context)
+    keys = _staged_keys(context)
+    dropped = _reject_repeated(session, context, keys)
+    staged, per_annotator = _staged_rows(keys, dropped)
+    del keys
     gold_stored = {"new": 0, "changed": 0}
     removed_references = 0
     if request.source == "labelstudio":
@@ -818,11 +865,13 @@ def _finish(
             session, import_batch_id=batch.id, project_id=context.project_id
         )
         removed_references = delete_gold_reference_events(session, import_batch_id=batch.id)
-    per_annotator = count_staged_by_annotator(session)
     gold_rows, gold_items = count_staged_gold(session)
     try:
         counts = merge(
-            session, import_batch_id=batch.id, replace_newer=request.source == "labelstudio"
+            session,
+            import_batch_id=batch.id,
+            replace_newer=request.source == "labelstudio",
+            staged=staged,
         )
     except MissingReference as error:
         # Every id the rows carry was looked up or created by this import; this only
@@ -841,7 +890,7 @@ def _finish(
         gold_items_new=gold_stored["new"],
         gold_items_changed=gold_stored["changed"],
         gold_reference_events_removed=removed_references,
-        repeated_rows=repeated,
+        repeated_rows=len(dropped),
         annotators_matched=len(resolver.matched),
         annotators_unlinked=len(resolver.created),
         per_annotator=tuple(

@@ -327,6 +327,35 @@ def test_a_key_repeats_only_within_its_project(
         import_events(session, path)
 
 
+def test_summary_counts_what_was_stored_per_person_without_the_repeats(
+    session: Session, project: Any, tmp_path: Path
+) -> None:
+    make_project(session, slug="other-project")
+    first = write_csv(tmp_path / "first.csv", [row(external_id="old")])
+    assert import_events(session, first).inserted == 1
+    rows = [
+        row(external_id="old"),  # already stored
+        row(external_id="a1"),
+        row(external_id="a2", submitted_at="2026-04-30T23:30:00-02:00"),  # May in UTC
+        row(external_id="a1", label="dog"),  # repeats row 3
+        row(external_id="b1", annotator="bo@example.org", project="other-project"),
+        row(external_id="a1", annotator="bo@example.org", project="other-project"),
+        row(external_id="b1", annotator="bo@example.org", project="other-project"),  # repeat
+    ]
+    path = write_csv(tmp_path / "mixed.csv", rows)
+    rejects = tmp_path / "mixed.rejects.csv"
+    result = import_events(session, path, skip_invalid=True, rejects_path=rejects)
+    assert (result.rows, result.inserted, result.duplicate, result.rejected) == (7, 4, 1, 2)
+    assert result.summary.repeated_rows == 2
+    # Rows staged per person, the one already stored included, the repeats not.
+    per_person = {entry.annotator: entry.events for entry in result.summary.per_annotator}
+    assert sorted(per_person.values()) == [2, 3]
+    stored = session.scalars(
+        select(AnnotationEvent.submitted_at).where(AnnotationEvent.external_id == "a2")
+    ).one()
+    assert (stored.year, stored.month, stored.day) == (2026, 5, 1)
+
+
 def test_project_and_guideline_options_belong_to_label_studio(
     session: Session, project: Any, tmp_path: Path
 ) -> None:
