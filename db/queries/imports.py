@@ -576,8 +576,13 @@ def merge(
 
 
 def count_staged_gold(session: Session) -> tuple[int, int]:
-    """(rows on golden items, distinct golden items) among the staged rows."""
-    golden = STAGED.c.is_gold == True  # noqa: E712
-    rows = int(session.scalar(select(func.count()).select_from(STAGED).where(golden)) or 0)
-    items = select(STAGED.c.project_id, STAGED.c.item_id).where(golden).distinct().subquery()
-    return rows, int(session.scalar(select(func.count()).select_from(items)) or 0)
+    """(rows on golden items, distinct golden items) among the staged rows; one pass."""
+    items = (
+        select(func.count().label("rows"))
+        .select_from(STAGED)
+        .where(STAGED.c.is_gold == True)  # noqa: E712
+        .group_by(STAGED.c.project_id, STAGED.c.item_id)
+        .subquery()
+    )
+    rows, count = session.execute(select(func.sum(items.c.rows), func.count())).one()
+    return int(rows or 0), int(count or 0)
