@@ -6,15 +6,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from db import rollup_sql
 from db.models import AnnotationEvent, DailyRollup
 from ops import rollups
 from ops.importers.events import COLUMNS
 from ops.importers.pipeline import ImportRequest, run_import
 from ops.permissions import SYSTEM
+from tests.conftest import postgres_only
 from tests.db.test_rollups import DAY, confusion_table, table
 from tests.factories import make_annotator, make_event, make_pay_rate, make_project
 
@@ -140,3 +144,58 @@ def test_new_key_of_a_person_already_at_work_that_day_elsewhere(session: Session
     assert [(row[1], row[3]) for row in rows] == [(first.id, 4), (second.id, 2)]
     rollups.rebuild(session)
     assert table(session) == rows
+
+
+@postgres_only("migrated_engine")
+@pytest.mark.parametrize("rows_per_lookup", [0, 1_000_000], ids=["key by key", "windows"])
+def test_replaced_keys_read_key_by_key_or_by_window_equal_a_rebuild(
+    session: Session, monkeypatch: pytest.MonkeyPatch, rows_per_lookup: int
+) -> None:
+    """The keys a refresh rewrites are read from events key by key or by reading their
+    projects' windows whole; either way the rows equal a full rebuild's. The people also
+    work in another project the same days, which neither way may count."""
+    monkeypatch.setattr(rollup_sql, "ROWS_PER_KEY_LOOKUP", rows_per_lookup)
+    project, elsewhere = make_project(session), make_project(session)
+    people = [make_annotator(session) for _ in range(4)]
+    make_pay_rate(session, people[0], amount_minor=3600)
+    events = []
+    for index, person in enumerate(people):
+        for day in range(6):
+            moment = DAY + dt.timedelta(days=day, hours=index)
+            events.append(
+                make_event(
+                    session,
+                    project,
+                    person,
+                    submitted_at=moment,
+                    is_gold=day % 2 == 0,
+                    gold_label="dog",
+                    label="dog" if index % 2 else "cat",
+                )
+            )
+            make_event(session, elsewhere, person, submitted_at=moment)
+    rollups.refresh(session)
+    # Some work is replaced: gone from some keys (one whole key), relabeled in others.
+    touched = set()
+    for event in events[::3]:
+        touched.add((event.annotator_id, event.project_id, event.submitted_at.date()))
+        session.delete(event)
+    for event in events[1::5]:
+        touched.add((event.annotator_id, event.project_id, event.submitted_at.date()))
+        event.label = "bird"
+    session.flush()
+    windows: list[Any] = []
+    original = rollup_sql.keyed_windows
+
+    def keyed_windows(*args: Any, **kwargs: Any) -> list[Any]:
+        found = original(*args, **kwargs)
+        windows.extend(found)
+        return found
+
+    monkeypatch.setattr(rollup_sql, "keyed_windows", keyed_windows)
+    rollups.refresh(session, also=sorted(touched))
+    assert bool(windows) == (rows_per_lookup > 0)
+    refreshed, refreshed_confusion = table(session), confusion_table(session)
+    rollups.rebuild(session)
+    assert table(session) == refreshed
+    assert confusion_table(session) == refreshed_confusion
