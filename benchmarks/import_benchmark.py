@@ -14,7 +14,8 @@ newest schema, writes a canonical CSV of new work for a project of its own, time
 COPY of the file into an unindexed table and ``annops import events`` of it, prints the
 ratio, and then removes what it added, so the database can be measured again. ``--spread``
 makes the file the work of everyone stored, in their own projects; ``--labelstudio`` also
-times ``annops import labelstudio`` of an ``--annotations`` export into a project of its own.
+times ``annops import labelstudio`` of an ``--annotations`` export into a project of its own,
+and ``--later`` then a later export of that project with 10% of its annotations newer.
 ``measure_import_ratio`` is that measurement for other benchmarks to call.
 
 Targets: import >= 0.5 x bare COPY; Label Studio >= 100k/s.
@@ -44,7 +45,7 @@ from sqlalchemy.engine import make_url
 from db.engine import make_engine, make_session_factory
 from db.migrate import upgrade
 from ops.importers.labelstudio import LabelStudioReader
-from ops.importers.pipeline import ImportRequest, import_file
+from ops.importers.pipeline import ImportRequest, ImportResult, import_file
 from ops.permissions import SYSTEM
 from ops.projects import add_project
 from ops.rollups import refresh
@@ -324,12 +325,28 @@ def measure_import_ratio(
 BENCH_LS_PROJECT = "bench-import-ls"
 
 
+def later_export(first: Path, path: Path, share: int = 10) -> int:
+    """Write ``first`` again as a later export would: every ``share``-th task's annotations
+    updated since, with another answer. Returns the annotations changed."""
+    tasks = json.loads(first.read_text(encoding="utf-8"))
+    changed = 0
+    for task in tasks[::share]:
+        for annotation in task["annotations"]:
+            annotation["updated_at"] = "2026-11-29T10:00:00.000000Z"
+            annotation["result"][0]["value"]["choices"] = ["no_defect"]
+            changed += 1
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    return changed
+
+
 def measure_labelstudio_import(
-    database_url: str, annotations: int, *, profile: bool = False
-) -> tuple[int, float]:
+    database_url: str, annotations: int, *, profile: bool = False, later: bool = False
+) -> tuple[int, float, float | None]:
     """Time ``annops import labelstudio`` of an ``annotations``-annotation export (the Label
     Studio benchmark's) into a project of its own in the database at ``database_url``;
-    returns (events imported, seconds).
+    with ``later``, then also the import of a later export of the same project (10% of
+    the tasks' annotations updated, see later_export). Returns (events imported, seconds,
+    seconds of the later export or None).
 
     Its Label Studio users are mapped to stored people by a users file, so no unlinked
     people are added; the events and the project's rollup rows are removed afterwards.
@@ -360,22 +377,35 @@ def measure_labelstudio_import(
             write_export(export, annotations, np.random.default_rng(20261201))
             users_path = Path(folder) / "users.json"
             users_path.write_text(json.dumps(users), encoding="utf-8")
-            started = time.perf_counter()
-            result = import_file(
-                factory,
-                SYSTEM,
-                ImportRequest(
-                    source="labelstudio",
-                    path=export,
-                    project=BENCH_LS_PROJECT,
-                    users_path=users_path,
-                ),
-            )
-            seconds = time.perf_counter() - started
+
+            def run(path: Path) -> tuple[ImportResult, float]:
+                started = time.perf_counter()
+                result = import_file(
+                    factory,
+                    SYSTEM,
+                    ImportRequest(
+                        source="labelstudio",
+                        path=path,
+                        project=BENCH_LS_PROJECT,
+                        users_path=users_path,
+                    ),
+                )
+                return result, time.perf_counter() - started
+
+            result, seconds = run(export)
+            batches = [result.batch_id]
+            later_seconds = None
+            if later:
+                newer = Path(folder) / "later.json"
+                changed = later_export(export, newer)
+                statements.clear()
+                again, later_seconds = run(newer)
+                batches.append(again.batch_id)
+                assert again.updated == changed, again
         for took, statement in statements:
             print(f"  {took:6.2f} s  {statement}")
         with engine.begin() as connection:
-            deleted = forget_batch(connection, result.batch_id)
+            deleted = sum(forget_batch(connection, batch) for batch in batches)
             for table in ("daily_rollups", "gold_confusion_rollups"):
                 connection.execute(
                     text(
@@ -385,7 +415,7 @@ def measure_labelstudio_import(
                     {"slug": BENCH_LS_PROJECT},
                 )
         vacuum_after(engine, deleted)
-        return result.inserted, seconds
+        return result.inserted, seconds, later_seconds
     finally:
         engine.dispose()
 
@@ -396,7 +426,7 @@ def measure_labelstudio_rate(database_url: str, annotations: int) -> float:
     here = str(Path(__file__).resolve().parent)
     if here not in sys.path:
         sys.path.insert(0, here)
-    inserted, seconds = measure_labelstudio_import(database_url, annotations)
+    inserted, seconds, _ = measure_labelstudio_import(database_url, annotations)
     return inserted / seconds
 
 
@@ -417,6 +447,11 @@ def main() -> None:
         help="with --database: also time annops import labelstudio of --annotations",
     )
     parser.add_argument(
+        "--later",
+        action="store_true",
+        help="with --labelstudio: then also a later export of the same project, 10%% newer",
+    )
+    parser.add_argument(
         "--spread",
         action="store_true",
         help="with --database: work of everyone stored, in their projects (not 300 new people)",
@@ -430,14 +465,19 @@ def main() -> None:
         )
         print("\n".join(ratio.lines()))
         if args.labelstudio:
-            events, seconds = measure_labelstudio_import(
-                args.database, args.annotations, profile=args.profile
+            events, seconds, later = measure_labelstudio_import(
+                args.database, args.annotations, profile=args.profile, later=args.later
             )
             print(f"Label Studio JSON: {args.annotations:,} annotations into a project of its own")
             print(
                 f"  annops import labelstudio:       {args.annotations / seconds:>10,.0f} "
                 f"annotations/s  ({seconds:.1f} s; {events:,} events)"
             )
+            if later is not None:
+                print(
+                    f"  a later export, 10% newer:       {args.annotations / later:>10,.0f} "
+                    f"annotations/s  ({later:.1f} s)"
+                )
         return
     if not args.url or not args.url.startswith("postgresql"):
         parser.error("give a PostgreSQL URL with --url or ANNOPS_TEST_DATABASE_URL")
