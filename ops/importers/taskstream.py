@@ -88,7 +88,6 @@ class TaskArrayReader:
         self.stream = stream
         self.file_name = file_name
         self._consumed = 0  # bytes of the file given out as tasks (or skipped as syntax)
-        self._lines = 1  # line of the file at _consumed
         self._elements = 0
         self._slow: JsonArrayReader | None = None
 
@@ -111,8 +110,22 @@ class TaskArrayReader:
             self._slow = JsonArrayReader(
                 self.stream,
                 self.file_name,
-                resume=(self._consumed, self._lines, self._elements),
+                resume=(self._consumed, self._line_at_consumed(), self._elements),
             )
+
+    def _line_at_consumed(self) -> int:
+        """The line of the file at ``_consumed``, counted only when the careful reader
+        takes over (it names lines in its messages), not for every block read."""
+        self.stream.seek(0)
+        lines = 1
+        left = self._consumed
+        while left > 0:
+            block = self.stream.read(min(BLOCK, left))
+            if not block:
+                break
+            lines += block.count(b"\n")
+            left -= len(block)
+        return lines
 
     def _fast(self) -> Iterator[Task]:
         # One growing buffer, never copied whole: buffer[0] is the last byte given out
@@ -229,4 +242,3 @@ class TaskArrayReader:
         """Count ``buffer[1:end]`` (all of ``buffer[:end]`` at the start) as read."""
         start = 0 if self._consumed == 0 else 1
         self._consumed += end - start
-        self._lines += buffer.count(b"\n", start, end)
