@@ -144,3 +144,15 @@ def test_anything_unusual_is_handed_to_the_careful_reader(change: str) -> None:
     data = _damaged(change)
     result, _ = fast(data)
     assert result == careful(data)
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_a_file_cut_off_after_many_blocks_names_the_line_the_careful_reader_names() -> None:
+    # Indented, so the hand-over comes thousands of lines into the file.
+    text = json.dumps(tasks(200), indent=2)
+    data = text[: len(text) * 2 // 3].encode()
+    result, stayed_fast = fast(data)
+    assert not stayed_fast
+    assert isinstance(result, str)
+    assert int(result.split("line ")[1].split(":")[0].split(",")[0]) > 10_000
+    assert result == careful(data)
