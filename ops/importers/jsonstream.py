@@ -153,9 +153,13 @@ class JsonArrayReader:
             try:
                 value, end = _DECODER.raw_decode(self._buffer, self._position)
             except json.JSONDecodeError as error:
+                # Reading more may drop what lies before the element from the window.
+                into_element = error.pos - self._position
                 if self._need_more(element):
                     continue
-                raise self._fail(f"malformed JSON: {error.msg}", error.pos, element) from None
+                raise self._fail(
+                    f"malformed JSON: {error.msg}", self._position + into_element, element
+                ) from None
             except RecursionError:
                 raise self._fail(
                     "the JSON is nested too deeply to be an export", self._position, element

@@ -57,6 +57,22 @@ def test_json_reader_names_what_is_wrong_and_where(data: bytes, message: str) ->
     assert message in str(raised.value)
 
 
+@pytest.mark.parametrize("block", [64, 1000, 4 << 20])
+def test_json_reader_names_the_line_of_malformed_json_near_the_end(
+    block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line is right also when the bad element is found only after the last block was
+    read, once the reader has dropped the lines before it from its window."""
+    monkeypatch.setattr(jsonstream, "READ_BLOCK", block)
+    lines = [f'{{"id": {number}}},' for number in range(200)]
+    lines[150] = '{"id": tru},'
+    data = ("[\n" + "\n".join(lines) + '\n{"id": 999}\n]').encode()
+    with pytest.raises(ImportFailed) as raised:
+        list(jsonstream.JsonArrayReader(io.BytesIO(data), "f.json"))
+    # The list opens on line 1; element 151 is on line 152.
+    assert "line 152, element 151: malformed JSON" in str(raised.value)
+
+
 def test_json_reader_refuses_an_element_too_large_to_be_a_task(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
