@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_session_factory, transaction
-from db.locks import begin_as_writer, try_transaction_lock
+from db.locks import try_transaction_lock
 from db.models import JobRun, utcnow
 from db.partitions import MAX_SEGMENTS, compact_month, list_month_storage
 from db.queries.imports import lock_imports
@@ -284,7 +284,6 @@ def run_job(
             job_transaction.rollback()
             raise
         try:
-            begin_as_writer(work)
             context = JobContext(now=now or utcnow(), full=full, progress=report)
             rows = job.work(work, context)
             finished_at = utcnow()
