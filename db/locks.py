@@ -50,6 +50,23 @@ def try_transaction_lock(session: Session, name: str) -> bool:
     return bool(taken)
 
 
+def begin_as_writer(session: Session) -> None:
+    """On SQLite, start the session's transaction as the database's writer (BEGIN
+    IMMEDIATE), waiting for the busy timeout if another connection writes; elsewhere, or
+    once the transaction has begun, nothing.
+
+    A SQLite transaction that reads first and writes later cannot wait to become the
+    writer: if another connection has written since its first read, its first write fails
+    at once with "database is locked". A job reads before it writes, and another job may
+    write meanwhile.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 class LeaderLock(Protocol):
     """The right to run the scheduler: one holder at a time across processes."""
 

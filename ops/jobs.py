@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_session_factory, transaction
-from db.locks import try_transaction_lock
+from db.locks import begin_as_writer, try_transaction_lock
 from db.models import JobRun, utcnow
 from db.partitions import MAX_SEGMENTS, compact_month, list_month_storage
 from db.queries.imports import lock_imports
@@ -72,6 +72,10 @@ class Job:
     work: Callable[[Session, JobContext], int]
     # Jobs with the same lock never run at the same time (they rewrite the same rows).
     lock: str
+    # The work writes only in the job's transaction, which on SQLite then begins as the
+    # database's writer (db.locks.begin_as_writer). False for work that commits through
+    # sessions of its own meanwhile, which would wait for that transaction.
+    one_transaction: bool = True
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,7 @@ JOBS: dict[str, Job] = {
             "what is pending by email and webhook, retrying failures with backoff.",
             work=notify_job,
             lock="notify",
+            one_transaction=False,
         ),
         Job(
             name="agreement",
@@ -284,6 +289,8 @@ def run_job(
             job_transaction.rollback()
             raise
         try:
+            if job.one_transaction:
+                begin_as_writer(work)
             context = JobContext(now=now or utcnow(), full=full, progress=report)
             rows = job.work(work, context)
             finished_at = utcnow()

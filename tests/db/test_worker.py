@@ -15,10 +15,11 @@ from typing import TypedDict
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_engine
-from db.locks import LEADER_LOCKS, FileLeaderLock, leader_lock_for
+from db.locks import LEADER_LOCKS, FileLeaderLock, begin_as_writer, leader_lock_for
 from db.models import JobRun
 from db.queries.jobs import get_job_state, list_scheduled_jobs
 from ops.jobs import WORKER_STATE, summarise_jobs
@@ -104,6 +105,48 @@ def test_file_lock_admits_one_holder_at_a_time(tmp_path: Path) -> None:
     assert second.try_acquire()
     second.release()
     assert isinstance(leader_lock_for(f"sqlite:///{tmp_path / 'a.db'}"), FileLeaderLock)
+
+
+@pytest.mark.parametrize("as_writer", [False, True], ids=["deferred", "as writer"])
+def test_a_sqlite_job_that_reads_before_it_writes_waits_for_other_writers(
+    tmp_path: Path, as_writer: bool
+) -> None:
+    """A SQLite transaction that has read cannot wait to become the writer: if another
+    connection wrote meanwhile, its first write fails at once. Begun as the writer, it
+    makes the other connection wait instead (here, until it commits)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'jobs.db'}")
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE counts (n INTEGER)")
+        connection.exec_driver_sql("INSERT INTO counts VALUES (0)")
+    other_wrote = threading.Event()
+
+    def other_writer() -> None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE counts SET n = n + 10")
+        other_wrote.set()
+
+    with Session(engine) as job, job.begin():
+        if as_writer:
+            begin_as_writer(job)
+        else:
+            job.execute(text("SAVEPOINT reading"))  # begun before its first write
+        seen = job.scalar(text("SELECT n FROM counts"))
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        writer.join(timeout=2)
+        assert other_wrote.is_set() != as_writer
+        if not as_writer:
+            with pytest.raises(OperationalError, match="database is locked"):
+                job.execute(text("UPDATE counts SET n = n + 1"))
+            job.rollback()
+            engine.dispose()
+            return
+        job.execute(text("UPDATE counts SET n = :n"), {"n": seen + 1})
+    writer.join(timeout=10)
+    assert other_wrote.is_set()
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT n FROM counts").scalar() == 11
+    engine.dispose()
 
 
 def test_a_worker_registers_its_jobs_and_runs_rollup_then_alerts(
