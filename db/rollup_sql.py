@@ -343,7 +343,7 @@ def keyed_windows(session: Session, *, after_id: int | None) -> list[Window]:
         return []
     rollup: Table = DailyRollup.__table__  # type: ignore[assignment]
     in_windows = session.scalar(
-        select(func.coalesce(func.sum(rollup.c.annotations + rollup.c.skipped), 0)).select_from(
+        select(_rolled_up_events()).select_from(
             rollup.join(
                 spans,
                 and_(
