@@ -63,6 +63,7 @@ from db.queries.imports import (
     replaces_stored,
     stores_events_of,
 )
+from db.swap import Replacement, replace_all_rows
 
 _keys_metadata = MetaData()
 
@@ -698,23 +699,25 @@ def rebuild_rollups(session: Session) -> int:
     """Replace every rollup row by one computed from all events; returns rows written."""
     dialect = session.get_bind().dialect.name
     prepare_aggregation(session)
-    session.execute(delete(DailyRollup))
-    session.execute(
-        insert(DailyRollup).from_select(
-            list(ROLLUP_COLUMNS),
-            aggregate_select(dialect, boundaries=rate_boundaries(session)),
-        )
+    daily = Replacement(
+        table=DailyRollup.__table__,  # type: ignore[arg-type]
+        columns=ROLLUP_COLUMNS,
+        rows=aggregate_select(dialect, boundaries=rate_boundaries(session)),
     )
-    session.execute(delete(GoldConfusionRollup))
-    session.execute(
-        insert(GoldConfusionRollup).from_select(list(CONFUSION_COLUMNS), confusion_select(dialect))
+    confusion = Replacement(
+        table=GoldConfusionRollup.__table__,  # type: ignore[arg-type]
+        columns=CONFUSION_COLUMNS,
+        rows=confusion_select(dialect),
     )
     if dialect == "postgresql":
-        # Every row is new: without fresh statistics the pages' reads of these tables are
-        # planned on guesses (sorts on disk instead of hashes) until autovacuum comes by,
-        # and a server may run without it.
-        session.execute(text(f"ANALYZE {DailyRollup.__tablename__}"))
-        session.execute(text(f"ANALYZE {GoldConfusionRollup.__tablename__}"))
+        # Built beside the old tables and swapped in, with fresh statistics: see db/swap.py.
+        replace_all_rows(session, [daily, confusion])
+    else:
+        for replacement in (daily, confusion):
+            session.execute(delete(replacement.table))
+            session.execute(
+                insert(replacement.table).from_select(list(replacement.columns), replacement.rows)
+            )
     # INSERT ... SELECT reports no row count on SQLite; count what is there.
     return count_rollups(session)
 
