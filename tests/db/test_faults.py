@@ -125,14 +125,15 @@ def blocked_backend(watcher: Engine, holder: Connection, process: subprocess.Pop
 
 
 def holds_write_lock(watcher: Engine, pid: int, table: str) -> bool:
-    """Whether backend ``pid`` has written to ``table`` in its open transaction."""
+    """Whether backend ``pid`` has changed ``table`` in its open transaction: written rows
+    to it, or (a full rollup rebuild) swapped another table in for it."""
     with watcher.connect() as connection:
         return bool(
             connection.scalar(
                 text(
                     "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                    "WHERE l.pid = :pid AND c.relname = :table AND l.mode = 'RowExclusiveLock' "
-                    "AND l.granted"
+                    "WHERE l.pid = :pid AND c.relname = :table AND l.granted "
+                    "AND l.mode IN ('RowExclusiveLock', 'AccessExclusiveLock')"
                 ),
                 {"pid": pid, "table": table},
             )
