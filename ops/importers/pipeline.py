@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -173,10 +172,6 @@ class ImportResult:
         return self.status == "dry_run"
 
 
-# Where imports hash their files; its threads live as long as the process.
-_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="annops-import-hash")
-
-
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()
@@ -329,9 +324,7 @@ def run_import(
     project_id, version_id = _check_project(session, request)
     users = load_users(request.users_path) if request.users_path is not None else {}
     references = _reference_annotators(session, request, users)
-    # Hashed while the file is read and checked: hashlib lets go of the interpreter lock
-    # for large blocks, so this takes another core instead of a pass of its own.
-    sha256 = _HASHING.submit(file_sha256, request.path)
+    sha256 = file_sha256(request.path)
     lock_imports(session)
     total = max(request.path.stat().st_size, 1)
     context = _Context(
@@ -347,7 +340,7 @@ def run_import(
         batch = ImportBatch(
             source=request.source,
             file_name=request.name[:500],
-            sha256="",  # set once the file is hashed, before the batch is finished
+            sha256=sha256,
             project_id=project_id,
             imported_by=principal.username,
             status="running",
@@ -368,7 +361,6 @@ def run_import(
                     _stage_chunk(session, context, chunk)
                     if progress is not None:
                         progress(reader.bytes_read, total)
-                batch.sha256 = sha256.result()
                 result = _finish(session, context, batch, reader.format)
         if request.dry_run:
             savepoint.rollback()
@@ -383,7 +375,7 @@ def run_import(
             after={
                 "source": request.source,
                 "file_name": batch.file_name,
-                "sha256": batch.sha256,
+                "sha256": sha256,
                 "inserted": batch.n_inserted,
                 "duplicate": batch.n_duplicate,
                 "rejected": batch.n_rejected,
