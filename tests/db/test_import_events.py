@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from db.models import (
     AnnotationEvent,
     Annotator,
     AnnotatorIdentity,
+    AuditEntry,
     GoldItem,
     GuidelineVersion,
     ImportBatch,
@@ -188,6 +190,24 @@ def test_reimport_and_overlap_add_nothing_twice(
     result = import_events(session, overlap)
     assert (result.inserted, result.duplicate) == (3, 2)
     assert session.scalar(select(func.count(AnnotationEvent.id))) == 8
+
+
+def test_lineage_records_the_hash_of_the_whole_file(
+    session: Session, project: Any, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "a.csv", [row(external_id=f"ev-{i}") for i in range(300)])
+    expected = hashlib.sha256(path.read_bytes()).hexdigest()
+    rehearsal = import_events(session, path, dry_run=True)
+    result = import_events(session, path)
+    assert rehearsal.sha256 == result.sha256 == expected
+    batch = session.get(ImportBatch, result.batch_id)
+    assert batch is not None and batch.sha256 == expected
+    audited = session.scalars(
+        select(AuditEntry.after)
+        .where(AuditEntry.action == "import.commit")
+        .order_by(AuditEntry.id.desc())
+    ).first()
+    assert audited is not None and audited["sha256"] == expected
 
 
 BAD_ROWS = [
