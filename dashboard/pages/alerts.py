@@ -30,7 +30,12 @@ from ops.alerts import (
     propose_reassignment,
 )
 from ops.alerts.evidence import format_period
-from ops.alerts.triage import TRANSITIONS, alert_metric_series
+from ops.alerts.triage import (
+    LINKED_TABLE_COLUMNS,
+    TRANSITIONS,
+    alert_metric_series,
+    alerts_table,
+)
 from ops.errors import AnnopsError
 from ops.projects import list_projects
 from ops.workforce.choices import FEEDBACK_CATEGORIES
@@ -85,9 +90,7 @@ if not rows:
     st.info("No alerts match these filters.")
     st.stop()
 
-table = pd.DataFrame(rows)[
-    ["id", "severity", "status", "title", "project", "subject", "window_start", "window_end"]
-]
+table = alerts_table(rows)
 picked = st.dataframe(
     table,
     hide_index=True,
@@ -126,7 +129,7 @@ if chart is not None:
 if detail.linked:
     st.markdown(f"**{len(detail.linked)} linked individual alerts** (not sent separately)")
     st.dataframe(
-        pd.DataFrame(detail.linked)[["id", "title", "subject", "severity", "status"]],
+        alerts_table(detail.linked, LINKED_TABLE_COLUMNS),
         hide_index=True,
         width="stretch",
         column_config=ALERT_COLUMNS,
