@@ -25,7 +25,10 @@ every page on it:
    ``--workdir``), each imported with the real importer (``import_file``, as
    ``annops import events`` does): work of the assigned people on their projects,
    spread evenly over the last ``--days`` days (from each project's start), about a
-   tenth on golden items, a twentieth reviewed;
+   tenth on golden items, a twentieth reviewed; the rollup tables are vacuumed after
+   each import, as autovacuum would between them (each import, spread over the whole
+   year, rewrites most rollup rows, and without it the table grows by its whole size
+   with every import);
 6. every job, as ``annops jobs run`` does (rollup, alerts, notify, agreement, spend,
    storage), so the rollups, alerts and agreement figures are fresh and each month's
    import segments are folded back;
@@ -69,6 +72,7 @@ TASKS = (
 )
 # Distinct items of each new project: about three pieces of work per item over the year.
 ITEMS_PER_PROJECT = 20_000
+ROLLUP_TABLES = ("daily_rollups", "gold_confusion_rollups")
 
 
 def log(message: str) -> None:
@@ -317,6 +321,7 @@ def write_chunk(
 
 
 def import_events(
+    url: str,
     factory: sessionmaker[Session],
     workdir: Path,
     pairs: list[tuple[str, str, float]],
@@ -370,6 +375,9 @@ def import_events(
             f"in {time.perf_counter() - started:.0f} s"
         )
         path.unlink()
+        # Each import spread over the whole year rewrites most rollup rows; autovacuum
+        # would make their space reusable before the next one.
+        vacuum(url, ROLLUP_TABLES)
 
 
 def run_jobs(url: str) -> None:
@@ -380,7 +388,8 @@ def run_jobs(url: str) -> None:
     log(f"jobs: all run in {time.perf_counter() - started:.0f} s")
 
 
-def vacuum(url: str) -> None:
+def vacuum(url: str, tables: tuple[str, ...] = ()) -> None:
+    """VACUUM (ANALYZE) ``tables``, or the whole database."""
     from sqlalchemy import text
 
     from db.engine import make_engine
@@ -388,9 +397,9 @@ def vacuum(url: str) -> None:
     engine = make_engine(url, isolation_level="AUTOCOMMIT")
     started = time.perf_counter()
     with engine.connect() as connection:
-        connection.execute(text("VACUUM (ANALYZE)"))
+        connection.execute(text(f"VACUUM (ANALYZE) {', '.join(tables)}"))
     engine.dispose()
-    log(f"vacuum and analyze: {time.perf_counter() - started:.0f} s")
+    log(f"vacuum and analyze {', '.join(tables) or 'all'}: {time.perf_counter() - started:.0f} s")
 
 
 def main() -> None:
@@ -418,7 +427,16 @@ def main() -> None:
     move_people(factory, team_ids)
     slugs = add_projects(factory, args.projects, args.days, args.seed)
     pairs = assign_people(factory, slugs, args.seed)
-    import_events(factory, args.workdir, pairs, args.events, args.chunk, args.days, args.seed)
+    import_events(
+        args.database_url,
+        factory,
+        args.workdir,
+        pairs,
+        args.events,
+        args.chunk,
+        args.days,
+        args.seed,
+    )
     engine.dispose()
     if not args.skip_jobs:
         run_jobs(args.database_url)
