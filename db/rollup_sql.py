@@ -39,6 +39,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
     union_all,
 )
@@ -47,6 +48,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect, FromClause
 
 from db.models import (
+    PROJECT_SPEND_MEASURES,
     ROLLUP_COSTS,
     ROLLUP_MEASURES,
     AnnotationEvent,
@@ -54,6 +56,7 @@ from db.models import (
     GoldConfusionRollup,
     PayRate,
     PayRateCorrection,
+    ProjectDaySpend,
     UTCDateTime,
 )
 from db.queries.imports import (
@@ -705,6 +708,7 @@ def rebuild_rollups(session: Session) -> int:
             aggregate_select(dialect, boundaries=rate_boundaries(session)),
         )
     )
+    refresh_project_day_spend(session)
     session.execute(delete(GoldConfusionRollup))
     session.execute(
         insert(GoldConfusionRollup).from_select(list(CONFUSION_COLUMNS), confusion_select(dialect))
@@ -715,6 +719,7 @@ def rebuild_rollups(session: Session) -> int:
         # and a server may run without it.
         session.execute(text(f"ANALYZE {DailyRollup.__tablename__}"))
         session.execute(text(f"ANALYZE {GoldConfusionRollup.__tablename__}"))
+        session.execute(text(f"ANALYZE {ProjectDaySpend.__tablename__}"))
     # INSERT ... SELECT reports no row count on SQLite; count what is there.
     return count_rollups(session)
 
@@ -964,6 +969,9 @@ def rewrite_keyed_rollups(session: Session, *, after_id: int | None = None) -> i
         )
     )
     ROLLUP_PARTS.drop(connection)
+    refresh_project_day_spend(
+        session, days=select(ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day).distinct()
+    )
     session.execute(delete(GoldConfusionRollup).where(_keyed(GoldConfusionRollup.__table__)))
     session.execute(
         insert(GoldConfusionRollup).from_select(
@@ -972,6 +980,37 @@ def rewrite_keyed_rollups(session: Session, *, after_id: int | None = None) -> i
         )
     )
     return int(session.scalar(select(func.count()).select_from(ROLLUP_KEYS)) or 0)
+
+
+PROJECT_SPEND_COLUMNS = ("project_id", "day", "currency", *PROJECT_SPEND_MEASURES)
+
+
+def refresh_project_day_spend(
+    session: Session, *, days: Select[Any] | Sequence[tuple[int, dt.date]] | None = None
+) -> None:
+    """Recompute from the daily rollups the project day spend rows of the (project id,
+    day) pairs ``days`` selects or lists, or of every project and day without it."""
+    table = ProjectDaySpend.__table__
+    rollup = DailyRollup.__table__
+    stale: ColumnElement[bool] = true()
+    touched: ColumnElement[bool] = true()
+    if days is not None:
+        stale = tuple_(table.c.project_id, table.c.day).in_(days)
+        touched = tuple_(rollup.c.project_id, rollup.c.day).in_(days)
+    session.execute(delete(ProjectDaySpend).where(stale))
+    session.execute(
+        insert(ProjectDaySpend).from_select(
+            list(PROJECT_SPEND_COLUMNS),
+            select(
+                rollup.c.project_id,
+                rollup.c.day,
+                rollup.c.currency,
+                *(func.sum(rollup.c[name]) for name in PROJECT_SPEND_MEASURES),
+            )
+            .where(touched)
+            .group_by(rollup.c.project_id, rollup.c.day, rollup.c.currency),
+        )
+    )
 
 
 def rewrite_rollups(session: Session, *, keys: Sequence[RollupKey]) -> int:

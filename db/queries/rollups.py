@@ -16,6 +16,7 @@ from db.models import (
     ROLLUP_MEASURES,
     Annotator,
     DailyRollup,
+    ProjectDaySpend,
     Team,
 )
 from db.queries.shared import among, rows_frame
@@ -104,23 +105,23 @@ def sum_spend_by_project(
     ``windows`` ([since, until], until None for no end), in the order given; projects
     without rollup rows are absent.
 
-    One pass over the rollups for every window, with hashed groups only: no count of
-    distinct people, which would sort every row read.
+    One pass over the project day spend rows (a row per project and day, not per person)
+    for every window.
     """
+    spend = ProjectDaySpend
+    cost = spend.cost_minor + spend.review_cost_minor
     columns: list[Any] = []
     for since, until in windows:
-        inside = DailyRollup.day >= since
+        inside = spend.day >= since
         if until is not None:
-            inside = and_(inside, DailyRollup.day <= until)
+            inside = and_(inside, spend.day <= until)
         columns += [
-            func.coalesce(func.sum(case((inside, SPEND), else_=0)), 0),
-            func.coalesce(func.sum(case((inside, DailyRollup.annotations), else_=0)), 0),
+            func.coalesce(func.sum(case((inside, cost), else_=0)), 0),
+            func.coalesce(func.sum(case((inside, spend.annotations), else_=0)), 0),
         ]
     earliest = min(since for since, _until in windows)
     query = (
-        select(DailyRollup.project_id, *columns)
-        .where(DailyRollup.day >= earliest)
-        .group_by(DailyRollup.project_id)
+        select(spend.project_id, *columns).where(spend.day >= earliest).group_by(spend.project_id)
     )
     return {
         int(row[0]): [
@@ -255,21 +256,28 @@ def load_daily_spend_frame(
 ) -> pd.DataFrame:
     """One row per project x day x pay currency: spend (minor units), annotations, accepted;
     of one project or those listed (all without either), days in [since, until] when
-    given."""
+    given. Read from the project day spend rows: one per project and day, not one per
+    person."""
     totals = (*ROLLUP_COSTS, "annotations", "accepted")
+    spend = ProjectDaySpend
     query = (
-        select(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency, *_sums(totals))
-        .group_by(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency)
-        .order_by(DailyRollup.project_id, DailyRollup.day)
+        select(
+            spend.project_id,
+            spend.day,
+            spend.currency,
+            *(func.coalesce(func.sum(getattr(spend, name)), 0).label(name) for name in totals),
+        )
+        .group_by(spend.project_id, spend.day, spend.currency)
+        .order_by(spend.project_id, spend.day)
     )
     if project_id is not None:
-        query = query.where(DailyRollup.project_id == project_id)
+        query = query.where(spend.project_id == project_id)
     if project_ids is not None:
-        query = query.where(among(DailyRollup.project_id, project_ids))
+        query = query.where(among(spend.project_id, project_ids))
     if since is not None:
-        query = query.where(DailyRollup.day >= since)
+        query = query.where(spend.day >= since)
     if until is not None:
-        query = query.where(DailyRollup.day <= until)
+        query = query.where(spend.day <= until)
     frame = rows_frame(session.execute(query).all(), ["project_id", "day", "currency", *totals])
     return _typed(frame, totals)
 
