@@ -26,7 +26,6 @@ from ops.alerts import (
     change_status,
     get_alert,
     give_feedback_on_alert,
-    list_alerts,
     propose_reassignment,
 )
 from ops.alerts.evidence import format_period
@@ -35,6 +34,7 @@ from ops.alerts.triage import (
     TRANSITIONS,
     alert_metric_series,
     alerts_table,
+    list_alert_table,
 )
 from ops.errors import AnnopsError
 from ops.projects import list_projects
@@ -81,16 +81,15 @@ alert_filter = AlertFilter(
     rule=None if rule == "any" else rule,
     severity=None if severity == "any" else severity,
 )
-rows = cached(list_alerts)(principal, alert_filter)
+table = cached(list_alert_table)(principal, alert_filter)
 
 if principal.can("project.edit"):
     render_threshold_editor(principal, slugs, None if project == "any" else project)
 
-if not rows:
+if table.empty:
     st.info("No alerts match these filters.")
     st.stop()
 
-table = alerts_table(rows)
 picked = st.dataframe(
     table,
     hide_index=True,

@@ -223,6 +223,14 @@ def alerts_table(
     )
 
 
+def list_alert_table(
+    session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
+) -> pd.DataFrame:
+    """The Alerts page's list: list_alerts' rows as alerts_table shows them. What the page
+    keeps between runs is this frame, not every alert's evidence."""
+    return alerts_table(list_alerts(session, principal, alert_filter))
+
+
 def count_alerts(
     session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
 ) -> int:
