@@ -3,15 +3,15 @@
     .venv/bin/python benchmarks/wide_shape.py \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/annops_wide \\
         [--annotators 5000] [--events 10000000] [--projects 150] [--teams 34] \\
-        [--days 365] [--chunk 1000000] [--workdir /tmp/annops-wide]
+        [--days 365] [--chunk 1000000] [--demo-events 1000000] [--workdir /tmp/annops-wide]
 
-The demo (``annops demo``) has 5 projects, 4 teams and about four months of history;
+The demo (``annops demo``) has 4 projects, 4 teams and about four months of history;
 real operations run many more projects for many teams, each person working on
 several, over a year or more. This builds such a database from an empty one through
 the product's own paths, so ``benchmarks/scale_benchmark.py --skip-imports`` can time
 every page on it:
 
-1. the demo with ``--annotators`` people and 1,000,000 events (``load_demo``), which
+1. the demo with ``--annotators`` people and ``--demo-events`` events (``load_demo``), which
    brings the logins of every role (written to ``annops-demo-logins.txt`` in
    ``--workdir``), pay rates, qualifications, training and calibration;
 2. teams up to ``--teams`` in all (``Ops team 01`` ...; annops has no operation that
@@ -79,7 +79,7 @@ def log(message: str) -> None:
     print(f"{dt.datetime.now(dt.UTC):%H:%M:%S} {message}", flush=True)
 
 
-def build_demo(url: str, annotators: int, workdir: Path) -> None:
+def build_demo(url: str, annotators: int, demo_events: int, workdir: Path) -> None:
     from db.engine import make_engine, make_session_factory
     from db.migrate import upgrade
     from ops.demo import DemoConfig, load_demo
@@ -91,8 +91,8 @@ def build_demo(url: str, annotators: int, workdir: Path) -> None:
     with factory() as session:
         state = database_state(session)
     if state == "empty":
-        log(f"demo: {annotators:,} annotators, {DEMO_EVENTS:,} events")
-        logins = load_demo(factory, DemoConfig(annotators=annotators, events=DEMO_EVENTS, seed=7))
+        log(f"demo: {annotators:,} annotators, {demo_events:,} events")
+        logins = load_demo(factory, DemoConfig(annotators=annotators, events=demo_events, seed=7))
         (workdir / "annops-demo-logins.txt").write_text(
             "".join(f"{user} {password}\n" for user, password in logins.items())
         )
@@ -407,6 +407,9 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="an empty PostgreSQL database")
     parser.add_argument("--annotators", type=int, default=5_000)
     parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument(
+        "--demo-events", type=int, default=DEMO_EVENTS, help="events of the demo it starts from"
+    )
     parser.add_argument("--projects", type=int, default=150)
     parser.add_argument("--teams", type=int, default=34)
     parser.add_argument("--days", type=int, default=365)
@@ -420,7 +423,7 @@ def main() -> None:
 
     from db.engine import make_engine, make_session_factory
 
-    build_demo(args.database_url, args.annotators, args.workdir)
+    build_demo(args.database_url, args.annotators, args.demo_events, args.workdir)
     engine = make_engine(args.database_url)
     factory = make_session_factory(engine)
     team_ids = add_teams(factory, args.teams)
