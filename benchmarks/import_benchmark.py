@@ -192,10 +192,14 @@ BATCH_KEYS = """SELECT DISTINCT annotator_id, project_id,
     WHERE import_batch_id = :batch"""
 
 
+# The tables summed from events per project: a benchmark project's rows go with its events.
+PROJECT_ROLLUP_TABLES = ("daily_rollups", "gold_confusion_rollups", "project_day_spend")
+
+
 def forget_project_rollups(session: Any) -> None:
     """Remove the benchmark project's rollup rows, whose events the run deletes (earlier
     versions of this benchmark left them behind)."""
-    for table in ("daily_rollups", "gold_confusion_rollups"):
+    for table in PROJECT_ROLLUP_TABLES:
         session.execute(
             text(
                 f"DELETE FROM {table} WHERE project_id = "
@@ -409,7 +413,7 @@ def measure_labelstudio_import(
             print(f"  {took:6.2f} s  {statement}")
         with engine.begin() as connection:
             deleted = sum(forget_batch(connection, batch) for batch in batches)
-            for table in ("daily_rollups", "gold_confusion_rollups"):
+            for table in PROJECT_ROLLUP_TABLES:
                 connection.execute(
                     text(
                         f"DELETE FROM {table} WHERE project_id = "

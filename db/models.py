@@ -769,6 +769,29 @@ class DailyRollup(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
 
 
+# The measures of a project's daily spend row: what Spend and Home sum per project.
+PROJECT_SPEND_MEASURES = ("annotations", "accepted", *ROLLUP_COSTS)
+
+
+class ProjectDaySpend(Base):
+    """One row per project x UTC day x pay currency (None: work no pay rate covered):
+    the daily rollups of everyone summed, so reads of spend per project and day read a
+    row per project and day instead of one per person. Rebuilt and refreshed with the
+    daily rollups (db.rollup_sql), for the projects and days they touch."""
+
+    __tablename__ = "project_day_spend"
+    __table_args__ = (Index("ix_project_day_spend_project_day", "project_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    annotations: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    cost_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    review_cost_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class GoldConfusionRollup(Base):
     """Golden answers per annotator x project x UTC day x (gold label, label given): the
     confusion matrix against gold, summed by pages without reading events. Rebuilt and

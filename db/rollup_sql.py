@@ -39,6 +39,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
     union_all,
 )
@@ -47,6 +48,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import CompoundSelect, FromClause
 
 from db.models import (
+    PROJECT_SPEND_MEASURES,
     ROLLUP_COSTS,
     ROLLUP_MEASURES,
     AnnotationEvent,
@@ -54,6 +56,7 @@ from db.models import (
     GoldConfusionRollup,
     PayRate,
     PayRateCorrection,
+    ProjectDaySpend,
     UTCDateTime,
 )
 from db.queries.imports import (
@@ -718,6 +721,11 @@ def rebuild_rollups(session: Session) -> int:
             session.execute(
                 insert(replacement.table).from_select(list(replacement.columns), replacement.rows)
             )
+    refresh_project_day_spend(session)
+    if dialect == "postgresql":
+        # Every row is new: without fresh statistics the pages' reads are planned on
+        # guesses until autovacuum comes by, and a server may run without it.
+        session.execute(text(f"ANALYZE {ProjectDaySpend.__tablename__}"))
     # INSERT ... SELECT reports no row count on SQLite; count what is there.
     return count_rollups(session)
 
@@ -967,6 +975,9 @@ def rewrite_keyed_rollups(session: Session, *, after_id: int | None = None) -> i
         )
     )
     ROLLUP_PARTS.drop(connection)
+    refresh_project_day_spend(
+        session, days=select(ROLLUP_KEYS.c.project_id, ROLLUP_KEYS.c.day).distinct()
+    )
     session.execute(delete(GoldConfusionRollup).where(_keyed(GoldConfusionRollup.__table__)))
     session.execute(
         insert(GoldConfusionRollup).from_select(
@@ -975,6 +986,37 @@ def rewrite_keyed_rollups(session: Session, *, after_id: int | None = None) -> i
         )
     )
     return int(session.scalar(select(func.count()).select_from(ROLLUP_KEYS)) or 0)
+
+
+PROJECT_SPEND_COLUMNS = ("project_id", "day", "currency", *PROJECT_SPEND_MEASURES)
+
+
+def refresh_project_day_spend(
+    session: Session, *, days: Select[Any] | Sequence[tuple[int, dt.date]] | None = None
+) -> None:
+    """Recompute from the daily rollups the project day spend rows of the (project id,
+    day) pairs ``days`` selects or lists, or of every project and day without it."""
+    table = ProjectDaySpend.__table__
+    rollup = DailyRollup.__table__
+    stale: ColumnElement[bool] = true()
+    touched: ColumnElement[bool] = true()
+    if days is not None:
+        stale = tuple_(table.c.project_id, table.c.day).in_(days)
+        touched = tuple_(rollup.c.project_id, rollup.c.day).in_(days)
+    session.execute(delete(ProjectDaySpend).where(stale))
+    session.execute(
+        insert(ProjectDaySpend).from_select(
+            list(PROJECT_SPEND_COLUMNS),
+            select(
+                rollup.c.project_id,
+                rollup.c.day,
+                rollup.c.currency,
+                *(func.sum(rollup.c[name]) for name in PROJECT_SPEND_MEASURES),
+            )
+            .where(touched)
+            .group_by(rollup.c.project_id, rollup.c.day, rollup.c.currency),
+        )
+    )
 
 
 def rewrite_rollups(session: Session, *, keys: Sequence[RollupKey]) -> int:

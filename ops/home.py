@@ -16,7 +16,12 @@ from db.queries.imports import get_latest_import
 from db.queries.jobs import list_job_runs
 from db.queries.people import count_annotators, list_pool_annotators
 from db.queries.projects import list_projects
-from db.queries.rollups import load_rollup_totals_frame, sum_rollups, sum_rollups_by_project
+from db.queries.rollups import (
+    load_rollup_totals_frame,
+    sum_rollups,
+    sum_rollups_by_project,
+    sum_spend_by_project,
+)
 from db.queries.training import count_expired_training, list_expiring_training
 from db.queries.users import count_users
 from ops.alerts.triage import AlertFilter, count_alerts
@@ -259,17 +264,25 @@ def _finance(
 ) -> HomeSummary:
     month_start = today.replace(day=1)
     last_month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
-    this_month = sum_rollups(session, since=month_start)
-    last_month = sum_rollups(
-        session, since=last_month_start, until=month_start - dt.timedelta(days=1)
+    # All time, this month and last month of every project, in one pass over the rollups.
+    by_project = sum_spend_by_project(
+        session,
+        windows=[
+            (dt.date.min, None),
+            (month_start, None),
+            (last_month_start, month_start - dt.timedelta(days=1)),
+        ],
     )
+    this_month = {
+        "spend_minor": sum(windows[1][0] for windows in by_project.values()),
+        "annotations": sum(windows[1][1] for windows in by_project.values()),
+    }
+    last_month_spend = sum(windows[2][0] for windows in by_project.values())
     table: list[dict[str, object]] = []
     currency = "USD"
-    all_time = sum_rollups_by_project(session, since=dt.date.min)
     for project in list_projects(session):
         currency = project.currency
-        total = all_time.get(project.id, NO_WORK)
-        spent = int(total["spend_minor"])
+        spent, annotations = by_project.get(project.id, [(0, 0)])[0]
         table.append(
             {
                 "project": project.slug,
@@ -278,10 +291,8 @@ def _finance(
                 "budget used": f"{spent / project.budget_minor:.0%}"
                 if project.budget_minor
                 else "—",
-                "cost per annotation": format_money(
-                    round(spent / total["annotations"]), project.currency
-                )
-                if total["annotations"]
+                "cost per annotation": format_money(round(spent / annotations), project.currency)
+                if annotations
                 else "—",
             }
         )
@@ -297,7 +308,7 @@ def _finance(
                 format_money(int(this_month["spend_minor"]), currency),
                 f"since {month_start:%d %b}",
             ),
-            Figure("Spend last month", format_money(int(last_month["spend_minor"]), currency)),
+            Figure("Spend last month", format_money(last_month_spend, currency)),
             Figure(
                 "Cost per annotation, this month",
                 format_money(round(per_annotation), currency)

@@ -193,58 +193,66 @@ def monthly_spend_rows(
     projects: Sequence[Project], daily: pd.DataFrame, *, since: dt.date | None = None
 ) -> list[SpendReportRow]:
     """spend_report's rows of ``projects`` from their daily spend (load_daily_spend_frame,
-    one read for all of them), in the order of ``projects``."""
-    of_project = dict(iter(daily.groupby("project_id", sort=False)))
-    rows: list[SpendReportRow] = []
-    for project in projects:
-        rows.extend(
-            _project_spend(project, of_project.get(project.id, daily.iloc[0:0]), since=since)
-        )
-    return rows
+    one read for all of them), in the order of ``projects``, each project's months in
+    order.
 
-
-def _project_spend(
-    project: Project, daily: pd.DataFrame, *, since: dt.date | None = None
-) -> list[SpendReportRow]:
+    Every project's months are summed in one pass over the frame: grouping it project by
+    project cost about ten milliseconds a project, more than a second at 150 projects.
+    """
+    by_id = {project.id: project for project in projects}
+    daily = daily[daily["project_id"].isin(list(by_id))]
     if daily.empty:
         return []
-    # Spend before the period still counts toward spend to date, per pay currency.
-    earlier = daily[daily["day"] < since] if since is not None else daily.iloc[0:0]
-    before = (
-        (earlier["cost_minor"] + earlier["review_cost_minor"])
-        .groupby(earlier["currency"].fillna(project.currency))
-        .sum()
-    )
-    if since is not None:
-        daily = daily[daily["day"] >= since]
-    if daily.empty:
-        return []
+    own_currency = daily["project_id"].map({key: p.currency for key, p in by_id.items()})
     frame = daily.assign(
-        month=[day.strftime("%Y-%m") for day in pd.to_datetime(daily["day"])],
         # Work no pay rate covered is counted with the project's own currency, unpriced.
-        unpriced=daily["currency"].isna(),
-        currency=daily["currency"].fillna(project.currency),
+        unpriced_annotations=np.where(daily["currency"].isna(), daily["annotations"], 0),
+        currency=daily["currency"].fillna(own_currency),
+        spend_minor=daily["cost_minor"] + daily["review_cost_minor"],
     )
-    frame["unpriced_annotations"] = np.where(frame["unpriced"], frame["annotations"], 0)
+    # Spend before the period still counts toward spend to date, per pay currency.
+    before: dict[tuple[int, str], int] = {}
+    if since is not None:
+        earlier = frame[frame["day"] < since]
+        sums = earlier.groupby(["project_id", "currency"])["spend_minor"].sum().reset_index()
+        before = {
+            (int(project_id), str(currency)): int(total)
+            for project_id, currency, total in zip(
+                sums["project_id"], sums["currency"], sums["spend_minor"], strict=True
+            )
+        }
+        frame = frame[frame["day"] >= since]
+    if frame.empty:
+        return []
+    frame = frame.assign(month=pd.to_datetime(frame["day"]).dt.strftime("%Y-%m"))
     monthly = (
-        frame.groupby(["currency", "month"], sort=True)[
-            ["cost_minor", "review_cost_minor", "annotations", "accepted", "unpriced_annotations"]
+        frame.groupby(["project_id", "currency", "month"], sort=True)[
+            [
+                "cost_minor",
+                "review_cost_minor",
+                "spend_minor",
+                "annotations",
+                "accepted",
+                "unpriced_annotations",
+            ]
         ]
         .sum()
         .reset_index()
     )
-    monthly["spend_minor"] = monthly["cost_minor"] + monthly["review_cost_minor"]
-    monthly["to_date_minor"] = monthly.groupby("currency")["spend_minor"].cumsum()
-    records: list[dict[Hashable, Any]] = monthly.sort_values(["month", "currency"]).to_dict(
-        orient="records"
-    )
+    monthly["to_date_minor"] = monthly.groupby(["project_id", "currency"])["spend_minor"].cumsum()
+    order = {project.id: index for index, project in enumerate(projects)}
+    monthly["order"] = monthly["project_id"].map(order)
+    records: list[dict[Hashable, Any]] = monthly.sort_values(
+        ["order", "month", "currency"]
+    ).to_dict(orient="records")
     rows = []
     for record in records:
+        project = by_id[int(record["project_id"])]
         currency = str(record["currency"])
         spend = int(record["spend_minor"])
         priced = int(record["annotations"]) - int(record["unpriced_annotations"])
         budget = project.budget_minor if currency == project.currency else None
-        to_date = int(record["to_date_minor"]) + int(before.get(currency, 0))
+        to_date = int(record["to_date_minor"]) + before.get((project.id, currency), 0)
         rows.append(
             SpendReportRow(
                 project=project.slug,

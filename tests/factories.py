@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.models import AnnotationEvent, Annotator, DailyRollup, PayRate, Project, Team, User
+from db.rollup_sql import refresh_project_day_spend
 from ops.auth import create_user
 from ops.permissions import SYSTEM
 from ops.projects import add_project
@@ -98,4 +99,6 @@ def make_rollup(
     rollup = DailyRollup(project_id=project.id, annotator_id=annotator.id, **values)
     session.add(rollup)
     session.flush()
+    # As the rollup refresh does: the project's spend of that day follows its rows.
+    refresh_project_day_spend(session, days=[(project.id, rollup.day)])
     return rollup

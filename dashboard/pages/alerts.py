@@ -26,11 +26,16 @@ from ops.alerts import (
     change_status,
     get_alert,
     give_feedback_on_alert,
-    list_alerts,
     propose_reassignment,
 )
 from ops.alerts.evidence import format_period
-from ops.alerts.triage import TRANSITIONS, alert_metric_series
+from ops.alerts.triage import (
+    LINKED_TABLE_COLUMNS,
+    TRANSITIONS,
+    alert_metric_series,
+    alerts_table,
+    list_alert_table,
+)
 from ops.errors import AnnopsError
 from ops.projects import list_projects
 from ops.workforce.choices import FEEDBACK_CATEGORIES
@@ -76,18 +81,15 @@ alert_filter = AlertFilter(
     rule=None if rule == "any" else rule,
     severity=None if severity == "any" else severity,
 )
-rows = cached(list_alerts)(principal, alert_filter)
+table = cached(list_alert_table)(principal, alert_filter)
 
 if principal.can("project.edit"):
     render_threshold_editor(principal, slugs, None if project == "any" else project)
 
-if not rows:
+if table.empty:
     st.info("No alerts match these filters.")
     st.stop()
 
-table = pd.DataFrame(rows)[
-    ["id", "severity", "status", "title", "project", "subject", "window_start", "window_end"]
-]
 picked = st.dataframe(
     table,
     hide_index=True,
@@ -126,7 +128,7 @@ if chart is not None:
 if detail.linked:
     st.markdown(f"**{len(detail.linked)} linked individual alerts** (not sent separately)")
     st.dataframe(
-        pd.DataFrame(detail.linked)[["id", "title", "subject", "severity", "status"]],
+        alerts_table(detail.linked, LINKED_TABLE_COLUMNS),
         hide_index=True,
         width="stretch",
         column_config=ALERT_COLUMNS,

@@ -37,7 +37,7 @@ from db.models import (
     Project,
     RereviewRequest,
 )
-from db.queries.shared import batched, load_frame
+from db.queries.shared import among, batched, load_frame
 from db.scope import EVERYONE, PeopleScope
 
 
@@ -276,6 +276,14 @@ def list_events_under_version(
 ) -> list[tuple[AnnotationEvent, str]]:
     """Newest annotations of people inside ``scope`` made under one guideline version,
     with the annotator's name."""
+    people = scope.where(AnnotationEvent.annotator_id)
+    if not scope.everyone and not scope.nobody:
+        # The scope's people as their ids: PostgreSQL then reads the project's newest
+        # events first and stops at ``limit``. As a subquery it read every event of each
+        # of them, in every month, to keep those of this project (a team of 150 people
+        # who mostly work elsewhere: 1.3-1.6 s at 10M events instead of 0.1 s).
+        ids = session.scalars(select(Annotator.id).where(scope.where(Annotator.id))).all()
+        people = among(AnnotationEvent.annotator_id, ids)
     return [
         (row[0], row[1])
         for row in session.execute(
@@ -286,7 +294,7 @@ def list_events_under_version(
                     AnnotationEvent.project_id == project_id,
                     AnnotationEvent.guideline_version_id == guideline_version_id,
                     AnnotationEvent.skipped.is_(False),
-                    scope.where(AnnotationEvent.annotator_id),
+                    people,
                 )
             )
             .order_by(AnnotationEvent.submitted_at.desc(), AnnotationEvent.id.desc())

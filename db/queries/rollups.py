@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -16,6 +16,7 @@ from db.models import (
     ROLLUP_MEASURES,
     Annotator,
     DailyRollup,
+    ProjectDaySpend,
     Team,
 )
 from db.queries.shared import among, rows_frame
@@ -95,6 +96,39 @@ def sum_rollups_by_project(
             for key, value in values.items()
         }
     return totals
+
+
+def sum_spend_by_project(
+    session: Session, *, windows: Sequence[tuple[dt.date, dt.date | None]]
+) -> dict[int, list[tuple[int, int]]]:
+    """Project id -> (spend in minor units, annotations) of the daily rollups in each of
+    ``windows`` ([since, until], until None for no end), in the order given; projects
+    without rollup rows are absent.
+
+    One pass over the project day spend rows (a row per project and day, not per person)
+    for every window.
+    """
+    spend = ProjectDaySpend
+    cost = spend.cost_minor + spend.review_cost_minor
+    columns: list[Any] = []
+    for since, until in windows:
+        inside = spend.day >= since
+        if until is not None:
+            inside = and_(inside, spend.day <= until)
+        columns += [
+            func.coalesce(func.sum(case((inside, cost), else_=0)), 0),
+            func.coalesce(func.sum(case((inside, spend.annotations), else_=0)), 0),
+        ]
+    earliest = min(since for since, _until in windows)
+    query = (
+        select(spend.project_id, *columns).where(spend.day >= earliest).group_by(spend.project_id)
+    )
+    return {
+        int(row[0]): [
+            (int(row[1 + 2 * index]), int(row[2 + 2 * index])) for index in range(len(windows))
+        ]
+        for row in session.execute(query)
+    }
 
 
 def load_rollup_window_frame(
@@ -222,21 +256,28 @@ def load_daily_spend_frame(
 ) -> pd.DataFrame:
     """One row per project x day x pay currency: spend (minor units), annotations, accepted;
     of one project or those listed (all without either), days in [since, until] when
-    given."""
+    given. Read from the project day spend rows: one per project and day, not one per
+    person."""
     totals = (*ROLLUP_COSTS, "annotations", "accepted")
+    spend = ProjectDaySpend
     query = (
-        select(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency, *_sums(totals))
-        .group_by(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency)
-        .order_by(DailyRollup.project_id, DailyRollup.day)
+        select(
+            spend.project_id,
+            spend.day,
+            spend.currency,
+            *(func.coalesce(func.sum(getattr(spend, name)), 0).label(name) for name in totals),
+        )
+        .group_by(spend.project_id, spend.day, spend.currency)
+        .order_by(spend.project_id, spend.day)
     )
     if project_id is not None:
-        query = query.where(DailyRollup.project_id == project_id)
+        query = query.where(spend.project_id == project_id)
     if project_ids is not None:
-        query = query.where(among(DailyRollup.project_id, project_ids))
+        query = query.where(among(spend.project_id, project_ids))
     if since is not None:
-        query = query.where(DailyRollup.day >= since)
+        query = query.where(spend.day >= since)
     if until is not None:
-        query = query.where(DailyRollup.day <= until)
+        query = query.where(spend.day <= until)
     frame = rows_frame(session.execute(query).all(), ["project_id", "day", "currency", *totals])
     return _typed(frame, totals)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -191,6 +192,43 @@ def list_alerts(
     )
     names = _annotator_names(session, principal, [alert for alert, _slug in rows])
     return [_as_row(alert, slug, names) for alert, slug in rows]
+
+
+# The columns of the alert list on the Alerts page, and of the alerts linked under one.
+ALERT_TABLE_COLUMNS = (
+    "id",
+    "severity",
+    "status",
+    "title",
+    "project",
+    "subject",
+    "window_start",
+    "window_end",
+)
+LINKED_TABLE_COLUMNS = ("id", "title", "subject", "severity", "status")
+
+
+def alerts_table(
+    rows: Sequence[AlertRow], columns: Sequence[str] = ALERT_TABLE_COLUMNS
+) -> pd.DataFrame:
+    """The ``columns`` of ``rows`` as a frame, one row per alert.
+
+    Read field by field: pandas' own conversion of a list of dataclasses copies every
+    field of every row deeply, each alert's evidence included, which for ten thousand
+    open alerts cost more than a second on every run of the page.
+    """
+    return pd.DataFrame(
+        {column: [getattr(row, column) for row in rows] for column in columns},
+        columns=list(columns),
+    )
+
+
+def list_alert_table(
+    session: Session, principal: Principal, alert_filter: AlertFilter = AlertFilter()
+) -> pd.DataFrame:
+    """The Alerts page's list: list_alerts' rows as alerts_table shows them. What the page
+    keeps between runs is this frame, not every alert's evidence."""
+    return alerts_table(list_alerts(session, principal, alert_filter))
 
 
 def count_alerts(

@@ -31,6 +31,7 @@ from ops.alerts import (
     list_alerts,
     propose_reassignment,
 )
+from ops.alerts.triage import list_alert_table
 from ops.errors import NotFound, PermissionDenied, ValidationError
 from ops.home import summarise_home
 from ops.jobs import run_job
@@ -173,6 +174,11 @@ def test_roles_and_team_scope(session: Session, careless: Careless) -> None:
     other_lead = Principal(username="lou", role="lead", team_id=make_team(session).id)
     assert [row.id for row in list_alerts(session, own_lead)] == [alert.id]
     assert list_alerts(session, other_lead) == []
+    # The page's list is the same rows, in the same scope.
+    assert list(list_alert_table(session, own_lead)["id"]) == [alert.id]
+    assert list_alert_table(session, other_lead).empty
+    with pytest.raises(PermissionDenied):
+        list_alert_table(session, FINANCE)
     with pytest.raises(NotFound):
         change_status(session, other_lead, alert.id, "acknowledged")
     with pytest.raises(NotFound):

@@ -8,7 +8,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, Annotator, AnnotatorIdentity, AuditEntry, DailyRollup
+from db.models import (
+    AnnotationEvent,
+    Annotator,
+    AnnotatorIdentity,
+    AuditEntry,
+    DailyRollup,
+    ProjectDaySpend,
+)
 from ops import rollups
 from ops.errors import PermissionDenied, ValidationError
 from ops.identities import (
@@ -40,6 +47,32 @@ def imported(session: Session) -> int:
     return project.id
 
 
+def project_day_spend(session: Session) -> list[tuple[object, ...]]:
+    rows = session.execute(
+        select(
+            ProjectDaySpend.project_id,
+            ProjectDaySpend.day,
+            ProjectDaySpend.currency,
+            ProjectDaySpend.annotations,
+            ProjectDaySpend.cost_minor + ProjectDaySpend.review_cost_minor,
+        )
+    ).all()
+    return sorted((tuple(row) for row in rows), key=str)
+
+
+def spend_of_rollups(session: Session) -> list[tuple[object, ...]]:
+    rows = session.execute(
+        select(
+            DailyRollup.project_id,
+            DailyRollup.day,
+            DailyRollup.currency,
+            func.sum(DailyRollup.annotations),
+            func.sum(DailyRollup.cost_minor + DailyRollup.review_cost_minor),
+        ).group_by(DailyRollup.project_id, DailyRollup.day, DailyRollup.currency)
+    ).all()
+    return sorted((tuple(row) for row in rows), key=str)
+
+
 def test_unlinked_identities_are_listed_with_their_work(session: Session) -> None:
     imported(session)
     rows = {row.email: row for row in list_unlinked(session, OPS)}
@@ -62,9 +95,13 @@ def test_linking_moves_the_work_archives_the_placeholder_and_is_audited(session:
     assert bob.id in {target.annotator_id for target in list_link_targets(session, OPS)}
     assert row.annotator_id not in {t.annotator_id for t in list_link_targets(session, OPS)}
 
+    spend_before = project_day_spend(session)
     moved = merge_unlinked_identity(session, OPS, identity_id=row.identity_id, annotator_id=bob.id)
 
     assert moved == 22
+    # Each project's daily spend still adds up its rollups, and is what it was.
+    assert project_day_spend(session) == spend_of_rollups(session)
+    assert [row[:4] for row in project_day_spend(session)] == [row[:4] for row in spend_before]
     work = select(func.count(AnnotationEvent.id)).where(AnnotationEvent.project_id == project_id)
     assert session.scalar(work.where(AnnotationEvent.annotator_id == bob.id)) == 22
     assert session.scalar(work.where(AnnotationEvent.annotator_id == row.annotator_id)) == 0

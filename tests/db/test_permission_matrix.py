@@ -254,6 +254,10 @@ def person(world: World) -> int:
 
 READS: dict[str, tuple[str | None, Call]] = {
     "alerts.triage.list_alerts": ("alerts.view", lambda s, p, w: triage.list_alerts(s, p)),
+    "alerts.triage.list_alert_table": (
+        "alerts.view",
+        lambda s, p, w: triage.list_alert_table(s, p),
+    ),
     "alerts.triage.count_alerts": ("alerts.view", lambda s, p, w: triage.count_alerts(s, p)),
     "alerts.triage.get_alert": (
         "alerts.view",

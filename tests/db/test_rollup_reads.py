@@ -17,6 +17,7 @@ from db.queries.rollups import (
     load_spend_by_groups_frame,
     sum_rollups,
     sum_rollups_by_project,
+    sum_spend_by_project,
 )
 from db.queries.shared import among
 from db.scope import EVERYONE, PeopleScope
@@ -39,6 +40,29 @@ def test_totals_by_project_equal_each_project_summed_alone(session: Session) -> 
             assert grouped.get(project.id, alone if not alone["annotations"] else {}) == alone
         assert idle.id not in grouped
     assert sum_rollups_by_project(session, since=DAY, until=DAY)[first.id]["annotators"] == 2
+
+
+def test_spend_by_project_sums_each_window_as_one_project_read_alone(session: Session) -> None:
+    first, second, idle = (make_project(session, slug=slug) for slug in ("alpha", "beta", "idle"))
+    ada, ben = make_annotator(session), make_annotator(session)
+    make_rollup(session, first, ada, day=DAY, annotations=10, cost_minor=500)
+    make_rollup(session, first, ben, day=DAY, annotations=5, cost_minor=200, review_cost_minor=40)
+    make_rollup(session, first, ada, day=DAY + dt.timedelta(days=1), annotations=7, cost_minor=70)
+    make_rollup(session, second, ben, day=DAY - dt.timedelta(days=40), annotations=2, cost_minor=9)
+    windows: list[tuple[dt.date, dt.date | None]] = [
+        (dt.date.min, None),
+        (DAY, None),
+        (DAY - dt.timedelta(days=60), DAY - dt.timedelta(days=1)),
+    ]
+    spend = sum_spend_by_project(session, windows=windows)
+    assert set(spend) == {first.id, second.id}
+    for project in (first, second):
+        for (since, until), (spent, done) in zip(windows, spend[project.id], strict=True):
+            alone = sum_rollups(session, since=since, until=until, project_id=project.id)
+            assert (spent, done) == (alone["spend_minor"], alone["annotations"])
+    assert spend[first.id] == [(810, 22), (810, 22), (0, 0)]
+    assert spend[second.id] == [(9, 2), (0, 0), (9, 2)]
+    assert idle.id not in spend
 
 
 def test_among_matches_many_ids_one_id_and_none(session: Session) -> None:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from db.models import DailyRollup, GoldConfusionRollup
+from db.models import DailyRollup, GoldConfusionRollup, ProjectDaySpend
 from ops import rollups
 from tests.conftest import postgres_only
 from tests.factories import make_annotator, make_event, make_pay_rate, make_project
@@ -45,6 +45,37 @@ def table(session: Session) -> list[RollupRow]:
         )
         for r in rows
     ]
+
+
+def project_spend(session: Session) -> list[tuple[int, dt.date, str | None, int, int, int, int]]:
+    rows = session.execute(select(ProjectDaySpend)).scalars()
+    return sorted(
+        (
+            (
+                r.project_id,
+                r.day,
+                r.currency,
+                r.annotations,
+                r.accepted,
+                r.cost_minor,
+                r.review_cost_minor,
+            )
+            for r in rows
+        ),
+        key=str,
+    )
+
+
+def spend_of(
+    rollup_rows: list[RollupRow],
+) -> list[tuple[int, dt.date, str | None, int, int, int, int]]:
+    """The project day spend the daily rollups add up to."""
+    sums: dict[tuple[int, dt.date, str | None], list[int]] = {}
+    for row in rollup_rows:
+        totals = sums.setdefault((row[1], row[2], row[13]), [0, 0, 0, 0])
+        for index, value in enumerate((row[3], row[10], row[11], row[12])):
+            totals[index] += value
+    return sorted(((*key, *totals) for key, totals in sums.items()), key=str)  # type: ignore[misc]
 
 
 def test_rollup_counts_and_costs_one_day(session: Session) -> None:
@@ -141,9 +172,13 @@ def test_incremental_equals_full_including_late_events(
     rollups.refresh(session)
     incremental = table(session)
     incremental_confusion = confusion_table(session)
+    # Each project's daily spend is the sum of its rollup rows, refreshed with them.
+    incremental_spend = project_spend(session)
+    assert incremental_spend == spend_of(incremental)
     assert rollups.refresh(session) == 0  # nothing new: nothing rewritten
     rollups.rebuild(session)
     assert table(session) == incremental
+    assert project_spend(session) == incremental_spend
     assert sum(row[3] for row in incremental) == 40
     # The gold confusion rollup follows the same keys: incremental equals rebuilt, and its
     # counts add up to the golden answers of the daily rollups.

@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, CalibrationResult, GuidelineVersion, RereviewRequest
+from db.models import (
+    AnnotationEvent,
+    CalibrationResult,
+    GuidelineVersion,
+    Project,
+    RereviewRequest,
+)
 from ops.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
 from ops.workforce import calibration, guidelines
@@ -392,3 +398,35 @@ def test_work_under_a_superseded_version_is_flagged_for_review(session: Session)
     table = guidelines.list_versions(session, OPS, project_id, now=NOW).set_index("version")
     assert table.loc["v1", "flagged for review"] == 3
     assert table.loc["v2", "flagged for review"] == 0
+
+
+def test_the_sample_of_superseded_work_holds_only_the_viewers_people(session: Session) -> None:
+    project_id, first, _second = _project_with_versions(session)
+    team, other = make_team(session), make_team(session)
+    ours = [make_annotator(session, team_id=team.id) for _ in range(2)]
+    theirs = make_annotator(session, team_id=other.id)
+    project = session.get(Project, project_id)
+    assert project is not None
+    for hours, person in ((1, ours[0]), (2, theirs), (3, ours[1]), (4, ours[0])):
+        make_event(
+            session,
+            project,
+            person,
+            guideline_version_id=first.id,
+            submitted_at=NOW - dt.timedelta(days=12, hours=hours),
+        )
+    names = {person.display_name for person in ours}
+    lead = guidelines.superseded_work(session, lead_of(team.id), project_id, first.id, now=NOW)
+    assert list(lead.sample["annotator"]) == [
+        ours[0].display_name,
+        ours[1].display_name,
+        ours[0].display_name,
+    ]
+    assert set(lead.sample["annotator"]) <= names
+    # Everyone's work counts in the totals; the sample is the newest first.
+    assert lead.annotations == 7
+    nobody = guidelines.superseded_work(session, lead_of(None), project_id, first.id, now=NOW)
+    assert nobody.sample.empty
+    everyone = guidelines.superseded_work(session, OPS, project_id, first.id, now=NOW)
+    assert len(everyone.sample) == 7
+    assert theirs.display_name in set(everyone.sample["annotator"])
