@@ -65,8 +65,9 @@ _CONSTRAINTS = text(
 )
 # Indexes that no constraint owns, with the part of their definition after USING.
 _INDEXES = text(
-    "SELECT indexrelid::regclass::text, indisunique, "
+    "SELECT pg_class.relname, indisunique, "
     "split_part(pg_get_indexdef(indexrelid), ' USING ', 2) FROM pg_index "
+    "JOIN pg_class ON pg_class.oid = indexrelid "
     "WHERE indrelid = CAST(:table AS regclass) "
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conindid = indexrelid) "
     "ORDER BY 1"
