@@ -126,7 +126,7 @@ def test_the_list_counts_people_not_archived_and_names_the_lead_logins(session: 
     archive_annotator(session, ADMIN, gone.id, expected_version=gone.version_id, reason="left")
     make_user(session, username="zoe", role="lead", team_name="Day")
     make_user(session, username="lena", role="lead", team_name="Day")
-    make_user(session, username="olga", role="ops")
+    make_user(session, username="olga", role="ops", team_name="Day")
     session.flush()
     listed = teams.list_teams(session, OPS)
     assert [(team.name, team.people, team.leads) for team in listed] == [

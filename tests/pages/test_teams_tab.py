@@ -14,6 +14,14 @@ def teams_table(app: AppTest) -> dict[str, tuple[int, str]]:
     return {row["team"]: (int(row["people"]), row["lead logins"]) for _, row in frame.iterrows()}
 
 
+def form_errors(app: AppTest, label: str) -> list[str]:
+    """The errors shown inside the form that has the text input ``label``: under its fields."""
+    for form in app.get("form"):
+        if any(widget.label == label for widget in form.text_input):
+            return [as_read(error.value) for error in form.error]
+    raise AssertionError(f"no form with a {label!r} field")
+
+
 def test_an_admin_adds_and_renames_a_team_and_the_pool_offers_it(app: AppTest) -> None:
     open_page(app, "admin", "pool")
     open_tab(app, "pool-tabs", "Teams")
@@ -25,6 +33,7 @@ def test_an_admin_adds_and_renames_a_team_and_the_pool_offers_it(app: AppTest) -
     labelled(app.button, "Add team").click().run()
     assert not app.exception, app.exception
     assert [as_read(error.value) for error in app.error] == ["A team named 'Text' already exists."]
+    assert form_errors(app, "Team name") == ["A team named 'Text' already exists."]
     labelled(app.text_input, "Team name").input("  Night shift ")
     labelled(app.button, "Add team").click().run()
     assert not app.exception, app.exception
@@ -47,7 +56,7 @@ def test_a_blank_name_is_refused_under_its_field(app: AppTest) -> None:
     open_tab(app, "pool-tabs", "Teams")
     labelled(app.button, "Add team").click().run()
     assert not app.exception, app.exception
-    assert [as_read(error.value) for error in app.error] == ["Enter the team's name."]
+    assert form_errors(app, "Team name") == ["Enter the team's name."]
 
 
 @pytest.mark.parametrize("role", ["lead", "finance"])
