@@ -24,7 +24,7 @@ def invoke(*args: str, password: str | None = "long enough pw", **env: str) -> t
 def test_help_lists_the_built_commands() -> None:
     code, output = invoke("--help")
     assert code == 0
-    for command in ("init-db", "create-user", "project", "demo", "serve"):
+    for command in ("init-db", "create-user", "project", "team", "demo", "serve"):
         assert command in output
 
 
