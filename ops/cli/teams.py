@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ops.cli.output import as_system, check_format, echo_rows
+from ops.cli.output import as_system, check_format, echo_rows, plain_cell
 from ops.teams import add_team, list_teams, rename_team
 
 app = typer.Typer(help="Add, rename and list teams.", no_args_is_help=True)
@@ -40,7 +40,20 @@ def team_list(
     """List teams with their people (not archived) and lead logins."""
     check_format(format, ("table", "json"))
     rows = [
-        {"name": team.name, "people": team.people, "leads": ", ".join(team.leads)}
+        {"name": team.name, "people": team.people, "leads": list(team.leads)}
         for team in as_system(list_teams)
     ]
-    echo_rows(rows, COLUMNS, format, empty="no teams yet: add one with `annops team add NAME`")
+    echo_rows(
+        rows,
+        COLUMNS,
+        format,
+        empty="no teams yet: add one with `annops team add NAME`",
+        cell=_cell,
+    )
+
+
+def _cell(column: str, value: Any) -> str:
+    """A table cell; the lead logins as one comma-separated cell."""
+    if column == "leads":
+        return ", ".join(value)
+    return plain_cell(column, value)

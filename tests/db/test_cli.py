@@ -144,8 +144,8 @@ def test_team_add_rename_list_and_a_lead_for_the_new_team(fresh_database_url: st
     code, output = invoke("team", "list", "--format", "json")
     assert code == 0
     assert json.loads(output) == [
-        {"name": "Day shift", "people": 0, "leads": "lena"},
-        {"name": "Night shift", "people": 0, "leads": ""},
+        {"name": "Day shift", "people": 0, "leads": ["lena"]},
+        {"name": "Night shift", "people": 0, "leads": []},
     ]
     engine = make_engine(fresh_database_url)
     with engine.connect() as connection:
