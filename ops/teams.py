@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import Team
@@ -48,11 +49,23 @@ def _clean_name(session: Session, name: str | None, *, own_id: int | None = None
     return text
 
 
+def _store(session: Session, team: Team, name: str) -> None:
+    """Give ``team`` its ``name`` and write it now, in a savepoint: a name another writer
+    stored meanwhile is the same ValidationError as the check's, and nothing is half done."""
+    try:
+        with session.begin_nested():
+            team.name = name
+            session.add(team)
+            session.flush()
+    except IntegrityError:
+        raise ValidationError(f"A team named {name!r} already exists.", field="name") from None
+
+
 def add_team(session: Session, actor: Principal, *, name: str) -> Team:
     """Create a team named ``name`` (trimmed)."""
     require(actor, "team.manage")
-    team = Team(name=_clean_name(session, name))
-    session.add(team)
+    team = Team()
+    _store(session, team, _clean_name(session, name))
     audit.record(session, actor, "team.create", team)
     return team
 
@@ -72,8 +85,7 @@ def rename_team(session: Session, actor: Principal, *, old_name: str, new_name: 
     if name == team.name:
         return team
     before = audit.snapshot(team)
-    team.name = name
-    session.flush()
+    _store(session, team, name)
     audit.record(session, actor, "team.rename", team, before=before)
     return team
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import AuditEntry, Team
+from db.queries import people
 from ops import teams
 from ops.auth import create_user
 from ops.errors import NotFound, PermissionDenied, ValidationError
@@ -149,4 +150,29 @@ def test_a_team_added_here_takes_a_lead_login_and_people(session: Session) -> No
     make_annotator(session, display_name="Ann", team_id=team.id)
     assert [(t.name, t.people, t.leads) for t in teams.list_teams(session, ADMIN)] == [
         ("Audio", 1, ("lead-audio",))
+    ]
+
+
+def test_a_name_stored_meanwhile_by_another_writer_is_refused_naming_the_field(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two people adding the same team at once: the check of each saw no such team, and the
+    database's unique name refuses the second, as the same error as the check's."""
+    make_team(session, name="Day")
+    night = make_team(session, name="Night")
+    session.commit()  # as stored before, by someone else
+    monkeypatch.setattr(people, "list_teams", lambda session: [])
+    with pytest.raises(ValidationError, match="A team named 'Day' already exists") as error:
+        teams.add_team(session, ADMIN, name="Day")
+    assert error.value.field == "name"
+    with pytest.raises(ValidationError, match="A team named 'Day' already exists") as error:
+        teams.rename_team(session, ADMIN, old_name="Night", new_name="Day")
+    assert error.value.field == "name"
+    # The transaction goes on: nothing half done, and the next write works.
+    session.refresh(night)
+    assert night.name == "Night"
+    assert teams.add_team(session, ADMIN, name="Dusk").name == "Dusk"
+    assert session.scalar(select(func.count(Team.id))) == 3
+    assert [entry.after["name"] for entry in entries(session, "team.create") if entry.after] == [
+        "Dusk"
     ]
