@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pages.conftest import as_read
-from tests.pages.workforce_helpers import frame_with, labelled, open_page, open_tab, texts
+from db.migrate import upgrade
+from ops.auth import create_user
+from ops.permissions import SYSTEM
+from ops.settings import get_settings
+from tests.pages.conftest import APP, PASSWORD, as_read
+from tests.pages.workforce_helpers import (
+    database,
+    frame_with,
+    labelled,
+    open_page,
+    open_tab,
+    texts,
+)
 
 
 def teams_table(app: AppTest) -> dict[str, tuple[int, str]]:
@@ -77,3 +91,27 @@ def test_a_team_added_on_the_pool_page_is_offered_for_a_new_login(app: AppTest) 
     app.run()
     assert not app.exception, app.exception
     assert "Audio" in labelled(app.selectbox, "Team (a lead sees this team)").options
+
+
+@pytest.fixture
+def fresh_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    """The dashboard on a new installation: the schema and one admin login, nothing else."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    upgrade(url)
+    with database(url) as session:
+        create_user(session, SYSTEM, username="first-admin", role="admin", password=PASSWORD)
+    monkeypatch.setenv("ANNOPS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield AppTest.from_file(APP, default_timeout=30)
+    get_settings.cache_clear()
+
+
+def test_on_a_new_installation_an_admin_adds_the_first_team(fresh_app: AppTest) -> None:
+    open_page(fresh_app, "first-admin", "pool")
+    open_tab(fresh_app, "pool-tabs", "Teams")
+    assert not fresh_app.exception, fresh_app.exception
+    assert "There are no teams yet. Add the first one below." in texts(fresh_app)
+    labelled(fresh_app.text_input, "Team name").input("Audio")
+    labelled(fresh_app.button, "Add team").click().run()
+    assert not fresh_app.exception, fresh_app.exception
+    assert teams_table(fresh_app) == {"Audio": (0, "")}
