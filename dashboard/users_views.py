@@ -47,7 +47,10 @@ def render_add_user(principal: Principal, choices: UserChoices) -> None:
         role = st.selectbox("Role", list(choices.roles), key=f"{key}-role")
         errors.slot("role")
         team = st.selectbox(
-            "Team (a lead sees this team)", [NONE, *choices.teams], key=f"{key}-team"
+            "Team (a lead sees this team)",
+            [NONE, *choices.teams],
+            key=f"{key}-team",
+            help="Teams are added on the Pool page's Teams tab, or with `annops team add`.",
         )
         annotator = st.selectbox(
             "Annotator (an annotator login sees this person)",

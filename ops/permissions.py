@@ -12,6 +12,8 @@ from ops.errors import PermissionDenied
 # action -> roles allowed. Anything not listed is denied.
 ACTIONS: dict[str, frozenset[str]] = {
     "user.manage": frozenset({"admin"}),
+    # Adding and renaming teams, and the team list with its people and leads.
+    "team.manage": frozenset({"admin", "ops"}),
     "project.create": frozenset({"admin", "ops"}),
     "project.edit": frozenset({"admin", "ops"}),
     "project.view": frozenset({"admin", "ops", "lead", "finance"}),

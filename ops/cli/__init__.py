@@ -20,6 +20,7 @@ from ops.cli import (
     jobs,
     projects,
     reports,
+    teams,
     users,
 )
 from ops.notify.cli import notify_app
@@ -42,6 +43,7 @@ app.command("worker")(jobs.worker)
 app.command("alerts")(alerts.alerts)
 
 app.add_typer(projects.app, name="project")
+app.add_typer(teams.app, name="team")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(reports.app, name="report")
 app.add_typer(imports.app, name="import")

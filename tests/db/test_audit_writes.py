@@ -28,7 +28,7 @@ from db.models import (
     FeedbackNote,
     PayRate,
 )
-from ops import projects, sessions, users
+from ops import projects, sessions, teams, users
 from ops.alerts import triage
 from ops.audit import jsonable
 from ops.auth import authenticate, create_user, principal_for
@@ -112,6 +112,14 @@ STEPS: dict[str, tuple[str, Step]] = {
     "projects.add_project": (
         "project.create",
         lambda s, w, t: projects.add_project(s, SYSTEM, slug="audited", name="Audited"),
+    ),
+    "teams.add_team": (
+        "team.create",
+        lambda s, w, t: teams.add_team(s, SYSTEM, name="Audited team"),
+    ),
+    "teams.rename_team": (
+        "team.rename",
+        lambda s, w, t: teams.rename_team(s, SYSTEM, old_name="Bravo", new_name="Bravo two"),
     ),
     "projects.set_alert_settings": (
         "project.alert_settings",

@@ -24,7 +24,7 @@ def invoke(*args: str, password: str | None = "long enough pw", **env: str) -> t
 def test_help_lists_the_built_commands() -> None:
     code, output = invoke("--help")
     assert code == 0
-    for command in ("init-db", "create-user", "project", "demo", "serve"):
+    for command in ("init-db", "create-user", "project", "team", "demo", "serve"):
         assert command in output
 
 
@@ -121,3 +121,56 @@ def test_demo_loads_once_and_refuses_to_reset_other_data(
     assert code == 1 and "refusing to reset" in output
     code, output = invoke("project", "list", "--format", "json")
     assert "real-work" in output and "street-scenes" in output
+
+
+def test_team_add_rename_list_and_a_lead_for_the_new_team(fresh_database_url: str) -> None:
+    code, output = invoke("team", "list")
+    assert code == 0 and "no teams yet" in output
+    assert invoke("team", "add", "  Night shift ") == (0, "created team Night shift\n")
+    assert invoke("team", "add", "Day") == (0, "created team Day\n")
+    assert invoke("team", "rename", "Day", "Day shift") == (0, "team Day is now Day shift\n")
+    assert invoke("create-user", "lena", "--role", "lead", "--team", "Day shift") == (
+        0,
+        "created user lena with role lead\n",
+    )
+    code, output = invoke("team", "list")
+    assert code == 0
+    lines = [line.split() for line in output.splitlines()]
+    assert lines == [
+        ["name", "people", "leads"],
+        ["Day", "shift", "0", "lena"],
+        ["Night", "shift", "0"],
+    ]
+    code, output = invoke("team", "list", "--format", "json")
+    assert code == 0
+    assert json.loads(output) == [
+        {"name": "Day shift", "people": 0, "leads": ["lena"]},
+        {"name": "Night shift", "people": 0, "leads": []},
+    ]
+    engine = make_engine(fresh_database_url)
+    with engine.connect() as connection:
+        actions = connection.execute(
+            select(AuditEntry.actor, AuditEntry.action)
+            .where(AuditEntry.action.startswith("team."))
+            .order_by(AuditEntry.id)
+        ).all()
+    engine.dispose()
+    assert [action for _, action in actions] == ["team.create", "team.create", "team.rename"]
+    assert all(actor.startswith("cli:") for actor, _ in actions)
+
+
+def test_team_errors_are_one_line_and_exit_1(fresh_database_url: str) -> None:
+    assert invoke("team", "add", "Night")[0] == 0
+    assert invoke("team", "add", "NIGHT") == (
+        1,
+        "error: A team named 'Night' already exists.\n",
+    )
+    assert invoke("team", "add", "  ") == (1, "error: Enter the team's name.\n")
+    assert invoke("team", "rename", "Day", "Dawn") == (1, "error: No team named 'Day'.\n")
+    assert invoke("team", "add", "Day")[0] == 0
+    assert invoke("team", "rename", "Day", "night") == (
+        1,
+        "error: A team named 'Night' already exists.\n",
+    )
+    code, output = invoke("create-user", "lee", "--role", "lead", "--team", "Dusk")
+    assert code == 1 and "No team named 'Dusk'" in output

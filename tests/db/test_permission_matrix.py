@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 import ops
 from db.models import Alert, Annotator, GuidelineVersion, Project
-from ops import projects, rollups, spend, team
+from ops import projects, rollups, spend, team, teams
 from ops.alerts import triage
 from ops.audit import AuditFilter, audit_choices, audit_log
 from ops.auth import principal_for
@@ -487,6 +487,7 @@ READS: dict[str, tuple[str | None, Call]] = {
         "annotator.view",
         lambda s, p, w: staffing.check_requirements(s, p, person(w), w.projects[1].id, now=NOW),
     ),
+    "teams.list_teams": ("team.manage", lambda s, p, w: teams.list_teams(s, p)),
     "workforce.training.list_my_training": (
         "training.view_own",
         lambda s, p, w: training.list_my_training(s, p, now=NOW),
@@ -518,6 +519,8 @@ WRITES = frozenset(
         "projects.add_project",
         "projects.set_alert_settings",
         "review.request_rereview",
+        "teams.add_team",
+        "teams.rename_team",
         "sessions.start_session",
         "sessions.log_out",
         "users.set_enabled",
