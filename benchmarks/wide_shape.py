@@ -14,8 +14,7 @@ every page on it:
 1. the demo with ``--annotators`` people and ``--demo-events`` events (``load_demo``), which
    brings the logins of every role (written to ``annops-demo-logins.txt`` in
    ``--workdir``), pay rates, qualifications, training and calibration;
-2. teams up to ``--teams`` in all (``Ops team 01`` ...; annops has no operation that
-   creates a team, so they are added as rows, with an audit entry), and every pool
+2. teams up to ``--teams`` in all (``Ops team 01`` ...) with ``add_team``, and every pool
    member below lead tier moved to one of them with ``update_annotator``;
 3. projects up to ``--projects`` in all (``wide-000`` ...) with ``add_project``, each
    with a start day spread over the history, a deadline and a volume target;
@@ -102,20 +101,18 @@ def build_demo(url: str, annotators: int, demo_events: int, workdir: Path) -> No
 
 
 def add_teams(factory: sessionmaker[Session], teams: int) -> list[int]:
-    """Teams up to ``teams`` in all; returns every team's id, by name."""
-    from db.models import Team
+    """Teams up to ``teams`` in all, added with ``add_team``; returns every team's id, by
+    name."""
     from db.queries.people import get_team_by_name, list_teams
-    from ops import audit
     from ops.permissions import SYSTEM
+    from ops.teams import add_team
 
     with factory() as session, session.begin():
         existing = len(list_teams(session))
         for number in range(1, max(0, teams - existing) + 1):
             name = f"Ops team {number:02d}"
             if get_team_by_name(session, name=name) is None:
-                team = Team(name=name)
-                session.add(team)
-                audit.record(session, SYSTEM, "team.create", team)
+                add_team(session, SYSTEM, name=name)
         ids = [team.id for team in list_teams(session)]
     log(f"teams: {len(ids)}")
     return ids
