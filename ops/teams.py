@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import Team
-from db.queries import people
+from db.queries import people, users
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, require
@@ -94,7 +94,7 @@ def list_teams(session: Session, actor: Principal) -> list[TeamSummary]:
     """Every team by name, with how many people it has and which logins lead it."""
     require(actor, "team.manage")
     counts = people.count_people_per_team(session)
-    leads = people.list_team_leads(session)
+    leads = users.list_team_leads(session)
     return [
         TeamSummary(
             id=team.id,

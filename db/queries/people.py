@@ -21,7 +21,6 @@ from db.models import (
     QualificationResult,
     Team,
     TierChange,
-    User,
 )
 from db.queries.shared import among, batched, load_frame
 from db.queries.staffing import running_on
@@ -314,20 +313,6 @@ def count_people_per_team(session: Session) -> dict[int, int]:
         .group_by(Annotator.team_id)
     )
     return {team_id: count for team_id, count in rows if team_id is not None}
-
-
-def list_team_leads(session: Session) -> dict[int, list[str]]:
-    """team id -> user names of the lead logins that lead it, by name."""
-    rows = session.execute(
-        select(User.team_id, User.username)
-        .where(User.role == "lead", User.team_id.is_not(None))
-        .order_by(User.username)
-    )
-    leads: dict[int, list[str]] = {}
-    for team_id, username in rows:
-        if team_id is not None:
-            leads.setdefault(team_id, []).append(username)
-    return leads
 
 
 def get_annotator(session: Session, *, annotator_id: int) -> Annotator | None:

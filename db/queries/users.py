@@ -258,3 +258,17 @@ def revoke_user_session(session: Session, *, session_id: int, now: dt.datetime) 
         .values(revoked_at=now, revoked_reason="logout", handoff_hash=None),
         execution_options={"synchronize_session": "fetch"},
     )
+
+
+def list_team_leads(session: Session) -> dict[int, list[str]]:
+    """team id -> user names of the lead logins that lead it, by name."""
+    rows = session.execute(
+        select(User.team_id, User.username)
+        .where(User.role == "lead", User.team_id.is_not(None))
+        .order_by(User.username)
+    )
+    leads: dict[int, list[str]] = {}
+    for team_id, username in rows:
+        if team_id is not None:
+            leads.setdefault(team_id, []).append(username)
+    return leads
