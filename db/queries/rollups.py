@@ -22,8 +22,13 @@ from db.models import (
 from db.queries.shared import among, rows_frame
 from db.scope import EVERYONE, PeopleScope
 
-# Work and review cost together, in minor units.
-SPEND = DailyRollup.cost_minor + DailyRollup.review_cost_minor
+
+def spend_of(table: Any) -> Any:
+    """Work and review cost together, in minor units, of a row with ROLLUP_COSTS."""
+    return table.cost_minor + table.review_cost_minor
+
+
+SPEND = spend_of(DailyRollup)
 
 
 def _sums(names: Iterable[str]) -> list[Any]:
@@ -109,7 +114,7 @@ def sum_spend_by_project(
     for every window.
     """
     spend = ProjectDaySpend
-    cost = spend.cost_minor + spend.review_cost_minor
+    cost = spend_of(spend)
     columns: list[Any] = []
     for since, until in windows:
         inside = spend.day >= since
