@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -120,6 +121,11 @@ class Versioned:
 
 class Team(Base):
     __tablename__ = "teams"
+    __table_args__ = (
+        # Names are unique whatever their case, so "Night shift" and "night SHIFT" cannot
+        # be two teams, even when two writers store them at once (ops/teams.py checks first).
+        Index("ix_teams_lower_name", text("lower(name)"), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)

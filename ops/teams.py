@@ -2,7 +2,9 @@
 
 A team groups annotators, and a lead login leads one team (``annops create-user --team``,
 the Users page). Admins and ops set teams up here; names are unique without regard to
-case, so "Night shift" and "night shift" cannot be two teams.
+case, so "Night shift" and "night shift" cannot be two teams (the database's unique index
+on lower(name) refuses the second even when two writers store them at once), and a team
+is found by its name in any case.
 """
 
 from __future__ import annotations
@@ -51,14 +53,18 @@ def _clean_name(session: Session, name: str | None, *, own_id: int | None = None
 
 def _store(session: Session, team: Team, name: str) -> None:
     """Give ``team`` its ``name`` and write it now, in a savepoint: a name another writer
-    stored meanwhile is the same ValidationError as the check's, and nothing is half done."""
+    stored meanwhile, in any case, is refused by the database's unique index on lower(name)
+    (or on the name itself) and becomes the same ValidationError as the check's, naming the
+    team as stored; nothing is half done."""
     try:
         with session.begin_nested():
             team.name = name
             session.add(team)
             session.flush()
     except IntegrityError:
-        raise ValidationError(f"A team named {name!r} already exists.", field="name") from None
+        holder = people.get_team_by_name(session, name=name)
+        taken = holder.name if holder is not None and holder is not team else name
+        raise ValidationError(f"A team named {taken!r} already exists.", field="name") from None
 
 
 def add_team(session: Session, actor: Principal, *, name: str) -> Team:
@@ -71,7 +77,7 @@ def add_team(session: Session, actor: Principal, *, name: str) -> Team:
 
 
 def rename_team(session: Session, actor: Principal, *, old_name: str, new_name: str) -> Team:
-    """Rename the team named ``old_name`` (exactly, after trimming) to ``new_name``.
+    """Rename the team named ``old_name`` (trimmed, in any case) to ``new_name``.
 
     Renaming to the name it already has changes nothing and records nothing."""
     require(actor, "team.manage")

@@ -301,8 +301,20 @@ def get_team(session: Session, *, team_id: int) -> Team | None:
 
 
 def get_team_by_name(session: Session, *, name: str) -> Team | None:
-    """The team named ``name``, or None."""
-    return session.scalars(select(Team).where(Team.name == name)).one_or_none()
+    """The team named ``name`` (trimmed) whatever the case, or None.
+
+    Names compare as ops/teams.py compares them to keep them unique, by ``str.casefold``:
+    SQLite's lower() folds ASCII letters only, so the comparison is made here, over the
+    few teams there are. Of names that differ only in case (as data from before the
+    database refused them may hold), the one stored exactly as given wins."""
+    text = name.strip()
+    folded = text.casefold()
+    matches = [
+        team
+        for team in session.scalars(select(Team).order_by(Team.id))
+        if team.name.casefold() == folded
+    ]
+    return next((team for team in matches if team.name == text), next(iter(matches), None))
 
 
 def count_people_per_team(session: Session) -> dict[int, int]:

@@ -174,3 +174,23 @@ def test_team_errors_are_one_line_and_exit_1(fresh_database_url: str) -> None:
     )
     code, output = invoke("create-user", "lee", "--role", "lead", "--team", "Dusk")
     assert code == 1 and "No team named 'Dusk'" in output
+
+
+def test_a_team_is_named_in_any_case_on_the_command_line(fresh_database_url: str) -> None:
+    assert invoke("team", "add", "Night shift")[0] == 0
+    assert invoke("team", "add", "Day")[0] == 0
+    assert invoke("create-user", "lena", "--role", "lead", "--team", " night SHIFT ") == (
+        0,
+        "created user lena with role lead\n",
+    )
+    assert invoke("team", "rename", "DAY", "Day shift") == (0, "team DAY is now Day shift\n")
+    assert invoke("team", "rename", "day SHIFT", "NIGHT SHIFT") == (
+        1,
+        "error: A team named 'Night shift' already exists.\n",
+    )
+    code, output = invoke("team", "list", "--format", "json")
+    assert code == 0
+    assert json.loads(output) == [
+        {"name": "Day shift", "people": 0, "leads": []},
+        {"name": "Night shift", "people": 0, "leads": ["lena"]},
+    ]

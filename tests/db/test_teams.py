@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from db.engine import transaction
 from db.models import AuditEntry, Team
 from db.queries import people
 from ops import teams
@@ -13,6 +17,7 @@ from ops.auth import create_user
 from ops.errors import NotFound, PermissionDenied, ValidationError
 from ops.permissions import Principal
 from ops.workforce.roster import archive_annotator
+from tests.conftest import postgres_only
 from tests.factories import make_annotator, make_team, make_user
 
 ADMIN = Principal(username="admin-user", role="admin")
@@ -160,7 +165,6 @@ def test_a_name_stored_meanwhile_by_another_writer_is_refused_naming_the_field(
     database's unique name refuses the second, as the same error as the check's."""
     make_team(session, name="Day")
     night = make_team(session, name="Night")
-    session.commit()  # as stored before, by someone else
     monkeypatch.setattr(people, "list_teams", lambda session: [])
     with pytest.raises(ValidationError, match="A team named 'Day' already exists") as error:
         teams.add_team(session, ADMIN, name="Day")
@@ -176,3 +180,107 @@ def test_a_name_stored_meanwhile_by_another_writer_is_refused_naming_the_field(
     assert [entry.after["name"] for entry in entries(session, "team.create") if entry.after] == [
         "Dusk"
     ]
+
+
+def test_a_name_stored_meanwhile_in_another_case_is_refused_naming_the_stored_team(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of each writer saw no such team; the database's unique index on lower(name)
+    refuses the second, as the check's error naming the team as it is stored."""
+    make_team(session, name="Day")
+    night = make_team(session, name="Night")
+    monkeypatch.setattr(people, "list_teams", lambda session: [])
+    with pytest.raises(ValidationError, match="A team named 'Day' already exists") as error:
+        teams.add_team(session, ADMIN, name=" DAY ")
+    assert error.value.field == "name"
+    with pytest.raises(ValidationError, match="A team named 'Day' already exists") as error:
+        teams.rename_team(session, ADMIN, old_name="Night", new_name="dAy")
+    assert error.value.field == "name"
+    session.refresh(night)
+    assert night.name == "Night"
+    assert sorted(session.scalars(select(Team.name))) == ["Day", "Night"]
+    assert entries(session, "team.create") == entries(session, "team.rename") == []
+
+
+def test_two_writers_adding_a_name_in_two_cases_at_once_store_one(
+    fresh_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another connection commits "night SHIFT" between this writer's check and its write."""
+    checked = people.list_teams
+    raced: list[bool] = []
+
+    def check_then_other_writer_commits(session: Session) -> list[Team]:
+        seen = checked(session)
+        if not raced:
+            raced.append(True)
+            with transaction(fresh_factory) as other:
+                teams.add_team(other, OPS, name="night SHIFT")
+        return seen
+
+    monkeypatch.setattr(people, "list_teams", check_then_other_writer_commits)
+    with fresh_factory() as session, session.begin():
+        with pytest.raises(ValidationError, match="A team named 'night SHIFT' already exists"):
+            teams.add_team(session, ADMIN, name="Night shift")
+        # The transaction goes on: the next write works.
+        teams.add_team(session, ADMIN, name="Day shift")
+    with fresh_factory() as session:
+        assert sorted(session.scalars(select(Team.name))) == ["Day shift", "night SHIFT"]
+        assert [entry.actor for entry in entries(session, "team.create")] == [
+            "ops-user",
+            "admin-user",
+        ]
+
+
+@postgres_only("fresh_database_url")
+def test_a_writer_waiting_on_another_ones_name_in_another_case_is_refused(
+    fresh_factory: sessionmaker[Session],
+) -> None:
+    """The second writer's check sees nothing (the first has not committed), its insert
+    waits on the index, and once the first commits it is refused with the check's error."""
+    outcome: list[BaseException | None] = []
+    with fresh_factory() as session, session.begin():
+        teams.add_team(session, ADMIN, name="Night shift")
+
+        def racing() -> None:
+            try:
+                with transaction(fresh_factory) as other:
+                    teams.add_team(other, OPS, name="night SHIFT")
+            except BaseException as error:
+                outcome.append(error)
+            else:
+                outcome.append(None)
+
+        thread = threading.Thread(target=racing)
+        thread.start()
+        time.sleep(1.0)
+        assert not outcome, "the second writer must wait for the first"
+    thread.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], ValidationError), outcome
+    assert str(outcome[0]) == "A team named 'Night shift' already exists."
+    assert outcome[0].field == "name"
+    with fresh_factory() as session:
+        assert list(session.scalars(select(Team.name))) == ["Night shift"]
+
+
+def test_a_team_is_found_by_its_name_in_any_case(session: Session) -> None:
+    night = make_team(session, name="Night shift")
+    nuit = make_team(session, name="Équipe de nuit")
+    make_team(session, name="Night shift 2")
+    assert people.get_team_by_name(session, name="  NIGHT shift ") is night
+    assert people.get_team_by_name(session, name="ÉQUIPE DE NUIT") is nuit
+    assert people.get_team_by_name(session, name="équipe de nuit") is nuit
+    assert people.get_team_by_name(session, name="Night") is None
+    renamed = teams.rename_team(session, OPS, old_name=" night SHIFT ", new_name="Nights")
+    assert renamed.id == night.id and renamed.name == "Nights"
+    [entry] = entries(session, "team.rename")
+    assert entry.before is not None and entry.before["name"] == "Night shift"
+    assert entry.after is not None and entry.after["name"] == "Nights"
+    lead = create_user(
+        session,
+        ADMIN,
+        username="lead-nuit",
+        role="lead",
+        password="a long passphrase 42",
+        team_name=" équipe DE NUIT ",
+    )
+    assert lead.team_id == nuit.id

@@ -138,7 +138,7 @@ def test_change_access_checks_and_records_names(session: Session) -> None:
             session, ADMIN, user.id, role="ops", team_name=None, annotator_email=None
         )
     users.change_access(
-        session, ADMIN, user.id, role="lead", team_name="Vision", annotator_email=annotator.email
+        session, ADMIN, user.id, role="lead", team_name=" VISION ", annotator_email=annotator.email
     )
     entry = last_entry(session, "user.access")
     assert entry.before is not None and entry.after is not None
