@@ -13,7 +13,8 @@ for its URL until its script has finished and its heading is shown; an error is 
 that showed a Streamlit exception, the login form, or nothing within ``--timeout``.
 
 Reports, per page: loads, median, 95th percentile and slowest seconds, errors; then the
-total. Writes the same as JSON with ``--json FILE``.
+total, and the dashboard server's peak resident memory (logins included: each hashes a
+password). Writes the same as JSON with ``--json FILE``.
 """
 
 from __future__ import annotations
@@ -109,6 +110,18 @@ def serve(url: str, password: str, workdir: Path) -> tuple[subprocess.Popen[byte
             time.sleep(0.5)
     server.kill()
     raise SystemExit(f"the dashboard did not start; see {workdir / 'serve.log'}")
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The peak resident memory of process ``pid`` so far (Linux), in MB."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 async def one_session(
@@ -265,6 +278,10 @@ def main() -> None:
         events = f"{args.events:,}" if made else "the given database's"
         summary = report(out, time.monotonic() - started, args.sessions, events)
         summary["database"] = make_url(url).get_backend_name()
+        # `annops serve` becomes the Streamlit process, so the child is the dashboard.
+        peak = peak_rss_mb(server.pid)
+        summary["server_peak_rss_mb"] = peak
+        print(f"peak RSS of the dashboard server: {'-' if peak is None else f'{peak:.0f}'} MB")
         if args.json:
             args.json.write_text(json.dumps(summary, indent=2))
     finally:

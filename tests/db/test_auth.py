@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from passlib.context import CryptContext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import Annotator, AuditEntry, User
 from ops import auth
 from ops.auth import authenticate, check_password, create_user, hash_password, verify_password
+from ops.auth import password_context as production_password_context
 from ops.errors import LoginError, NotFound, PermissionDenied, ValidationError
 from ops.permissions import SYSTEM, Principal
 from tests.factories import make_annotator, make_team, make_user
@@ -53,6 +55,31 @@ def test_hash_is_argon2id_and_verifies() -> None:
     assert hashed.startswith("$argon2id$")
     assert verify_password("s3cret-enough", hashed)
     assert not verify_password("s3cret-enougH", hashed)
+
+
+def test_production_hashes_use_the_low_memory_argon2id_settings() -> None:
+    # The tests hash with cheaper settings (tests/conftest.py); this is the real policy.
+    context = production_password_context()
+    hashed = context.hash("s3cret-enough")
+    assert hashed.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert context.verify("s3cret-enough", hashed)
+    assert not context.needs_update(hashed)
+
+
+def test_a_hash_with_other_argon2_settings_is_rehashed_at_login(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth, "password_context", production_password_context)
+    user = make_user(session, username="older")
+    # As hashed before: the library's default argon2id settings, 64 MiB and 4 lanes.
+    older = CryptContext(schemes=["argon2"], argon2__type="ID").hash(PASSWORD)
+    assert "$m=65536,t=3,p=4$" in older
+    user.password_hash = older
+    session.flush()
+    authenticate(session, "older", PASSWORD, now=T0)
+    session.refresh(user)
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert verify_password(PASSWORD, user.password_hash)
 
 
 def test_login_returns_principal_with_scope_and_is_audited(session: Session) -> None:
