@@ -38,7 +38,8 @@ pytestmark = pytest.mark.e2e
 # the new state, so the "notRunning" marks count the runs this page has seen finish. A run
 # that ends in st.rerun() is followed by the next one within milliseconds, so the state
 # must also have held for QUIET_MS before the app counts as settled. Returns the count of
-# finished runs once settled and more than ``before`` runs have finished, else false.
+# finished runs (in a list, as 0 would read as false) once settled and more than ``before``
+# runs have finished, else false.
 _SETTLED = """([before, quiet]) => {
   const app = document.querySelector('[data-testid="stApp"]');
   if (!app || app.dataset.testConnectionState !== "CONNECTED") return false;
@@ -47,7 +48,7 @@ _SETTLED = """([before, quiet]) => {
   if (finished.length <= before) return false;
   const last = finished[finished.length - 1];
   if (last && performance.now() - last.startTime < quiet) return false;
-  return finished.length;
+  return [finished.length];
 }"""
 QUIET_MS = 150
 
@@ -60,8 +61,9 @@ def settle(page: Page, *, after: int = -1) -> int:
     an interaction can satisfy a wait meant for its result, and a click can land on an
     element the run is about to replace.
     """
-    handle = page.wait_for_function(_SETTLED, arg=[after, QUIET_MS])
-    return int(handle.json_value())
+    # Polled on a timer: animation frames stop in a tab the browser considers hidden.
+    handle = page.wait_for_function(_SETTLED, arg=[after, QUIET_MS], polling=50)
+    return int(handle.json_value()[0])
 
 
 @contextmanager
