@@ -24,7 +24,7 @@ def choose(page: Page, label: str, option: str) -> None:
     """Pick ``option`` in the Streamlit select box labelled ``label``; returns once the run
     the choice starts has finished (at once when the box already shows ``option``)."""
     box = page.get_by_test_id("stSelectbox").filter(has_text=label)
-    if box.get_by_text(option, exact=True).count():
+    if box.get_by_role("combobox").input_value() == option:
         return
     box.click()
     page.keyboard.type(option)
