@@ -72,7 +72,9 @@ def rerun(page: Page) -> Iterator[None]:
     wait until a run started by the interaction has finished.
 
     The browser shows the new run only once the server has started it, so checking the run
-    state alone right after a click would see the old, finished run.
+    state alone right after a click would see the old, finished run. A run so short that the
+    browser draws its start and end at once leaves no mark: after such a step, wait for what
+    only the new run draws instead.
     """
     finished = settle(page)
     yield
