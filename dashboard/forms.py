@@ -86,10 +86,17 @@ def option_label(labels: Mapping[K, str]) -> Callable[[K], str]:
 
 
 def show_flash() -> None:
-    """The confirmation of the last successful save, once."""
+    """The confirmation of the last successful save, once.
+
+    Its place on the page is kept in every run, shown or not, so a save does not move what
+    follows it: the browser draws a block that moved as a new one, and tabs drawn anew while
+    their content still arrives fall back to their first tab, away from the one the user
+    saved from.
+    """
+    place = st.empty()
     message = st.session_state.pop(FLASH_KEY, None)
     if message:
-        st.success(inert(message), icon=":material/check_circle:")
+        place.success(inert(message), icon=":material/check_circle:")
 
 
 def form_token(name: str, current: T) -> T:

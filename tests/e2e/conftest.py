@@ -33,6 +33,53 @@ CHROMIUM_ARGS = [
 
 pytestmark = pytest.mark.e2e
 
+# Whether the page script has finished: Streamlit marks its app root with the run state
+# ("running" / "notRunning") and, at each change of it, adds a performance mark named after
+# the new state, so the "notRunning" marks count the runs this page has seen finish. A run
+# that ends in st.rerun() is followed by the next one within milliseconds, so the state
+# must also have held for QUIET_MS before the app counts as settled. Returns the count of
+# finished runs (in a list, as 0 would read as false) once settled and more than ``before``
+# runs have finished, else false.
+_SETTLED = """([before, quiet]) => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.dataset.testConnectionState !== "CONNECTED") return false;
+  if (app.dataset.testScriptState !== "notRunning") return false;
+  const finished = performance.getEntriesByName("notRunning", "mark");
+  if (finished.length <= before) return false;
+  const last = finished[finished.length - 1];
+  if (last && performance.now() - last.startTime < quiet) return false;
+  return [finished.length];
+}"""
+QUIET_MS = 150
+
+
+def settle(page: Page, *, after: int = -1) -> int:
+    """Wait until the page script is not running (and, when ``after`` is given, until more
+    than ``after`` runs have finished); return how many runs have finished so far.
+
+    While a run is going, the previous run's elements stay on screen, so text from before
+    an interaction can satisfy a wait meant for its result, and a click can land on an
+    element the run is about to replace.
+    """
+    # Polled on a timer: animation frames stop in a tab the browser considers hidden.
+    handle = page.wait_for_function(_SETTLED, arg=[after, QUIET_MS], polling=50)
+    return int(handle.json_value()[0])
+
+
+@contextmanager
+def rerun(page: Page) -> Iterator[None]:
+    """Around an interaction that makes Streamlit run the page script again: on leaving,
+    wait until a run started by the interaction has finished.
+
+    The browser shows the new run only once the server has started it, so checking the run
+    state alone right after a click would see the old, finished run. A run so short that the
+    browser draws its start and end at once leaves no mark: after such a step, wait for what
+    only the new run draws instead.
+    """
+    finished = settle(page)
+    yield
+    settle(page, after=finished)
+
 
 def free_port() -> int:
     with socket.socket() as probe:

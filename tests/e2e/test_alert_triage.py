@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from db.engine import make_engine, make_session_factory
 from db.models import Alert, AlertAction, AuditEntry
-from tests.e2e.test_every_page import IDLE
+from tests.e2e.conftest import rerun
 from tests.e2e.test_login_journeys import log_in
 
 if TYPE_CHECKING:
@@ -24,15 +24,15 @@ def test_ops_acknowledges_the_budget_alert(
     from playwright.sync_api import expect
 
     log_in(page, served_demo, "ops")
-    page.get_by_role("link", name="Alerts").click()
+    with rerun(page):
+        page.get_by_role("link", name="Alerts").click()
     page.get_by_role("heading", name="Alerts").wait_for()
-    # Narrow to the budget story, then decide on it.
+    # Narrow to the budget story, then decide on it. A form typed into while the filtered
+    # run still renders may be drawn again, empty, so the run must have finished.
     page.get_by_test_id("stSelectbox").filter(has_text="Rule").click()
-    page.get_by_role("option", name="budget_burn").click()
+    with rerun(page):
+        page.get_by_role("option", name="budget_burn").click()
     page.get_by_role("heading", name="Budget burning ahead of progress").wait_for()
-    # A form typed into while the filtered run still renders may be drawn again, empty.
-    page.locator(IDLE).wait_for()
-    # Until the filtered run has finished, the other alerts' forms may still be on screen.
     decision = page.get_by_role("radiogroup", name="Move to")
     expect(decision).to_have_count(1)
     decision.get_by_text("acknowledged", exact=True).click()
@@ -42,7 +42,8 @@ def test_ops_acknowledges_the_budget_alert(
     # Leaving the box hands its text to the form before the form is sent.
     note_box.press("Tab")
     expect(note_box).to_have_value("Asked the client for more budget.")
-    page.get_by_role("button", name="Save decision").click()
+    with rerun(page):
+        page.get_by_role("button", name="Save decision").click()
     page.get_by_text("No alerts match these filters.").wait_for()
 
     engine = make_engine(demo_database_url)

@@ -17,8 +17,8 @@ from sqlalchemy.engine import make_url
 
 from db.engine import make_engine
 from tests.conftest import POSTGRES_URL, create_scratch_database, drop_scratch_database
-from tests.e2e.conftest import PASSWORD, free_port, serving
-from tests.e2e.test_every_page import IDLE, SCREENSHOTS
+from tests.e2e.conftest import PASSWORD, free_port, rerun, serving, settle
+from tests.e2e.test_every_page import SCREENSHOTS
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_session_journeys import session_cookie
 
@@ -114,10 +114,10 @@ def test_the_dashboard_rides_out_lost_connections_and_a_database_outage(
 
     # Every pooled connection dies (a database restart): the next page gets fresh ones.
     assert cut_connections(admin_engine, database) > 0
-    page.get_by_role("link", name="Pool").click()
-    page.get_by_role("heading", name="Annotator pool").wait_for()
     # The heading shows before the roster's queries end; cut only once the page is done.
-    page.locator(IDLE).wait_for()
+    with rerun(page):
+        page.get_by_role("link", name="Pool").click()
+    page.get_by_role("heading", name="Annotator pool").wait_for()
     assert_no_traceback(page)
     assert page.get_by_test_id("stAlert").filter(has_text="could not be shown").count() == 0
 
@@ -125,7 +125,8 @@ def test_the_dashboard_rides_out_lost_connections_and_a_database_outage(
     set_reachable(admin_engine, database, False)
     try:
         cut_connections(admin_engine, database)
-        page.get_by_role("link", name="Alerts").click()
+        with rerun(page):
+            page.get_by_role("link", name="Alerts").click()
         notice = page.get_by_test_id("stAlert").filter(has_text="The page could not be shown")
         notice.wait_for()
         message = notice.get_by_test_id("stMarkdownContainer").inner_text().strip()
@@ -138,6 +139,7 @@ def test_the_dashboard_rides_out_lost_connections_and_a_database_outage(
         # A reload while it is away is the same one line, not the login form.
         page.reload()
         page.get_by_test_id("stAlert").filter(has_text="The page could not be shown").wait_for()
+        settle(page)
         assert page.get_by_role("button", name="Log in").count() == 0
         assert_no_traceback(page)
     finally:
@@ -147,7 +149,9 @@ def test_the_dashboard_rides_out_lost_connections_and_a_database_outage(
     # address at the page it started from).
     page.reload()
     page.get_by_role("heading", name="Annotator pool").wait_for()
-    page.get_by_role("link", name="Alerts").click()
+    settle(page)
+    with rerun(page):
+        page.get_by_role("link", name="Alerts").click()
     page.get_by_role("heading", name="Alerts", exact=True).wait_for()
     assert page.get_by_test_id("stAlert").filter(has_text="could not be shown").count() == 0
     assert_no_traceback(page)

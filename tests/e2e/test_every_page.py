@@ -13,6 +13,7 @@ import pytest
 
 from db.models import ROLES
 from ops.pages import PAGES, PageSpec, pages_for_role
+from tests.e2e.conftest import settle
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_session_journeys import session_cookie
 
@@ -22,13 +23,12 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def open_by_url(page: Page, base: str, spec: PageSpec) -> None:
     """Load ``spec``'s URL as a fresh tab would and wait until its script has finished."""
     page.goto(f"{base}/{spec.slug}")
-    page.locator(IDLE).wait_for()
+    settle(page)
     # The heading is the page's first output; it is there once the run has finished.
     page.locator('[data-testid="stMain"] h1').first.wait_for()
 
@@ -67,7 +67,7 @@ def test_each_role_opens_every_page_it_is_offered(
     session_cookie(context)
     # A reload keeps the login (the cookie), then every page opens by its own URL.
     page.reload()
-    page.locator(IDLE).wait_for()
+    settle(page)
     assert page.get_by_role("button", name="Log in").count() == 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for spec in offered:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import free_port, serving
+from tests.e2e.conftest import free_port, serving, settle
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_session_journeys import session_cookie
 
@@ -124,7 +124,8 @@ def test_no_page_loads_an_image_or_shows_a_link_from_a_name(
         if heading is not None:
             page.get_by_role("heading", name=heading).first.wait_for()
         page.get_by_test_id("stMain").wait_for()
-        # Let Streamlit finish the run and the browser fetch whatever it would.
+        settle(page)
+        # Let the browser fetch whatever the page would.
         page.wait_for_load_state("networkidle")
         page.wait_for_timeout(1500)
         main = page.get_by_test_id("stMain")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD
+from tests.e2e.conftest import PASSWORD, rerun, settle
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -24,10 +24,13 @@ HOME_TITLES = {
 
 
 def log_in(page: Page, base: str, username: str, password: str = PASSWORD) -> None:
+    """Open ``base`` and log in; returns once the page the login leads to has been drawn."""
     page.goto(base)
+    settle(page)
     page.get_by_label("User name").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
+    with rerun(page):
+        page.get_by_role("button", name="Log in").click()
 
 
 @pytest.mark.parametrize("role", list(HOME_TITLES))
@@ -52,8 +55,10 @@ def test_wrong_password_then_logout(page: Page, served_demo: str) -> None:
     log_in(page, served_demo, "ops", "definitely-wrong")
     page.get_by_text("Unknown user name or wrong password.").wait_for()
     page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    with rerun(page):
+        page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Operations").wait_for()
-    page.get_by_role("button", name="Log out").click()
+    with rerun(page):
+        page.get_by_role("button", name="Log out").click()
     page.get_by_role("button", name="Log in").wait_for()
     assert page.get_by_role("heading", name="Operations").count() == 0

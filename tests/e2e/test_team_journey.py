@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from db.engine import make_engine, make_session_factory
 from db.models import Annotator, AuditEntry, FeedbackNote
-from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_every_page import IDLE
+from tests.e2e.conftest import PASSWORD, rerun
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_pool_journey import choose
 
@@ -36,16 +35,14 @@ def test_lead_sends_feedback_with_evidence_and_the_annotator_acknowledges_it(
 
     log_in(page, served_demo, "lead")
     page.get_by_role("heading", name="My team").wait_for()
-    page.get_by_role("link", name="Team").click()
+    with rerun(page):
+        page.get_by_role("link", name="Team").click()
     page.get_by_role("heading", name="Team", exact=True).wait_for()
     choose(page, "Look closer at", "Amara Okafor")
     page.get_by_role("heading", name="Amara Okafor: labels against gold in").wait_for()
-    page.locator(IDLE).wait_for()
     # She makes few mistakes; the review-sentiment project holds some.
     choose(page, "Project", "retail-sentiment")
     page.get_by_role("heading", name="labels against gold in retail-sentiment").wait_for()
-    page.locator(IDLE).wait_for()
-    page.locator(IDLE).wait_for()
     # The confusion matrix and the most confused labels, in words.
     page.get_by_test_id("stVegaLiteChart").first.wait_for()
     confused = page.get_by_text("Gold '").first
@@ -59,7 +56,8 @@ def test_lead_sends_feedback_with_evidence_and_the_annotator_acknowledges_it(
     page.get_by_role("option").first.click()
     page.keyboard.press("Escape")
     page.get_by_role("textbox", name="Feedback").fill(FEEDBACK)
-    page.get_by_role("button", name="Send feedback").click()
+    with rerun(page):
+        page.get_by_role("button", name="Send feedback").click()
     sent = page.get_by_text("golden item(s) attached")
     sent.wait_for()
     attached = int(sent.inner_text().split(" with ", 1)[1].split(" ", 1)[0])
@@ -80,7 +78,8 @@ def test_lead_sends_feedback_with_evidence_and_the_annotator_acknowledges_it(
         ).one()
     engine.dispose()
     # The Acknowledge button of that note (Streamlit marks an element with its key).
-    own.locator(f".st-key-ack-{note_id} button").click()
+    with rerun(own):
+        own.locator(f".st-key-ack-{note_id} button").click()
     own.get_by_text("the feedback is marked as read").wait_for()
     own.screenshot(path=str(shots / "scorecard-acknowledged.png"), full_page=True)
     assert "Traceback" not in own.get_by_test_id("stMain").inner_text()

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from db.engine import make_engine, make_session_factory
 from db.models import Assignment, AuditEntry, Project, StaffingProposal
+from tests.e2e.conftest import rerun
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_pool_journey import choose
 
@@ -36,7 +37,8 @@ def test_ops_staffs_the_late_project_through_a_proposal(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     log_in(page, served_demo, "ops")
-    page.get_by_role("link", name="Projects").click()
+    with rerun(page):
+        page.get_by_role("link", name="Projects").click()
     page.get_by_role("heading", name="Projects").wait_for()
     choose(page, "Project", "Street scene tagging (street-scenes)")
     page.get_by_text("days late").wait_for()
@@ -46,12 +48,14 @@ def test_ops_staffs_the_late_project_through_a_proposal(
 
     page.get_by_role("tab", name="Staffing").click()
     page.get_by_text("are needed to meet the deadline").wait_for()
-    page.get_by_role("button", name="Propose").click()
+    with rerun(page):
+        page.get_by_role("button", name="Propose").click()
     page.get_by_text("Proposal recorded").wait_for()
     page.screenshot(path=str(shots / "projects-proposed.png"), full_page=True)
 
     page.get_by_role("tab", name="Proposals").click()
-    page.get_by_role("button", name="Approve").click()
+    with rerun(page):
+        page.get_by_role("button", name="Approve").click()
     page.get_by_text("Proposal approved").wait_for()
     page.screenshot(path=str(shots / "projects-approved.png"), full_page=True)
     body = page.get_by_test_id("stMain").inner_text()
@@ -83,15 +87,18 @@ def test_finance_exports_a_quarter_of_one_project(
     page: Page, served_demo: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     log_in(page, served_demo, "finance")
-    page.get_by_role("link", name="Spend").click()
+    with rerun(page):
+        page.get_by_role("link", name="Spend").click()
     page.get_by_role("heading", name="Spend", exact=True).wait_for()
     period = page.get_by_test_id("stSelectbox").filter(has_text="Period")
     period.click()
-    page.get_by_role("option").filter(has_text="Q").first.click()
+    with rerun(page):
+        page.get_by_role("option").filter(has_text="Q").first.click()
     projects = page.get_by_test_id("stMultiSelect").filter(has_text="Projects")
     projects.click()
     page.keyboard.type("street")
-    page.get_by_role("option", name="Street scene tagging (street-scenes)").click()
+    with rerun(page):
+        page.get_by_role("option", name="Street scene tagging (street-scenes)").click()
     page.keyboard.press("Escape")
     page.get_by_text("Monthly spend per project (USD)").wait_for()
     # Charts draw after the text; the screenshot should show them.

@@ -114,6 +114,32 @@ def test_promotion_needs_a_justification_then_is_recorded(app: AppTest, demo_url
         assert entry.after["evidence"]["metrics"]["gold_answered"] > 100
 
 
+def tabs_place(app: AppTest) -> list[int]:
+    """Where on the page the profile's tabs are: the places of the main area's blocks that
+    hold them."""
+    return [
+        place
+        for place, node in app.main.children.items()
+        if getattr(node, "type", None) == "tab_container"
+    ]
+
+
+def test_the_confirmation_of_a_save_does_not_move_the_tabs(app: AppTest, demo_url: str) -> None:
+    # The browser keeps the open tab only for tabs that stay where they were.
+    open_profile(app, "ops", demo_url, "Amara Okafor")
+    before = tabs_place(app)
+    assert len(before) == 1
+    labelled(app.text_area, "Feedback").input("Read the examples of each class again.")
+    labelled(app.button, "Record feedback").click().run()
+    assert not app.exception
+    assert "Feedback recorded" in texts(app)
+    assert tabs_place(app) == before
+    # The next run, without the confirmation, keeps them there too.
+    app.run()
+    assert "Feedback recorded" not in texts(app)
+    assert tabs_place(app) == before
+
+
 def test_a_stale_edit_gets_a_reload_message(app: AppTest, demo_url: str) -> None:
     open_profile(app, "ops", demo_url, "Dana Voss")
     person_id = annotator_id(demo_url, "Dana Voss")
