@@ -10,6 +10,11 @@ from alembic.config import Config
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
 
+class MigrationRefused(RuntimeError):
+    """A migration found data it cannot carry over as it stands; the message names the rows
+    and says what to change before running the upgrade again. Nothing was changed."""
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic config for the annops migrations pointed at ``url``."""
     config = Config(str(ALEMBIC_INI))

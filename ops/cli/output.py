@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session
 
 from db.engine import transaction
+from db.migrate import MigrationRefused
 from ops.database import describe_outage, session_factory
 from ops.errors import AnnopsError
 from ops.exports import rows_csv
@@ -42,7 +43,7 @@ def user_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one clear line and a non-zero exit."""
     try:
         yield
-    except AnnopsError as error:
+    except (AnnopsError, MigrationRefused) as error:
         raise fail(str(error)) from None
     except ArgumentError as error:
         # Raised when an engine is made from a URL SQLAlchemy cannot parse or has no driver for.

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from db.engine import make_engine
+from db.migrate import downgrade
 from db.models import AuditEntry
 from ops.cli import app
 
@@ -102,6 +103,31 @@ def test_unusable_database_is_reported_clearly(tmp_path_factory: pytest.TempPath
     get_settings.cache_clear()
     assert code == 1
     assert "cannot use the database" in output and "ANNOPS_DATABASE_URL" in output
+
+
+def test_init_db_says_in_one_line_what_to_fix_when_a_migration_refuses(
+    fresh_database_url: str,
+) -> None:
+    downgrade(fresh_database_url, "0013")
+    engine = make_engine(fresh_database_url)
+    with engine.begin() as connection:
+        for name in ("Day", "DAY"):
+            connection.execute(
+                text("INSERT INTO teams (name, created_at) VALUES (:name, CURRENT_TIMESTAMP)"),
+                {"name": name},
+            )
+    engine.dispose()
+    code, output = invoke("init-db")
+    assert code == 1
+    assert output.startswith("error: team names become unique without regard to case")
+    assert "'Day' and 'DAY'" in output and "Traceback" not in output
+    assert len(output.strip().splitlines()) == 1
+    # Renamed as the message says, the upgrade goes through.
+    code, output = invoke("team", "rename", "DAY", "Day shift")
+    assert code == 0, output
+    code, output = invoke("init-db")
+    assert code == 0, output
+    assert "newest schema" in output
 
 
 def test_demo_loads_once_and_refuses_to_reset_other_data(

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrate import MigrationRefused
+
 # revision identifiers, used by Alembic.
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
@@ -106,7 +108,7 @@ def _refuse_case_duplicates() -> None:
         .all()
     )
     if clashes:
-        raise RuntimeError(
+        raise MigrationRefused(
             "user names become unique without regard to case, but these differ only in case: "
             f"{', '.join(sorted(clashes))}. Rename or remove the extra logins "
             "(UPDATE users SET username = ... WHERE id = ...) and run the upgrade again."

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from db.migrate import MigrationRefused
+
 # revision identifiers, used by Alembic.
 revision: str = "0014"
 down_revision: str | Sequence[str] | None = "0013"
@@ -45,7 +47,7 @@ def _refuse_case_duplicates() -> None:
         clashes.setdefault(folded, []).append(repr(name))
     if clashes:
         groups = "; ".join(f"{', '.join(names[:-1])} and {names[-1]}" for names in clashes.values())
-        raise RuntimeError(
+        raise MigrationRefused(
             "team names become unique without regard to case, but these differ only in case: "
             f"{groups}. Rename all but one of each (annops team rename takes the exact name, "
             'e.g. annops team rename "night SHIFT" "Night shift 2") and run the upgrade again.'
