@@ -12,7 +12,8 @@ ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 
 class MigrationRefused(RuntimeError):
     """A migration found data it cannot carry over as it stands; the message names the rows
-    and says what to change before running the upgrade again. Nothing was changed."""
+    and says what to change before running the upgrade again. It refuses before changing
+    anything."""
 
 
 def alembic_config(url: str) -> Config:
