@@ -44,9 +44,8 @@ def _clean_name(session: Session, name: str | None, *, own_id: int | None = None
             f"Team name must be at most {MAX_NAME_LENGTH} characters (it has {len(text):,}).",
             field="name",
         )
-    folded = text.casefold()
-    for team in people.list_teams(session):
-        if team.id != own_id and team.name.casefold() == folded:
+    for team in people.list_teams_named(session, name=text):
+        if team.id != own_id:
             raise ValidationError(f"A team named {team.name!r} already exists.", field="name")
     return text
 

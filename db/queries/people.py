@@ -300,21 +300,26 @@ def get_team(session: Session, *, team_id: int) -> Team | None:
     return session.get(Team, team_id)
 
 
-def get_team_by_name(session: Session, *, name: str) -> Team | None:
-    """The team named ``name`` (trimmed) whatever the case, or None.
+def list_teams_named(session: Session, *, name: str) -> list[Team]:
+    """The teams whose name is ``name`` (trimmed) whatever the case, oldest first.
 
-    Names compare as ops/teams.py compares them to keep them unique, by ``str.casefold``:
-    SQLite's lower() folds ASCII letters only, so the comparison is made here, over the
-    few teams there are. Of names that differ only in case (as data from before the
-    database refused them may hold), the one stored exactly as given wins."""
-    text = name.strip()
-    folded = text.casefold()
-    matches = [
+    Team names are unique and looked up by ``str.casefold``: SQLite's lower() folds ASCII
+    letters only, so the comparison is made here, over the few teams there are. More than
+    one only in data from before the database refused names that differ only in case."""
+    folded = name.strip().casefold()
+    return [
         team
         for team in session.scalars(select(Team).order_by(Team.id))
         if team.name.casefold() == folded
     ]
-    return next((team for team in matches if team.name == text), next(iter(matches), None))
+
+
+def get_team_by_name(session: Session, *, name: str) -> Team | None:
+    """The team named ``name`` (trimmed) whatever the case, or None; of names that differ
+    only in case, the one stored exactly as given."""
+    matches = list_teams_named(session, name=name)
+    exact = name.strip()
+    return next((team for team in matches if team.name == exact), next(iter(matches), None))
 
 
 def count_people_per_team(session: Session) -> dict[int, int]:

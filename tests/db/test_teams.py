@@ -165,7 +165,8 @@ def test_a_name_stored_meanwhile_by_another_writer_is_refused_naming_the_field(
     database's unique name refuses the second, as the same error as the check's."""
     make_team(session, name="Day")
     night = make_team(session, name="Night")
-    monkeypatch.setattr(people, "list_teams", lambda session: [])
+    # The check of this writer finds no such team (it trims and nothing more).
+    monkeypatch.setattr(teams, "_clean_name", lambda session, name, own_id=None: name.strip())
     with pytest.raises(ValidationError, match="A team named 'Day' already exists") as error:
         teams.add_team(session, ADMIN, name="Day")
     assert error.value.field == "name"
@@ -189,7 +190,8 @@ def test_a_name_stored_meanwhile_in_another_case_is_refused_naming_the_stored_te
     refuses the second, as the check's error naming the team as it is stored."""
     make_team(session, name="Day")
     night = make_team(session, name="Night")
-    monkeypatch.setattr(people, "list_teams", lambda session: [])
+    # The check of this writer finds no such team (it trims and nothing more).
+    monkeypatch.setattr(teams, "_clean_name", lambda session, name, own_id=None: name.strip())
     with pytest.raises(ValidationError, match="A team named 'Day' already exists") as error:
         teams.add_team(session, ADMIN, name=" DAY ")
     assert error.value.field == "name"
@@ -206,18 +208,18 @@ def test_two_writers_adding_a_name_in_two_cases_at_once_store_one(
     fresh_factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another connection commits "night SHIFT" between this writer's check and its write."""
-    checked = people.list_teams
+    checked = people.list_teams_named
     raced: list[bool] = []
 
-    def check_then_other_writer_commits(session: Session) -> list[Team]:
-        seen = checked(session)
+    def check_then_other_writer_commits(session: Session, *, name: str) -> list[Team]:
+        seen = checked(session, name=name)
         if not raced:
             raced.append(True)
             with transaction(fresh_factory) as other:
                 teams.add_team(other, OPS, name="night SHIFT")
         return seen
 
-    monkeypatch.setattr(people, "list_teams", check_then_other_writer_commits)
+    monkeypatch.setattr(people, "list_teams_named", check_then_other_writer_commits)
     with fresh_factory() as session, session.begin():
         with pytest.raises(ValidationError, match="A team named 'night SHIFT' already exists"):
             teams.add_team(session, ADMIN, name="Night shift")
