@@ -7,6 +7,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from db.models import utcnow
@@ -25,7 +26,7 @@ from db.queries.rollups import (
 from db.queries.training import count_expired_training, list_expiring_training
 from db.queries.users import count_users
 from ops.alerts.triage import AlertFilter, count_alerts
-from ops.metrics.accuracy import compute_gold_accuracy
+from ops.metrics.accuracy import compute_gold_accuracy, compute_gold_accuracy_table
 from ops.money import format_money
 from ops.permissions import Principal, people_scope, require
 
@@ -66,11 +67,26 @@ class HomeSummary:
     table: list[dict[str, object]] = field(default_factory=list)
 
 
-def _accuracy_text(correct: float, answered: float) -> str:
-    result = compute_gold_accuracy(int(correct), int(answered))
-    if result.accuracy is None or result.ci_low is None or result.ci_high is None:
-        return "no gold answers"
-    return f"{result.accuracy:.1%} ({result.ci_low:.1%}–{result.ci_high:.1%})"
+def _accuracy_texts(counts: list[tuple[float, float]]) -> list[str]:
+    """Accuracy with its Wilson interval for each (correct, answered), as table cells; the
+    intervals of a whole table are computed in one pass."""
+    if not counts:
+        return []
+    frame = pd.DataFrame(
+        [(int(correct), int(answered)) for correct, answered in counts],
+        columns=["correct", "answered"],
+    )
+    table = compute_gold_accuracy_table(frame)
+    return [
+        "no gold answers" if answered == 0 else f"{accuracy:.1%} ({low:.1%}–{high:.1%})"
+        for answered, accuracy, low, high in zip(
+            table["answered"],
+            table["accuracy"],
+            table["accuracy_ci_low"],
+            table["accuracy_ci_high"],
+            strict=True,
+        )
+    ]
 
 
 def _accuracy_figure(label: str, correct: float, answered: float) -> Figure:
@@ -195,15 +211,17 @@ def _open_alerts(session: Session, principal: Principal) -> Figure:
 def _project_rows(session: Session, since: dt.date) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     by_project = sum_rollups_by_project(session, since=since)
-    for project in list_projects(session):
-        totals = by_project.get(project.id, NO_WORK)
+    projects = list_projects(session)
+    week = [by_project.get(project.id, NO_WORK) for project in projects]
+    accuracy = _accuracy_texts([(t["gold_correct"], t["gold_answered"]) for t in week])
+    for project, totals, accuracy_text in zip(projects, week, accuracy, strict=True):
         hours = totals["active_seconds"] / 3600
         rows.append(
             {
                 "project": project.slug,
                 "annotations": int(totals["annotations"]),
                 "per active hour": round(totals["annotations"] / hours, 1) if hours else None,
-                "gold accuracy": _accuracy_text(totals["gold_correct"], totals["gold_answered"]),
+                "gold accuracy": accuracy_text,
                 "target": f"{project.quality_target:.0%}",
             }
         )
@@ -224,20 +242,18 @@ def _lead(
     by_person = totals.set_index("annotator_id")[["annotations", "gold_correct", "gold_answered"]]
     done: dict[Hashable, dict[Hashable, Any]] = by_person.to_dict("index")
     nothing: dict[Hashable, Any] = {"annotations": 0, "gold_correct": 0, "gold_answered": 0}
-    table = []
-    for person in people:
-        week_of = done.get(person.id, nothing)
-        table.append(
-            {
-                "annotator": person.display_name,
-                "tier": person.tier,
-                "status": person.status,
-                "annotations (7d)": int(week_of["annotations"]),
-                "gold accuracy (7d)": _accuracy_text(
-                    week_of["gold_correct"], week_of["gold_answered"]
-                ),
-            }
-        )
+    sums = [done.get(person.id, nothing) for person in people]
+    accuracy = _accuracy_texts([(s["gold_correct"], s["gold_answered"]) for s in sums])
+    table = [
+        {
+            "annotator": person.display_name,
+            "tier": person.tier,
+            "status": person.status,
+            "annotations (7d)": int(person_sums["annotations"]),
+            "gold accuracy (7d)": accuracy_text,
+        }
+        for person, person_sums, accuracy_text in zip(people, sums, accuracy, strict=True)
+    ]
     return HomeSummary(
         title="My team",
         intro="How each of your people did over the last 7 days.",
