@@ -165,7 +165,8 @@ def gold_accuracy_intervals(gold: pd.DataFrame, target: float | None) -> alt.Lay
                 tooltip=[alt.Tooltip("target:Q", format=".0%")],
             )
         )
-    return alt.LayerChart(layer=layers).properties(height=max(160, 22 * len(gold)))
+    # A step per person: a height in pixels is the whole drawing's, axes included.
+    return alt.LayerChart(layer=layers).properties(height=alt.Step(22))
 
 
 def agreement_history(history: pd.DataFrame) -> alt.Chart | None:

@@ -20,6 +20,7 @@ from dashboard.charts import (
     speed_accuracy_chart,
     weekly_work_chart,
 )
+from dashboard.workspace_charts import spend_by_group_chart
 from ops.alerts.triage import MetricSeries
 from ops.metrics.confusion import confusion_counts, row_rates
 
@@ -184,3 +185,16 @@ def test_heatmap_and_intervals_order_people_by_a_rank_column() -> None:
 def chart_data(chart: alt.LayerChart) -> object:
     """The frame a layered chart draws (Altair moves data its layers share to the top)."""
     return chart.data if isinstance(chart.data, pd.DataFrame) else chart.layer[0].data
+
+
+def test_one_bar_per_row_charts_grow_a_step_per_row() -> None:
+    """The dashboard fits a chart's whole drawing into a height in pixels, axes and titles
+    included, so a few bars given a pixel height were drawn a sliver high. Charts with a
+    row per person or group size by a step per row instead."""
+    spend = pd.DataFrame(
+        {"tier": ["annotator", "lead", "reviewer"], "currency": "USD", "spend": [9.0, 1.0, 3.0]}
+    )
+    by_tier = spend_by_group_chart(spend.assign(annotations=1), "tier", "USD")
+    assert by_tier is not None
+    assert by_tier.to_dict()["height"] == {"step": 28}
+    assert charts()["gold"].to_dict()["height"] == {"step": 22}
