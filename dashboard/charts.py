@@ -113,8 +113,10 @@ def kappa_heatmap(pairs: pd.DataFrame) -> alt.LayerChart | None:
                 color=alt.condition(alt.datum.kappa < 0.6, alt.value("white"), alt.value("black")),
             )
         )
-    side = max(240, 24 * len(people))
-    return alt.LayerChart(layer=layers).properties(width=side, height=side)
+    # A step per person, wide enough for the values written in: a size in pixels would
+    # be the whole drawing's, names included, and leave the cells a few pixels high.
+    cell = alt.Step(32 if len(people) <= 15 else 16)
+    return alt.LayerChart(layer=layers).properties(width=cell, height=cell)
 
 
 def gold_accuracy_intervals(gold: pd.DataFrame, target: float | None) -> alt.LayerChart | None:
@@ -309,8 +311,9 @@ def confusion_heatmap(counts: pd.DataFrame, rates: pd.DataFrame) -> alt.LayerCha
             alt.datum["share of gold label"] > 0.5, alt.value("white"), alt.value("black")
         ),
     )
-    side = max(220, 44 * len(labels))
-    return alt.LayerChart(layer=[cells, text]).properties(width=side, height=side)
+    # A step per label, wide enough for "21 · 88%" (see kappa_heatmap).
+    cell = alt.Step(64)
+    return alt.LayerChart(layer=[cells, text]).properties(width=cell, height=cell)
 
 
 def speed_accuracy_chart(weeks: pd.DataFrame) -> alt.Chart | None:

@@ -197,4 +197,9 @@ def test_one_bar_per_row_charts_grow_a_step_per_row() -> None:
     by_tier = spend_by_group_chart(spend.assign(annotations=1), "tier", "USD")
     assert by_tier is not None
     assert by_tier.to_dict()["height"] == {"step": 28}
-    assert charts()["gold"].to_dict()["height"] == {"step": 22}
+    built = charts()
+    assert built["gold"].to_dict()["height"] == {"step": 22}
+    for heatmap in ("kappa", "confusion"):
+        spec = built[heatmap].to_dict()
+        assert spec["height"] == spec["width"]
+        assert set(spec["height"]) == {"step"}
