@@ -6,6 +6,7 @@ import streamlit as st
 from sqlalchemy.orm import Session
 
 from dashboard.workspace_charts import (
+    UNIT_COSTS,
     cost_per_annotation_chart,
     monthly_spend_chart,
     spend_by_group_chart,
@@ -55,13 +56,18 @@ def render_workspace(workspace: SpendWorkspace) -> None:
         if chart is not None:
             st.subheader(f"Monthly spend per project ({currency})")
             st.altair_chart(chart, width="stretch")
-        costs = cost_per_annotation_chart(monthly, currency)
-        if costs is not None:
+        costs = {
+            column: cost_per_annotation_chart(monthly, currency, column) for column in UNIT_COSTS
+        }
+        if any(chart is not None for chart in costs.values()):
             st.subheader(f"Cost per annotation and per accepted annotation ({currency})")
-            st.altair_chart(costs, width="stretch")
+            for pane, chart in zip(st.columns(len(costs)), costs.values(), strict=True):
+                if chart is not None:
+                    pane.altair_chart(chart, width="stretch")
             st.caption(
                 "Per annotation: annotation spend / priced annotations. Per accepted "
-                "annotation: all spend, review included / annotations accepted in review."
+                "annotation: all spend, review included / annotations accepted in review. "
+                "Each has its own axis."
             )
     st.subheader("Budget against actual, with the forecast at completion")
     st.caption(
@@ -85,8 +91,10 @@ def render_workspace(workspace: SpendWorkspace) -> None:
     if workspace.pay_changes.empty:
         st.caption("No pay rate took effect in this period.")
     else:
+        # A person's first rate replaced none: say so rather than show empty cells as None.
+        first = {"previous_basis": "none (first rate)", "previous_currency": ""}
         st.dataframe(
-            workspace.pay_changes.rename(columns=lambda name: name.replace("_", " ")),
+            workspace.pay_changes.fillna(first).rename(columns=lambda name: name.replace("_", " ")),
             hide_index=True,
             key="spend-pay-changes",
             column_config={"rate": MONEY, "previous rate": MONEY},

@@ -104,35 +104,36 @@ def monthly_spend_chart(monthly: pd.DataFrame, currency: str) -> alt.Chart | Non
     return chart
 
 
-def cost_per_annotation_chart(monthly: pd.DataFrame, currency: str) -> alt.Chart | None:
-    """Cost per annotation and per accepted annotation by month, one line per project."""
-    data = monthly.melt(
-        id_vars=["month", "project"],
-        value_vars=["cost_per_annotation", "cost_per_accepted_annotation"],
-        var_name="measure",
-        value_name="cost",
-    ).dropna(subset=["cost"])
+# The two costs per unit the Spend page charts, by their column in the monthly rows.
+UNIT_COSTS = {
+    "cost_per_annotation": "per annotation",
+    "cost_per_accepted_annotation": "per accepted annotation",
+}
+
+
+def cost_per_annotation_chart(
+    monthly: pd.DataFrame, currency: str, column: str
+) -> alt.Chart | None:
+    """One cost per unit (a key of UNIT_COSTS) by month, one line per project.
+
+    Each cost has a chart and an axis of its own: review makes a cost per accepted
+    annotation several times a cost per annotation, whose lines would lie flat at the
+    bottom of a shared axis."""
+    data = monthly[["month", "project", column]].dropna(subset=[column])
     if data.empty:
         return None
-    data["measure"] = data["measure"].map(
-        {
-            "cost_per_annotation": "per annotation",
-            "cost_per_accepted_annotation": "per accepted annotation",
-        }
-    )
+    title = f"cost {UNIT_COSTS[column]} ({currency})"
     chart: alt.Chart = (
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
             x=alt.X("month:O", title="month", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y("cost:Q", title=f"cost ({currency})"),
+            y=alt.Y(f"{column}:Q", title=title, scale=alt.Scale(zero=False)),
             color=alt.Color("project:N", title="project", scale=alt.Scale(range=PALETTE)),
-            strokeDash=alt.StrokeDash("measure:N", title="cost"),
             tooltip=[
                 alt.Tooltip("month:O", title="month"),
                 alt.Tooltip("project:N", title="project"),
-                alt.Tooltip("measure:N", title="cost"),
-                alt.Tooltip("cost:Q", title=currency, format=",.4f"),
+                alt.Tooltip(f"{column}:Q", title=title, format=",.4f"),
             ],
         )
         .properties(height=260)

@@ -62,3 +62,15 @@ def test_leads_and_annotators_have_no_spend_page(app: AppTest, role: str) -> Non
     log_in(app, role)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page("pages/spend.py")
+
+
+def test_a_first_pay_rate_says_it_replaced_none(app: AppTest) -> None:
+    open_page(app, "finance", "spend")
+    changes = frame_with(app, "previous basis")
+    first = changes[changes["previous rate"].isna()]
+    assert not first.empty
+    assert set(first["previous basis"]) == {"none (first rate)"}
+    assert set(first["previous currency"]) == {""}
+    replaced = changes[changes["previous rate"].notna()]
+    assert not replaced.empty
+    assert "none (first rate)" not in set(replaced["previous basis"])

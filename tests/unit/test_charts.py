@@ -20,7 +20,7 @@ from dashboard.charts import (
     speed_accuracy_chart,
     weekly_work_chart,
 )
-from dashboard.workspace_charts import spend_by_group_chart
+from dashboard.workspace_charts import cost_per_annotation_chart, spend_by_group_chart
 from ops.alerts.triage import MetricSeries
 from ops.metrics.confusion import confusion_counts, row_rates
 
@@ -203,3 +203,25 @@ def test_one_bar_per_row_charts_grow_a_step_per_row() -> None:
         spec = built[heatmap].to_dict()
         assert spec["height"] == spec["width"]
         assert set(spec["height"]) == {"step"}
+
+
+def test_each_cost_per_unit_has_a_chart_and_axis_of_its_own() -> None:
+    """A cost per accepted annotation is several times a cost per annotation; on a shared
+    axis the smaller one's lines lay flat at the bottom."""
+    monthly = pd.DataFrame(
+        {
+            "month": ["2026-09", "2026-10", "2026-09"],
+            "project": ["a", "a", "b"],
+            "cost_per_annotation": [0.07, 0.09, 0.24],
+            "cost_per_accepted_annotation": [0.75, 3.4, None],
+        }
+    )
+    per_annotation = cost_per_annotation_chart(monthly, "USD", "cost_per_annotation")
+    per_accepted = cost_per_annotation_chart(monthly, "USD", "cost_per_accepted_annotation")
+    assert per_annotation is not None and per_accepted is not None
+    assert per_annotation.to_dict()["encoding"]["y"]["title"] == "cost per annotation (USD)"
+    assert list(per_annotation.data["cost_per_annotation"]) == [0.07, 0.09, 0.24]
+    # A month without accepted annotations has no cost per accepted annotation to draw.
+    assert list(per_accepted.data["cost_per_accepted_annotation"]) == [0.75, 3.4]
+    empty = monthly.assign(cost_per_accepted_annotation=None)
+    assert cost_per_annotation_chart(empty, "USD", "cost_per_accepted_annotation") is None
