@@ -41,6 +41,17 @@ from ops.projects import list_projects
 from ops.workforce.choices import FEEDBACK_CATEGORIES
 from ops.workforce.staffing import REASSIGNMENT_REASONS
 
+
+def warn_unlisted_link(linked: str, then: str = "") -> None:
+    """``linked``, the ?alert= of the address, names no alert listed; whether it exists
+    at all is not said, as it may be about another team's people."""
+    st.warning(
+        f"The linked alert {inert(linked[:40])} is not among the alerts listed: it does not "
+        f"exist, is not one you may see, or the filters hide it. {then}",
+        icon=":material/link_off:",
+    )
+
+
 principal = require_principal()
 st.title("Alerts")
 stop_if_nobody_in_scope(principal)
@@ -87,6 +98,8 @@ if principal.can("project.edit"):
     render_threshold_editor(principal, slugs, None if project == "any" else project)
 
 if table.empty:
+    if linked:
+        warn_unlisted_link(linked)
     st.info("No alerts match these filters.")
     st.stop()
 
@@ -100,11 +113,10 @@ picked = st.dataframe(
     column_config=ALERT_COLUMNS,
 )
 selected_rows = picked.selection.rows if picked else []
-first_id = (
-    linked_id
-    if linked_id is not None and linked_id in set(table["id"])
-    else int(table.iloc[0]["id"])
-)
+listed = linked_id is not None and linked_id in set(table["id"])
+first_id = linked_id if listed and linked_id is not None else int(table.iloc[0]["id"])
+if linked and not listed and not selected_rows:
+    warn_unlisted_link(linked, "The first alert listed is shown instead.")
 alert_id = int(table.iloc[selected_rows[0]]["id"]) if selected_rows else first_id
 st.caption("Select a row to see its evidence; the first alert is shown until you do.")
 

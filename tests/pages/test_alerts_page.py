@@ -142,3 +142,40 @@ def test_alert_evidence_reads_as_sentences_and_named_figures(
         people = frame_with(app, "profile")
         assert len(people) > 0 and all(name for name in people["name"])
         assert all(link.startswith("/annotator?annotator=") for link in people["profile"])
+
+
+def warnings_of(app: AppTest) -> list[str]:
+    return [as_read(warning.value) for warning in app.warning]
+
+
+def test_a_link_to_an_alert_the_lead_may_not_see_says_so(app: AppTest, demo_url: str) -> None:
+    # Rex Turner's fast-but-inaccurate alert; the demo lead leads the Text team, not his.
+    other_team = alert_of(demo_url, "quality_vs_speed")
+    log_in(app, "lead")
+    app.switch_page("pages/alerts.py")
+    app.query_params["alert"] = str(other_team)
+    app.run()
+    assert not app.exception, app.exception
+    assert any(f"The linked alert {other_team} is not among" in text for text in warnings_of(app))
+    assert not any(sub.value.startswith(f"#{other_team} ") for sub in app.subheader)
+
+
+@pytest.mark.parametrize("linked", ["abc", "999999"])
+def test_a_link_to_no_alert_says_so(app: AppTest, linked: str) -> None:
+    log_in(app, "ops")
+    app.switch_page("pages/alerts.py")
+    app.query_params["alert"] = linked
+    app.run()
+    assert not app.exception, app.exception
+    assert any(f"The linked alert {linked} is not among" in text for text in warnings_of(app))
+
+
+def test_a_link_to_a_listed_alert_opens_it_without_a_warning(app: AppTest, demo_url: str) -> None:
+    linked = alert_of(demo_url, "budget_burn")
+    log_in(app, "ops")
+    app.switch_page("pages/alerts.py")
+    app.query_params["alert"] = str(linked)
+    app.run()
+    assert not app.exception, app.exception
+    assert not warnings_of(app)
+    assert any(sub.value.startswith(f"#{linked} ") for sub in app.subheader)
