@@ -15,6 +15,7 @@ from db.models import COMPLEXITIES, Project, utcnow
 from db.queries import projects as project_queries
 from db.queries import rollups as rollup_queries
 from db.queries import staffing as staffing_queries
+from db.queries import team as team_queries
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.metrics.forecast import (
@@ -94,10 +95,36 @@ def add_project(
     return project
 
 
-def list_projects(session: Session, actor: Principal) -> list[Project]:
-    """Projects the actor may see."""
+# A lead's projects are those their team is assigned to today and those it worked on in
+# this many days, so the quality of work just finished stays in view.
+RECENT_WORK_DAYS = 90
+# What a lead reads where their team has no project.
+NO_TEAM_PROJECTS = (
+    "No project to show: your team is not assigned to a project today and did no work in "
+    f"the last {RECENT_WORK_DAYS} days."
+)
+
+
+def list_projects(
+    session: Session, actor: Principal, *, today: dt.date | None = None
+) -> list[Project]:
+    """Projects the actor may see: every project, or for a lead their team's (assigned
+    today or worked on in the last RECENT_WORK_DAYS days)."""
     require(actor, "project.view")
-    return project_queries.list_projects(session)
+    projects = project_queries.list_projects(session)
+    scope = people_scope(actor)
+    if scope.everyone:
+        return projects
+    if scope.nobody:
+        return []
+    today = today or utcnow().date()
+    staffed = set(staffing_queries.list_project_ids_staffed_by(session, scope=scope, today=today))
+    since = today - dt.timedelta(days=RECENT_WORK_DAYS)
+    worked = {
+        slug
+        for slug, _ in team_queries.list_scope_project_activity(session, scope=scope, since=since)
+    }
+    return [project for project in projects if project.id in staffed or project.slug in worked]
 
 
 def set_alert_settings(
@@ -206,18 +233,11 @@ class ProjectOverview:
 def list_visible_projects(
     session: Session, principal: Principal, *, today: dt.date | None = None
 ) -> list[ProjectChoice]:
-    """Projects the principal may open: all for ops, admin and finance; for a lead, the
-    projects their team is assigned to today."""
-    require(principal, "project.view")
-    today = today or utcnow().date()
-    projects = project_queries.list_projects(session)
-    scope = people_scope(principal)
-    if not scope.everyone:
-        staffed = set(
-            staffing_queries.list_project_ids_staffed_by(session, scope=scope, today=today)
-        )
-        projects = [project for project in projects if project.id in staffed]
-    return [ProjectChoice(project.id, project.slug, project.name) for project in projects]
+    """Projects the principal may open, as list_projects says."""
+    return [
+        ProjectChoice(project.id, project.slug, project.name)
+        for project in list_projects(session, principal, today=today)
+    ]
 
 
 def project_overview(

@@ -36,6 +36,8 @@ from ops.errors import NotFound
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.metrics.ratings import collect_latest_gold_labels
 from ops.permissions import Principal, people_scope, require
+from ops.projects import NO_TEAM_PROJECTS
+from ops.projects import list_projects as visible_projects
 
 DISPUTED_ITEMS_KEPT = 20
 # A pair's kappa on a handful of shared items is noise; the heatmap leaves such pairs out.
@@ -270,6 +272,14 @@ class QualitySummary:
     notes: list[str] = field(default_factory=list)
 
 
+# What a lead reads instead of the project's agreement figures.
+PROJECT_FIGURES_WITHHELD = (
+    "The project's agreement figures and its most disputed items count every team's "
+    "labels, so they are shown to ops only. Below: your team's people, their agreement "
+    "with the others' majority, their kappa with each other, and their gold accuracy."
+)
+
+
 def summarise_quality(
     session: Session,
     principal: Principal,
@@ -283,28 +293,37 @@ def summarise_quality(
     if days not in WINDOW_CHOICES:
         raise ValueError(f"days must be one of {', '.join(map(str, WINDOW_CHOICES))}")
     now = now or utcnow()
-    projects = list_projects(session)
+    scope = people_scope(principal)
+    projects = visible_projects(session, principal, today=now.date())
     choices = [(project.slug, project.name) for project in projects]
     project = _choose_project(projects, project_slug)
-    scope = people_scope(principal)
     names = load_annotator_name_frame(session, scope=scope)
     scope_note = (
         "All annotators of the project." if scope.everyone else "Your team's annotators only."
     )
-    if project is None:
-        return _empty_summary(choices, days, scope_note, "There are no projects yet.")
     if scope.nobody:
         return _empty_summary(choices, days, scope_note, scope.reason)
+    if project is None:
+        none = "There are no projects yet." if scope.everyone else NO_TEAM_PROJECTS
+        return _empty_summary(choices, days, scope_note, none)
     row = get_latest_project_agreement(session, project_id=project.id)
     stored = None if row is None else StoredAgreement.from_row(row, pairs=False)
-    history = load_agreement_history_frame(session, project_id=project.id)
     visible = set(names.index)
     notes = []
-    if stored is None:
+    if not scope.everyone:
+        # The project's figures and its disputed items count every team's labels.
+        notes.append(PROJECT_FIGURES_WITHHELD)
+    elif stored is None:
         notes.append(
             "Agreement has not been computed for this project yet: the nightly agreement job "
             "stores it (an admin can run it now from the Jobs page)."
         )
+    project_wide = scope.everyone and stored is not None
+    history = (
+        load_agreement_history_frame(session, project_id=project.id)
+        if scope.everyone
+        else pd.DataFrame(columns=["window_end", "alpha", "fleiss_kappa"])
+    )
     since = now.date() - dt.timedelta(days=days - 1)
     totals = load_annotator_totals_frame(
         session, project_id=project.id, since=since, annotator_ids=sorted(visible)
@@ -317,12 +336,16 @@ def summarise_quality(
         days=days,
         scope_note=scope_note,
         # The per-person and per-item lists are in the frames below, narrowed to the scope.
-        agreement=None if stored is None else replace(stored, annotators=[], disputed_items=[]),
+        agreement=(
+            replace(stored, annotators=[], disputed_items=[])
+            if project_wide and stored is not None
+            else None
+        ),
         agreement_history=history,
         kappa_pairs=_kappa_pairs(None if row is None else row.cohen_pairs, names),
         majority=_majority(stored, names),
         gold=_gold(totals, names),
-        disputed=_disputed(stored),
+        disputed=_disputed(stored if project_wide else None),
         notes=notes,
     )
 

@@ -14,7 +14,7 @@ from db.models import utcnow
 from db.queries.agreement import list_latest_agreement_annotators
 from db.queries.calibration import load_calibration_result_frame
 from db.queries.people import list_teams
-from db.queries.projects import get_project, list_projects
+from db.queries.projects import get_project
 from db.queries.team import (
     count_open_alerts_by_annotator,
     get_scoped_annotator,
@@ -30,6 +30,7 @@ from ops.errors import NotFound
 from ops.metrics.accuracy import compute_gold_accuracy_table
 from ops.metrics.confusion import Confusion, confusion_counts, most_confused, row_rates
 from ops.permissions import Principal, people_scope, require
+from ops.projects import list_projects as visible_projects
 from ops.workforce.feedback import list_wrong_gold
 
 WINDOW_DAYS = 28
@@ -373,13 +374,15 @@ def _calibration(session: Session, annotator_id: int) -> pd.DataFrame:
 def team_project_slugs(
     session: Session, principal: Principal, *, days: int = 90, now: dt.datetime | None = None
 ) -> list[str]:
-    """Project slugs, those the principal's people worked on lately first (busiest first)."""
+    """The slugs of the projects the principal may see (ops.projects.list_projects), those
+    their people worked on lately first (busiest first)."""
     require(principal, "quality.view")
+    today = (now or utcnow()).date()
+    all_slugs = [project.slug for project in visible_projects(session, principal, today=today)]
     scope = people_scope(principal)
-    all_slugs = [project.slug for project in list_projects(session)]
     if scope.everyone or scope.nobody:
         return all_slugs
-    since = (now or utcnow()).date() - dt.timedelta(days=days)
+    since = today - dt.timedelta(days=days)
     ours = [
         slug
         for slug, _total in list_scope_project_activity(session, scope=scope, since=since)

@@ -9,6 +9,8 @@ from dashboard.cache import cached
 from dashboard.calibration_views import project_choices
 from dashboard.forms import FormErrors, form_key, may, option_label, show_flash, submit
 from dashboard.session import require_principal, stop_if_nobody_in_scope
+from ops.permissions import people_scope
+from ops.projects import NO_TEAM_PROJECTS
 from ops.workforce import guidelines
 
 principal = require_principal()
@@ -20,9 +22,12 @@ st.caption(
 )
 show_flash()
 projects = project_choices(principal)
+team_only = not people_scope(principal).everyone
 if not projects:
-    st.info("No projects yet.")
+    st.info(NO_TEAM_PROJECTS if team_only else "No projects yet.")
     st.stop()
+if team_only:
+    st.caption("Your team's projects; the annotation counts are your team's work only.")
 project_id = st.selectbox(
     "Project", list(projects), format_func=option_label(projects), key="gl-project"
 )

@@ -10,6 +10,8 @@ from dashboard.columns import DISPUTED_COLUMNS, GOLD_COLUMNS, MAJORITY_COLUMNS
 from dashboard.freshness import show_freshness
 from dashboard.session import db_session, require_principal
 from dashboard.text import inert
+from ops.permissions import people_scope
+from ops.projects import NO_TEAM_PROJECTS
 from ops.quality import WINDOW_CHOICES, summarise_quality
 from ops.team import team_project_slugs
 
@@ -21,7 +23,7 @@ with db_session() as session:
     # A lead's own team's projects come first, so the page opens on one of them.
     slugs = team_project_slugs(session, principal)
 if not slugs:
-    st.info("There are no projects yet.")
+    st.info("There are no projects yet." if people_scope(principal).everyone else NO_TEAM_PROJECTS)
     st.stop()
 columns = st.columns([3, 1])
 slug = columns[0].selectbox("Project", slugs, key="quality_project")
@@ -68,6 +70,8 @@ if agreement is not None:
     if history is not None:
         st.altair_chart(history, key="quality_history")
 
+# A lead gets the per-person parts of the nightly figures without the project's own.
+if agreement is not None or not summary.majority.empty:
     st.subheader("Cohen's kappa per pair")
     heatmap = kappa_heatmap(summary.kappa_pairs)
     if heatmap is None:

@@ -198,27 +198,36 @@ def _with_project_slug(
 
 
 def count_events_by_guideline_version(
-    session: Session, *, project_id: int
+    session: Session, *, project_id: int, scope: PeopleScope = EVERYONE
 ) -> dict[int | None, tuple[int, int]]:
-    """Guideline version id (None: none recorded) -> (annotations, flagged for re-review)."""
+    """Guideline version id (None: none recorded) -> (annotations, flagged for re-review)
+    of the people in ``scope``."""
     rows = session.execute(
         select(
             AnnotationEvent.guideline_version_id,
             func.count(AnnotationEvent.id),
             func.count(AnnotationEvent.rereview_request_id),
         )
-        .where(AnnotationEvent.project_id == project_id, AnnotationEvent.skipped.is_(False))
+        .where(
+            AnnotationEvent.project_id == project_id,
+            AnnotationEvent.skipped.is_(False),
+            scope.where(AnnotationEvent.annotator_id),
+        )
         .group_by(AnnotationEvent.guideline_version_id)
     ).all()
     return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
 
 def count_version_work(
-    session: Session, *, project_id: int, superseded_at: Mapping[int, dt.datetime]
+    session: Session,
+    *,
+    project_id: int,
+    superseded_at: Mapping[int, dt.datetime],
+    scope: PeopleScope = EVERYONE,
 ) -> dict[int | None, tuple[int, int, int]]:
     """Guideline version id (None: none recorded) -> (annotations, flagged for re-review,
     annotations made at or after ``superseded_at[version id]``), in one pass over the
-    project's answered events."""
+    project's answered events by the people in ``scope``."""
     after = (
         case(
             *(
@@ -243,16 +252,26 @@ def count_version_work(
             func.count(AnnotationEvent.rereview_request_id),
             func.coalesce(func.sum(after), 0),
         )
-        .where(AnnotationEvent.project_id == project_id, AnnotationEvent.skipped.is_(False))
+        .where(
+            AnnotationEvent.project_id == project_id,
+            AnnotationEvent.skipped.is_(False),
+            scope.where(AnnotationEvent.annotator_id),
+        )
         .group_by(AnnotationEvent.guideline_version_id)
     ).all()
     return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in rows}
 
 
 def count_events_after(
-    session: Session, *, project_id: int, guideline_version_id: int, after: dt.datetime
+    session: Session,
+    *,
+    project_id: int,
+    guideline_version_id: int,
+    after: dt.datetime,
+    scope: PeopleScope = EVERYONE,
 ) -> int:
-    """Annotations made under a version at or after ``after`` (when a newer one applied)."""
+    """Annotations by the people in ``scope`` made under a version at or after ``after``
+    (when a newer one applied)."""
     return int(
         session.scalar(
             select(func.count(AnnotationEvent.id)).where(
@@ -260,6 +279,7 @@ def count_events_after(
                 AnnotationEvent.guideline_version_id == guideline_version_id,
                 AnnotationEvent.skipped.is_(False),
                 AnnotationEvent.submitted_at >= after,
+                scope.where(AnnotationEvent.annotator_id),
             )
         )
         or 0

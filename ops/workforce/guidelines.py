@@ -22,11 +22,26 @@ from db.queries.guidelines import list_guideline_versions
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, people_scope, require
+from ops.projects import list_projects
 from ops.review import Criteria, request_rereview
 from ops.workforce.common import require_project, require_text, start_of_day
 
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 SAMPLE_SIZE = 50
+
+
+def _require_visible(
+    session: Session, principal: Principal, project_id: int, now: dt.datetime
+) -> Project:
+    """The project, or NotFound when it does not exist or is not one of the principal's
+    (a lead's team's, as ops.projects.list_projects says)."""
+    project = require_project(session, project_id)
+    scope = people_scope(principal)
+    if scope.everyone or scope.nobody:  # nobody: every count is zero
+        return project
+    if project_id not in {p.id for p in list_projects(session, principal, today=now.date())}:
+        raise NotFound(f"No project {project_id}.")
+    return project
 
 
 def _statuses(versions: list[GuidelineVersion], now: dt.datetime) -> dict[int, str]:
@@ -46,8 +61,8 @@ def list_versions(
     """A project's versions, newest first: annotations made under each, how many of those
     came after a newer version applied, and how many are flagged for re-review."""
     require(principal, "guideline.view")
-    require_project(session, project_id)
     now = now or utcnow()
+    _require_visible(session, principal, project_id, now)
     versions = list_guideline_versions(session, project_id=project_id)
     statuses = _statuses(versions, now)
     # When each superseded version stopped applying: its successor's start.
@@ -56,7 +71,12 @@ def list_versions(
         for version, successor in zip(versions, versions[1:], strict=False)
         if statuses[version.id] == "superseded"
     }
-    counts = count_version_work(session, project_id=project_id, superseded_at=superseded_at)
+    counts = count_version_work(
+        session,
+        project_id=project_id,
+        superseded_at=superseded_at,
+        scope=people_scope(principal),
+    )
     rows = []
     for version in versions:
         annotations, flagged, late = counts.get(version.id, (0, 0, 0))
@@ -195,10 +215,12 @@ def superseded_work(
     principal's scope."""
     require(principal, "guideline.view")
     now = now or utcnow()
+    _require_visible(session, principal, project_id, now)
     project, version, successor = _superseded(session, project_id, version_id, now)
-    annotations, flagged = count_events_by_guideline_version(session, project_id=project.id).get(
-        version.id, (0, 0)
-    )
+    scope = people_scope(principal)
+    annotations, flagged = count_events_by_guideline_version(
+        session, project_id=project.id, scope=scope
+    ).get(version.id, (0, 0))
     sample = pd.DataFrame(
         [
             {
@@ -213,7 +235,7 @@ def superseded_work(
                 project_id=project.id,
                 guideline_version_id=version.id,
                 limit=SAMPLE_SIZE,
-                scope=people_scope(principal),
+                scope=scope,
             )
         ],
         columns=["submitted", "item", "annotator", "label", "flagged"],
@@ -228,6 +250,7 @@ def superseded_work(
             project_id=project.id,
             guideline_version_id=version.id,
             after=successor.effective_from,
+            scope=scope,
         ),
         flagged=flagged,
         sample=sample,

@@ -10,14 +10,15 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from db.models import AnnotationEvent, Annotator, Project, ProjectAgreement, Team
+from db.models import AnnotationEvent, Annotator, Assignment, Project, ProjectAgreement, Team
 from db.queries.agreement import load_agreement_history_frame
 from ops import rollups
 from ops.errors import NotFound, PermissionDenied
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
 from ops.permissions import NO_TEAM, Principal
-from ops.quality import compute_project_agreements, summarise_quality
-from tests.factories import make_annotator, make_project, make_team
+from ops.projects import list_projects
+from ops.quality import PROJECT_FIGURES_WITHHELD, compute_project_agreements, summarise_quality
+from tests.factories import make_annotator, make_project, make_rollup, make_team
 
 NOW = dt.datetime(2026, 3, 20, 2, 30, tzinfo=dt.UTC)
 OPS = Principal(username="ops", role="ops")
@@ -133,8 +134,11 @@ def test_ops_sees_everyone_and_a_lead_only_their_team(session: Session) -> None:
         "Bo",
     }
     assert list(mine.majority["annotator"]) == ["Ada", "Bo"]
-    # Project-level figures are the same for both.
-    assert mine.agreement == everyone.agreement
+    # The project's own figures count Cyd's labels too: a lead does not get them.
+    assert mine.agreement is None
+    assert mine.agreement_history.empty and mine.disputed.empty
+    assert not everyone.disputed.empty and not everyone.agreement_history.empty
+    assert mine.notes == [PROJECT_FIGURES_WITHHELD]
     unlinked = summarise_quality(session, Principal(username="l2", role="lead"), now=NOW)
     assert mine.scope_note != everyone.scope_note
     assert unlinked.gold.empty and unlinked.notes == [NO_TEAM]
@@ -162,3 +166,36 @@ def test_unknown_project_and_window(session: Session) -> None:
         summarise_quality(session, OPS, project_slug="nope")
     with pytest.raises(ValueError, match="days must be one of 7, 30, 90"):
         summarise_quality(session, OPS, days=14)
+
+
+def test_a_lead_gets_only_their_teams_projects(session: Session) -> None:
+    planted = plant_ratings(session)
+    # Work of Cyd's only, and a project nobody in the team touched for 91 days.
+    elsewhere = make_project(session, slug="elsewhere")
+    stale = make_project(session, slug="stale")
+    cyd = planted.people[2]
+    make_rollup(session, elsewhere, cyd, day=NOW.date())
+    make_rollup(session, stale, planted.people[0], day=NOW.date() - dt.timedelta(days=91))
+    lead = Principal(username="lead", role="lead", team_id=planted.team.id)
+
+    assert [project.slug for project in list_projects(session, lead, today=NOW.date())] == [
+        "sentiment"
+    ]
+    # Another team's project reads as no project at all.
+    with pytest.raises(NotFound, match="No project 'elsewhere'"):
+        summarise_quality(session, lead, project_slug="elsewhere", days=30, now=NOW)
+    assert summarise_quality(session, lead, now=NOW).projects == [("sentiment", "Sentiment")]
+    assert {slug for slug, _ in summarise_quality(session, OPS, now=NOW).projects} >= {
+        "sentiment",
+        "elsewhere",
+        "stale",
+    }
+    # Assigned today counts too, without any work yet.
+    session.add(
+        Assignment(annotator_id=planted.people[1].id, project_id=stale.id, starts_on=NOW.date())
+    )
+    session.flush()
+    assert {project.slug for project in list_projects(session, lead, today=NOW.date())} == {
+        "sentiment",
+        "stale",
+    }

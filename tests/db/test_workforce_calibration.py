@@ -20,7 +20,14 @@ from ops.errors import ConflictError, NotFound, PermissionDenied, ValidationErro
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
 from ops.workforce import calibration, guidelines
 from tests.db.workforce_helpers import FINANCE, NOW, OPS, TODAY, audit_entries, lead_of
-from tests.factories import make_annotator, make_event, make_pay_rate, make_project, make_team
+from tests.factories import (
+    make_annotator,
+    make_event,
+    make_pay_rate,
+    make_project,
+    make_rollup,
+    make_team,
+)
 
 
 class NewVersion(TypedDict):
@@ -416,6 +423,8 @@ def test_the_sample_of_superseded_work_holds_only_the_viewers_people(session: Se
             submitted_at=NOW - dt.timedelta(days=12, hours=hours),
         )
     names = {person.display_name for person in ours}
+    # The team worked on the project lately, so it is one of the lead's projects.
+    make_rollup(session, project, ours[0], day=(NOW - dt.timedelta(days=12)).date())
     lead = guidelines.superseded_work(session, lead_of(team.id), project_id, first.id, now=NOW)
     assert list(lead.sample["annotator"]) == [
         ours[0].display_name,
@@ -423,8 +432,16 @@ def test_the_sample_of_superseded_work_holds_only_the_viewers_people(session: Se
         ours[0].display_name,
     ]
     assert set(lead.sample["annotator"]) <= names
-    # Everyone's work counts in the totals; the sample is the newest first.
-    assert lead.annotations == 7
+    # The lead's counts are their team's work too; the sample is the newest first.
+    assert (lead.annotations, lead.after_superseded) == (3, 0)
+    versions = guidelines.list_versions(session, lead_of(team.id), project_id, now=NOW)
+    assert versions.set_index("version").loc["v1", "annotations"] == 3
+    assert "(none recorded)" not in set(versions["version"])
+    stranger = lead_of(make_team(session).id)
+    with pytest.raises(NotFound):
+        guidelines.list_versions(session, stranger, project_id, now=NOW)
+    with pytest.raises(NotFound):
+        guidelines.superseded_work(session, stranger, project_id, first.id, now=NOW)
     nobody = guidelines.superseded_work(session, lead_of(None), project_id, first.id, now=NOW)
     assert nobody.sample.empty
     everyone = guidelines.superseded_work(session, OPS, project_id, first.id, now=NOW)

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from db.engine import make_engine, make_session_factory
 from ops.errors import PermissionDenied
 from ops.permissions import Principal
-from ops.quality import summarise_quality
+from ops.quality import PROJECT_FIGURES_WITHHELD, summarise_quality
 from tests.pages.conftest import log_in
 
 
@@ -75,6 +75,15 @@ def test_lead_sees_only_their_team(app: AppTest) -> None:
     assert "Amara Okafor" in majority and "Dana Voss" not in majority
     captions = [caption.value for caption in app.caption]
     assert any("Your team's annotators only." in caption for caption in captions)
+    # The project's own figures count other teams' labels: withheld, and said so.
+    assert "Krippendorff's alpha" not in {metric.label for metric in app.metric}
+    assert "Most disputed items" not in {sub.value for sub in app.subheader}
+    assert any(info.value == PROJECT_FIGURES_WITHHELD for info in app.info)
+    # Only the Text team's projects are offered.
+    assert set(app.selectbox(key="quality_project").options) == {
+        "retail-sentiment",
+        "support-intents",
+    }
     # Under the title: how fresh the figures are.
     assert captions[0].startswith("Figures as of ")
 
