@@ -448,7 +448,7 @@ def _correction_form(principal: Principal, person: Profile, history: pd.DataFram
                     reason=reason,
                     expected_corrections=token,
                 ),
-                "Correction recorded; costs are re-priced by the rollup job.",
+                "Correction recorded; the work it covers is re-priced in Spend and the reports.",
             )
 
 

@@ -133,8 +133,10 @@ def reprice(session: Session) -> int:
 
     A rate entered late or corrected changes the cost of work already rolled up; each
     such rate's person has their work (and their reviews) from the rate's effective
-    moment on recomputed. Returns rows rewritten.
+    moment on recomputed. Returns rows rewritten. Waits for a running import, which
+    rewrites rollups too.
     """
+    lock_imports(session)
     state = _state(session)
     low_rate, low_fix = state.get(PAY_RATE_MARK, 0), state.get(CORRECTION_MARK, 0)
     high_rate, high_fix = get_last_pay_rate_ids(session)

@@ -17,7 +17,7 @@ from db.queries.pay import (
     list_pay_rate_corrections,
     list_pay_rates,
 )
-from ops import audit
+from ops import audit, rollups
 from ops.errors import ConflictError, NotFound, ValidationError
 from ops.money import format_money, parse_amount, to_major, validate_currency
 from ops.permissions import Principal
@@ -136,6 +136,9 @@ def add_pay_rate(
     )
     session.add(rate)
     audit.record(session, actor, "pay_rate.create", rate)
+    # A rate that starts in the past re-prices the work it covers, in this transaction.
+    session.flush()
+    rollups.reprice(session)
     return rate
 
 
@@ -218,6 +221,8 @@ def correct_pay_rate(
         # The rate's own reason column is why it was set; why it was corrected is apart.
         after={**after, "correction_reason": reason, "correction_id": correction.id},
     )
+    # Spend, Home and the reports read the rollups' costs: they change with the rate now.
+    rollups.reprice(session)
     return correction
 
 

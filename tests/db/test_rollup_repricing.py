@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from db.models import DailyRollup, PayRate, PayRateCorrection
 from ops import rollups
+from ops.workforce import pay
 from tests.db.test_rollups import table
+from tests.db.workforce_helpers import FINANCE
 from tests.factories import make_annotator, make_event, make_pay_rate, make_project
 
 DAY = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.UTC)
@@ -140,3 +142,47 @@ def test_a_correction_that_moves_a_start_later_gives_the_days_back_to_the_earlie
     session.flush()
     assert rollups.reprice(session) == 3
     assert daily_work_cost(session, person.id, 3) == [10, 10, 20]
+
+
+def test_a_correction_or_a_late_rate_reaches_spend_when_it_is_saved(session: Session) -> None:
+    """Finance corrects a rate or enters one late: the rolled-up costs follow in the same
+    transaction, without waiting for the nightly spend job."""
+    project = make_project(session)
+    person, other = make_annotator(session), make_annotator(session)
+    first = make_pay_rate(session, person, amount_minor=3600, effective_from=DAY)
+    for day in range(3):
+        for who in (person, other):
+            make_event(
+                session, project, who, submitted_at=DAY + dt.timedelta(days=day), active_seconds=10
+            )
+    rollups.rebuild(session)
+    assert daily_work_cost(session, person.id, 3) == [10, 10, 10]
+
+    pay.correct_pay_rate(
+        session,
+        FINANCE,
+        first.id,
+        basis="hourly",
+        amount="54.00",
+        currency="USD",
+        effective_on=DAY.date(),
+        reason="entered 36.00 instead of 54.00",
+        expected_corrections=0,
+    )
+    assert daily_work_cost(session, person.id, 3) == [15, 15, 15]
+
+    pay.add_pay_rate(
+        session,
+        FINANCE,
+        other.id,
+        basis="hourly",
+        amount="72.00",
+        currency="USD",
+        effective_on=(DAY + dt.timedelta(days=1)).date(),
+        reason="contract signed late",
+    )
+    assert daily_work_cost(session, other.id, 3) == [0, 20, 20]
+    assert rollups.reprice(session) == 0  # nothing left for the nightly run
+    incremental = table(session)
+    rollups.rebuild(session)
+    assert table(session) == incremental
