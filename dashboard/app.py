@@ -10,10 +10,12 @@ from dashboard.login_cookie import forget_login, keep_login
 from dashboard.navigation import pages_for
 from dashboard.session import (
     ENDED_KEY,
+    HANDOFF_KEY,
     PRINCIPAL_KEY,
     SESSION_ID_KEY,
     db_session,
     outage_notice,
+    pending_handoff,
     resolve_principal,
     spend_cookie,
 )
@@ -25,7 +27,6 @@ from ops.sessions import log_out, start_session
 
 st.set_page_config(page_title="annops", page_icon=":material/groups:", layout="wide")
 
-HANDOFF_KEY = "login_handoff_code"
 FORGET_COOKIE_KEY = "login_forget_cookie"
 
 
@@ -126,8 +127,10 @@ if principal is None:
     st.navigation(pages_before_login(), position="hidden")
     login_page()
     st.stop()
-handoff = st.session_state.pop(HANDOFF_KEY, None)
+handoff = pending_handoff()
 if handoff is not None:
+    # In every run until the browser has the cookie, not only the first after the login:
+    # a click can cut that run short before the request reaches the browser.
     keep_login(handoff)
 with st.sidebar:
     st.text(f"{principal.username} · {principal.role}")

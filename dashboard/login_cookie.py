@@ -4,6 +4,9 @@ Streamlit scripts cannot set cookies, and a cookie set from page JavaScript cann
 HttpOnly. So the logged-in tab POSTs its one-time handoff code to the dashboard's own
 endpoint (dashboard/session_endpoint.py), whose response sets the HttpOnly cookie; logging
 out DELETEs it. Both requests carry Streamlit's XSRF token, which the endpoint checks.
+
+The app draws the request in every run until the database shows the code redeemed, so the
+script sends each request once per page load and sends it again only if it failed.
 """
 
 from __future__ import annotations
@@ -32,7 +35,11 @@ export default function (component) {
       "X-Xsrftoken": xsrf ? xsrf.slice(prefix.length) : "",
     },
     body: request.method === "POST" ? JSON.stringify({ code: request.code }) : undefined,
-  }).catch(() => undefined);
+  })
+    .then((response) => {
+      if (!response.ok) sent.delete(request.nonce);
+    })
+    .catch(() => sent.delete(request.nonce));
 }
 """.replace("XSRF_COOKIE", XSRF_COOKIE)
 

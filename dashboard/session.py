@@ -3,7 +3,8 @@
 The entry script resolves the logged-in user once per run (``resolve_principal``): from
 this tab's server-side session, or on a reload or a new tab from the session cookie. Either
 way the user is re-read from the database, so a disabled or demoted user is out at their
-next click. Pages then ask ``require_principal`` for that run's user.
+next click. Pages then ask ``require_principal`` for that run's user. Right after a login,
+``pending_handoff`` holds the code the browser trades for the cookie, until it has.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ SESSION_ID_KEY = "login_session_id"
 # Set when this tab's session stopped being valid, to say so on the login form.
 ENDED_KEY = "login_session_ended"
 SPENT_COOKIE_KEY = "login_spent_cookie"
+# The one-time code of this tab's login, kept until the browser has traded it for the cookie.
+HANDOFF_KEY = "login_handoff_code"
 
 
 def resolve_principal() -> Principal | None:
@@ -38,13 +41,27 @@ def resolve_principal() -> Principal | None:
     if active is None:
         st.session_state.pop(PRINCIPAL_KEY, None)
         st.session_state.pop(SESSION_ID_KEY, None)
+        st.session_state.pop(HANDOFF_KEY, None)
         if token is not None:
             st.session_state[SPENT_COOKIE_KEY] = token
         st.session_state[ENDED_KEY] = True
         return None
     st.session_state[SESSION_ID_KEY] = active.session_id
     st.session_state[PRINCIPAL_KEY] = active.principal
+    if not active.awaiting_cookie:
+        # The browser has its cookie, or the code expired unused: nothing left to hand off.
+        st.session_state.pop(HANDOFF_KEY, None)
     return active.principal
+
+
+def pending_handoff() -> str | None:
+    """The handoff code the browser has yet to trade for its cookie, or None.
+
+    Asked for in every run until the database shows the code redeemed: the run that
+    first asks may be cut short by a click and never reach the browser.
+    """
+    code = st.session_state.get(HANDOFF_KEY)
+    return code if isinstance(code, str) else None
 
 
 def _cookie_token() -> str | None:

@@ -52,10 +52,15 @@ class IssuedCookie:
 
 @dataclass(frozen=True)
 class ActiveSession:
-    """A session still valid, and its user as they are in the database now."""
+    """A session still valid, and its user as they are in the database now.
+
+    ``awaiting_cookie`` says the browser has not yet traded the handoff code for its
+    cookie and still may: until it has, the tab keeps asking it to.
+    """
 
     session_id: int
     principal: Principal
+    awaiting_cookie: bool = False
 
 
 def start_session(
@@ -124,7 +129,14 @@ def resume_session(
         queries.touch_user_session(
             session, session_id=row.id, now=now, idle_expires_at=min(now + idle, row.expires_at)
         )
-    return ActiveSession(session_id=row.id, principal=principal_for(user))
+    awaiting_cookie = (
+        row.handoff_hash is not None
+        and row.handoff_expires_at is not None
+        and row.handoff_expires_at > now
+    )
+    return ActiveSession(
+        session_id=row.id, principal=principal_for(user), awaiting_cookie=awaiting_cookie
+    )
 
 
 def revoke_sessions(

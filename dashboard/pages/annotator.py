@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import profile_tabs
+from dashboard.address import choose_by_address
 from dashboard.availability_views import availability_tab
 from dashboard.cache import cached
 from dashboard.forms import may, option_label, show_flash
@@ -16,12 +17,6 @@ from ops.workforce import profile
 
 PERSON_KEY = "profile-person"
 
-
-def follow_selection() -> None:
-    """Keep the address in step with the person shown, so it can be shared."""
-    st.query_params["annotator"] = str(st.session_state[PERSON_KEY])
-
-
 principal = require_principal()
 st.title("Annotator profile")
 show_freshness()
@@ -30,9 +25,10 @@ people = dict(cached(profile.list_people)(principal, include_archived=True))
 if not people:
     st.info("Nobody in the pool that you may see.")
     st.stop()
-wanted = st.query_params.get("annotator", "")
-if wanted.isdigit() and int(wanted) in people:
-    st.session_state[PERSON_KEY] = int(wanted)
+# The address names the person by their id, so a link to them can be shared.
+follow_selection = choose_by_address(
+    PERSON_KEY, "annotator", {str(person_id): person_id for person_id in people}
+)
 person_id = st.selectbox(
     "Person",
     list(people),

@@ -6,17 +6,12 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import project_views
+from dashboard.address import choose_by_address
 from dashboard.forms import may, option_label, show_flash
 from dashboard.session import db_session, require_principal
 from ops.projects import list_visible_projects, project_overview
 
 PROJECT_KEY = "projects-project"
-
-
-def follow_selection() -> None:
-    """Keep the address in step with the project shown, so it can be shared."""
-    st.query_params["project"] = slugs[st.session_state[PROJECT_KEY]]
-
 
 principal = require_principal()
 st.title("Projects")
@@ -31,11 +26,10 @@ if not choices:
     )
     st.stop()
 names = {choice.id: f"{choice.name} ({choice.slug})" for choice in choices}
-slugs = {choice.id: choice.slug for choice in choices}
-wanted = st.query_params.get("project", "")
-by_slug = {slug: project_id for project_id, slug in slugs.items()}
-if wanted in by_slug:
-    st.session_state[PROJECT_KEY] = by_slug[wanted]
+# The address names the project by its slug, so a link to it can be shared.
+follow_selection = choose_by_address(
+    PROJECT_KEY, "project", {choice.slug: choice.id for choice in choices}
+)
 project_id = st.selectbox(
     "Project",
     list(names),

@@ -75,6 +75,23 @@ def test_a_handoff_code_works_once_and_for_a_minute(session: Session) -> None:
     assert claim_handoff(session, "made-up-code", now=T0) is None
 
 
+def test_a_session_awaits_its_cookie_until_the_code_is_traded_or_expires(
+    session: Session,
+) -> None:
+    user = make_user(session)
+    started = start_session(session, principal_for(user), now=T0)
+    waiting = resume_session(session, session_id=started.session_id, now=T0)
+    assert waiting is not None and waiting.awaiting_cookie
+    assert claim_handoff(session, started.handoff_code, now=T0) is not None
+    traded = resume_session(session, session_id=started.session_id, now=T0)
+    assert traded is not None and not traded.awaiting_cookie
+    unused = start_session(session, principal_for(user), now=T0)
+    expired = resume_session(
+        session, session_id=unused.session_id, now=T0 + dt.timedelta(seconds=61)
+    )
+    assert expired is not None and not expired.awaiting_cookie
+
+
 def test_resume_by_id_or_cookie_re_reads_the_user(session: Session) -> None:
     team = make_team(session, name="Vision")
     user = make_user(session, username="lena", role="lead")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import rerun, settle
+from tests.e2e.conftest import PASSWORD, rerun, settle
 from tests.e2e.test_login_journeys import log_in
 from tests.e2e.test_pool_journey import choose
 
@@ -85,6 +85,73 @@ def test_a_login_survives_reload_new_tab_and_deep_links_until_logout(
     settle(other)
     assert other.get_by_role("heading", name="Annotator pool").count() == 0
     replay.close()
+
+
+class SlowReplies:
+    """Between the browser and the dashboard, holds the dashboard's messages back on
+    request and then hands them over all at once, as a slow connection does."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.holding = False
+        self.held: list[str | bytes] = []
+        self.to_browser: Any = None
+
+    def connect(self, browser_side: Any) -> None:
+        server = browser_side.connect_to_server()
+        self.to_browser = browser_side
+        browser_side.on_message(server.send)
+        server.on_message(self.reply)
+
+    def reply(self, message: str | bytes) -> None:
+        if self.holding:
+            self.held.append(message)
+        else:
+            self.to_browser.send(message)
+
+    def hold(self) -> None:
+        self.holding = True
+
+    def wait_for(self, marker: bytes, *, count: int = 1) -> None:
+        """Wait until the held messages include ``count`` that contain ``marker``."""
+        for _ in range(600):
+            found = [m for m in self.held if isinstance(m, bytes) and marker in m]
+            if len(found) >= count:
+                return
+            self.page.wait_for_timeout(50)
+        pytest.fail(f"the dashboard never sent {marker!r} {count} times")
+
+    def release(self) -> None:
+        self.holding = False
+        for message in self.held:
+            self.to_browser.send(message)
+        self.held.clear()
+
+
+def test_a_click_before_the_first_run_after_login_shows_keeps_the_login(
+    page: Any, served_demo: str
+) -> None:
+    replies = SlowReplies(page)
+    page.route_web_socket("**/_stcore/stream", replies.connect)
+    page.goto(served_demo)
+    settle(page)
+    page.get_by_label("User name").fill("ops")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    replies.hold()
+    page.get_by_role("button", name="Log in").click()
+    # The first run after the login asks the browser for the cookie; before the browser
+    # has shown that run, the user clicks again, which starts another run.
+    replies.wait_for(b"annops_session_cookie")
+    page.get_by_role("button", name="Log in").click()
+    replies.wait_for(b"Log out", count=2)
+    replies.release()
+    page.get_by_role("heading", name="Operations").wait_for()
+    settle(page)
+    session_cookie(page.context)
+    page.reload()
+    page.get_by_role("heading", name="Operations").wait_for()
+    settle(page)
+    assert page.get_by_role("button", name="Log in").count() == 0
 
 
 def test_an_admin_disables_a_user_who_is_logged_in(

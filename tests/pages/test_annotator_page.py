@@ -255,3 +255,27 @@ def test_ops_records_a_reassignment_with_evidence(app: AppTest, demo_url: str) -
         ).one()
         assert decision.evidence["from_project"]["gold_answered"] > 0
         assert decision.decided_by == "ops"
+
+
+def test_a_link_opens_its_person_and_a_stale_address_does_not_undo_a_choice(
+    app: AppTest, demo_url: str
+) -> None:
+    open_profile(app, "ops", demo_url, "Amara Okafor")
+    assert not app.exception, app.exception
+    assert app.subheader[0].value == "Amara Okafor"
+    linked = app.query_params["annotator"]
+    box = app.selectbox(key="profile-person")
+    other = next(option for option in box.options if option != "Amara Okafor")
+    box.select(other).run()
+    assert app.subheader[0].value == other
+    assert app.query_params["annotator"] != linked
+    # The next click comes from a browser whose address still names the person before.
+    app.query_params["annotator"] = linked
+    app.run()
+    assert app.subheader[0].value == other
+    # Going to another page and following a link back opens the linked person again.
+    app.switch_page("pages/pool.py").run()
+    app.switch_page("pages/annotator.py")
+    app.query_params["annotator"] = linked
+    app.run()
+    assert app.subheader[0].value == "Amara Okafor"

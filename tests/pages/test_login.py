@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from ops.sessions import claim_handoff
 from tests.pages.conftest import log_in
+from tests.pages.workforce_helpers import database
 
 
 def texts(app: AppTest) -> str:
@@ -98,3 +103,33 @@ def test_five_failures_lock_the_account_without_telling_it_exists(app: AppTest) 
     log_in(app, "finance")
     assert app.error[0].value == refusal
     assert not app.metric
+
+
+def session_requests(app: AppTest) -> list[dict[str, Any]]:
+    """What this run asks the browser to send to the session endpoint."""
+    return [
+        json.loads(element.proto.json)
+        for element in app.get("bidi_component")
+        if element.proto.component_name == "annops_session_cookie"
+    ]
+
+
+def test_the_login_is_handed_to_the_browser_in_every_run_until_it_has_the_cookie(
+    app: AppTest, demo_url: str
+) -> None:
+    log_in(app, "ops")
+    first = session_requests(app)
+    assert [request["method"] for request in first] == ["POST"]
+    # A click can cut the first run after the login short, before its request reaches
+    # the browser: the next run asks again, with the same code.
+    app.run()
+    assert session_requests(app) == first
+    app.switch_page("pages/alerts.py").run()
+    assert session_requests(app) == first
+    # Once the browser has traded the code for its cookie, the runs stop asking.
+    with database(demo_url) as session:
+        assert claim_handoff(session, first[0]["code"]) is not None
+    app.run()
+    assert not app.exception
+    assert session_requests(app) == []
+    assert app.sidebar.button(key="logout") is not None

@@ -112,3 +112,39 @@ def test_annotators_have_no_projects_page(app: AppTest) -> None:
     log_in(app, "annotator")
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         app.switch_page("pages/projects.py")
+
+
+def shown_slug(app: AppTest) -> str:
+    box = app.selectbox(key="projects-project")
+    return str(box.format_func(box.value)).rsplit("(", 1)[1].rstrip(")")
+
+
+def test_a_link_opens_its_project_and_a_stale_address_does_not_undo_a_choice(
+    app: AppTest,
+) -> None:
+    log_in(app, "ops")
+    app.switch_page("pages/projects.py")
+    app.query_params["project"] = LATE
+    app.run()
+    assert not app.exception, app.exception
+    assert shown_slug(app) == LATE
+    options = app.selectbox(key="projects-project").options
+    other, third = [
+        option.rsplit("(", 1)[1].rstrip(")") for option in options if LATE not in option
+    ][:2]
+    pick(app, other)
+    assert shown_slug(app) == other
+    assert app.query_params["project"] == other
+    # The next click comes from a browser whose address still names the project before.
+    app.query_params["project"] = LATE
+    app.run()
+    assert shown_slug(app) == other
+    app.run()
+    assert shown_slug(app) == other
+    # Once the browser has the new address, a new one in it (a link) chooses again.
+    app.query_params["project"] = other
+    app.run()
+    assert shown_slug(app) == other
+    app.query_params["project"] = third
+    app.run()
+    assert shown_slug(app) == third
