@@ -15,15 +15,21 @@ from typing import TypeVar
 
 import streamlit as st
 
+from dashboard.text import inert
+
 T = TypeVar("T", bound=Hashable)
 
 
-def choose_by_address(key: str, param: str, choices: Mapping[str, T]) -> Callable[[], None]:
+def choose_by_address(
+    key: str, param: str, choices: Mapping[str, T], *, item: str
+) -> Callable[[], None]:
     """Put the item the address names into the select box ``key`` if the address is new
     to this tab or the box has no choice yet; return the box's on_change, which writes
     the user's choice into the address.
 
     ``choices`` maps each value ``param`` may take in the address to the box's option.
+    An address naming none of them gets a warning that the box shows another ``item``
+    ("person", "project"); whether it exists is not said, as it may be another team's.
     """
     sent_key = f"{key}--address-sent"
     replaced_key = f"{key}--address-replaced"
@@ -37,6 +43,13 @@ def choose_by_address(key: str, param: str, choices: Mapping[str, T]) -> Callabl
     st.session_state[sent_key] = sent
     if replaced is None and in_address in choices and (new_to_tab or key not in st.session_state):
         st.session_state[key] = choices[in_address]
+    elif replaced is None and in_address and in_address not in choices:
+        st.warning(
+            f"The link names a {item} ({inert(in_address[:40])}) you cannot open here: there "
+            f"is no such {item}, or it is not one you may see. Another {item} is shown; "
+            "choose below.",
+            icon=":material/link_off:",
+        )
 
     def follow_choice() -> None:
         st.session_state[replaced_key] = st.query_params.get(param, "")

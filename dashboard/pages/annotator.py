@@ -27,7 +27,7 @@ if not people:
     st.stop()
 # The address names the person by their id, so a link to them can be shared.
 follow_selection = choose_by_address(
-    PERSON_KEY, "annotator", {str(person_id): person_id for person_id in people}
+    PERSON_KEY, "annotator", {str(person_id): person_id for person_id in people}, item="person"
 )
 person_id = st.selectbox(
     "Person",

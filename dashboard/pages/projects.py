@@ -9,7 +9,7 @@ from dashboard import project_views
 from dashboard.address import choose_by_address
 from dashboard.forms import may, option_label, show_flash
 from dashboard.session import db_session, require_principal
-from ops.projects import list_visible_projects, project_overview
+from ops.projects import NO_TEAM_PROJECTS, list_visible_projects, project_overview
 
 PROJECT_KEY = "projects-project"
 
@@ -19,16 +19,12 @@ show_flash()
 with db_session() as session:
     choices = list_visible_projects(session, principal)
 if not choices:
-    st.info(
-        "No project to show: your team is not assigned to any project today."
-        if principal.role == "lead"
-        else "No projects yet."
-    )
+    st.info(NO_TEAM_PROJECTS if principal.role == "lead" else "No projects yet.")
     st.stop()
 names = {choice.id: f"{choice.name} ({choice.slug})" for choice in choices}
 # The address names the project by its slug, so a link to it can be shared.
 follow_selection = choose_by_address(
-    PROJECT_KEY, "project", {choice.slug: choice.id for choice in choices}
+    PROJECT_KEY, "project", {choice.slug: choice.id for choice in choices}, item="project"
 )
 project_id = st.selectbox(
     "Project",

@@ -279,3 +279,26 @@ def test_a_link_opens_its_person_and_a_stale_address_does_not_undo_a_choice(
     app.query_params["annotator"] = linked
     app.run()
     assert app.subheader[0].value == "Amara Okafor"
+
+
+def test_a_link_to_someone_the_lead_may_not_see_says_so(app: AppTest, demo_url: str) -> None:
+    # Dana Voss is in the Mixed team; the demo lead leads the Text team.
+    dana = annotator_id(demo_url, "Dana Voss")
+    open_profile(app, "lead", demo_url, "Dana Voss")
+    assert not app.exception, app.exception
+    assert app.subheader[0].value != "Dana Voss"
+    [warning] = [as_read(warning.value) for warning in app.warning]
+    assert f"The link names a person ({dana}) you cannot open here" in warning
+    # Choosing someone puts them in the address, and the warning goes.
+    box = app.selectbox(key="profile-person")
+    box.select(box.options[-1]).run()
+    assert not app.warning
+
+
+def test_a_link_to_nobody_says_so(app: AppTest) -> None:
+    log_in(app, "ops")
+    app.switch_page("pages/annotator.py")
+    app.query_params["annotator"] = "999999"
+    app.run()
+    assert not app.exception, app.exception
+    assert any("(999999) you cannot open here" in as_read(w.value) for w in app.warning)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from db.models import Annotator, Team
-from tests.pages.conftest import log_in
+from tests.pages.conftest import as_read, log_in
 from tests.pages.workforce_helpers import database, frame_with, labelled, open_page, texts
 
 LATE = "street-scenes"
@@ -148,3 +148,17 @@ def test_a_link_opens_its_project_and_a_stale_address_does_not_undo_a_choice(
     app.query_params["project"] = third
     app.run()
     assert shown_slug(app) == third
+
+
+def test_a_link_to_another_teams_project_says_so(app: AppTest) -> None:
+    log_in(app, "lead")
+    app.switch_page("pages/projects.py")
+    # The demo lead's Text team works on retail-sentiment and support-intents.
+    app.query_params["project"] = "defect-inspection"
+    app.run()
+    assert not app.exception, app.exception
+    assert shown_slug(app) != "defect-inspection"
+    assert any(
+        "(defect-inspection) you cannot open here" in as_read(warning.value)
+        for warning in app.warning
+    )
