@@ -72,7 +72,9 @@ def render_workspace(workspace: SpendWorkspace) -> None:
     st.subheader("Budget against actual, with the forecast at completion")
     st.caption(
         f"Spent to date counts everything up to {period.until:%d %b %Y}. Forecast at "
-        "completion: spend so far plus the remaining volume at the cost per annotation so far."
+        "completion: spend so far plus the remaining volume at the spend per annotation so "
+        "far (spent to date / annotations done, review included), which is why it differs "
+        "from the cost per annotation above (work only, over the annotations priced)."
     )
     st.dataframe(
         workspace.budgets.rename(columns=lambda name: name.replace("_", " ")),

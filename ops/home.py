@@ -18,6 +18,7 @@ from db.queries.jobs import list_job_runs
 from db.queries.people import count_annotators, list_pool_annotators
 from db.queries.projects import list_projects
 from db.queries.rollups import (
+    WindowSpend,
     load_rollup_totals_frame,
     sum_rollups,
     sum_rollups_by_project,
@@ -27,7 +28,7 @@ from db.queries.training import count_expired_training, list_expiring_training
 from db.queries.users import count_users
 from ops.alerts.triage import AlertFilter, count_alerts
 from ops.metrics.accuracy import compute_gold_accuracy, compute_gold_accuracy_table
-from ops.money import format_money
+from ops.money import format_money, to_major
 from ops.permissions import Principal, people_scope, require
 
 # Below this many events (by PostgreSQL's estimate) the admin's home counts them exactly;
@@ -280,7 +281,7 @@ def _finance(
 ) -> HomeSummary:
     month_start = today.replace(day=1)
     last_month_start = (month_start - dt.timedelta(days=1)).replace(day=1)
-    # All time, this month and last month of every project, in one pass over the rollups.
+    # All time, this month and last month of every project and currency, in one pass.
     by_project = sum_spend_by_project(
         session,
         windows=[
@@ -289,53 +290,88 @@ def _finance(
             (last_month_start, month_start - dt.timedelta(days=1)),
         ],
     )
-    this_month = {
-        "spend_minor": sum(windows[1][0] for windows in by_project.values()),
-        "annotations": sum(windows[1][1] for windows in by_project.values()),
-    }
-    last_month_spend = sum(windows[2][0] for windows in by_project.values())
+    # Currencies are never added together: each figure has a line per pay currency.
+    per_currency: dict[str, list[WindowSpend]] = {}
+    for (_project_id, currency), windows in by_project.items():
+        if currency is not None:
+            totals = per_currency.setdefault(currency, [WindowSpend()] * len(windows))
+            per_currency[currency] = [_plus(a, b) for a, b in zip(totals, windows, strict=True)]
+    currencies = sorted(per_currency)
     table: list[dict[str, object]] = []
-    currency = "USD"
     for project in list_projects(session):
-        currency = project.currency
-        spent, annotations = by_project.get(project.id, [(0, 0)])[0]
+        own = by_project.get((project.id, project.currency), [WindowSpend()])[0]
+        others = [
+            format_money(windows[0].spend_minor, currency)
+            for (project_id, currency), windows in sorted(
+                by_project.items(), key=lambda item: str(item[0][1])
+            )
+            if project_id == project.id and currency not in (None, project.currency)
+        ]
         table.append(
             {
                 "project": project.slug,
-                "spend": format_money(spent, project.currency),
+                "spend": " + ".join([format_money(own.spend_minor, project.currency), *others]),
                 "budget": format_money(project.budget_minor, project.currency),
-                "budget used": f"{spent / project.budget_minor:.0%}"
+                "budget used": f"{own.spend_minor / project.budget_minor:.0%}"
                 if project.budget_minor
                 else "—",
-                "cost per annotation": format_money(round(spent / annotations), project.currency)
-                if annotations
-                else "—",
+                "cost per annotation": format_cost_per_annotation(own, project.currency),
             }
         )
-    per_annotation = (
-        this_month["spend_minor"] / this_month["annotations"] if this_month["annotations"] else None
-    )
     return HomeSummary(
         title="Spend",
-        intro="Annotation spend (work and review time at the pay rate in effect) against budget.",
+        intro="Annotation spend (work and review time at the pay rate in effect) against "
+        "budget. Cost per annotation is the work's cost over the annotations priced, review "
+        "excluded, as on the Spend page and in `annops report spend`.",
         figures=[
-            Figure(
-                "Spend this month",
-                format_money(int(this_month["spend_minor"]), currency),
-                f"since {month_start:%d %b}",
+            *(
+                Figure(
+                    f"Spend this month ({currency})",
+                    format_money(per_currency[currency][1].spend_minor, currency),
+                    f"since {month_start:%d %b}",
+                )
+                for currency in currencies
             ),
-            Figure("Spend last month", format_money(last_month_spend, currency)),
-            Figure(
-                "Cost per annotation, this month",
-                format_money(round(per_annotation), currency)
-                if per_annotation is not None
-                else "—",
+            *(
+                Figure(
+                    f"Spend last month ({currency})",
+                    format_money(per_currency[currency][2].spend_minor, currency),
+                )
+                for currency in currencies
             ),
-            Figure("Annotations this month", f"{int(this_month['annotations']):,}"),
+            *(
+                Figure(
+                    f"Cost per annotation, this month ({currency})",
+                    format_cost_per_annotation(per_currency[currency][1], currency),
+                    "work cost / annotations priced in this currency, review excluded",
+                )
+                for currency in currencies
+            ),
+            Figure(
+                "Annotations this month",
+                f"{sum(windows[1].annotations for windows in by_project.values()):,}",
+            ),
         ],
         table_title="Projects, all time",
         table=table,
     )
+
+
+def _plus(first: WindowSpend, second: WindowSpend) -> WindowSpend:
+    return WindowSpend(
+        spend_minor=first.spend_minor + second.spend_minor,
+        cost_minor=first.cost_minor + second.cost_minor,
+        annotations=first.annotations + second.annotations,
+    )
+
+
+def format_cost_per_annotation(sums: WindowSpend, currency: str) -> str:
+    """The work's cost over the annotations priced in ``currency``, to four decimals as on
+    the Spend page; an em dash without priced work."""
+    if not sums.annotations:
+        return "—"
+    per_annotation = to_major(sums.cost_minor, currency) / sums.annotations
+    return f"{currency} {per_annotation:,.4f}"
 
 
 def _annotator(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -103,34 +104,47 @@ def sum_rollups_by_project(
     return totals
 
 
+@dataclass(frozen=True)
+class WindowSpend:
+    """A project's rollups in one pay currency over one window: spend (work and review),
+    the work's own cost, and annotations, money in minor units."""
+
+    spend_minor: int = 0
+    cost_minor: int = 0
+    annotations: int = 0
+
+
 def sum_spend_by_project(
     session: Session, *, windows: Sequence[tuple[dt.date, dt.date | None]]
-) -> dict[int, list[tuple[int, int]]]:
-    """Project id -> (spend in minor units, annotations) of the daily rollups in each of
-    ``windows`` ([since, until], until None for no end), in the order given; projects
-    without rollup rows are absent.
+) -> dict[tuple[int, str | None], list[WindowSpend]]:
+    """(project id, pay currency) -> its WindowSpend in each of ``windows`` ([since,
+    until], until None for no end), in the order given. Currency None holds work no pay
+    rate covered; a project and currency without rollup rows is absent.
 
-    One pass over the project day spend rows (a row per project and day, not per person)
-    for every window.
+    One pass over the project day spend rows (a row per project, day and currency, not
+    per person) for every window.
     """
     spend = ProjectDaySpend
-    cost = spend_of(spend)
+    total = spend_of(spend)
     columns: list[Any] = []
     for since, until in windows:
         inside = spend.day >= since
         if until is not None:
             inside = and_(inside, spend.day <= until)
         columns += [
-            func.coalesce(func.sum(case((inside, cost), else_=0)), 0),
-            func.coalesce(func.sum(case((inside, spend.annotations), else_=0)), 0),
+            func.coalesce(func.sum(case((inside, value), else_=0)), 0)
+            for value in (total, spend.cost_minor, spend.annotations)
         ]
     earliest = min(since for since, _until in windows)
     query = (
-        select(spend.project_id, *columns).where(spend.day >= earliest).group_by(spend.project_id)
+        select(spend.project_id, spend.currency, *columns)
+        .where(spend.day >= earliest)
+        .group_by(spend.project_id, spend.currency)
     )
     return {
-        int(row[0]): [
-            (int(row[1 + 2 * index]), int(row[2 + 2 * index])) for index in range(len(windows))
+        (int(row[0]), row[1]): [
+            WindowSpend(*(int(value) for value in row[2 + 3 * index : 5 + 3 * index]))
+            for index in range(len(windows))
         ]
         for row in session.execute(query)
     }

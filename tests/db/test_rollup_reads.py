@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from db.models import Annotator
 from db.queries.rollups import (
     SPEND_GROUPS,
+    WindowSpend,
     load_daily_spend_frame,
     load_scoped_rollup_totals_frame,
     load_scoped_staffing_totals_frame,
@@ -44,25 +45,49 @@ def test_totals_by_project_equal_each_project_summed_alone(session: Session) -> 
 
 def test_spend_by_project_sums_each_window_as_one_project_read_alone(session: Session) -> None:
     first, second, idle = (make_project(session, slug=slug) for slug in ("alpha", "beta", "idle"))
-    ada, ben = make_annotator(session), make_annotator(session)
-    make_rollup(session, first, ada, day=DAY, annotations=10, cost_minor=500)
-    make_rollup(session, first, ben, day=DAY, annotations=5, cost_minor=200, review_cost_minor=40)
-    make_rollup(session, first, ada, day=DAY + dt.timedelta(days=1), annotations=7, cost_minor=70)
-    make_rollup(session, second, ben, day=DAY - dt.timedelta(days=40), annotations=2, cost_minor=9)
+    ada, ben, eve = make_annotator(session), make_annotator(session), make_annotator(session)
+    usd, eur = {"currency": "USD"}, {"currency": "EUR"}
+    make_rollup(session, first, ada, day=DAY, annotations=10, cost_minor=500, **usd)
+    make_rollup(
+        session, first, ben, day=DAY, annotations=5, cost_minor=200, review_cost_minor=40, **usd
+    )
+    make_rollup(
+        session, first, ada, day=DAY + dt.timedelta(days=1), annotations=7, cost_minor=70, **usd
+    )
+    make_rollup(session, first, eve, day=DAY, annotations=4, cost_minor=80, **eur)
+    make_rollup(session, first, eve, day=DAY + dt.timedelta(days=2), annotations=3)  # unpriced
+    make_rollup(
+        session, second, ben, day=DAY - dt.timedelta(days=40), annotations=2, cost_minor=9, **usd
+    )
     windows: list[tuple[dt.date, dt.date | None]] = [
         (dt.date.min, None),
         (DAY, None),
         (DAY - dt.timedelta(days=60), DAY - dt.timedelta(days=1)),
     ]
     spend = sum_spend_by_project(session, windows=windows)
-    assert set(spend) == {first.id, second.id}
+    assert set(spend) == {
+        (first.id, "USD"),
+        (first.id, "EUR"),
+        (first.id, None),
+        (second.id, "USD"),
+    }
     for project in (first, second):
-        for (since, until), (spent, done) in zip(windows, spend[project.id], strict=True):
+        for index, (since, until) in enumerate(windows):
             alone = sum_rollups(session, since=since, until=until, project_id=project.id)
-            assert (spent, done) == (alone["spend_minor"], alone["annotations"])
-    assert spend[first.id] == [(810, 22), (810, 22), (0, 0)]
-    assert spend[second.id] == [(9, 2), (0, 0), (9, 2)]
-    assert idle.id not in spend
+            sums = [
+                windows_of[index] for (pid, _), windows_of in spend.items() if pid == project.id
+            ]
+            assert sum(window.spend_minor for window in sums) == alone["spend_minor"]
+            assert sum(window.annotations for window in sums) == alone["annotations"]
+    assert spend[(first.id, "USD")] == [
+        WindowSpend(spend_minor=810, cost_minor=770, annotations=22),
+        WindowSpend(spend_minor=810, cost_minor=770, annotations=22),
+        WindowSpend(),
+    ]
+    assert spend[(first.id, "EUR")][0] == WindowSpend(80, 80, 4)
+    assert spend[(first.id, None)][0] == WindowSpend(0, 0, 3)
+    assert spend[(second.id, "USD")] == [WindowSpend(9, 9, 2), WindowSpend(), WindowSpend(9, 9, 2)]
+    assert not any(project_id == idle.id for project_id, _ in spend)
 
 
 def test_among_matches_many_ids_one_id_and_none(session: Session) -> None:

@@ -44,7 +44,14 @@ def test_a_wrong_password_and_an_unknown_name_get_one_message(app: AppTest) -> N
         ("admin", ["User accounts", "Annotation events", "Last import", "Last job run"]),
         ("ops", ["Active annotators", "Annotations, last 7 days", "Gold accuracy, last 7 days"]),
         ("lead", ["Active in team", "Team gold accuracy"]),
-        ("finance", ["Spend this month", "Spend last month", "Cost per annotation, this month"]),
+        (
+            "finance",
+            [
+                "Spend this month (USD)",
+                "Spend last month (USD)",
+                "Cost per annotation, this month (USD)",
+            ],
+        ),
         (
             "annotator",
             ["Annotations, last 7 days", "Gold accuracy, last 30 days", "Feedback to read"],
@@ -64,8 +71,8 @@ def test_each_role_lands_on_its_home_with_real_numbers(
         assert int(values["Active annotators"].replace(",", "")) > 10
         assert int(values["Annotations, last 7 days"].replace(",", "")) > 0
     if role == "finance":
-        assert values["Spend last month"].startswith("USD ")
-        assert values["Spend last month"] != "USD 0.00"
+        assert values["Spend last month (USD)"].startswith("USD ")
+        assert values["Spend last month (USD)"] != "USD 0.00"
     if role == "annotator":
         assert "%" in values["Gold accuracy, last 30 days"]
 
