@@ -42,6 +42,7 @@ from ops.errors import ConflictError, NotFound, ValidationError
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
 from ops.metrics.calibration_agreement import compute_reference_agreement, rank_calibration_items
 from ops.permissions import Principal, people_scope, require
+from ops.projects import list_projects
 from ops.workforce.common import (
     changed_message,
     check_version,
@@ -109,8 +110,15 @@ def list_sessions(
     """Calibration sessions, newest first, with the group's agreement."""
     require(principal, "calibration.view")
     sessions = list_calibration_sessions(session, project_id=project_id)
-    labels = load_calibration_labels_of(
-        session, session_ids=[item.id for item, _slug, _count in sessions]
+    projects = _visible_project_ids(session, principal)
+    if projects is not None:
+        sessions = [entry for entry in sessions if entry[0].project_id in projects]
+    labels = _labels_in_scope(
+        session,
+        principal,
+        load_calibration_labels_of(
+            session, session_ids=[item.id for item, _slug, _count in sessions]
+        ),
     )
     rows = []
     for item, slug, participants in sessions:
@@ -145,6 +153,9 @@ def create_session(
     """A new session with its items and their reference labels."""
     require(actor, "calibration.edit")
     project = require_project(session, project_id)
+    projects = _visible_project_ids(session, actor)
+    if projects is not None and project.id not in projects:
+        raise NotFound(f"No project {project_id}.")
     name = require_text(name, "name", "Name the session, e.g. 'Sentiment calibration #4'.")
     if len(name) > 200:
         raise ValidationError("Keep the name under 200 characters.", field="name")
@@ -315,9 +326,36 @@ def _load(
 ) -> CalibrationSession:
     require(principal, action)
     calibration = session.get(CalibrationSession, session_id, populate_existing=True)
-    if calibration is None or calibration.archived_at is not None:
+    projects = _visible_project_ids(session, principal)
+    if (
+        calibration is None
+        or calibration.archived_at is not None
+        or (projects is not None and calibration.project_id not in projects)
+    ):
         raise NotFound(f"No calibration session {session_id}.")
     return calibration
+
+
+def _visible_project_ids(session: Session, principal: Principal) -> set[int] | None:
+    """The projects whose sessions ``principal`` may open and change (a lead's team's,
+    as ops.projects.list_projects says), or None for every project."""
+    if people_scope(principal).everyone:
+        return None
+    return {project.id for project in list_projects(session, principal)}
+
+
+def _labels_in_scope(session: Session, principal: Principal, labels: pd.DataFrame) -> pd.DataFrame:
+    """The labels of the people ``principal`` may see: a session's group figures for a
+    lead count their team's labels only."""
+    if people_scope(principal).everyone or labels.empty:
+        return labels
+    ids = [int(value) for value in labels["annotator_id"].unique()]
+    seen = {
+        person.id
+        for person in list_annotators_by_id(session, annotator_ids=ids)
+        if may_see(principal, person)
+    }
+    return labels[labels["annotator_id"].isin(seen)]
 
 
 def participant_labels(
@@ -520,7 +558,9 @@ def session_detail(session: Session, principal: Principal, session_id: int) -> C
     calibration = _load(session, principal, session_id, "calibration.view")
     items = list_calibration_items(session, session_id=calibration.id)
     reference = pd.Series({item.item_id: item.reference_label for item in items}, dtype=object)
-    labels = load_calibration_label_frame(session, session_id=calibration.id)
+    labels = _labels_in_scope(
+        session, principal, load_calibration_label_frame(session, session_id=calibration.id)
+    )
     results = list_calibration_results(session, session_id=calibration.id)
     people = {
         person.id: person

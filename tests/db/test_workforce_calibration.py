@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from db.models import (
     AnnotationEvent,
+    Assignment,
     CalibrationResult,
+    CalibrationSession,
     GuidelineVersion,
     Project,
     RereviewRequest,
@@ -46,6 +48,8 @@ def _session_with_people(session: Session) -> tuple[int, list[int], int]:
         make_annotator(session, display_name=name, team_id=team.id).id
         for name in ("Ann", "Bo", "Cas")
     ]
+    # The team works on the project, so it is one of its lead's projects.
+    session.add(Assignment(annotator_id=people[0], project_id=project.id, starts_on=TODAY))
     created = calibration.create_session(
         session, OPS, project_id=project.id, name="Round 1", held_on=TODAY, items=ITEMS
     )
@@ -447,3 +451,40 @@ def test_the_sample_of_superseded_work_holds_only_the_viewers_people(session: Se
     everyone = guidelines.superseded_work(session, OPS, project_id, first.id, now=NOW)
     assert len(everyone.sample) == 7
     assert theirs.display_name in set(everyone.sample["annotator"])
+
+
+def test_a_lead_of_another_team_can_neither_read_nor_change_the_session(
+    session: Session,
+) -> None:
+    session_id, (ann, bo, _cas), team_id = _session_with_people(session)
+    outsider = make_annotator(session, display_name="Out").id
+    for person, label in ((ann, "pos"), (bo, "pos"), (outsider, "neg")):
+        calibration.record_labels(
+            session, OPS, session_id, person, {"i1": label}, expected_labels={}
+        )
+    stranger = lead_of(make_team(session).id, username="other-lead")
+    assert calibration.list_sessions(session, stranger).empty
+    version = calibration.session_detail(session, OPS, session_id).version_id
+    with pytest.raises(NotFound):
+        calibration.session_detail(session, stranger, session_id)
+    with pytest.raises(NotFound):
+        calibration.save_notes(session, stranger, session_id, "x", expected_version=version)
+    with pytest.raises(NotFound):
+        calibration.archive_session(
+            session, stranger, session_id, expected_version=version, reason="not mine"
+        )
+    held = session.get(CalibrationSession, session_id)
+    assert held is not None and held.project_id is not None
+    project_id = held.project_id
+    with pytest.raises(NotFound):
+        calibration.create_session(
+            session, stranger, project_id=project_id, name="x", held_on=TODAY, items=ITEMS
+        )
+    # The team's own lead sees it, with the group figures over the team's labels only.
+    lead = lead_of(team_id)
+    [listed] = calibration.list_sessions(session, lead).to_dict("records")
+    assert listed["id"] == session_id
+    mine = calibration.session_detail(session, lead, session_id)
+    assert mine.disputed.empty or "neg" not in " ".join(mine.disputed["labels"])
+    everyone = calibration.session_detail(session, OPS, session_id)
+    assert "neg: 1" in " ".join(everyone.disputed["labels"])
