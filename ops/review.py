@@ -33,6 +33,7 @@ from ops.metrics.cost import cost_by_currency, cost_by_rollup_row, price_events
 from ops.metrics.sampling import allocate_review_sample, compute_review_sample_size
 from ops.money import format_costs
 from ops.permissions import Principal, people_scope, require
+from ops.projects import list_projects
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,15 @@ class ReviewPlan:
     items: pd.DataFrame  # db.queries.events.EXPORT_COLUMNS
 
 
-def _project(session: Session, slug: str) -> Project:
+def _project(session: Session, principal: Principal, slug: str) -> Project:
+    """The project, or NotFound when there is none or it is not one of the principal's
+    (a lead's team's, as ops.projects.list_projects says)."""
     project = get_project(session, slug=slug)
-    if project is None:
+    scope = people_scope(principal)
+    mine = scope.everyone or scope.nobody  # nobody: every read finds nothing
+    if project is None or (
+        not mine and project.id not in {seen.id for seen in list_projects(session, principal)}
+    ):
         raise NotFound(f"No project {slug!r}.")
     return project
 
@@ -81,7 +88,7 @@ def plan_review_sample(
         raise ValidationError("Confidence must be between 0 and 1, e.g. 0.95.", field="confidence")
     if not 0 < margin < 0.5:
         raise ValidationError("Margin must be between 0 and 0.5, e.g. 0.05.", field="margin")
-    project = _project(session, project_slug)
+    project = _project(session, principal, project_slug)
     start, end = _bounds(since, until)
     scope = people_scope(principal)
     candidates = load_review_candidate_frame(
@@ -193,7 +200,7 @@ def _selection(
 ) -> tuple[EventSelection, Project]:
     """The events of people in the principal's scope that the criteria select, and their
     project."""
-    project = _project(session, criteria.project_slug)
+    project = _project(session, principal, criteria.project_slug)
     scope = people_scope(principal)
     annotator_ids = None
     if criteria.annotator_emails:
@@ -341,7 +348,7 @@ def rereview_progress(session: Session, principal: Principal, *, project_slug: s
     column only for roles that may see pay.
     """
     require(principal, "review.plan")
-    project = _project(session, project_slug)
+    project = _project(session, principal, project_slug)
     see_pay = principal.can("pay.view")
     rows = []
     for request in list_rereview_requests(session, project_id=project.id):

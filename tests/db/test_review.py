@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from db.models import (
     AnnotationEvent,
     Annotator,
+    Assignment,
     AuditEntry,
     DailyRollup,
     GuidelineVersion,
     Project,
 )
 from ops import rollups
-from ops.errors import PermissionDenied, ValidationError
+from ops.errors import NotFound, PermissionDenied, ValidationError
 from ops.metrics.sampling import compute_review_sample_size
 from ops.permissions import Principal
 from ops.review import (
@@ -172,9 +173,17 @@ def test_a_lead_finds_only_their_teams_work_and_no_cost(session: Session, work: 
     project, strong, weak = work
     team, other = make_team(session), make_team(session)
     strong.team_id, weak.team_id = team.id, other.id
+    # The team works on the project, so it is one of its lead's projects.
+    session.add(Assignment(annotator_id=strong.id, project_id=project.id, starts_on=DAY.date()))
     session.flush()
     lead = Principal(username="lee", role="lead", team_id=team.id)
     criteria = Criteria(project_slug=project.slug, guideline_version="v1")
+    # Another team's lead finds no such project.
+    stranger = Principal(username="sam", role="lead", team_id=make_team(session).id)
+    with pytest.raises(NotFound, match=project.slug):
+        find_affected_work(session, stranger, criteria)
+    with pytest.raises(NotFound, match=project.slug):
+        rereview_progress(session, stranger, project_slug=project.slug)
     affected = find_affected_work(session, lead, criteria)
     assert affected.n_events == 50  # only the strong annotator's half
     assert affected.costs is None
