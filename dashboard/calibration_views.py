@@ -27,10 +27,7 @@ def render_new_session(principal: Principal, projects: dict[int, str]) -> None:
     project_id = st.selectbox(
         "Project", list(projects), format_func=option_label(projects), key="cal-new-project"
     )
-    table = cached(guidelines.list_versions)(principal, project_id)
-    versions = {
-        int(row["id"]): str(row["version"]) for _, row in table.dropna(subset=["id"]).iterrows()
-    }
+    versions = cached(guidelines.version_choices)(principal, project_id)
     source = st.radio(
         "Items and reference labels",
         ["Type them in", "Pilot CSV"],

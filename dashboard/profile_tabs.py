@@ -298,10 +298,7 @@ def training_tab(principal: Principal, person: Profile) -> None:
     versions: dict[int, str] = {}
     if project_id is not None and may(principal, "guideline.view"):
         with db_session() as session:
-            table = guidelines.list_versions(session, principal, project_id)
-        versions = {
-            int(row["id"]): str(row["version"]) for _, row in table.dropna(subset=["id"]).iterrows()
-        }
+            versions = guidelines.version_choices(session, principal, project_id)
     key = form_key(name)
     errors = FormErrors(name)
     with st.form(key):

@@ -55,6 +55,20 @@ def _statuses(versions: list[GuidelineVersion], now: dt.datetime) -> dict[int, s
     }
 
 
+def version_choices(
+    session: Session, principal: Principal, project_id: int, *, now: dt.datetime | None = None
+) -> dict[int, str]:
+    """A project's guideline versions by id, oldest first, for a picker: names only,
+    without list_versions' counts of the work under each (a pass over the project's
+    events)."""
+    require(principal, "guideline.view")
+    _require_visible(session, principal, project_id, now or utcnow())
+    return {
+        version.id: version.version
+        for version in list_guideline_versions(session, project_id=project_id)
+    }
+
+
 def list_versions(
     session: Session, principal: Principal, project_id: int, *, now: dt.datetime | None = None
 ) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def test_notes_are_saved_and_a_concurrent_edit_is_caught(app: AppTest, demo_url:
         version = calibration.session_detail(session, Principal("x", "admin"), session_id)
         calibration.save_notes(
             session,
-            Principal("lead", "lead"),
+            Principal("lead", "ops"),
             session_id,
             "Item 04 is sarcasm.",
             expected_version=version.version_id,
