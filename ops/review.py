@@ -18,7 +18,7 @@ from db.queries.events import (
     list_rereview_requests,
     list_selected_event_ids,
     load_event_export_frame,
-    load_review_candidate_frame,
+    load_review_candidates,
     load_selected_event_frame,
 )
 from db.queries.guidelines import get_guideline_version
@@ -91,16 +91,17 @@ def plan_review_sample(
     project = _project(session, principal, project_slug)
     start, end = _bounds(since, until)
     scope = people_scope(principal)
-    candidates = load_review_candidate_frame(
+    # Each person's candidate ids, in id order: one row per person from the database.
+    by_person = load_review_candidates(
         session, project_id=project.id, start=start, end=end, scope=scope
     )
-    population = len(candidates)
+    population = sum(len(ids) for ids in by_person.values())
     total = compute_review_sample_size(population, confidence=confidence, margin=margin)
-    per_person = (
-        candidates.groupby("annotator_id", as_index=False)
-        .size()
-        .rename(columns={"size": "n_items"})
-    )
+    people = sorted(by_person)
+    per_person = pd.DataFrame(
+        {"annotator_id": people, "n_items": [len(by_person[person]) for person in people]},
+        columns=["annotator_id", "n_items"],
+    ).astype({"annotator_id": "int64", "n_items": "int64"})
     gold = load_rollup_window_frame(
         session, since=since, until=until, project_ids=[project.id], scope=scope
     )
@@ -115,15 +116,6 @@ def plan_review_sample(
     per_person["sample"] = allocate_review_sample(per_person, total).to_numpy()
     rng = np.random.default_rng(seed)
     chosen: list[int] = []
-    # Each person's candidate ids (in id order), split out once rather than filtered
-    # out of all candidates for every person.
-    ordered = candidates.sort_values("annotator_id", kind="stable")
-    owners, starts = np.unique(ordered["annotator_id"].to_numpy(), return_index=True)
-    by_person = (
-        dict(zip(owners.tolist(), np.split(ordered["id"].to_numpy(), starts[1:]), strict=True))
-        if len(owners)
-        else {}
-    )
     for row in per_person.to_dict("records"):
         ids = by_person.get(row["annotator_id"], np.array([], dtype="int64"))
         take = int(row["sample"])

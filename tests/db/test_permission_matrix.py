@@ -360,6 +360,10 @@ READS: dict[str, tuple[str | None, Call]] = {
         "guideline.view",
         lambda s, p, w: guidelines.list_versions(s, p, w.projects[0].id, now=NOW),
     ),
+    "workforce.guidelines.version_choices": (
+        "guideline.view",
+        lambda s, p, w: guidelines.version_choices(s, p, w.projects[0].id, now=NOW),
+    ),
     "workforce.guidelines.superseded_work": (
         "guideline.view",
         lambda s, p, w: guidelines.superseded_work(
