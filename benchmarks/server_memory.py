@@ -81,10 +81,13 @@ def sample():
     with open(out_path, "a") as out:
         while True:
             row = {"t": time.time(), **status(), "alive": len(alive)}
-            if Runtime.exists():
-                manager = Runtime.instance()._session_mgr
-                row["active"] = len(manager.list_active_sessions())
-                row["stored"] = len(manager._session_storage.list())
+            try:
+                if Runtime.exists():
+                    manager = Runtime.instance()._session_mgr
+                    row["active"] = len(manager.list_active_sessions())
+                    row["stored"] = len(manager._session_storage.list())
+            except RuntimeError:  # the sessions changed while counted; next second
+                pass
             out.write(json.dumps(row) + "\n")
             out.flush()
             time.sleep(1.0)
