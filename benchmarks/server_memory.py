@@ -47,6 +47,7 @@ from browser_load import (  # noqa: E402
     Timings,
     free_port,
     load,
+    peak_rss_mb,
 )
 
 from db.models import ROLES  # noqa: E402
@@ -86,7 +87,7 @@ def sample():
                     manager = Runtime.instance()._session_mgr
                     row["active"] = len(manager.list_active_sessions())
                     row["stored"] = len(manager._session_storage.list())
-            except RuntimeError:  # the sessions changed while counted; next second
+            except (RuntimeError, AttributeError):  # starting, or changed while counted
                 pass
             out.write(json.dumps(row) + "\n")
             out.flush()
@@ -317,7 +318,7 @@ def main() -> None:
         maps_idle = mappings(server.pid)
         heap_idle = heap_report(server, workdir / "serve.log")
         rows = [json.loads(line) for line in samples.read_text().splitlines()]
-        peak = max(r.get("VmHWM", 0) for r in rows)
+        peak = max([r.get("VmHWM", 0) for r in rows] + [peak_rss_mb(server.pid) or 0])
         most = max(r.get("active", 0) + r.get("stored", 0) for r in rows)
         load_avg = os.getloadavg()
         summary = {
