@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from dashboard.allocator import map_large_blocks
 from dashboard.preload import preload
 from dashboard.session_endpoint import routes
 
@@ -19,6 +20,9 @@ from dashboard.session_endpoint import routes
 PagesManager.uses_pages_directory = False
 
 app = st.App("app.py", routes=routes(str(st.get_option("server.baseUrlPath") or "")))
+
+# Large blocks freed by a page go back to the system (see dashboard.allocator).
+map_large_blocks()
 
 # The pages' libraries load now, not during the first visitor's page.
 preload()
