@@ -196,6 +196,13 @@ BATCH_KEYS = """SELECT DISTINCT annotator_id, project_id,
 PROJECT_ROLLUP_TABLES = ("daily_rollups", "gold_confusion_rollups", "project_day_spend")
 
 
+def forget_project(connection: Any, slug: str) -> None:
+    """Remove a project the run added, now empty: left in place, it came first in the
+    pages' project pickers, and the scale benchmark then timed those pages on a project
+    without work. Its lineage rows stay, without their project."""
+    connection.execute(text("DELETE FROM projects WHERE slug = :slug"), {"slug": slug})
+
+
 def forget_project_rollups(session: Any) -> None:
     """Remove the benchmark project's rollup rows, whose events the run deletes (earlier
     versions of this benchmark left them behind)."""
@@ -321,6 +328,7 @@ def measure_import_ratio(
             forget_project_rollups(session)
             # Work added to people's own projects: their rows go back to what they were.
             refresh(session, also=[tuple(key) for key in keys])
+            forget_project(session.connection(), BENCH_PROJECT)
         vacuum_after(engine, deleted)
         return ImportRatio(
             rows=rows, events_before=before, copy_seconds=bare, import_seconds=imported
@@ -421,6 +429,7 @@ def measure_labelstudio_import(
                     ),
                     {"slug": BENCH_LS_PROJECT},
                 )
+            forget_project(connection, BENCH_LS_PROJECT)
         vacuum_after(engine, deleted)
         return result.inserted, seconds, later_seconds
     finally:
