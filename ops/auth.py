@@ -239,7 +239,8 @@ def create_user(
     annotator_id = None
     if role == "annotator" and not annotator_email:
         raise ValidationError(
-            "An annotator login must be tied to an annotator: pass --annotator EMAIL.",
+            "An annotator login must be tied to an annotator: choose the annotator (on the "
+            "command line, --annotator EMAIL).",
             field="annotator",
         )
     if annotator_email:

@@ -5,6 +5,7 @@ before, who changed it and why."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
@@ -19,7 +20,7 @@ from db.queries.pay import (
 )
 from ops import audit, rollups
 from ops.errors import ConflictError, NotFound, ValidationError
-from ops.money import format_money, parse_amount, to_major, validate_currency
+from ops.money import format_money, parse_amount, quote_amount, to_major, validate_currency
 from ops.permissions import Principal
 from ops.workforce.common import (
     changed_message,
@@ -226,6 +227,16 @@ def correct_pay_rate(
     return correction
 
 
+def _at_most_zero(amount: str) -> bool:
+    """True for an amount that reads as a number of zero or less (anything else is left
+    to parse_amount, which names what is wrong with it)."""
+    try:
+        value = Decimal(str(amount).replace(",", "").strip())
+    except InvalidOperation:
+        return False
+    return value.is_finite() and value <= 0
+
+
 def _claim_pay_history(session: Session, annotator: Annotator, expected: int | None) -> None:
     """Count this change in the person's pay history version, or raise ConflictError when
     the history is not at the version the editor saw, or someone else is changing it."""
@@ -246,9 +257,14 @@ def _validated_terms(
     if basis not in PAY_BASES:
         raise ValidationError(f"Basis must be one of {', '.join(PAY_BASES)}.", field="basis")
     code = validate_currency(currency)
+    if not str(amount).strip():
+        raise ValidationError("Give the rate's amount, e.g. 18.50.", field="amount")
+    if _at_most_zero(amount):
+        raise ValidationError(
+            f"A pay rate is more than zero, e.g. 18.50; {quote_amount(amount)} is not.",
+            field="amount",
+        )
     amount_minor = parse_amount(amount, code, field="amount")
-    if amount_minor == 0:
-        raise ValidationError("A pay rate is more than zero.", field="amount")
     return {
         "basis": basis,
         "amount_minor": amount_minor,

@@ -362,6 +362,34 @@ def test_pay_rate_input_is_checked(session: Session, overrides: PayRateInput, fi
     assert caught.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("amount", "message"),
+    [
+        ("-3", "A pay rate is more than zero, e.g. 18.50; '-3' is not."),
+        ("0", "A pay rate is more than zero, e.g. 18.50; '0' is not."),
+        ("0.00", "A pay rate is more than zero, e.g. 18.50; '0.00' is not."),
+        ("  ", "Give the rate's amount, e.g. 18.50."),
+        ("lots", "'lots' is not an amount of money."),
+    ],
+)
+def test_a_bad_pay_amount_gets_one_consistent_message(
+    session: Session, amount: str, message: str
+) -> None:
+    person = make_annotator(session)
+    with pytest.raises(ValidationError) as caught:
+        pay.add_pay_rate(
+            session,
+            OPS,
+            person.id,
+            basis="hourly",
+            amount=amount,
+            currency="USD",
+            effective_on=TODAY,
+            reason="start",
+        )
+    assert (str(caught.value), caught.value.field) == (message, "amount")
+
+
 def test_leads_neither_see_nor_set_pay(session: Session) -> None:
     team = make_team(session)
     person = make_annotator(session, team_id=team.id)
