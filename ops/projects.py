@@ -127,6 +127,16 @@ def list_projects(
     return [project for project in projects if project.id in staffed or project.slug in worked]
 
 
+def visible_project_ids(
+    session: Session, principal: Principal, *, today: dt.date | None = None
+) -> set[int] | None:
+    """The ids of the projects list_projects gives ``principal``, or None when that is
+    every project: the one check of "may this principal open that project"."""
+    if people_scope(principal).everyone:
+        return None
+    return {project.id for project in list_projects(session, principal, today=today)}
+
+
 def set_alert_settings(
     session: Session, actor: Principal, *, slug: str, overrides: Mapping[str, object]
 ) -> Project:

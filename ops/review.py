@@ -33,7 +33,7 @@ from ops.metrics.cost import cost_by_currency, cost_by_rollup_row, price_events
 from ops.metrics.sampling import allocate_review_sample, compute_review_sample_size
 from ops.money import format_costs
 from ops.permissions import Principal, people_scope, require
-from ops.projects import list_projects
+from ops.projects import visible_project_ids
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,9 @@ def _project(session: Session, principal: Principal, slug: str) -> Project:
     """The project, or NotFound when there is none or it is not one of the principal's
     (a lead's team's, as ops.projects.list_projects says)."""
     project = get_project(session, slug=slug)
-    scope = people_scope(principal)
-    mine = scope.everyone or scope.nobody  # nobody: every read finds nothing
-    if project is None or (
-        not mine and project.id not in {seen.id for seen in list_projects(session, principal)}
-    ):
+    # A scope of nobody is let through: every read finds no one's work.
+    visible = None if people_scope(principal).nobody else visible_project_ids(session, principal)
+    if project is None or (visible is not None and project.id not in visible):
         raise NotFound(f"No project {slug!r}.")
     return project
 

@@ -42,7 +42,7 @@ from ops.errors import ConflictError, NotFound, ValidationError
 from ops.metrics.agreement import compute_fleiss_kappa, compute_krippendorff_alpha
 from ops.metrics.calibration_agreement import compute_reference_agreement, rank_calibration_items
 from ops.permissions import Principal, people_scope, require
-from ops.projects import list_projects
+from ops.projects import visible_project_ids
 from ops.workforce.common import (
     changed_message,
     check_version,
@@ -110,7 +110,7 @@ def list_sessions(
     """Calibration sessions, newest first, with the group's agreement."""
     require(principal, "calibration.view")
     sessions = list_calibration_sessions(session, project_id=project_id)
-    projects = _visible_project_ids(session, principal)
+    projects = visible_project_ids(session, principal)
     if projects is not None:
         sessions = [entry for entry in sessions if entry[0].project_id in projects]
     labels = _labels_in_scope(
@@ -153,7 +153,7 @@ def create_session(
     """A new session with its items and their reference labels."""
     require(actor, "calibration.edit")
     project = require_project(session, project_id)
-    projects = _visible_project_ids(session, actor)
+    projects = visible_project_ids(session, actor)
     if projects is not None and project.id not in projects:
         raise NotFound(f"No project {project_id}.")
     name = require_text(name, "name", "Name the session, e.g. 'Sentiment calibration #4'.")
@@ -326,7 +326,7 @@ def _load(
 ) -> CalibrationSession:
     require(principal, action)
     calibration = session.get(CalibrationSession, session_id, populate_existing=True)
-    projects = _visible_project_ids(session, principal)
+    projects = visible_project_ids(session, principal)
     if (
         calibration is None
         or calibration.archived_at is not None
@@ -334,14 +334,6 @@ def _load(
     ):
         raise NotFound(f"No calibration session {session_id}.")
     return calibration
-
-
-def _visible_project_ids(session: Session, principal: Principal) -> set[int] | None:
-    """The projects whose sessions ``principal`` may open and change (a lead's team's,
-    as ops.projects.list_projects says), or None for every project."""
-    if people_scope(principal).everyone:
-        return None
-    return {project.id for project in list_projects(session, principal)}
 
 
 def _labels_in_scope(session: Session, principal: Principal, labels: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from db.queries.guidelines import list_guideline_versions
 from ops import audit
 from ops.errors import NotFound, ValidationError
 from ops.permissions import Principal, people_scope, require
-from ops.projects import list_projects
+from ops.projects import visible_project_ids
 from ops.review import Criteria, request_rereview
 from ops.workforce.common import require_project, require_text, start_of_day
 
@@ -36,10 +36,10 @@ def _require_visible(
     """The project, or NotFound when it does not exist or is not one of the principal's
     (a lead's team's, as ops.projects.list_projects says)."""
     project = require_project(session, project_id)
-    scope = people_scope(principal)
-    if scope.everyone or scope.nobody:  # nobody: every count is zero
+    if people_scope(principal).nobody:  # every count is zero
         return project
-    if project_id not in {p.id for p in list_projects(session, principal, today=now.date())}:
+    visible = visible_project_ids(session, principal, today=now.date())
+    if visible is not None and project_id not in visible:
         raise NotFound(f"No project {project_id}.")
     return project
 

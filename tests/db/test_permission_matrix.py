@@ -459,6 +459,10 @@ READS: dict[str, tuple[str | None, Call]] = {
         "annotator.view",
         lambda s, p, w: training.list_trainings(s, p, person(w), now=NOW),
     ),
+    "projects.visible_project_ids": (
+        "project.view",
+        lambda s, p, w: projects.visible_project_ids(s, p, today=NOW.date()),
+    ),
     "projects.list_visible_projects": (
         "project.view",
         lambda s, p, w: projects.list_visible_projects(s, p, today=NOW.date()),
