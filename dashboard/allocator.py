@@ -23,16 +23,22 @@ M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 MMAP_THRESHOLD_BYTES = 128 * 1024
 
 
-def map_large_blocks() -> bool:
-    """Fix glibc's mmap threshold at MMAP_THRESHOLD_BYTES; False where the C library is not
-    glibc (macOS, musl), which is then left as it is."""
+def glibc() -> ctypes.CDLL | None:
+    """The process's C library when it is glibc, else None (macOS, musl)."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:
-        return False
-    if not hasattr(libc, "gnu_get_libc_version") or not hasattr(libc, "mallopt"):
+        return None
+    return libc if hasattr(libc, "gnu_get_libc_version") else None
+
+
+def map_large_blocks() -> bool:
+    """Fix glibc's mmap threshold at MMAP_THRESHOLD_BYTES; False where the C library is not
+    glibc (macOS, musl), which is then left as it is."""
+    libc = glibc()
+    if libc is None or not hasattr(libc, "mallopt"):
         return False
     libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     libc.mallopt.restype = ctypes.c_int

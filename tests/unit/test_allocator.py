@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from dashboard.allocator import glibc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,13 +37,8 @@ for block in blocks:
 
 
 def glibc_with_mallinfo2() -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    return hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallinfo2")
+    libc = glibc()
+    return libc is not None and hasattr(libc, "mallinfo2")
 
 
 def blocks_mapped(setup: str) -> int:
