@@ -28,8 +28,9 @@ from db.queries.training import count_expired_training, list_expiring_training
 from db.queries.users import count_users
 from ops.alerts.triage import AlertFilter, count_alerts
 from ops.metrics.accuracy import compute_gold_accuracy, compute_gold_accuracy_table
-from ops.money import format_money, to_major
+from ops.money import format_money
 from ops.permissions import Principal, people_scope, require
+from ops.reports import major_average
 
 # Below this many events (by PostgreSQL's estimate) the admin's home counts them exactly;
 # beyond it, counting every event would take seconds, so the estimate is shown as one.
@@ -366,12 +367,10 @@ def _plus(first: WindowSpend, second: WindowSpend) -> WindowSpend:
 
 
 def format_cost_per_annotation(sums: WindowSpend, currency: str) -> str:
-    """The work's cost over the annotations priced in ``currency``, to four decimals as on
-    the Spend page; an em dash without priced work."""
-    if not sums.annotations:
-        return "—"
-    per_annotation = to_major(sums.cost_minor, currency) / sums.annotations
-    return f"{currency} {per_annotation:,.4f}"
+    """The work's cost over the annotations priced in ``currency``, as `annops report
+    spend` computes it, to four decimals; an em dash without priced work."""
+    per_annotation = major_average(sums.cost_minor, sums.annotations, currency)
+    return "—" if per_annotation is None else f"{currency} {per_annotation:,.4f}"
 
 
 def _annotator(

@@ -137,7 +137,7 @@ def _annotator_row(
         cost_minor = int(sums["cost_minor"])
         cost = _major(cost_minor, currency)
         priced = int(group.loc[group["currency"].notna(), "annotations"].sum())
-        cost_per_annotation = _major_average(cost_minor, priced, currency)
+        cost_per_annotation = major_average(cost_minor, priced, currency)
     elif see_pay and len(currencies) > 1:
         currency = "+".join(currencies)
     return AnnotatorReportRow(
@@ -264,8 +264,8 @@ def monthly_spend_rows(
                 annotations=int(record["annotations"]),
                 accepted=int(record["accepted"]),
                 unpriced_annotations=int(record["unpriced_annotations"]),
-                cost_per_annotation=_major_average(int(record["cost_minor"]), priced, currency),
-                cost_per_accepted_annotation=_major_average(
+                cost_per_annotation=major_average(int(record["cost_minor"]), priced, currency),
+                cost_per_accepted_annotation=major_average(
                     spend, int(record["accepted"]), currency
                 ),
                 spend_to_date=_major(to_date, currency),
@@ -307,8 +307,9 @@ def _major(amount_minor: int, currency: str) -> float:
     return float(to_major(amount_minor, currency))
 
 
-def _major_average(total_minor: int, count: int, currency: str) -> float | None:
-    """total / count in major units, rounded to two digits past the minor unit."""
+def major_average(total_minor: int, count: int, currency: str) -> float | None:
+    """total / count in major units, rounded to two digits past the minor unit: the
+    cost per annotation of reports, Spend and finance's Home."""
     if count <= 0:
         return None
     digits = minor_digits(currency) + EXTRA_DIGITS
